@@ -1,0 +1,5 @@
+import sys
+
+from sopflow.cli import main
+
+sys.exit(main())

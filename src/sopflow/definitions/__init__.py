@@ -1,0 +1,1 @@
+"""Definitions: loading, checking and compiling BPMN into :class:`ProcessDefinition`."""

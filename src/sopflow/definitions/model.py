@@ -1,0 +1,219 @@
+"""The checked, immutable form of a process definition.
+
+A :class:`ProcessDefinition` is what the loader produces from a BPMN file and what every
+later stage reads: the engine walks its :class:`Node` graph, the SLA monitor reads each
+:class:`Step`'s waktu, reports and documents read the :class:`SopHeader`. Nothing
+downstream looks at XML again, which keeps the one-way data flow
+BPMN file -> definition -> instance -> store -> monitor -> report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "DECISION_FIELD",
+    "ROLE_CODES",
+    "Decision",
+    "Flow",
+    "Lane",
+    "Node",
+    "NodeKind",
+    "ProcessDefinition",
+    "SopHeader",
+    "Step",
+]
+
+#: Canonical role codes a lane maps to. A lane of a foreign file that maps to none of
+#: these takes its own name as its role.
+ROLE_CODES: tuple[str, ...] = (
+    "camat",
+    "sekcam",
+    "kasubag",
+    "kasi",
+    "tim",
+    "pelaksana",
+    "inspektorat",
+)
+
+#: The boolean field a deciding task takes ("disetujui" = approved).
+DECISION_FIELD = "disetujui"
+
+
+class NodeKind(StrEnum):
+    START = "start"
+    END = "end"
+    USER_TASK = "user_task"
+    MANUAL_TASK = "manual_task"
+    SCRIPT_TASK = "script_task"
+    EXCLUSIVE_GATEWAY = "exclusive_gateway"
+    SUBPROCESS = "subprocess"
+    PASS = "pass"  # a plain task or intermediate none event: passes the token on
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A sequence flow. ``condition`` is text of the safe expression language."""
+
+    id: str
+    source: str
+    target: str
+    name: str | None = None
+    condition: str | None = None
+    is_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A flow node of the executable graph.
+
+    ``scope`` is the id of the embedded subprocess holding the node (None at top level);
+    ``start`` is, for a subprocess node, the id of its inner start event.
+    """
+
+    id: str
+    kind: NodeKind
+    name: str | None
+    outgoing: tuple[Flow, ...] = ()
+    scope: str | None = None
+    start: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    id: str
+    name: str
+    #: canonical role code (see ROLE_CODES), or the lane's name when it maps to none
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A user task with its Mutu Baku (quality standard)."""
+
+    id: str
+    no: int
+    name: str
+    lane: str | None
+    role: str
+    kelengkapan: tuple[str, ...] = ()
+    #: the waktu text exactly as the SOP writes it ("15 Menit"), or None
+    waktu: str | None = None
+    output: tuple[str, ...] = ()
+    keterangan: str | None = None
+    #: for a deciding task, the boolean field its gateway routes on
+    decision_field: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An approve/return decision: the gateway after ``step_id``."""
+
+    gateway_id: str
+    step_id: str
+    field: str
+    yes_target: str | None
+    no_target: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SopHeader:
+    """The SOP's identity sheet (Permenpan-RB 35/2012), as the SOP writes it."""
+
+    nama: str | None = None
+    nomor: str | None = None
+    pemerintah: str | None = None  # e.g. "Kabupaten Purwakarta"
+    kecamatan: str | None = None
+    unit: str | None = None  # sub-bagian / seksi that owns the SOP
+    tanggal_pembuatan: str | None = None
+    tanggal_revisi: str | None = None
+    tanggal_efektif: str | None = None
+    disahkan_oleh_jabatan: str | None = None
+    disahkan_oleh_nama: str | None = None
+    disahkan_oleh_pangkat: str | None = None
+    disahkan_oleh_nip: str | None = None
+    dasar_hukum: tuple[str, ...] = ()
+    kualifikasi_pelaksana: tuple[str, ...] = ()
+    keterkaitan: tuple[str, ...] = ()
+    peralatan_perlengkapan: tuple[str, ...] = ()
+    peringatan: tuple[str, ...] = ()
+    pencatatan_pendataan: tuple[str, ...] = ()
+    #: IANA time zone the office works in (Long Ikis: Asia/Makassar); None = deployment default
+    zona_waktu: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            name: (list(value) if isinstance(value, tuple) else value)
+            for name, value in ((f, getattr(self, f)) for f in self.__dataclass_fields__)
+        }
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    """A loaded and checked process: graph for the engine, SOP view for people."""
+
+    process_id: str
+    name: str
+    #: sha256 of the file's bytes: instances keep running on the version they started on
+    version: str
+    source: str
+    xml: bytes = field(repr=False)
+    header: SopHeader
+    lanes: tuple[Lane, ...]
+    steps: tuple[Step, ...]
+    decisions: tuple[Decision, ...]
+    nodes: Mapping[str, Node] = field(repr=False)
+    start_node: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_steps_by_id", {s.id: s for s in self.steps})
+        object.__setattr__(self, "_steps_by_no", {s.no: s for s in self.steps})
+
+    def step(self, task_id: str) -> Step | None:
+        return self._steps_by_id.get(task_id)  # type: ignore[attr-defined, no-any-return]
+
+    def step_by_no(self, no: int) -> Step | None:
+        return self._steps_by_no.get(no)  # type: ignore[attr-defined, no-any-return]
+
+    def lane(self, name: str) -> Lane | None:
+        return next((lane for lane in self.lanes if lane.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``sopflow show --json``."""
+        return {
+            "process_id": self.process_id,
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "header": self.header.to_dict(),
+            "lanes": [{"id": la.id, "name": la.name, "role": la.role} for la in self.lanes],
+            "decisions": [
+                {
+                    "gateway": d.gateway_id,
+                    "step": d.step_id,
+                    "step_no": self.step(d.step_id).no if self.step(d.step_id) else None,
+                    "field": d.field,
+                    "ya": d.yes_target,
+                    "tidak": d.no_target,
+                }
+                for d in self.decisions
+            ],
+            "steps": [
+                {
+                    "no": s.no,
+                    "id": s.id,
+                    "name": s.name,
+                    "lane": s.lane,
+                    "role": s.role,
+                    "kelengkapan": list(s.kelengkapan),
+                    "waktu": s.waktu,
+                    "output": list(s.output),
+                    "keterangan": s.keterangan,
+                }
+                for s in sorted(self.steps, key=lambda s: s.no)
+            ],
+        }

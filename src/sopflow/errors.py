@@ -1,0 +1,223 @@
+"""The one exception hierarchy of sopflow.
+
+Every error a user can cause is a :class:`SopflowError`, so an application can catch
+one type; the CLI turns any of them into a single line and exit status 1. Each error
+names what it is about (file and line, element, instance, task) because the person
+reading it is usually an office administrator looking at a file or an instance, not
+at a traceback.
+
+::
+
+    SopflowError
+    ├── DefinitionError            a BPMN file or SOP table cannot be used
+    │   ├── UnsafeDocumentError    hostile XML: entities, DTDs, oversized input
+    │   ├── BpmnSchemaError        not valid BPMN 2.0 (XSD) or not well-formed XML
+    │   ├── SopCheckError          a sopflow rule fails (lanes, reachability, gateways ...)
+    │   ├── TableError             an SOP table file cannot be compiled
+    │   └── UnknownProcessError    no process with that id in the catalog
+    ├── ExpressionError            a condition outside the safe expression language
+    ├── WaktuError                 a Mutu Baku waktu text that cannot be read
+    ├── CalendarError              an invalid work-calendar configuration
+    ├── RuntimeFault               an action on an instance is refused
+    │   ├── InstanceNotFoundError
+    │   ├── TaskNotFoundError      unknown task, or not ready (already completed)
+    │   ├── InstanceClosedError    the instance is completed or cancelled
+    │   ├── PermissionDeniedError  the actor lacks the task's lane role
+    │   ├── ClaimedError           the task is claimed by another actor
+    │   ├── TaskDataError          missing or invalid task data (e.g. ``disetujui``)
+    │   ├── ClockError             an action dated before its step or the last action
+    │   └── ConflictError          another writer changed the instance first
+    └── StoreError                 the database cannot be used
+        ├── SchemaVersionError     written by a newer sopflow, or unmigratable
+        └── CorruptInstanceError   one stored instance cannot be read
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "BpmnSchemaError",
+    "CalendarError",
+    "ClaimedError",
+    "ClockError",
+    "ConflictError",
+    "CorruptInstanceError",
+    "DefinitionError",
+    "ExpressionError",
+    "InstanceClosedError",
+    "InstanceNotFoundError",
+    "PermissionDeniedError",
+    "RuntimeFault",
+    "SchemaVersionError",
+    "SopCheckError",
+    "SopflowError",
+    "StoreError",
+    "TableError",
+    "TaskDataError",
+    "TaskNotFoundError",
+    "UnknownProcessError",
+    "UnsafeDocumentError",
+    "WaktuError",
+]
+
+
+class SopflowError(Exception):
+    """Base of every error a user of sopflow can cause."""
+
+
+class DefinitionError(SopflowError):
+    """A process definition (BPMN file or SOP table) cannot be used.
+
+    Renders as ``file:line: element-id: message``; parts that are unknown are left out,
+    so the message always starts with the most precise location available.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        element: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.element = element
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file if self.line is None else f"{self.file}:{self.line}"
+            where += ": "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        if self.element:
+            where += f"{self.element}: "
+        return f"{where}{self.message}"
+
+
+class UnsafeDocumentError(DefinitionError):
+    """The XML is hostile or oversized: DTD, entity, external reference, size limit."""
+
+
+class BpmnSchemaError(DefinitionError):
+    """The file is not well-formed XML or not valid against the BPMN 2.0 schema."""
+
+
+class SopCheckError(DefinitionError):
+    """A sopflow rule does not hold; ``problems`` lists every finding, not just the first."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        element: str | None = None,
+        problems: list[DefinitionError] | None = None,
+    ) -> None:
+        self.problems: list[DefinitionError] = problems or []
+        super().__init__(message, file=file, line=line, element=element)
+
+
+class TableError(DefinitionError):
+    """An SOP table file cannot be compiled into BPMN."""
+
+
+class UnknownProcessError(DefinitionError):
+    """No process with this id in the catalog."""
+
+
+class ExpressionError(SopflowError):
+    """An expression outside sopflow's safe expression language, or one that fails."""
+
+    def __init__(self, message: str, *, expression: str | None = None) -> None:
+        self.message = message
+        self.expression = expression
+        text = message if expression is None else f"{message} in {expression!r}"
+        super().__init__(text)
+
+
+class WaktuError(SopflowError):
+    """A Mutu Baku waktu text that names no duration sopflow can read."""
+
+    def __init__(self, text: str, reason: str = "not a duration sopflow can read") -> None:
+        self.text = text
+        super().__init__(f"waktu {text!r}: {reason}")
+
+
+class CalendarError(SopflowError):
+    """An invalid work-calendar configuration."""
+
+
+class RuntimeFault(SopflowError):
+    """An action on an instance is refused; nothing was changed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        instance_id: str | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.instance_id = instance_id
+        self.task_id = task_id
+        parts = []
+        if instance_id:
+            parts.append(f"instance {instance_id}")
+        if task_id:
+            parts.append(f"task {task_id}")
+        prefix = (", ".join(parts) + ": ") if parts else ""
+        super().__init__(prefix + message)
+
+
+class InstanceNotFoundError(RuntimeFault):
+    """No instance with this id."""
+
+
+class TaskNotFoundError(RuntimeFault):
+    """No such task, or it is not ready (never reached, or already completed)."""
+
+
+class InstanceClosedError(RuntimeFault):
+    """The instance is completed or cancelled; it takes no more actions."""
+
+
+class PermissionDeniedError(RuntimeFault):
+    """The actor does not hold the role of the task's lane."""
+
+
+class ClaimedError(RuntimeFault):
+    """The task is claimed by another actor."""
+
+
+class TaskDataError(RuntimeFault):
+    """Task data is missing or of the wrong type (e.g. a decision without ``disetujui``)."""
+
+
+class ClockError(RuntimeFault):
+    """An action dated before its step became ready or before the instance's last action."""
+
+
+class ConflictError(RuntimeFault):
+    """Another writer changed the instance first; reload and retry if still wanted."""
+
+
+class StoreError(SopflowError):
+    """The database cannot be used."""
+
+
+class SchemaVersionError(StoreError):
+    """The database schema is newer than this sopflow, or cannot be migrated."""
+
+
+class CorruptInstanceError(StoreError):
+    """One stored instance cannot be read; other instances are unaffected."""
+
+    def __init__(self, instance_id: str, reason: str) -> None:
+        self.instance_id = instance_id
+        super().__init__(f"instance {instance_id}: stored state is unreadable: {reason}")
