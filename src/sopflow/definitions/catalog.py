@@ -1,0 +1,133 @@
+"""The SOP catalog: the directory of BPMN files an office runs, keyed by process id.
+
+A process id is how instances, the CLI and the store refer to an SOP, so two files
+claiming the same id is an error naming both files rather than a silent "last one wins".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+
+from sopflow.definitions.loader import load_definition, problems_of
+from sopflow.definitions.model import ProcessDefinition
+from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES
+from sopflow.errors import DefinitionError, UnknownProcessError
+
+__all__ = ["Catalog", "bpmn_files", "expand_paths", "validate_paths"]
+
+
+def bpmn_files(directory: str | Path) -> list[Path]:
+    """The ``*.bpmn`` files directly in a directory (not recursive), in name order."""
+    return sorted(p for p in Path(directory).glob("*.bpmn") if p.is_file())
+
+
+class Catalog:
+    """Loaded, checked definitions by process id."""
+
+    def __init__(self, definitions: Iterable[ProcessDefinition] = ()) -> None:
+        self._by_id: dict[str, ProcessDefinition] = {}
+        for definition in definitions:
+            self.add(definition)
+
+    @classmethod
+    def from_directory(
+        cls,
+        path: str | Path,
+        *,
+        script_handlers: Collection[str] = (),
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> Catalog:
+        """Load every ``*.bpmn`` directly in ``path``; the first unusable file raises."""
+        directory = Path(path)
+        if not directory.is_dir():
+            raise DefinitionError("catalog directory does not exist", file=directory)
+        return cls(
+            load_definition(file, script_handlers=script_handlers, max_bytes=max_bytes)
+            for file in bpmn_files(directory)
+        )
+
+    def add(self, definition: ProcessDefinition) -> None:
+        existing = self._by_id.get(definition.process_id)
+        if existing is not None:
+            raise DefinitionError(
+                f"process id {definition.process_id!r} is also defined in {existing.source}",
+                file=definition.source,
+                element=definition.process_id,
+            )
+        self._by_id[definition.process_id] = definition
+
+    def get(self, process_id: str) -> ProcessDefinition:
+        try:
+            return self._by_id[process_id]
+        except KeyError:
+            known = ", ".join(self.process_ids) or "none"
+            raise UnknownProcessError(
+                f"no process {process_id!r} in the catalog (known: {known})"
+            ) from None
+
+    @property
+    def process_ids(self) -> tuple[str, ...]:
+        return tuple(sorted(self._by_id))
+
+    def __contains__(self, process_id: object) -> bool:
+        return process_id in self._by_id
+
+    def __iter__(self) -> Iterator[ProcessDefinition]:
+        return iter([self._by_id[pid] for pid in self.process_ids])
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __repr__(self) -> str:
+        return f"Catalog({list(self.process_ids)!r})"
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[DefinitionError]]:
+    """Files named, directories expanded to their ``*.bpmn``; problems for what is missing."""
+    files: list[Path] = []
+    problems: list[DefinitionError] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = bpmn_files(path)
+            if not found:
+                problems.append(DefinitionError("directory holds no *.bpmn files", file=path))
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            problems.append(DefinitionError("no such file or directory", file=path))
+    return files, problems
+
+
+def validate_paths(
+    paths: Iterable[str | Path],
+    *,
+    script_handlers: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[DefinitionError]:
+    """Every problem of every file (each check's findings, not just the first), for the CLI.
+
+    Also reports a process id used by two of the files, as Catalog would refuse them.
+    """
+    files, problems = expand_paths(paths)
+    seen: dict[str, ProcessDefinition] = {}
+    for file in files:
+        try:
+            definition = load_definition(file, script_handlers=script_handlers, max_bytes=max_bytes)
+        except DefinitionError as exc:
+            problems.extend(problems_of(exc))
+            continue
+        other = seen.get(definition.process_id)
+        if other is not None:
+            problems.append(
+                DefinitionError(
+                    f"process id {definition.process_id!r} is also defined in {other.source}",
+                    file=file,
+                    element=definition.process_id,
+                )
+            )
+        else:
+            seen[definition.process_id] = definition
+    return problems

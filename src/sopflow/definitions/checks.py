@@ -1,0 +1,409 @@
+"""The SOP checks: rules a BPMN file must meet before sopflow runs it.
+
+Each check returns findings instead of raising, so a person fixing a file sees every
+problem at once (``sopflow validate``) rather than one per attempt. A finding names
+``file:line: element-id`` the way an editor or a modeler search can jump to it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Collection
+
+from sopflow.definitions.loader import (
+    Bounds,
+    RawFlow,
+    RawProcess,
+    boolean_test,
+)
+from sopflow.definitions.model import NodeKind
+from sopflow.errors import DefinitionError, ExpressionError, WaktuError
+
+__all__ = ["CHECKS", "run_checks"]
+
+Check = Callable[[RawProcess, Collection[str]], list[DefinitionError]]
+
+
+def _unsupported(raw: RawProcess, handlers: Collection[str]) -> list[DefinitionError]:
+    found = [
+        raw.error(node.unsupported, line=node.line, element=node.id)
+        for node in raw.nodes.values()
+        if node.unsupported is not None
+    ]
+    found += [
+        raw.error(
+            "bpmn:scriptTask is not supported by sopflow unless the caller registers a "
+            "script handler for it (scripts in a BPMN file are never executed)",
+            line=node.line,
+            element=node.id,
+        )
+        for node in raw.nodes.values()
+        if node.kind is NodeKind.SCRIPT_TASK and node.id not in handlers
+    ]
+    return found
+
+
+def _lanes(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    found: list[DefinitionError] = []
+    for lane in raw.lanes:
+        if lane.role is None and lane.name is None:
+            found.append(
+                raw.error(
+                    "lane has no role: give it a name or a role property",
+                    line=lane.line,
+                    element=lane.id,
+                )
+            )
+    for node in raw.nodes.values():
+        if not node.is_step:
+            continue
+        lanes = raw.node_lanes(node.id)
+        if not lanes:
+            found.append(
+                raw.error(
+                    "user task is not in any lane (no lane lists it in flowNodeRef)",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        elif len(lanes) > 1:
+            names = ", ".join(lane.label for lane in lanes)
+            found.append(
+                raw.error(
+                    f"user task is in {len(lanes)} lanes: {names}",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    return found
+
+
+def _step_properties(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    from sopflow.sla.durations import parse_waktu
+
+    found: list[DefinitionError] = []
+    numbers: dict[int, str] = {}
+    for node in raw.nodes.values():
+        if not node.is_step:
+            continue
+        waktu = node.prop("waktu")
+        if waktu is not None:
+            try:
+                parse_waktu(waktu.value)
+            except WaktuError as exc:
+                found.append(raw.error(str(exc), line=waktu.line or node.line, element=node.id))
+        no = node.prop("no")
+        if no is not None:
+            text = no.value.strip()
+            if not text.isascii() or not text.isdigit() or int(text) < 1:
+                found.append(
+                    raw.error(
+                        f"step number no={no.value!r} is not a whole number from 1",
+                        line=no.line or node.line,
+                        element=node.id,
+                    )
+                )
+            elif int(text) in numbers:
+                found.append(
+                    raw.error(
+                        f"step number {int(text)} is also used by {numbers[int(text)]}",
+                        line=no.line or node.line,
+                        element=node.id,
+                    )
+                )
+            else:
+                numbers[int(text)] = node.id
+        keputusan = node.prop("keputusan")
+        if keputusan is not None and not keputusan.value.strip().isidentifier():
+            found.append(
+                raw.error(
+                    f"keputusan {keputusan.value!r} is not a field name",
+                    line=keputusan.line or node.line,
+                    element=node.id,
+                )
+            )
+    return found
+
+
+def _scopes(raw: RawProcess) -> list[tuple[str | None, int | None]]:
+    scopes: list[tuple[str | None, int | None]] = [(None, raw.line)]
+    scopes += [
+        (n.id, n.line) for n in raw.nodes.values() if n.kind is NodeKind.SUBPROCESS
+    ]
+    return scopes
+
+
+def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    found: list[DefinitionError] = []
+    for scope, line in _scopes(raw):
+        element = scope or raw.process_id
+        what = "subprocess" if scope else "process"
+        starts = raw.start_of(scope)
+        if not starts:
+            found.append(raw.error(f"{what} has no start event", line=line, element=element))
+        elif len(starts) > 1:
+            ids = ", ".join(s.id for s in starts)
+            found.append(
+                raw.error(
+                    f"{what} has {len(starts)} start events ({ids}); sopflow runs one token",
+                    line=line,
+                    element=element,
+                )
+            )
+        ends = [n for n in raw.nodes.values() if n.scope == scope and n.kind is NodeKind.END]
+        if not ends:
+            found.append(raw.error(f"{what} has no end event", line=line, element=element))
+    return found
+
+
+def _flows(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    found = list(raw.problems)
+    for flow in raw.flows.values():
+        source, target = raw.nodes.get(flow.source), raw.nodes.get(flow.target)
+        if source is not None and target is not None and source.scope != target.scope:
+            found.append(
+                raw.error(
+                    "sequence flow crosses a subprocess boundary",
+                    line=flow.line,
+                    element=flow.id,
+                )
+            )
+    for node in raw.nodes.values():
+        if node.kind is NodeKind.EXCLUSIVE_GATEWAY or node.kind is None:
+            continue
+        if len(node.outgoing) > 1:
+            found.append(
+                raw.error(
+                    f"{len(node.outgoing)} outgoing flows leave a {node.tag}: sopflow runs one "
+                    "token, so choose between them with an exclusiveGateway",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        for flow_id in node.outgoing:
+            flow = raw.flows[flow_id]
+            if flow.condition is not None:
+                found.append(
+                    raw.error(
+                        "a condition is only allowed on a flow leaving an exclusiveGateway",
+                        line=flow.condition_line or flow.line,
+                        element=flow.id,
+                    )
+                )
+    return found
+
+
+def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    found: list[DefinitionError] = []
+    for scope, _line in _scopes(raw):
+        members = {n.id: n for n in raw.nodes.values() if n.scope == scope}
+        forward: dict[str, list[str]] = {node_id: [] for node_id in members}
+        backward: dict[str, list[str]] = {node_id: [] for node_id in members}
+        for flow in raw.flows.values():
+            if flow.source in members and flow.target in members:
+                forward[flow.source].append(flow.target)
+                backward[flow.target].append(flow.source)
+        starts = raw.start_of(scope)
+        reached = _closure([starts[0].id] if starts else [], forward)
+        ends = [n.id for n in members.values() if n.kind is NodeKind.END]
+        finishing = _closure(ends, backward)
+        for node in members.values():
+            if node.kind is None:
+                continue  # already refused as unsupported; do not pile on
+            if starts and node.id not in reached and node.kind is not NodeKind.START:
+                found.append(
+                    raw.error("not reachable from the start event", line=node.line, element=node.id)
+                )
+            elif ends and node.id not in finishing and node.kind is not NodeKind.END:
+                found.append(
+                    raw.error("cannot reach an end event", line=node.line, element=node.id)
+                )
+    return found
+
+
+def _closure(seeds: list[str], edges: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    queue = deque(seeds)
+    while queue:
+        current = queue.popleft()
+        if current in seen:
+            continue
+        seen.add(current)
+        queue.extend(edges.get(current, ()))
+    return seen
+
+
+def _gateways(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    found: list[DefinitionError] = []
+    for node in raw.nodes.values():
+        if node.kind is not NodeKind.EXCLUSIVE_GATEWAY:
+            continue
+        flows = [raw.flows[f] for f in node.outgoing]
+        if node.default is not None:
+            default = raw.flows.get(node.default)
+            if default is None or default.source != node.id:
+                found.append(
+                    raw.error(
+                        f"default {node.default!r} is not an outgoing flow of this gateway",
+                        line=node.line,
+                        element=node.id,
+                    )
+                )
+            elif default.condition is not None:
+                found.append(
+                    raw.error(
+                        "the default flow must not carry a condition",
+                        line=default.condition_line or default.line,
+                        element=default.id,
+                    )
+                )
+        if len(flows) == 1 and flows[0].condition is not None and node.default != flows[0].id:
+            found.append(
+                raw.error(
+                    "the gateway's only outgoing flow carries a condition: when it is false "
+                    "the instance would stop; remove the condition",
+                    line=flows[0].condition_line or flows[0].line,
+                    element=flows[0].id,
+                )
+            )
+        if len(flows) < 2:
+            continue
+        for flow in flows:
+            if flow.condition is None and flow.id != node.default:
+                found.append(
+                    raw.error(
+                        "flow leaves an exclusive gateway with neither a condition nor being "
+                        "its default",
+                        line=flow.line,
+                        element=flow.id,
+                    )
+                )
+        if node.default is None and not _covering(flows):
+            found.append(
+                raw.error(
+                    f"exclusive gateway has {len(flows)} outgoing flows but no default flow, "
+                    "and its conditions do not cover every case: mark one flow as the default",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    return found
+
+
+def _covering(flows: list[RawFlow]) -> bool:
+    """Conservative: only a boolean field test and its negation cover every case."""
+    if len(flows) != 2:
+        return False
+    tests = [boolean_test(f.condition) for f in flows]
+    first, second = tests
+    return (
+        first is not None
+        and second is not None
+        and first[0] == second[0]
+        and first[1] != second[1]
+    )
+
+
+def _conditions(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    from sopflow.runtime.expressions import compile_expression
+
+    found: list[DefinitionError] = []
+    for flow in raw.flows.values():
+        if flow.condition is None:
+            continue
+        try:
+            compile_expression(flow.condition)
+        except ExpressionError as exc:
+            found.append(
+                raw.error(
+                    f"condition {flow.condition!r} is not in the safe expression language: "
+                    f"{exc.message}",
+                    line=flow.condition_line or flow.line,
+                    element=flow.id,
+                )
+            )
+    return found
+
+
+def _deciding_tasks(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    found: list[DefinitionError] = []
+    for node in raw.nodes.values():
+        if not node.is_step or node.prop("keputusan") is None:
+            continue
+        targets = [raw.nodes.get(raw.flows[f].target) for f in node.outgoing]
+        if len(targets) != 1 or targets[0] is None or (
+            targets[0].kind is not NodeKind.EXCLUSIVE_GATEWAY
+        ):
+            found.append(
+                raw.error(
+                    "a deciding task (keputusan) must be followed by an exclusive gateway",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    return found
+
+
+def _drawn_lane(raw: RawProcess, shape: Bounds) -> str | None:
+    centre = shape.centre
+    for lane in raw.lanes:
+        bounds = raw.shapes.get(lane.id)
+        if bounds is not None and bounds.plane == shape.plane and bounds.contains(centre):
+            return lane.label
+    return None
+
+
+def _diagram(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    """flowNodeRef decides the lane at run time; the drawing must not tell a different story."""
+    found: list[DefinitionError] = []
+    lane_planes = {raw.shapes[la.id].plane for la in raw.lanes if la.id in raw.shapes}
+    if not lane_planes:
+        return found  # no DI for lanes (foreign file): nothing to compare
+    for node in raw.nodes.values():
+        if node.tag not in ("userTask", "manualTask", "task", "scriptTask", "subProcess"):
+            continue
+        shape = raw.shapes.get(node.id)
+        lanes = raw.node_lanes(node.id)
+        if shape is None or shape.plane not in lane_planes or len(lanes) != 1:
+            continue
+        drawn = _drawn_lane(raw, shape)
+        if drawn is None:
+            found.append(
+                raw.error(
+                    f"drawn outside every lane but flowNodeRef puts it in lane {lanes[0].label}",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        elif drawn != lanes[0].label:
+            found.append(
+                raw.error(
+                    f"drawn in lane {drawn} but flowNodeRef puts it in lane {lanes[0].label}",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    return found
+
+
+#: Every check, in the order its findings are reported.
+CHECKS: tuple[Check, ...] = (
+    _unsupported,
+    _events,
+    _flows,
+    _lanes,
+    _step_properties,
+    _reachability,
+    _gateways,
+    _conditions,
+    _deciding_tasks,
+    _diagram,
+)
+
+
+def run_checks(raw: RawProcess, *, script_handlers: Collection[str] = ()) -> list[DefinitionError]:
+    """All findings for one process, sorted by line so they read top to bottom."""
+    found: list[DefinitionError] = []
+    for check in CHECKS:
+        found.extend(check(raw, script_handlers))
+    return sorted(found, key=lambda p: (p.line or 0))

@@ -1,0 +1,817 @@
+"""Load a BPMN file into a checked :class:`~sopflow.definitions.model.ProcessDefinition`.
+
+The pipeline is strict on purpose; each stage refuses what the next would trip over:
+
+1. hardened XML parsing (:mod:`sopflow.definitions.xmlsafe`): no DTD, no entities, bounded size;
+2. the BPMN 2.0 XSD that SpiffWorkflow bundles;
+3. reading the executable process into plain records (:class:`RawProcess`), keeping each
+   element's source line so every message can say ``file:line: element-id: ...``;
+4. the SOP checks (:mod:`sopflow.definitions.checks`), all findings collected at once;
+5. SpiffWorkflow's own parser, so nothing it cannot parse is accepted;
+6. building the immutable definition the engine, SLA monitor and reports read.
+
+Nothing is executed while loading: conditions are only compiled by the safe expression
+language, never evaluated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import deque
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from lxml import etree
+
+from sopflow.definitions.model import (
+    Decision,
+    Flow,
+    Lane,
+    Node,
+    NodeKind,
+    ProcessDefinition,
+    SopHeader,
+    Step,
+)
+from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES, parse_xml, read_limited
+from sopflow.errors import BpmnSchemaError, DefinitionError, SopCheckError
+
+__all__ = [
+    "Bounds",
+    "RawFlow",
+    "RawLane",
+    "RawNode",
+    "RawProcess",
+    "boolean_test",
+    "build_definition",
+    "load_definition",
+    "load_definition_bytes",
+    "problems_of",
+    "read_process",
+    "step_numbers",
+]
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
+DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+_SHORT_NS = {
+    BPMN_NS: "bpmn",
+    BPMNDI_NS: "bpmndi",
+    DC_NS: "dc",
+    DI_NS: "di",
+    CAMUNDA_NS: "camunda",
+    SPIFF_NS: "spiffworkflow",
+}
+
+#: BPMN flow nodes sopflow runs, by local tag name.
+_SUPPORTED: dict[str, NodeKind] = {
+    "startEvent": NodeKind.START,
+    "endEvent": NodeKind.END,
+    "userTask": NodeKind.USER_TASK,
+    "manualTask": NodeKind.MANUAL_TASK,
+    "task": NodeKind.PASS,
+    "intermediateThrowEvent": NodeKind.PASS,
+    "exclusiveGateway": NodeKind.EXCLUSIVE_GATEWAY,
+    "subProcess": NodeKind.SUBPROCESS,
+    "scriptTask": NodeKind.SCRIPT_TASK,
+}
+
+#: BPMN flow nodes sopflow refuses, with the reason a person can act on.
+_UNSUPPORTED: dict[str, str] = {
+    "serviceTask": "service tasks call systems sopflow does not know",
+    "sendTask": "message tasks need a message bus",
+    "receiveTask": "message tasks need a message bus",
+    "businessRuleTask": "decision tables are not part of an SOP",
+    "callActivity": "call activities need other processes; use an embedded subProcess",
+    "parallelGateway": "the engine runs a single token; use an exclusiveGateway",
+    "inclusiveGateway": "the engine runs a single token; use an exclusiveGateway",
+    "eventBasedGateway": "the engine runs a single token and waits for no events",
+    "complexGateway": "the engine runs a single token; use an exclusiveGateway",
+    "intermediateCatchEvent": "timer and message events are not run; SLA times come from waktu",
+    "boundaryEvent": "timer and message events are not run; SLA times come from waktu",
+    "transaction": "transactions are not run; use an embedded subProcess",
+    "adHocSubProcess": "ad-hoc subprocesses have no order to follow",
+}
+
+#: Properties of the process that map onto SopHeader, split by shape.
+_HEADER_LISTS = (
+    "dasar_hukum",
+    "kualifikasi_pelaksana",
+    "keterkaitan",
+    "peralatan_perlengkapan",
+    "peringatan",
+    "pencatatan_pendataan",
+)
+_HEADER_SCALARS = tuple(
+    name for name in SopHeader.__dataclass_fields__ if name not in _HEADER_LISTS
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """A DI shape's rectangle, in the plane named by ``plane``."""
+
+    plane: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x + self.width / 2, self.y + self.height / 2)
+
+    def contains(self, point: tuple[float, float]) -> bool:
+        px, py = point
+        return self.x <= px <= self.x + self.width and self.y <= py <= self.y + self.height
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    name: str
+    value: str
+    line: int | None
+
+
+@dataclass(slots=True)
+class RawFlow:
+    id: str
+    source: str
+    target: str
+    name: str | None
+    condition: str | None
+    line: int | None
+    condition_line: int | None
+
+
+@dataclass(slots=True)
+class RawNode:
+    """A flow node as written; ``kind`` is None when sopflow refuses the element."""
+
+    id: str
+    tag: str
+    kind: NodeKind | None
+    name: str | None
+    line: int | None
+    scope: str | None
+    properties: tuple[Property, ...] = ()
+    unsupported: str | None = None
+    default: str | None = None
+    incoming: list[str] = field(default_factory=list)
+    outgoing: list[str] = field(default_factory=list)
+
+    def prop(self, name: str) -> Property | None:
+        return next((p for p in self.properties if p.name == name and p.value != ""), None)
+
+    def props(self, name: str) -> tuple[str, ...]:
+        return tuple(p.value for p in self.properties if p.name == name and p.value != "")
+
+    @property
+    def is_step(self) -> bool:
+        return self.kind in (NodeKind.USER_TASK, NodeKind.MANUAL_TASK)
+
+
+@dataclass(slots=True)
+class RawLane:
+    id: str
+    name: str | None
+    role: str | None
+    line: int | None
+    refs: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(slots=True)
+class RawProcess:
+    """The executable process of one file, read but not yet checked."""
+
+    source: str
+    process_id: str
+    name: str
+    line: int | None
+    properties: tuple[Property, ...]
+    nodes: dict[str, RawNode]
+    flows: dict[str, RawFlow]
+    lanes: list[RawLane]
+    #: element id -> its DI shape (first one found)
+    shapes: dict[str, Bounds]
+    #: problems found while reading (unknown references, ...), reported with the checks
+    problems: list[DefinitionError] = field(default_factory=list)
+
+    def error(self, message: str, *, line: int | None, element: str | None) -> DefinitionError:
+        return DefinitionError(message, file=self.source, line=line, element=element)
+
+    def node_lanes(self, node_id: str) -> list[RawLane]:
+        """Leaf lanes listing the node; nodes inside a subprocess inherit its lane.
+
+        SpiffWorkflow does the same: an embedded subprocess's tasks take the lane of
+        the subprocess task, and bpmn-js does not list inner nodes in flowNodeRef.
+        """
+        seen: set[str] = set()
+        current: str | None = node_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            lanes = [lane for lane in self.lanes if current in lane.refs]
+            if lanes:
+                return lanes
+            node = self.nodes.get(current)
+            current = node.scope if node is not None else None
+        return []
+
+    def start_of(self, scope: str | None) -> list[RawNode]:
+        return [
+            n for n in self.nodes.values() if n.scope == scope and n.kind is NodeKind.START
+        ]
+
+
+def _short(text: str) -> str:
+    for uri, prefix in _SHORT_NS.items():
+        text = text.replace("{" + uri + "}", prefix + ":")
+    return text
+
+
+def _local(tag: object) -> str | None:
+    if not isinstance(tag, str):
+        return None  # comments and processing instructions
+    qname = etree.QName(tag)
+    return qname.localname if qname.namespace == BPMN_NS else None
+
+
+def _line(elem: etree._Element) -> int | None:
+    line: object = elem.sourceline
+    return line if isinstance(line, int) else None
+
+
+def _properties(elem: etree._Element) -> tuple[Property, ...]:
+    """camunda:properties (the convention), or spiffworkflow:properties (foreign files)."""
+    found: list[Property] = []
+    for ext in elem.iterchildren(f"{{{BPMN_NS}}}extensionElements"):
+        for ns in (CAMUNDA_NS, SPIFF_NS):
+            for prop in ext.iterfind(f"{{{ns}}}properties/{{{ns}}}property"):
+                name = prop.get("name")
+                if name:
+                    found.append(Property(name, prop.get("value") or "", _line(prop)))
+    return tuple(found)
+
+
+# ---------------------------------------------------------------------------------------
+# XSD and SpiffWorkflow
+
+
+_SCHEMA_LOCK = threading.Lock()
+
+
+@cache
+def _validator() -> Any:
+    """SpiffWorkflow's bundled BPMN 2.0 XSD, built once (it takes ~0.5 s) and only if needed."""
+    from SpiffWorkflow.spiff.parser.process import VALIDATOR
+
+    return VALIDATOR
+
+
+def _element_for(tree: etree._ElementTree, path: str | None, line: int | None) -> str | None:
+    """The id of the element an XSD error is about, or of its nearest ancestor with one."""
+    elem: etree._Element | None = None
+    if path:
+        try:
+            hits = tree.xpath(path, namespaces=dict((v, k) for k, v in _SHORT_NS.items()))
+        except etree.XPathError:
+            hits = []
+        if isinstance(hits, list) and hits and isinstance(hits[0], etree._Element):
+            elem = hits[0]
+    if elem is None and line is not None:
+        elem = next((e for e in tree.iter() if _line(e) == line), None)
+    while elem is not None:
+        ident = elem.get("id") if isinstance(elem.tag, str) else None
+        if ident:
+            return ident
+        elem = elem.getparent()
+    return None
+
+
+def _validate_xsd(tree: etree._ElementTree, source: str) -> None:
+    validator = _validator()
+    with _SCHEMA_LOCK:
+        validator.preprocess(tree)
+        schema = validator.validator
+        if schema.validate(tree):
+            return
+        entries = list(schema.error_log)
+    first = entries[0]
+    line = first.line if first.line > 0 else None
+    raise BpmnSchemaError(
+        f"not valid BPMN 2.0: {_short(first.message)}",
+        file=source,
+        line=line,
+        element=_element_for(tree, first.path, line),
+    )
+
+
+def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
+    """Let SpiffWorkflow parse the process, so a file it cannot read is refused now."""
+    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+    from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+
+    parser = BpmnParser()
+    try:
+        parser.add_bpmn_xml(tree, filename=raw.source)
+        parser.get_spec(raw.process_id)
+        parser.get_subprocess_specs(raw.process_id)
+    except ValidationException as exc:
+        element = exc.id or None
+        node = raw.nodes.get(element) if element else None
+        line = exc.line_number if isinstance(exc.line_number, int) else None
+        if line is None and node is not None:
+            line = node.line
+        message = str(exc.args[0]) if exc.args else str(exc)
+        raise DefinitionError(
+            f"SpiffWorkflow cannot parse it: {message}",
+            file=raw.source,
+            line=line,
+            element=element,
+        ) from exc
+    except Exception as exc:
+        # SpiffWorkflow raises assorted KeyError/AttributeError on odd input; for the
+        # person loading the file this is still "the file cannot be used", not a crash.
+        raise DefinitionError(
+            f"SpiffWorkflow cannot parse it: {type(exc).__name__}: {exc}", file=raw.source
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+
+
+def _executable_process(root: etree._Element, source: str) -> etree._Element:
+    processes = [p for p in root.iterchildren(f"{{{BPMN_NS}}}process")]
+    by_id = {p.get("id"): p for p in processes}
+    refs = [
+        part.get("processRef")
+        for collab in root.iterchildren(f"{{{BPMN_NS}}}collaboration")
+        for part in collab.iterchildren(f"{{{BPMN_NS}}}participant")
+        if part.get("processRef")
+    ]
+    if len(refs) == 1 and refs[0] in by_id:
+        return by_id[refs[0]]
+    if len(processes) == 1:
+        return processes[0]
+    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    if len(executable) == 1:
+        return executable[0]
+    if not processes:
+        raise BpmnSchemaError("the file holds no bpmn:process", file=source, line=_line(root))
+    raise BpmnSchemaError(
+        f"cannot tell which of {len(processes)} processes to run: "
+        'mark exactly one isExecutable="true"',
+        file=source,
+        line=_line(root),
+    )
+
+
+def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
+    if tag in _UNSUPPORTED:
+        return f"bpmn:{tag} is not supported by sopflow: {_UNSUPPORTED[tag]}"
+    for child in elem:
+        child_tag = _local(child.tag)
+        if child_tag is None:
+            continue
+        if child_tag.endswith("EventDefinition") or child_tag == "eventDefinitionRef":
+            kind = child_tag.removesuffix("EventDefinition")
+            return (
+                f"bpmn:{tag} with a {kind} event definition is not supported by sopflow: "
+                "only plain start, end and throw events are run"
+            )
+        if child_tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+            return (
+                f"{child_tag.removesuffix('Characteristics')} on bpmn:{tag} is not supported "
+                "by sopflow: the engine runs one token; a return flow models a repeat"
+            )
+    if tag == "subProcess" and elem.get("triggeredByEvent") == "true":
+        return "event subprocesses are not supported by sopflow"
+    return None
+
+
+def _read_scope(
+    container: etree._Element, scope: str | None, raw: RawProcess, lane_sets: list[etree._Element]
+) -> None:
+    for elem in container:
+        tag = _local(elem.tag)
+        if tag is None:
+            continue
+        if tag == "laneSet":
+            lane_sets.append(elem)
+            continue
+        if tag == "sequenceFlow":
+            cond = elem.find(f"{{{BPMN_NS}}}conditionExpression")
+            text = (cond.text or "").strip() if cond is not None else ""
+            flow_id = elem.get("id") or ""
+            raw.flows[flow_id] = RawFlow(
+                id=flow_id,
+                source=elem.get("sourceRef") or "",
+                target=elem.get("targetRef") or "",
+                name=elem.get("name"),
+                condition=text or None,
+                line=_line(elem),
+                condition_line=_line(cond) if cond is not None else None,
+            )
+            continue
+        if tag not in _SUPPORTED and tag not in _UNSUPPORTED:
+            continue  # artifacts, data objects, documentation: not part of the flow
+        node_id = elem.get("id") or ""
+        node = RawNode(
+            id=node_id,
+            tag=tag,
+            kind=_SUPPORTED.get(tag),
+            name=elem.get("name"),
+            line=_line(elem),
+            scope=scope,
+            properties=_properties(elem),
+            unsupported=_unsupported_reason(elem, tag),
+            default=elem.get("default"),
+        )
+        if node.unsupported is not None:
+            node.kind = None
+        raw.nodes[node_id] = node
+        if tag == "subProcess":
+            _read_scope(elem, node_id, raw, lane_sets)
+
+
+def _read_lanes(lane_set: etree._Element, into: list[RawLane]) -> None:
+    """Flatten nested childLaneSets to their leaf lanes, in document order."""
+    for lane in lane_set.iterchildren(f"{{{BPMN_NS}}}lane"):
+        children = lane.findall(f"{{{BPMN_NS}}}childLaneSet")
+        if any(c.find(f"{{{BPMN_NS}}}lane") is not None for c in children):
+            for child in children:
+                _read_lanes(child, into)
+            continue
+        props = _properties(lane)
+        role = next((p.value.strip() for p in props if p.name == "role" and p.value.strip()), None)
+        name = lane.get("name")
+        into.append(
+            RawLane(
+                id=lane.get("id") or "",
+                name=name if name and name.strip() else None,
+                role=role,
+                line=_line(lane),
+                refs=[
+                    (ref.text or "").strip()
+                    for ref in lane.iterchildren(f"{{{BPMN_NS}}}flowNodeRef")
+                ],
+            )
+        )
+
+
+def _read_shapes(root: etree._Element) -> dict[str, Bounds]:
+    shapes: dict[str, Bounds] = {}
+    for plane in root.iter(f"{{{BPMNDI_NS}}}BPMNPlane"):
+        plane_id = plane.get("bpmnElement") or plane.get("id") or ""
+        for shape in plane.iterchildren(f"{{{BPMNDI_NS}}}BPMNShape"):
+            element = shape.get("bpmnElement")
+            bounds = shape.find(f"{{{DC_NS}}}Bounds")
+            if not element or bounds is None or element in shapes:
+                continue
+            try:
+                shapes[element] = Bounds(
+                    plane_id,
+                    float(bounds.get("x", "")),
+                    float(bounds.get("y", "")),
+                    float(bounds.get("width", "")),
+                    float(bounds.get("height", "")),
+                )
+            except ValueError:
+                continue  # the XSD already refuses non-numbers; be robust anyway
+    return shapes
+
+
+def read_process(tree: etree._ElementTree, *, source: str) -> RawProcess:
+    """Read the executable process of an XSD-valid tree into plain records."""
+    root = tree.getroot()
+    process = _executable_process(root, source)
+    process_id = process.get("id") or ""
+    participant_name = next(
+        (
+            part.get("name")
+            for part in root.iter(f"{{{BPMN_NS}}}participant")
+            if part.get("processRef") == process_id and part.get("name")
+        ),
+        None,
+    )
+    raw = RawProcess(
+        source=source,
+        process_id=process_id,
+        name=process.get("name") or participant_name or process_id,
+        line=_line(process),
+        properties=_properties(process),
+        nodes={},
+        flows={},
+        lanes=[],
+        shapes=_read_shapes(root),
+    )
+    lane_sets: list[etree._Element] = []
+    _read_scope(process, None, raw, lane_sets)
+    for lane_set in lane_sets:
+        _read_lanes(lane_set, raw.lanes)
+    for flow in raw.flows.values():
+        for end, ref in (("sourceRef", flow.source), ("targetRef", flow.target)):
+            if ref not in raw.nodes:
+                raw.problems.append(
+                    raw.error(
+                        f"{end} {ref!r} is not a flow node of process {process_id!r}",
+                        line=flow.line,
+                        element=flow.id,
+                    )
+                )
+        if flow.source in raw.nodes:
+            raw.nodes[flow.source].outgoing.append(flow.id)
+        if flow.target in raw.nodes:
+            raw.nodes[flow.target].incoming.append(flow.id)
+    return raw
+
+
+# ---------------------------------------------------------------------------------------
+# Building
+
+
+def _successors(raw: RawProcess, node: RawNode) -> list[str]:
+    """Execution order neighbours: into a subprocess's start, out of its end."""
+    if node.kind is NodeKind.SUBPROCESS:
+        inner = raw.start_of(node.id)
+        if inner:
+            return [inner[0].id]
+    targets = [raw.flows[f].target for f in node.outgoing if raw.flows[f].target in raw.nodes]
+    if node.kind is NodeKind.END and node.scope is not None and node.scope in raw.nodes:
+        parent = raw.nodes[node.scope]
+        targets += [
+            raw.flows[f].target for f in parent.outgoing if raw.flows[f].target in raw.nodes
+        ]
+    return targets
+
+
+def step_numbers(raw: RawProcess) -> dict[str, int]:
+    """Step numbers: the ``no`` property, else breadth-first order from the start.
+
+    Steps without ``no`` are numbered after the highest explicit number, so a file
+    that numbers some steps keeps those numbers.
+    """
+    explicit: dict[str, int] = {}
+    for node in raw.nodes.values():
+        prop = node.prop("no") if node.is_step else None
+        if prop is not None and re.fullmatch(r"\s*\d+\s*", prop.value):
+            explicit[node.id] = int(prop.value)
+    order: list[str] = []
+    starts = raw.start_of(None)
+    seen: set[str] = set()
+    queue = deque(s.id for s in starts[:1])
+    while queue:
+        current = queue.popleft()
+        if current in seen:
+            continue
+        seen.add(current)
+        node = raw.nodes[current]
+        if node.is_step:
+            order.append(current)
+        queue.extend(t for t in _successors(raw, node) if t not in seen)
+    order += [n.id for n in raw.nodes.values() if n.is_step and n.id not in seen]
+    numbers = dict(explicit)
+    next_no = max(explicit.values(), default=0) + 1
+    for node_id in order:
+        if node_id not in numbers:
+            numbers[node_id] = next_no
+            next_no += 1
+    return numbers
+
+
+def _follow_to_step(raw: RawProcess, flow_id: str | None) -> str | None:
+    """The first step a flow leads to, passing through merge gateways and pass-through nodes."""
+    seen: set[str] = set()
+    while flow_id is not None and flow_id in raw.flows:
+        target = raw.flows[flow_id].target
+        node = raw.nodes.get(target)
+        if node is None or target in seen:
+            return None
+        seen.add(target)
+        if node.is_step:
+            return node.id
+        passes = node.kind in (NodeKind.EXCLUSIVE_GATEWAY, NodeKind.PASS)
+        if not passes or len(node.outgoing) != 1:
+            return None
+        flow_id = node.outgoing[0]
+    return None
+
+
+_BOOL_TEST = re.compile(
+    r"^\s*(?P<neg>not\s+)?(?P<field>[A-Za-z_]\w*)\s*"
+    r"(?:(?P<op>==|!=)\s*(?P<value>true|false|True|False))?\s*$"
+)
+
+
+def boolean_test(condition: str | None) -> tuple[str, bool] | None:
+    """``(field, polarity)`` when a condition is a plain boolean field test, else None.
+
+    ``disetujui == true`` and ``disetujui`` are (disetujui, True); ``disetujui == false``,
+    ``not disetujui`` and ``disetujui != true`` are (disetujui, False).
+    """
+    if condition is None:
+        return None
+    match = _BOOL_TEST.match(condition)
+    if match is None or match["field"] in ("not", "true", "false", "True", "False"):
+        return None
+    polarity = True
+    if match["neg"]:
+        if match["op"]:
+            return None  # "not x == true" reads ambiguously: not covered
+        polarity = False
+    if match["op"]:
+        polarity = (match["value"].lower() == "true") == (match["op"] == "==")
+    return (match["field"], polarity)
+
+
+def _decision(raw: RawProcess, gateway: RawNode) -> Decision | None:
+    if gateway.kind is not NodeKind.EXCLUSIVE_GATEWAY or len(gateway.incoming) != 1:
+        return None
+    source = raw.nodes.get(raw.flows[gateway.incoming[0]].source)
+    if source is None or not source.is_step:
+        return None
+    prop = source.prop("keputusan")
+    if prop is None:
+        return None
+    field_name = prop.value.strip()
+    yes_flow: str | None = None
+    no_flow: str | None = None
+    for flow_id in gateway.outgoing:
+        label = (raw.flows[flow_id].name or "").strip().casefold()
+        if label == "ya" and yes_flow is None:
+            yes_flow = flow_id
+        elif label == "tidak" and no_flow is None:
+            no_flow = flow_id
+    for flow_id in gateway.outgoing:  # unnamed flows: read the condition instead
+        test = boolean_test(raw.flows[flow_id].condition)
+        if test is not None and test[0] == field_name:
+            if test[1] and yes_flow is None:
+                yes_flow = flow_id
+            elif not test[1] and no_flow is None:
+                no_flow = flow_id
+    if no_flow is None and gateway.default in gateway.outgoing and gateway.default != yes_flow:
+        no_flow = gateway.default
+    return Decision(
+        gateway_id=gateway.id,
+        step_id=source.id,
+        field=field_name,
+        yes_target=_follow_to_step(raw, yes_flow),
+        no_target=_follow_to_step(raw, no_flow),
+    )
+
+
+def _header(raw: RawProcess) -> SopHeader:
+    values: dict[str, Any] = {}
+    for name in _HEADER_SCALARS:
+        prop = next((p for p in raw.properties if p.name == name and p.value != ""), None)
+        if prop is not None:
+            values[name] = prop.value
+    for name in _HEADER_LISTS:
+        values[name] = tuple(p.value for p in raw.properties if p.name == name and p.value != "")
+    values.setdefault("nama", raw.name)
+    return SopHeader(**values)
+
+
+def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
+    """Turn a checked RawProcess into the immutable definition."""
+    lanes = tuple(
+        Lane(id=lane.id, name=lane.label, role=lane.role or lane.label) for lane in raw.lanes
+    )
+    lane_by_id = {lane.id: lane for lane in lanes}
+    numbers = step_numbers(raw)
+    steps: list[Step] = []
+    for node in raw.nodes.values():
+        if not node.is_step:
+            continue
+        node_lanes = raw.node_lanes(node.id)
+        lane = lane_by_id[node_lanes[0].id] if node_lanes else None
+        keputusan = node.prop("keputusan")
+        waktu = node.prop("waktu")
+        keterangan = node.prop("keterangan")
+        steps.append(
+            Step(
+                id=node.id,
+                no=numbers[node.id],
+                name=node.name or node.id,
+                lane=lane.name if lane else None,
+                role=lane.role if lane else "",
+                kelengkapan=node.props("kelengkapan"),
+                waktu=waktu.value if waktu else None,
+                output=node.props("output"),
+                keterangan=keterangan.value if keterangan else None,
+                decision_field=keputusan.value.strip() if keputusan else None,
+                line=node.line,
+            )
+        )
+    steps.sort(key=lambda s: s.no)
+    nodes: dict[str, Node] = {}
+    for node in raw.nodes.values():
+        if node.kind is None:
+            continue  # never reached: the checks refuse unsupported elements
+        outgoing = tuple(
+            Flow(
+                id=f.id,
+                source=f.source,
+                target=f.target,
+                name=f.name,
+                condition=f.condition,
+                is_default=(node.default == f.id),
+            )
+            for f in (raw.flows[fid] for fid in node.outgoing)
+        )
+        inner = raw.start_of(node.id) if node.kind is NodeKind.SUBPROCESS else []
+        nodes[node.id] = Node(
+            id=node.id,
+            kind=node.kind,
+            name=node.name,
+            outgoing=outgoing,
+            scope=node.scope,
+            start=inner[0].id if inner else None,
+        )
+    decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
+    decisions.sort(key=lambda d: numbers.get(d.step_id, 0))
+    return ProcessDefinition(
+        process_id=raw.process_id,
+        name=raw.name,
+        version=hashlib.sha256(data).hexdigest(),
+        source=raw.source,
+        xml=data,
+        header=_header(raw),
+        lanes=lanes,
+        steps=tuple(steps),
+        decisions=tuple(decisions),
+        nodes=MappingProxyType(nodes),
+        start_node=raw.start_of(None)[0].id,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+
+
+def load_definition_bytes(
+    data: bytes,
+    *,
+    source: str,
+    script_handlers: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ProcessDefinition:
+    """Load and check BPMN bytes (a stored version, an upload); ``source`` names it in errors.
+
+    ``script_handlers`` names the scriptTask ids the caller runs itself; any other
+    scriptTask is refused. Raises a DefinitionError subclass for every problem.
+    """
+    from sopflow.definitions.checks import run_checks
+
+    tree = parse_xml(data, source=source, max_bytes=max_bytes)
+    _validate_xsd(tree, source)
+    raw = read_process(tree, source=source)
+    problems = run_checks(raw, script_handlers=script_handlers)
+    if problems:
+        first = problems[0]
+        raise SopCheckError(
+            first.message
+            if len(problems) == 1
+            else f"{first.message} (and {len(problems) - 1} more problems)",
+            file=first.file,
+            line=first.line,
+            element=first.element,
+            problems=problems,
+        )
+    _spiff_parse(tree, raw)
+    return build_definition(raw, data=data)
+
+
+def load_definition(
+    path: str | Path,
+    *,
+    script_handlers: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ProcessDefinition:
+    """Load and check one BPMN file, refusing it by size before reading it."""
+    data = read_limited(path, max_bytes=max_bytes)
+    return load_definition_bytes(
+        data, source=str(path), script_handlers=script_handlers, max_bytes=max_bytes
+    )
+
+
+def problems_of(error: DefinitionError) -> Iterable[DefinitionError]:
+    """Every finding an error carries: a SopCheckError's list, or the error itself."""
+    if isinstance(error, SopCheckError) and error.problems:
+        return list(error.problems)
+    return [error]
