@@ -325,6 +325,12 @@ def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
     from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
     from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+    # bpmn.io saves isExecutable="false" by default; sopflow already chose the process to
+    # run (single participant or single process), so tell SpiffWorkflow the same. The tree
+    # is a private parse: the definition keeps the original bytes.
+    for process in tree.getroot().iterchildren(f"{{{BPMN_NS}}}process"):
+        if process.get("id") == raw.process_id:
+            process.set("isExecutable", "true")
     parser = BpmnParser()
     try:
         parser.add_bpmn_xml(tree, filename=raw.source)
