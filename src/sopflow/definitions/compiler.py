@@ -1,0 +1,337 @@
+"""Compile an SOP table into a BPMN file that follows the sopflow convention exactly.
+
+The convention (docs/bpmn-conventions.md) is what the loader, the runtime and Camunda
+Modeler all agree on; generating it from the table instead of drawing it by hand keeps the
+shipped files faithful to the SOP and identical from one build to the next (the same table
+always gives the same bytes, so a test can pin every shipped file to its table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from sopflow.definitions.layout import (
+    EdgeKind,
+    EdgeSpec,
+    Layout,
+    NodeSpec,
+    ShapeKind,
+    layout_process,
+)
+from sopflow.definitions.model import DECISION_FIELD
+from sopflow.definitions.table import Langkah, SopTable
+
+__all__ = [
+    "BPMNDI_NS",
+    "BPMN_NS",
+    "CAMUNDA_NS",
+    "DC_NS",
+    "DI_NS",
+    "TARGET_NAMESPACE",
+    "XSI_NS",
+    "compile_table",
+    "step_id",
+]
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
+DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+TARGET_NAMESPACE = "https://sopflow.id/bpmn"
+
+_NSMAP = {
+    "bpmn": BPMN_NS,
+    "bpmndi": BPMNDI_NS,
+    "dc": DC_NS,
+    "di": DI_NS,
+    "camunda": CAMUNDA_NS,
+    "xsi": XSI_NS,
+}
+
+#: the decision condition: the deciding task sets ``disetujui`` (approved) true or false
+YES_CONDITION = f"{DECISION_FIELD} == true"
+
+_PROCESS_TEXT_PROPERTIES: tuple[str, ...] = (
+    "nomor",
+    "nama",
+    "pemerintah",
+    "kecamatan",
+    "unit",
+    "tanggal_pembuatan",
+    "tanggal_revisi",
+    "tanggal_efektif",
+    "disahkan_oleh_jabatan",
+    "disahkan_oleh_nama",
+    "disahkan_oleh_pangkat",
+    "disahkan_oleh_nip",
+    "zona_waktu",
+)
+_PROCESS_LIST_PROPERTIES: tuple[str, ...] = (
+    "dasar_hukum",
+    "kualifikasi_pelaksana",
+    "keterkaitan",
+    "peralatan_perlengkapan",
+    "peringatan",
+    "pencatatan_pendataan",
+)
+
+
+def _bpmn(tag: str) -> str:
+    return f"{{{BPMN_NS}}}{tag}"
+
+
+def step_id(no: int) -> str:
+    """The id of step ``no``: ``step_01`` ... (two digits, so ids sort in step order)."""
+    return f"step_{no:02d}"
+
+
+def _decision_id(no: int) -> str:
+    return f"decision_{no:02d}"
+
+
+def _merge_id(no: int) -> str:
+    return f"merge_{no:02d}"
+
+
+@dataclass
+class _Node:
+    id: str
+    tag: str
+    name: str | None
+    lane: int
+    shape: ShapeKind
+    step: Langkah | None = None
+    incoming: list[str] = field(default_factory=list)
+    outgoing: list[str] = field(default_factory=list)
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class _Flow:
+    id: str
+    source: str
+    target: str
+    name: str | None = None
+    condition: str | None = None
+    kind: EdgeKind = EdgeKind.FORWARD
+
+
+class _Graph:
+    """Nodes in column order and flows, derived from the table's steps and decisions."""
+
+    def __init__(self, table: SopTable) -> None:
+        self.table = table
+        lane_index = {p.nama: i for i, p in enumerate(table.pelaksana)}
+        steps = table.langkah
+        count = len(steps)
+        # entries into each step: the start event, the previous step, decisions' targets
+        entries: dict[int, int] = {1: 1}
+        for step in steps:
+            if step.keputusan is None:
+                if step.no < count:
+                    entries[step.no + 1] = entries.get(step.no + 1, 0) + 1
+            else:
+                for target in (step.keputusan.ya, step.keputusan.tidak):
+                    entries[target] = entries.get(target, 0) + 1
+        self.merged = {no for no, n in entries.items() if n > 1}
+
+        self.nodes: list[_Node] = []
+        self.flows: list[_Flow] = []
+        first_lane = lane_index[steps[0].pelaksana]
+        self._add(_Node("start", "startEvent", "Mulai", first_lane, ShapeKind.EVENT))
+        for step in steps:
+            lane = lane_index[step.pelaksana]
+            if step.no in self.merged:
+                self._add(_Node(_merge_id(step.no), "exclusiveGateway", None, lane,
+                                ShapeKind.GATEWAY))
+            self._add(_Node(step_id(step.no), "userTask", step.kegiatan, lane,
+                            ShapeKind.TASK, step=step))
+            if step.keputusan is not None:
+                self._add(_Node(_decision_id(step.no), "exclusiveGateway", "Disetujui?",
+                                lane, ShapeKind.GATEWAY))
+        self._add(_Node("end", "endEvent", "Selesai", lane_index[steps[-1].pelaksana],
+                        ShapeKind.EVENT))
+
+        self._connect("start", 1)
+        for step in steps:
+            sid = step_id(step.no)
+            if step.no in self.merged:
+                self._flow(_merge_id(step.no), sid)
+            if step.keputusan is not None:
+                decision = _decision_id(step.no)
+                self._flow(sid, decision)
+                self._connect(decision, step.keputusan.ya, flow_id=f"flow_{step.no:02d}_ya",
+                              name="Ya", condition=YES_CONDITION)
+                self._connect(decision, step.keputusan.tidak,
+                              flow_id=f"flow_{step.no:02d}_tidak", name="Tidak",
+                              kind=EdgeKind.RETURN)
+                self.by_id[decision].default = f"flow_{step.no:02d}_tidak"
+            elif step.no < count:
+                self._connect(sid, step.no + 1)
+            else:
+                self._flow(sid, "end")
+
+    def _add(self, node: _Node) -> None:
+        self.nodes.append(node)
+        self.by_id = {n.id: n for n in self.nodes}
+
+    def _connect(self, source: str, target_no: int, *, flow_id: str | None = None,
+                 name: str | None = None, condition: str | None = None,
+                 kind: EdgeKind = EdgeKind.FORWARD) -> None:
+        """A flow into step ``target_no``, through its merge gateway when it has one."""
+        target = _merge_id(target_no) if target_no in self.merged else step_id(target_no)
+        self._flow(source, target, flow_id=flow_id, name=name, condition=condition, kind=kind)
+
+    def _flow(self, source: str, target: str, *, flow_id: str | None = None,
+              name: str | None = None, condition: str | None = None,
+              kind: EdgeKind = EdgeKind.FORWARD) -> None:
+        flow = _Flow(flow_id or f"flow_{source}_{target}", source, target, name, condition,
+                     kind)
+        self.flows.append(flow)
+        self.by_id[source].outgoing.append(flow.id)
+        self.by_id[target].incoming.append(flow.id)
+
+
+def _properties(parent: etree._Element, pairs: list[tuple[str, str]]) -> None:
+    if not pairs:
+        return
+    extension = etree.SubElement(parent, _bpmn("extensionElements"))
+    properties = etree.SubElement(extension, f"{{{CAMUNDA_NS}}}properties")
+    for name, value in pairs:
+        etree.SubElement(properties, f"{{{CAMUNDA_NS}}}property", name=name, value=value)
+
+
+def _process_properties(table: SopTable) -> list[tuple[str, str]]:
+    header = table.identitas
+    pairs: list[tuple[str, str]] = []
+    for name in _PROCESS_TEXT_PROPERTIES:
+        value = getattr(header, name)
+        if value is not None:
+            pairs.append((name, value))
+    for name in _PROCESS_LIST_PROPERTIES:
+        pairs.extend((name, item) for item in getattr(header, name))
+    return pairs
+
+
+def _step_properties(step: Langkah) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = [("no", str(step.no))]
+    pairs.extend(("kelengkapan", item) for item in step.kelengkapan)
+    if step.waktu is not None:
+        pairs.append(("waktu", step.waktu))
+    pairs.extend(("output", item) for item in step.output)
+    if step.keterangan is not None:
+        pairs.append(("keterangan", step.keterangan))
+    if step.keputusan is not None:
+        pairs.append(("keputusan", DECISION_FIELD))
+    return pairs
+
+
+def _bounds(parent: etree._Element, tag: str, x: int, y: int, width: int,
+            height: int) -> None:
+    etree.SubElement(parent, tag, x=str(x), y=str(y), width=str(width), height=str(height))
+
+
+def _diagram(root: etree._Element, graph: _Graph, layout: Layout) -> None:
+    diagram = etree.SubElement(root, f"{{{BPMNDI_NS}}}BPMNDiagram", id="diagram")
+    plane = etree.SubElement(diagram, f"{{{BPMNDI_NS}}}BPMNPlane", id="diagram_plane",
+                             bpmnElement="collaboration")
+    shape_tag, edge_tag = f"{{{BPMNDI_NS}}}BPMNShape", f"{{{BPMNDI_NS}}}BPMNEdge"
+    bounds_tag, label_tag = f"{{{DC_NS}}}Bounds", f"{{{BPMNDI_NS}}}BPMNLabel"
+
+    pool = etree.SubElement(plane, shape_tag, id="pool_di", bpmnElement="pool",
+                            isHorizontal="true")
+    b = layout.pool
+    _bounds(pool, bounds_tag, b.x, b.y, b.width, b.height)
+    for index, lane_bounds in enumerate(layout.lanes, start=1):
+        lane = etree.SubElement(plane, shape_tag, id=f"lane_{index}_di",
+                                bpmnElement=f"lane_{index}", isHorizontal="true")
+        _bounds(lane, bounds_tag, lane_bounds.x, lane_bounds.y, lane_bounds.width,
+                lane_bounds.height)
+    for node in graph.nodes:
+        placed = layout.nodes[node.id]
+        shape = etree.SubElement(plane, shape_tag, id=f"{node.id}_di", bpmnElement=node.id)
+        if node.tag == "exclusiveGateway":
+            shape.set("isMarkerVisible", "true")
+        b = placed.bounds
+        _bounds(shape, bounds_tag, b.x, b.y, b.width, b.height)
+        if placed.label is not None:
+            label = etree.SubElement(shape, label_tag)
+            lb = placed.label
+            _bounds(label, bounds_tag, lb.x, lb.y, lb.width, lb.height)
+    for flow in graph.flows:
+        routed = layout.edges[flow.id]
+        edge = etree.SubElement(plane, edge_tag, id=f"{flow.id}_di", bpmnElement=flow.id)
+        for x, y in routed.waypoints:
+            etree.SubElement(edge, f"{{{DI_NS}}}waypoint", x=str(x), y=str(y))
+        if routed.label is not None:
+            label = etree.SubElement(edge, label_tag)
+            lb = routed.label
+            _bounds(label, bounds_tag, lb.x, lb.y, lb.width, lb.height)
+
+
+def compile_table(table: SopTable) -> bytes:
+    """The BPMN file of ``table``: same table, same bytes (UTF-8, pretty-printed)."""
+    from sopflow import __version__
+
+    graph = _Graph(table)
+    name = table.identitas.nama or table.process_id
+
+    root = etree.Element(_bpmn("definitions"), nsmap=_NSMAP)
+    root.set("id", "definitions")
+    root.set("targetNamespace", TARGET_NAMESPACE)
+    root.set("exporter", "sopflow")
+    root.set("exporterVersion", __version__)
+
+    collaboration = etree.SubElement(root, _bpmn("collaboration"), id="collaboration")
+    etree.SubElement(collaboration, _bpmn("participant"), id="pool", name=name,
+                     processRef=table.process_id)
+
+    process = etree.SubElement(root, _bpmn("process"), id=table.process_id, name=name,
+                               isExecutable="true")
+    _properties(process, _process_properties(table))
+    lane_set = etree.SubElement(process, _bpmn("laneSet"), id="lanes")
+    for index, person in enumerate(table.pelaksana):
+        lane = etree.SubElement(lane_set, _bpmn("lane"), id=f"lane_{index + 1}",
+                                name=person.nama)
+        _properties(lane, [("role", person.peran)])
+        for node in graph.nodes:
+            if node.lane == index:
+                etree.SubElement(lane, _bpmn("flowNodeRef")).text = node.id
+
+    for node in graph.nodes:
+        element = etree.SubElement(process, _bpmn(node.tag), id=node.id)
+        if node.name is not None:
+            element.set("name", node.name)
+        if node.default is not None:
+            element.set("default", node.default)
+        if node.step is not None:
+            _properties(element, _step_properties(node.step))
+        for flow_id in node.incoming:
+            etree.SubElement(element, _bpmn("incoming")).text = flow_id
+        for flow_id in node.outgoing:
+            etree.SubElement(element, _bpmn("outgoing")).text = flow_id
+    for flow in graph.flows:
+        element = etree.SubElement(process, _bpmn("sequenceFlow"), id=flow.id)
+        if flow.name is not None:
+            element.set("name", flow.name)
+        element.set("sourceRef", flow.source)
+        element.set("targetRef", flow.target)
+        if flow.condition is not None:
+            condition = etree.SubElement(element, _bpmn("conditionExpression"))
+            condition.set(f"{{{XSI_NS}}}type", "bpmn:tFormalExpression")
+            condition.text = flow.condition
+
+    layout = layout_process(
+        len(table.pelaksana),
+        [NodeSpec(n.id, n.shape, n.lane,
+                  n.name if n.shape is not ShapeKind.TASK else None) for n in graph.nodes],
+        [EdgeSpec(f.id, f.source, f.target, f.kind, f.name) for f in graph.flows],
+    )
+    _diagram(root, graph, layout)
+    body: bytes = etree.tostring(root, pretty_print=True, xml_declaration=True,
+                                 encoding="UTF-8")
+    return body

@@ -1,0 +1,208 @@
+"""Automatic layout of an SOP process: a lane is a row, every flow node is a column.
+
+No library lays out lanes (bpmn-auto-layout ignores them), and SOP flows are simple enough
+to place directly, the way the paper table does: rows are the Pelaksana, columns follow the
+step order. Giving every node (steps, gateways, events) its own column means no two shapes
+ever share a column, so vertical edge segments placed in the gaps between columns, or in a
+node's own column, never cross a shape. Return flows ("Tidak") run along a channel in the
+bottom margin of the deciding lane, below every shape of that row; long forward flows run
+along the top margin. All edges are orthogonal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = [
+    "Bounds",
+    "EdgeKind",
+    "EdgeLayout",
+    "EdgeSpec",
+    "Layout",
+    "NodeShape",
+    "NodeSpec",
+    "ShapeKind",
+    "layout_process",
+]
+
+LANE_HEIGHT = 140
+LANE_HEADER = 30  # bpmn-js draws lanes 30 px right of the pool's left edge
+POOL_X = 100
+POOL_Y = 60
+FIRST_COLUMN_PAD = 50  # between the lane's name band and the first shape
+LAST_COLUMN_PAD = 50
+GAP = 50  # between two columns: edges turn at its middle
+CHANNEL_MARGIN = 12  # distance of the first channel from the lane's edge
+CHANNEL_STEP = 8  # between channels of the same lane
+
+LABEL_HEIGHT = 14
+
+
+class ShapeKind(Enum):
+    EVENT = (36, 36)
+    TASK = (100, 80)
+    GATEWAY = (50, 50)
+
+    @property
+    def width(self) -> int:
+        return self.value[0]
+
+    @property
+    def height(self) -> int:
+        return self.value[1]
+
+
+class EdgeKind(Enum):
+    FORWARD = "forward"
+    #: a "Tidak" flow going back to an earlier column
+    RETURN = "return"
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.height
+
+    @property
+    def cx(self) -> int:
+        return self.x + self.width // 2
+
+    @property
+    def cy(self) -> int:
+        return self.y + self.height // 2
+
+    def contains(self, other: Bounds) -> bool:
+        return (self.x <= other.x and self.y <= other.y
+                and other.right <= self.right and other.bottom <= self.bottom)
+
+    def overlaps(self, other: Bounds) -> bool:
+        return (self.x < other.right and other.x < self.right
+                and self.y < other.bottom and other.y < self.bottom)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    """A node to place: its column is its position in the sequence given to the layout."""
+
+    id: str
+    kind: ShapeKind
+    lane: int  # 0-based row
+    label: str | None = None  # drawn as an external label (events, named gateways)
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSpec:
+    id: str
+    source: str
+    target: str
+    kind: EdgeKind = EdgeKind.FORWARD
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeShape:
+    bounds: Bounds
+    label: Bounds | None
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeLayout:
+    waypoints: tuple[tuple[int, int], ...]
+    label: Bounds | None
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    pool: Bounds
+    lanes: tuple[Bounds, ...]
+    nodes: dict[str, NodeShape]
+    edges: dict[str, EdgeLayout]
+
+
+def _label_width(text: str) -> int:
+    # about 6 px per character at bpmn-js's 11 px label font, never narrower than 20
+    return max(20, 6 * len(text) + 4)
+
+
+def layout_process(
+    lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[EdgeSpec]
+) -> Layout:
+    """Place ``nodes`` left to right in the given order, each in its lane's row."""
+    lane_x = POOL_X + LANE_HEADER
+    cursor = lane_x + LANE_HEADER + FIRST_COLUMN_PAD
+    shapes: dict[str, NodeShape] = {}
+    column: dict[str, int] = {}
+    lane_of: dict[str, int] = {}
+    for index, node in enumerate(nodes):
+        row_y = POOL_Y + node.lane * LANE_HEIGHT
+        bounds = Bounds(cursor, row_y + (LANE_HEIGHT - node.kind.height) // 2,
+                        node.kind.width, node.kind.height)
+        label = None
+        if node.label:
+            width = _label_width(node.label)
+            if node.kind is ShapeKind.GATEWAY:
+                label_y = bounds.y - LABEL_HEIGHT - 4  # above: the bottom holds "Tidak"
+            else:
+                label_y = bounds.bottom + 5
+            label = Bounds(bounds.cx - width // 2, label_y, width, LABEL_HEIGHT)
+        shapes[node.id] = NodeShape(bounds, label)
+        column[node.id] = index
+        lane_of[node.id] = node.lane
+        cursor += node.kind.width + GAP
+    lane_width = cursor - GAP + LAST_COLUMN_PAD - lane_x
+    lanes = tuple(
+        Bounds(lane_x, POOL_Y + i * LANE_HEIGHT, lane_width, LANE_HEIGHT)
+        for i in range(lane_count)
+    )
+    pool = Bounds(POOL_X, POOL_Y, lane_width + LANE_HEADER, lane_count * LANE_HEIGHT)
+
+    channels_used: dict[int, int] = {}
+    routed: dict[str, EdgeLayout] = {}
+    for edge in edges:
+        points: tuple[tuple[int, int], ...]
+        source, target = shapes[edge.source].bounds, shapes[edge.target].bounds
+        if edge.kind is EdgeKind.RETURN:
+            lane = lane_of[edge.source]
+            k = channels_used.get(lane, 0)
+            channels_used[lane] = k + 1
+            channel_y = lanes[lane].bottom - CHANNEL_MARGIN - k * CHANNEL_STEP
+            entry_y = target.bottom if target.cy <= channel_y else target.y
+            points = ((source.cx, source.bottom), (source.cx, channel_y),
+                      (target.cx, channel_y), (target.cx, entry_y))
+            label = None
+            if edge.label:
+                label = Bounds(source.cx + 5, source.bottom + 3,
+                               _label_width(edge.label), LABEL_HEIGHT)
+        else:
+            start = (source.right, source.cy)
+            end = (target.x, target.cy)
+            if column[edge.target] == column[edge.source] + 1:
+                middle = source.right + GAP // 2
+                if start[1] == end[1]:
+                    points = (start, end)
+                else:
+                    points = (start, (middle, start[1]), (middle, end[1]), end)
+            else:
+                # skips columns: over the top margin of the source lane, clear of shapes
+                top = lanes[lane_of[edge.source]].y + CHANNEL_MARGIN
+                out_x, in_x = source.right + GAP // 2, target.x - GAP // 2
+                points = (start, (out_x, start[1]), (out_x, top), (in_x, top),
+                          (in_x, end[1]), end)
+            label = None
+            if edge.label:
+                label = Bounds(source.right + 3, source.cy - LABEL_HEIGHT - 3,
+                               _label_width(edge.label), LABEL_HEIGHT)
+        routed[edge.id] = EdgeLayout(points, label)
+    return Layout(pool=pool, lanes=lanes, nodes=shapes, edges=routed)
