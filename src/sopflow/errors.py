@@ -26,7 +26,8 @@ at a traceback.
     │   ├── ClaimedError           the task is claimed by another actor
     │   ├── TaskDataError          missing or invalid task data (e.g. ``disetujui``)
     │   ├── ClockError             an action dated before its step or the last action
-    │   └── ConflictError          another writer changed the instance first
+    │   ├── ConflictError          another writer changed the instance first
+    │   └── TaskAlreadyCompletedError  (also a TaskNotFoundError) the step is done
     └── StoreError                 the database cannot be used
         ├── SchemaVersionError     written by a newer sopflow, or unmigratable
         └── CorruptInstanceError   one stored instance cannot be read
@@ -54,6 +55,7 @@ __all__ = [
     "SopflowError",
     "StoreError",
     "TableError",
+    "TaskAlreadyCompletedError",
     "TaskDataError",
     "TaskNotFoundError",
     "UnknownProcessError",
@@ -205,6 +207,14 @@ class ClockError(RuntimeFault):
 
 class ConflictError(RuntimeFault):
     """Another writer changed the instance first; reload and retry if still wanted."""
+
+
+class TaskAlreadyCompletedError(TaskNotFoundError, ConflictError):
+    """The step was already completed, by someone else or by an earlier call.
+
+    Both a TaskNotFoundError (the step is not ready) and a ConflictError (another
+    writer got there first), so either ``except`` catches the lost race.
+    """
 
 
 class StoreError(SopflowError):

@@ -16,7 +16,9 @@ import structlog
 __all__ = ["configure_logging"]
 
 
-def configure_logging(*, json: bool = False, level: str = "info", stream: TextIO | None = None) -> None:
+def configure_logging(
+    *, json: bool = False, level: str = "info", stream: TextIO | None = None
+) -> None:
     """Route sopflow's structlog events to ``stream`` (stderr by default)."""
     out = stream if stream is not None else sys.stderr
     renderer: structlog.typing.Processor
@@ -28,7 +30,9 @@ def configure_logging(*, json: bool = False, level: str = "info", stream: TextIO
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # sopflow events carry their own `timestamp` (the action time, which may be
+            # simulated or back-dated); the moment of logging goes under `logged_at`.
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="logged_at"),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

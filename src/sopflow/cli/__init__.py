@@ -18,9 +18,7 @@ from sopflow.errors import SopflowError
 __all__ = ["main"]
 
 #: verb modules, in the order ``--help`` lists them
-VERB_MODULES: tuple[str, ...] = (
-    "sopflow.cli.catalog",
-)
+VERB_MODULES: tuple[str, ...] = ("sopflow.cli.catalog",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-json", action="store_true", help="write log events as JSON lines")
     parser.add_argument(
-        "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
         help="lowest log level written to stderr (default: warning)",
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)

@@ -179,6 +179,10 @@ class ProcessDefinition:
     def step_by_no(self, no: int) -> Step | None:
         return self._steps_by_no.get(no)  # type: ignore[attr-defined, no-any-return]
 
+    def _step_no(self, task_id: str | None) -> int | None:
+        step = self.step(task_id) if task_id else None
+        return step.no if step else None
+
     def lane(self, name: str) -> Lane | None:
         return next((lane for lane in self.lanes if lane.name == name), None)
 
@@ -195,7 +199,7 @@ class ProcessDefinition:
                 {
                     "gateway": d.gateway_id,
                     "step": d.step_id,
-                    "step_no": self.step(d.step_id).no if self.step(d.step_id) else None,
+                    "step_no": self._step_no(d.step_id),
                     "field": d.field,
                     "ya": d.yes_target,
                     "tidak": d.no_target,

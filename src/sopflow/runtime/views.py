@@ -1,0 +1,176 @@
+"""What the engine hands back: actors, work items, history and instance views.
+
+These are plain frozen values, safe to pass across threads or serialize; ``to_dict``
+gives the JSON shape the CLI prints (timestamps ISO-8601 with an offset).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+__all__ = ["Actor", "GatewayDecision", "InstanceView", "Progress", "StepRecord", "WorkItem"]
+
+
+def to_ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def iso(moment: datetime | None, tz: tzinfo | None = None) -> str | None:
+    if moment is None:
+        return None
+    return (moment.astimezone(tz) if tz else moment).isoformat()
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Actor:
+    """Someone acting on an instance: an id and the roles (lane role codes) they hold."""
+
+    id: str
+    roles: frozenset[str]
+
+    def __init__(self, id: str, roles: Iterable[str] | str = ()) -> None:
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "roles", frozenset([roles] if isinstance(roles, str) else roles))
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayDecision:
+    """The flow an exclusive gateway took: part of an instance's path."""
+
+    gateway: str
+    flow: str
+    label: str | None
+    target: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gateway": self.gateway,
+            "flow": self.flow,
+            "label": self.label,
+            "target": self.target,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """A ready step waiting for someone holding ``role``."""
+
+    instance_id: str
+    process_id: str
+    version: str
+    task_id: str
+    step_no: int | None
+    name: str | None
+    lane: str | None
+    role: str | None
+    kelengkapan: tuple[str, ...]
+    output: tuple[str, ...]
+    waktu: str | None
+    ready_at: datetime
+    due_at: datetime | None
+    sla_status: str | None
+    claimed_by: str | None
+
+    def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        return {
+            "instance_id": self.instance_id,
+            "process_id": self.process_id,
+            "version": self.version,
+            "task_id": self.task_id,
+            "step_no": self.step_no,
+            "name": self.name,
+            "lane": self.lane,
+            "role": self.role,
+            "kelengkapan": list(self.kelengkapan),
+            "output": list(self.output),
+            "waktu": self.waktu,
+            "ready_at": iso(self.ready_at, tz),
+            "due_at": iso(self.due_at, tz),
+            "sla_status": self.sla_status,
+            "claimed_by": self.claimed_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """One pass through a step: who, when it became ready, when done, with which data."""
+
+    task_id: str
+    step_no: int | None
+    name: str | None
+    lane: str | None
+    role: str | None
+    ready_at: datetime
+    completed_at: datetime | None
+    actor: str | None
+    claimed_by: str | None
+    data: dict[str, Any] | None
+    path: tuple[GatewayDecision, ...]
+    waktu: str | None
+    due_at: datetime | None
+
+    def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "step_no": self.step_no,
+            "name": self.name,
+            "lane": self.lane,
+            "role": self.role,
+            "ready_at": iso(self.ready_at, tz),
+            "completed_at": iso(self.completed_at, tz),
+            "actor": self.actor,
+            "claimed_by": self.claimed_by,
+            "data": self.data,
+            "path": [d.to_dict() for d in self.path],
+            "waktu": self.waktu,
+            "due_at": iso(self.due_at, tz),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """The result of an action: where the instance stands now."""
+
+    instance_id: str
+    status: str
+    ready: tuple[str, ...]
+    path: tuple[GatewayDecision, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    instance_id: str
+    process_id: str
+    version: str
+    status: str
+    started_at: datetime
+    started_by: str
+    last_action_at: datetime
+    ended_at: datetime | None
+    cancel_reason: str | None
+    data: dict[str, Any]
+    open_steps: tuple[WorkItem, ...] = ()
+    history: tuple[StepRecord, ...] = field(default=())
+
+    def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        return {
+            "instance_id": self.instance_id,
+            "process_id": self.process_id,
+            "version": self.version,
+            "status": self.status,
+            "started_at": iso(self.started_at, tz),
+            "started_by": self.started_by,
+            "last_action_at": iso(self.last_action_at, tz),
+            "ended_at": iso(self.ended_at, tz),
+            "cancel_reason": self.cancel_reason,
+            "data": self.data,
+            "open_steps": [w.to_dict(tz) for w in self.open_steps],
+            "history": [h.to_dict(tz) for h in self.history],
+        }

@@ -1,0 +1,67 @@
+"""Schema and migrations, shared by the SQL backends.
+
+Each migration is a list of statements written once in a neutral dialect; ``{pk}``,
+``{blob}`` and ``{bigint}`` are filled per backend. The database records the version it
+is at in ``sopflow_meta``; a database written by a newer sopflow is refused rather than
+guessed at.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE IF NOT EXISTS sopflow_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL)""",
+        # A definition is stored once per version (sha256 of the BPMN bytes).
+        """CREATE TABLE sopflow_definitions (
+            id {pk},
+            version TEXT NOT NULL UNIQUE,
+            process_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            xml {blob} NOT NULL)""",
+        # Instance state is a small JSON document: the token's position and the data.
+        """CREATE TABLE sopflow_instances (
+            id {pk},
+            uuid TEXT NOT NULL UNIQUE,
+            definition INTEGER NOT NULL REFERENCES sopflow_definitions(id),
+            status TEXT NOT NULL,
+            state TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            started_at {bigint} NOT NULL,
+            started_by TEXT NOT NULL,
+            last_action_at {bigint} NOT NULL,
+            ended_at {bigint},
+            cancel_reason TEXT)""",
+        "CREATE INDEX sopflow_instances_status ON sopflow_instances(status, definition)",
+        # The step-timing table: one row each time a step becomes ready.
+        """CREATE TABLE sopflow_steps (
+            id {pk},
+            instance INTEGER NOT NULL REFERENCES sopflow_instances(id),
+            task TEXT NOT NULL,
+            step_no INTEGER,
+            role TEXT,
+            ready_at {bigint} NOT NULL,
+            due_at {bigint},
+            risk_at {bigint},
+            standard TEXT,
+            completed_at {bigint},
+            actor TEXT,
+            claimed_by TEXT,
+            data TEXT,
+            path TEXT)""",
+        "CREATE INDEX sopflow_steps_instance ON sopflow_steps(instance)",
+        # Open steps only: the SLA scan and the work list read this partial index.
+        """CREATE INDEX sopflow_steps_open ON sopflow_steps(due_at, role)
+            WHERE completed_at IS NULL""",
+        """CREATE TABLE sopflow_audit (
+            id {pk},
+            instance INTEGER NOT NULL REFERENCES sopflow_instances(id),
+            at {bigint} NOT NULL,
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL)""",
+        "CREATE INDEX sopflow_audit_instance ON sopflow_audit(instance)",
+    ],
+}

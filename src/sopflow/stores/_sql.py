@@ -1,0 +1,419 @@
+"""The SQL store shared by the SQLite and PostgreSQL backends.
+
+Both backends run the same statements; a backend supplies a connection, its parameter
+style, its DDL type names and how to begin a write transaction. One action = one
+transaction: the instance row is updated only if its ``revision`` is the one the engine
+read, so concurrent writers serialize on that row and the loser writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from sopflow.errors import (
+    ConflictError,
+    CorruptInstanceError,
+    InstanceNotFoundError,
+    SchemaVersionError,
+    StoreError,
+)
+from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
+from sopflow.stores.base import (
+    AuditRow,
+    Change,
+    InstanceRow,
+    NewInstance,
+    NewStep,
+    StepRow,
+    Store,
+)
+
+_STEP_COLUMNS = (
+    "s.id, i.uuid, d.process_id, d.version, s.task, s.step_no, s.role, s.ready_at, s.due_at,"
+    " s.risk_at, s.standard, s.completed_at, s.actor, s.claimed_by, s.data, s.path"
+)
+_STEP_FROM = (
+    " FROM sopflow_steps s JOIN sopflow_instances i ON i.id = s.instance"
+    " JOIN sopflow_definitions d ON d.id = i.definition"
+)
+_INSTANCE_SELECT = (
+    "SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision, i.started_at,"
+    " i.started_by, i.last_action_at, i.ended_at, i.cancel_reason"
+    " FROM sopflow_instances i JOIN sopflow_definitions d ON d.id = i.definition"
+)
+
+
+def _dump(data: dict[str, Any] | None) -> str | None:
+    if data is None:
+        return None
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+class SqlStore(Store):
+    """Shared implementation; subclasses provide the connection and dialect."""
+
+    placeholder = "?"
+    ddl_types: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.RLock()
+        self._definition_ids: dict[str, int] = {}
+
+    # -- backend hooks -------------------------------------------------------------
+    def _cursor(self) -> Any:
+        raise NotImplementedError
+
+    def _begin_write(self, cur: Any) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def _is_transient(self, exc: BaseException) -> bool:
+        return False
+
+    # -- helpers -------------------------------------------------------------------
+    def _sql(self, statement: str) -> str:
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """One write transaction; anything raised inside rolls it back."""
+        with self._lock:
+            cur = self._cursor()
+            try:
+                self._begin_write(cur)
+                yield cur
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+            finally:
+                cur.close()
+
+    def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            cur = self._cursor()
+            try:
+                cur.execute(self._sql(statement), tuple(params))
+                rows = cur.fetchall()
+                self._end_read()
+                return list(rows)
+            finally:
+                cur.close()
+
+    def _end_read(self) -> None:
+        """Backends that open an implicit transaction on read end it here."""
+
+    # -- schema --------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS sopflow_meta"
+                " (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            cur.execute(
+                self._sql("SELECT value FROM sopflow_meta WHERE key = ?"), ("schema_version",)
+            )
+            row = cur.fetchone()
+            current = int(row[0]) if row else 0
+            if current > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"{self.url}: database schema version {current} is newer than this sopflow "
+                    f"understands ({SCHEMA_VERSION}); upgrade sopflow instead of using an older one"
+                )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version]:
+                    if "sopflow_meta" in statement and "CREATE TABLE" in statement:
+                        continue
+                    cur.execute(statement.format(**self.ddl_types))
+            if current != SCHEMA_VERSION:
+                if current == 0:
+                    cur.execute(
+                        self._sql("INSERT INTO sopflow_meta (key, value) VALUES (?, ?)"),
+                        ("schema_version", str(SCHEMA_VERSION)),
+                    )
+                else:
+                    cur.execute(
+                        self._sql("UPDATE sopflow_meta SET value = ? WHERE key = ?"),
+                        (str(SCHEMA_VERSION), "schema_version"),
+                    )
+
+    def schema_version(self) -> int:
+        rows = self._read("SELECT value FROM sopflow_meta WHERE key = ?", ("schema_version",))
+        return int(rows[0][0]) if rows else 0
+
+    # -- definitions ---------------------------------------------------------------
+    def ensure_definition(self, version: str, process_id: str, source: str, xml: bytes) -> None:
+        if version in self._definition_ids:
+            return
+        with self._write() as cur:
+            cur.execute(
+                self._sql("SELECT id FROM sopflow_definitions WHERE version = ?"), (version,)
+            )
+            row = cur.fetchone()
+            if row is None:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO sopflow_definitions (version, process_id, source, xml)"
+                        " VALUES (?, ?, ?, ?) RETURNING id"
+                    ),
+                    (version, process_id, source, xml),
+                )
+                row = cur.fetchone()
+        self._definition_ids[version] = int(row[0])
+
+    def definition_xml(self, version: str) -> bytes | None:
+        rows = self._read("SELECT xml FROM sopflow_definitions WHERE version = ?", (version,))
+        return bytes(rows[0][0]) if rows else None
+
+    def definition_versions(self, process_id: str | None = None) -> list[tuple[str, str, str]]:
+        """(version, process_id, source) of every stored definition."""
+        if process_id is None:
+            rows = self._read(
+                "SELECT version, process_id, source FROM sopflow_definitions ORDER BY id"
+            )
+        else:
+            rows = self._read(
+                "SELECT version, process_id, source FROM sopflow_definitions"
+                " WHERE process_id = ? ORDER BY id",
+                (process_id,),
+            )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    # -- instances -----------------------------------------------------------------
+    def insert_instance(
+        self, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
+    ) -> None:
+        definition = self._definition_ids.get(instance.version)
+        if definition is None:
+            raise StoreError(f"definition version {instance.version[:12]} was not stored first")
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
+                    " started_at, started_by, last_action_at, ended_at)"
+                    " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id"
+                ),
+                (
+                    instance.instance_id,
+                    definition,
+                    instance.status,
+                    instance.state,
+                    instance.started_at,
+                    instance.started_by,
+                    instance.last_action_at,
+                    instance.ended_at,
+                ),
+            )
+            ref = int(cur.fetchone()[0])
+            self._insert_steps(cur, ref, steps)
+            self._insert_audit(cur, ref, audit)
+
+    def _insert_steps(self, cur: Any, ref: int, steps: Sequence[NewStep]) -> None:
+        if steps:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
+                    " risk_at, standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
+                [
+                    (ref, s.task, s.step_no, s.role, s.ready_at, s.due_at, s.risk_at, s.standard)
+                    for s in steps
+                ],
+            )
+
+    def _insert_audit(self, cur: Any, ref: int, audit: Sequence[AuditRow]) -> None:
+        if audit:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO sopflow_audit (instance, at, event, payload) VALUES (?, ?, ?, ?)"
+                ),
+                [(ref, a.at, a.event, _dump(a.payload)) for a in audit],
+            )
+
+    def load_instance(self, instance_id: str) -> InstanceRow:
+        rows = self._read(_INSTANCE_SELECT + " WHERE i.uuid = ?", (instance_id,))
+        if not rows:
+            raise InstanceNotFoundError("no such instance", instance_id=instance_id)
+        return self._instance_row(rows[0])
+
+    @staticmethod
+    def _instance_row(r: Sequence[Any]) -> InstanceRow:
+        return InstanceRow(
+            instance_id=str(r[0]),
+            process_id=str(r[1]),
+            version=str(r[2]),
+            status=str(r[3]),
+            state=str(r[4]),
+            revision=int(r[5]),
+            started_at=int(r[6]),
+            started_by=str(r[7]),
+            last_action_at=int(r[8]),
+            ended_at=None if r[9] is None else int(r[9]),
+            cancel_reason=r[10],
+        )
+
+    def instances(
+        self, *, process_id: str | None = None, status: str | None = None
+    ) -> list[InstanceRow]:
+        where, params = [], []
+        if process_id is not None:
+            where.append("d.process_id = ?")
+            params.append(process_id)
+        if status is not None:
+            where.append("i.status = ?")
+            params.append(status)
+        sql = (
+            _INSTANCE_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY i.id"
+        )
+        return [self._instance_row(r) for r in self._read(sql, params)]
+
+    def apply(self, change: Change) -> None:
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "UPDATE sopflow_instances SET status = ?, state = ?, revision = revision + 1,"
+                    " last_action_at = ?, ended_at = ?, cancel_reason = COALESCE(?, cancel_reason)"
+                    " WHERE uuid = ? AND revision = ? RETURNING id"
+                ),
+                (
+                    change.status,
+                    change.state,
+                    change.last_action_at,
+                    change.ended_at,
+                    change.cancel_reason,
+                    change.instance_id,
+                    change.expected_revision,
+                ),
+            )
+            row = cur.fetchone()
+            if row is None:
+                raise ConflictError(
+                    "changed by another writer since it was read; reload and retry",
+                    instance_id=change.instance_id,
+                )
+            ref = int(row[0])
+            for up in change.step_updates:
+                sets, params = [], []
+                if up.completed_at is not None:
+                    sets += ["completed_at = ?", "actor = ?", "data = ?", "path = ?"]
+                    params += [up.completed_at, up.actor, _dump(up.data), ",".join(up.path) or None]
+                if up.set_claim:
+                    sets.append("claimed_by = ?")
+                    params.append(up.claimed_by)
+                guard = " AND completed_at IS NULL" if up.only_if_open else ""
+                cur.execute(
+                    self._sql(
+                        f"UPDATE sopflow_steps SET {', '.join(sets)}"
+                        f" WHERE id = ? AND instance = ?{guard}"
+                    ),
+                    (*params, up.step_id, ref),
+                )
+                if cur.rowcount != 1:
+                    raise ConflictError(
+                        "step was completed by another writer",
+                        instance_id=change.instance_id,
+                    )
+            self._insert_steps(cur, ref, change.new_steps)
+            self._insert_audit(cur, ref, change.audit)
+
+    # -- step queries --------------------------------------------------------------
+    def _step_rows(self, where: str, params: Sequence[Any], order: str = "s.id") -> list[StepRow]:
+        rows = self._read(
+            f"SELECT {_STEP_COLUMNS}{_STEP_FROM} WHERE {where} ORDER BY {order}", params
+        )
+        return [self._step_row(r) for r in rows]
+
+    @staticmethod
+    def _step_row(r: Sequence[Any]) -> StepRow:
+        data = r[14]
+        try:
+            parsed = None if data is None else json.loads(data)
+        except ValueError as exc:
+            raise CorruptInstanceError(str(r[1]), f"step {r[4]} data: {exc}") from None
+        return StepRow(
+            id=int(r[0]),
+            instance_id=str(r[1]),
+            process_id=str(r[2]),
+            version=str(r[3]),
+            task=str(r[4]),
+            step_no=r[5],
+            role=r[6],
+            ready_at=int(r[7]),
+            due_at=r[8],
+            risk_at=r[9],
+            standard=r[10],
+            completed_at=r[11],
+            actor=r[12],
+            claimed_by=r[13],
+            data=parsed,
+            path=tuple(r[15].split(",")) if r[15] else (),
+        )
+
+    def steps(self, instance_id: str) -> list[StepRow]:
+        return self._step_rows("i.uuid = ?", (instance_id,))
+
+    def open_steps(
+        self,
+        *,
+        roles: Iterable[str] | None = None,
+        process_id: str | None = None,
+        instance_id: str | None = None,
+    ) -> list[StepRow]:
+        where = ["s.completed_at IS NULL", "i.status = 'running'"]
+        params: list[Any] = []
+        if roles is not None:
+            wanted = sorted(set(roles))
+            if not wanted:
+                return []
+            where.append("s.role IN (" + ", ".join("?" for _ in wanted) + ")")
+            params += wanted
+        if process_id is not None:
+            where.append("d.process_id = ?")
+            params.append(process_id)
+        if instance_id is not None:
+            where.append("i.uuid = ?")
+            params.append(instance_id)
+        return self._step_rows(" AND ".join(where), params, order="s.ready_at, s.id")
+
+    def completed_steps(
+        self, *, process_id: str | None = None, instance_id: str | None = None
+    ) -> list[StepRow]:
+        where = ["s.completed_at IS NOT NULL"]
+        params: list[Any] = []
+        if process_id is not None:
+            where.append("d.process_id = ?")
+            params.append(process_id)
+        if instance_id is not None:
+            where.append("i.uuid = ?")
+            params.append(instance_id)
+        return self._step_rows(" AND ".join(where), params)
+
+    def scan_open(self) -> list[tuple[Any, ...]]:
+        """The SLA scan: every open step with its deadlines, in one query, no state decoded."""
+        return [
+            tuple(r)
+            for r in self._read(
+                "SELECT s.id, i.uuid, d.process_id, s.task, s.step_no, s.role, s.ready_at,"
+                " s.due_at, s.risk_at, s.standard, s.claimed_by"
+                f"{_STEP_FROM} WHERE s.completed_at IS NULL AND i.status = 'running'"
+                " ORDER BY s.due_at IS NULL, s.due_at, s.ready_at"
+            )
+        ]
+
+    def audit(self, instance_id: str) -> list[AuditRow]:
+        rows = self._read(
+            "SELECT a.at, a.event, a.payload FROM sopflow_audit a"
+            " JOIN sopflow_instances i ON i.id = a.instance WHERE i.uuid = ? ORDER BY a.id",
+            (instance_id,),
+        )
+        return [AuditRow(at=int(r[0]), event=str(r[1]), payload=json.loads(r[2])) for r in rows]

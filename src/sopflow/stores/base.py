@@ -1,0 +1,188 @@
+"""The one small interface every store implements.
+
+Stores know rows, not workflows: the engine hands them a complete :class:`Change` per
+action and the store writes it in one transaction, or raises and writes nothing. The
+optimistic ``revision`` check is how two processes completing the same task end with
+exactly one success: the loser's UPDATE matches no row and becomes a ConflictError.
+
+Times are integer milliseconds since the Unix epoch (UTC) at this boundary, which keeps
+rows small and comparisons in SQL trivial.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "AuditRow",
+    "Change",
+    "InstanceRow",
+    "NewInstance",
+    "NewStep",
+    "StepRow",
+    "StepUpdate",
+    "Store",
+]
+
+RUNNING, COMPLETED, CANCELLED = "running", "completed", "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class NewStep:
+    task: str
+    step_no: int | None
+    role: str | None
+    ready_at: int
+    due_at: int | None = None
+    risk_at: int | None = None
+    standard: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    id: int
+    instance_id: str
+    process_id: str
+    version: str
+    task: str
+    step_no: int | None
+    role: str | None
+    ready_at: int
+    due_at: int | None
+    risk_at: int | None
+    standard: str | None
+    completed_at: int | None
+    actor: str | None
+    claimed_by: str | None
+    data: dict[str, Any] | None
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StepUpdate:
+    """Set fields of one step row; ``only_if_open`` guards against a second completion."""
+
+    step_id: int
+    completed_at: int | None = None
+    actor: str | None = None
+    data: dict[str, Any] | None = None
+    path: tuple[str, ...] = ()
+    claimed_by: str | None = None
+    set_claim: bool = False
+    only_if_open: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    at: int
+    event: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NewInstance:
+    instance_id: str
+    process_id: str
+    version: str
+    status: str
+    state: str
+    started_at: int
+    started_by: str
+    last_action_at: int
+    ended_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRow:
+    instance_id: str
+    process_id: str
+    version: str
+    status: str
+    state: str
+    revision: int
+    started_at: int
+    started_by: str
+    last_action_at: int
+    ended_at: int | None
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Everything one action writes: applied atomically, guarded by ``expected_revision``."""
+
+    instance_id: str
+    expected_revision: int
+    status: str
+    state: str
+    last_action_at: int
+    ended_at: int | None = None
+    cancel_reason: str | None = None
+    step_updates: Sequence[StepUpdate] = ()
+    new_steps: Sequence[NewStep] = ()
+    audit: Sequence[AuditRow] = field(default_factory=tuple)
+
+
+class Store(ABC):
+    """Persistence for definitions, instances, step timings and the audit trail."""
+
+    url: str
+
+    @abstractmethod
+    def ensure_definition(self, version: str, process_id: str, source: str, xml: bytes) -> None:
+        """Store a definition version once (content-addressed); a no-op when present."""
+
+    @abstractmethod
+    def definition_xml(self, version: str) -> bytes | None: ...
+
+    @abstractmethod
+    def insert_instance(
+        self, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
+    ) -> None: ...
+
+    @abstractmethod
+    def load_instance(self, instance_id: str) -> InstanceRow:
+        """Raise InstanceNotFoundError when absent."""
+
+    @abstractmethod
+    def apply(self, change: Change) -> None:
+        """Write one action atomically; ConflictError when the revision moved on."""
+
+    @abstractmethod
+    def steps(self, instance_id: str) -> list[StepRow]:
+        """Every step row of an instance in the order they became ready."""
+
+    @abstractmethod
+    def open_steps(
+        self,
+        *,
+        roles: Iterable[str] | None = None,
+        process_id: str | None = None,
+        instance_id: str | None = None,
+    ) -> list[StepRow]:
+        """Ready (not completed) steps of running instances, oldest first: one query."""
+
+    @abstractmethod
+    def completed_steps(
+        self, *, process_id: str | None = None, instance_id: str | None = None
+    ) -> list[StepRow]: ...
+
+    @abstractmethod
+    def instances(
+        self, *, process_id: str | None = None, status: str | None = None
+    ) -> list[InstanceRow]: ...
+
+    @abstractmethod
+    def audit(self, instance_id: str) -> list[AuditRow]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

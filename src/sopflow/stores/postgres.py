@@ -1,0 +1,81 @@
+"""PostgreSQL backend for shared deployments (psycopg 3, the ``sopflow[postgres]`` extra).
+
+Several application processes or hosts can use one database: each action is one
+transaction whose ``UPDATE ... WHERE revision = ?`` makes concurrent writers on the same
+instance wait for each other, after which the loser matches no row and gets a
+ConflictError. ``?schema=NAME`` in the URL keeps sopflow's tables in their own schema.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sopflow.errors import StoreError
+from sopflow.stores._sql import SqlStore
+
+__all__ = ["PostgresStore"]
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class PostgresStore(SqlStore):
+    placeholder = "%s"
+    ddl_types: ClassVar[dict[str, str]] = {
+        "pk": "BIGSERIAL PRIMARY KEY",
+        "blob": "BYTEA",
+        "bigint": "BIGINT",
+    }
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError(
+                f"{url}: PostgreSQL needs psycopg 3: pip install 'sopflow[postgres]'"
+            ) from None
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        schema = query.pop("schema", None)
+        if schema is not None and not _SCHEMA_NAME.match(schema):
+            raise StoreError(f"{url}: schema name {schema!r} is not a plain identifier")
+        dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), ""))
+        try:
+            self._conn = psycopg.connect(dsn, autocommit=False)
+            if schema:
+                with self._conn.cursor() as cur:
+                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                    cur.execute(f'SET search_path TO "{schema}"')
+                self._conn.commit()
+            self._migrate()
+        except psycopg.Error as exc:
+            raise StoreError(f"{_redact(url)}: cannot open database: {exc}".strip()) from None
+        self.schema = schema
+
+    def _cursor(self) -> Any:
+        return self._conn.cursor()
+
+    def _begin_write(self, cur: Any) -> None:
+        """psycopg opens the transaction implicitly on the first statement."""
+
+    def _commit(self) -> None:
+        self._conn.commit()
+
+    def _rollback(self) -> None:
+        self._conn.rollback()
+
+    def _end_read(self) -> None:
+        self._conn.commit()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return url
