@@ -18,7 +18,7 @@ from sopflow.errors import SopflowError
 __all__ = ["main"]
 
 #: verb modules, in the order ``--help`` lists them
-VERB_MODULES: tuple[str, ...] = ("sopflow.cli.catalog",)
+VERB_MODULES: tuple[str, ...] = ("sopflow.cli.catalog", "sopflow.cli.document")
 
 
 class _Parser(argparse.ArgumentParser):
