@@ -18,7 +18,11 @@ from sopflow.errors import SopflowError
 __all__ = ["main"]
 
 #: verb modules, in the order ``--help`` lists them
-VERB_MODULES: tuple[str, ...] = ("sopflow.cli.catalog", "sopflow.cli.document")
+VERB_MODULES: tuple[str, ...] = (
+    "sopflow.cli.catalog",
+    "sopflow.cli.runtime",
+    "sopflow.cli.document",
+)
 
 
 class _Parser(argparse.ArgumentParser):
