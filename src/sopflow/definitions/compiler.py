@@ -19,6 +19,7 @@ from sopflow.definitions.layout import (
     NodeSpec,
     ShapeKind,
     layout_process,
+    task_size,
 )
 from sopflow.definitions.model import DECISION_FIELD
 from sopflow.definitions.table import Langkah, SopTable
@@ -327,8 +328,12 @@ def compile_table(table: SopTable) -> bytes:
 
     layout = layout_process(
         len(table.pelaksana),
-        [NodeSpec(n.id, n.shape, n.lane,
-                  n.name if n.shape is not ShapeKind.TASK else None) for n in graph.nodes],
+        [
+            NodeSpec(n.id, n.shape, n.lane, None, task_size(n.name or ""))
+            if n.shape is ShapeKind.TASK
+            else NodeSpec(n.id, n.shape, n.lane, n.name)
+            for n in graph.nodes
+        ],
         [EdgeSpec(f.id, f.source, f.target, f.kind, f.name) for f in graph.flows],
     )
     _diagram(root, graph, layout)

@@ -25,6 +25,7 @@ __all__ = [
     "NodeSpec",
     "ShapeKind",
     "layout_process",
+    "task_size",
 ]
 
 LANE_HEIGHT = 140
@@ -100,6 +101,16 @@ class NodeSpec:
     kind: ShapeKind
     lane: int  # 0-based row
     label: str | None = None  # drawn as an external label (events, named gateways)
+    #: (width, height) overriding the kind's default, e.g. a wider task for a long name
+    size: tuple[int, int] | None = None
+
+    @property
+    def width(self) -> int:
+        return self.size[0] if self.size else self.kind.width
+
+    @property
+    def height(self) -> int:
+        return self.size[1] if self.size else self.kind.height
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +147,21 @@ def _label_width(text: str) -> int:
     return max(20, 6 * len(text) + 4)
 
 
+def task_size(name: str) -> tuple[int, int]:
+    """A task box that fits its name: SOP step names run from 2 to 40 words.
+
+    bpmn-js wraps a task's name inside its box at about 6.5 px per character and lets longer
+    text overflow, so long names get wider (and for the longest, taller) boxes; the height
+    stays within the lane's row with room for the return channels below.
+    """
+    length = len(name)
+    if length <= 45:
+        return ShapeKind.TASK.width, ShapeKind.TASK.height
+    if length <= 110:
+        return 140, ShapeKind.TASK.height
+    return 180, 100
+
+
 def layout_process(
     lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[EdgeSpec]
 ) -> Layout:
@@ -147,8 +173,8 @@ def layout_process(
     lane_of: dict[str, int] = {}
     for index, node in enumerate(nodes):
         row_y = POOL_Y + node.lane * LANE_HEIGHT
-        bounds = Bounds(cursor, row_y + (LANE_HEIGHT - node.kind.height) // 2,
-                        node.kind.width, node.kind.height)
+        bounds = Bounds(cursor, row_y + (LANE_HEIGHT - node.height) // 2,
+                        node.width, node.height)
         label = None
         if node.label:
             width = _label_width(node.label)
@@ -160,7 +186,7 @@ def layout_process(
         shapes[node.id] = NodeShape(bounds, label)
         column[node.id] = index
         lane_of[node.id] = node.lane
-        cursor += node.kind.width + GAP
+        cursor += node.width + GAP
     lane_width = cursor - GAP + LAST_COLUMN_PAD - lane_x
     lanes = tuple(
         Bounds(lane_x, POOL_Y + i * LANE_HEIGHT, lane_width, LANE_HEIGHT)
