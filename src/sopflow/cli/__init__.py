@@ -22,6 +22,7 @@ VERB_MODULES: tuple[str, ...] = (
     "sopflow.cli.catalog",
     "sopflow.cli.runtime",
     "sopflow.cli.document",
+    "sopflow.cli.compile",
 )
 
 
