@@ -10,6 +10,7 @@ import ast
 import math
 import operator
 import uuid
+import warnings
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -308,6 +309,13 @@ def test_deep_nesting_is_refused_before_the_parser_sees_it(
     with pytest.raises(ExpressionError):
         compile_expression(text)
     assert calls == []
+
+
+def test_parsing_writes_no_warnings(recwarn: pytest.WarningsRecorder) -> None:
+    warnings.simplefilter("always")
+    text = f"nomor == '\\d{uuid.uuid4().hex}'"  # an invalid escape: Python would warn
+    assert compile_expression(text).evaluate({"nomor": "x"}) is False
+    assert len(recwarn) == 0
 
 
 def test_brackets_and_operators_inside_strings_do_not_count() -> None:

@@ -24,6 +24,7 @@ import functools
 import math
 import operator
 import re
+import warnings
 from collections import ChainMap
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -187,7 +188,10 @@ def _precheck(text: str) -> None:
 
 def _parse(text: str) -> ast.expr:
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            # e.g. "invalid escape sequence '\\d'": a file's text must not write to our stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         where = f" (column {exc.offset})" if exc.offset else ""
         raise ExpressionError(f"not a valid expression: {exc.msg}{where}", expression=text) from exc
@@ -395,7 +399,9 @@ class _Interpreter:
     def binary(self, node: ast.BinOp) -> object:
         left = self.run(node.left)
         right = self.run(node.right)
-        symbol = _BINARY[type(node.op)]
+        symbol = _BINARY.get(type(node.op))
+        if symbol is None:  # only reachable with a tree that bypassed the checker
+            raise self.fail(f"cannot evaluate {type(node.op).__name__}", node)
         left_number, right_number = _number(left), _number(right)
         if left_number is not None and right_number is not None:
             return self.arithmetic(symbol, left_number, right_number, node)
@@ -468,11 +474,14 @@ class _Interpreter:
         if isinstance(op, ast.Eq | ast.NotEq):
             same = self.equal(left, right, node)
             return same if isinstance(op, ast.Eq) else not same
+        ordering = _ORDERING.get(type(op))
+        if ordering is None:  # only reachable with a tree that bypassed the checker
+            raise self.fail(f"cannot evaluate {type(op).__name__}", node)
         kinds = (_kind(left), _kind(right))
         if kinds not in (("number", "number"), ("text", "text")):
             symbol = _COMPARE[type(op)]
             raise self.fail(f"cannot compare {kinds[0]} {symbol} {kinds[1]}", node)
-        return _ORDERING[type(op)](left, right)
+        return ordering(left, right)
 
     def equal(self, left: object, right: object, node: ast.AST) -> bool:
         """Equal values of one kind; null may be compared with anything."""
