@@ -138,7 +138,9 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
     for scope, line in _scopes(raw):
         element = scope or raw.process_id
         what = "subprocess" if scope else "process"
-        starts = raw.start_of(scope)
+        # Counted by tag: a timer start event is refused on its own, not as "no start".
+        members = [n for n in raw.nodes.values() if n.scope == scope]
+        starts = [n for n in members if n.tag == "startEvent"]
         if not starts:
             found.append(raw.error(f"{what} has no start event", line=line, element=element))
         elif len(starts) > 1:
@@ -150,7 +152,7 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                     element=element,
                 )
             )
-        ends = [n for n in raw.nodes.values() if n.scope == scope and n.kind is NodeKind.END]
+        ends = [n for n in members if n.tag == "endEvent"]
         if not ends:
             found.append(raw.error(f"{what} has no end event", line=line, element=element))
     return found

@@ -790,10 +790,10 @@ def load_definition_bytes(
     problems = run_checks(raw, script_handlers=script_handlers)
     if problems:
         first = problems[0]
+        # str() is the first finding, so a one-line error still points at a place;
+        # ``problems`` carries all of them for ``sopflow validate``.
         raise SopCheckError(
-            first.message
-            if len(problems) == 1
-            else f"{first.message} (and {len(problems) - 1} more problems)",
+            first.message,
             file=first.file,
             line=first.line,
             element=first.element,
