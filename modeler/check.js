@@ -74,7 +74,7 @@ async function checkImport(ctx) {
     const what = type === 'bpmn:SequenceFlow' ? 'no drawn connection' : 'no drawn shape';
     problems.push(`${id}: ${type.replace('bpmn:', '')} has ${what}`);
   }
-  const note = `${expected.length} elements drawn, screenshot ${path.relative(process.cwd(), ctx.screenshot)}`;
+  const note = `${expected.length} elements drawn, screenshot ${shown(ctx.screenshot)}`;
   return report('import', ctx.file, problems, note);
 }
 
@@ -89,6 +89,12 @@ async function checkLint(ctx) {
     }
   }
   return report('lint', ctx.file, problems, 'bpmnlint:recommended, 0 errors, 0 warnings');
+}
+
+/** A path as a person at this shell would type it: relative below the cwd, else absolute. */
+function shown(file) {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
 
 function writeArtefact(ctx, suffix, xml) {
@@ -106,7 +112,7 @@ async function checkRoundTrip(ctx) {
   let note = '';
   if (saved.xml) {
     const file = writeArtefact(ctx, 'roundtrip', saved.xml);
-    note = `saved ${path.relative(process.cwd(), file)}; sopflow validate ok, show --json unchanged`;
+    note = `saved ${shown(file)}; sopflow validate ok, show --json unchanged`;
     const invalid = sopflow.validate(ctx.sopflow, file);
     if (invalid) problems.push(`saved file: ${invalid}`);
     const after = sopflow.show(ctx.sopflow, file);
@@ -222,6 +228,12 @@ async function main() {
     `(${requests} network request${requests === 1 ? '' : 's'} attempted and aborted)\n`);
   return failed ? 1 : 0;
 }
+
+// `check.sh | head` closes the pipe early: stop quietly, like any other shell tool.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(1);
+  throw err;
+});
 
 main().then(
   (status) => process.exit(status),
