@@ -110,6 +110,16 @@ _BINARY: Final[Mapping[type[ast.operator], str]] = {
     ast.Mod: "%",
 }
 
+_REFUSED_OPERATORS: Final[Mapping[type[ast.operator], str]] = {
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.MatMult: "@",
+}
+
 _COMPARE: Final[Mapping[type[ast.cmpop], str]] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
@@ -247,7 +257,7 @@ class _Checker:
             self.check(node.operand)
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
-                symbol = "**" if isinstance(node.op, ast.Pow) else "this operator"
+                symbol = _REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)
                 raise self.refuse(f"the operator {symbol}", node)
             self.check(node.left)
             self.check(node.right)
