@@ -1,0 +1,13 @@
+"""Example: one instance of the cibatu_data_kinerja SOP, end to end.
+
+Kecamatan Cibatu (Kab. Purwakarta), 7 steps without decisions.
+Simulated staff work on a simulated clock; the trail is printed as it goes.
+Run with: python examples/cibatu_data_kinerja.py
+(after the install that `make demo` does)
+"""
+
+from _simulation import run
+
+if __name__ == "__main__":
+    status = run("cibatu_data_kinerja")
+    raise SystemExit(0 if status == "completed" else 1)
