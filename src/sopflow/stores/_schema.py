@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -63,5 +63,14 @@ MIGRATIONS: dict[int, list[str]] = {
             event TEXT NOT NULL,
             payload TEXT NOT NULL)""",
         "CREATE INDEX sopflow_audit_instance ON sopflow_audit(instance)",
+    ],
+    # SLA escalations already notified: one row per step and status (at_risk, breached),
+    # so the hook runs once per status change even across monitor processes.
+    2: [
+        """CREATE TABLE sopflow_escalations (
+            step {bigint} NOT NULL REFERENCES sopflow_steps(id),
+            status TEXT NOT NULL,
+            at {bigint} NOT NULL,
+            PRIMARY KEY (step, status))""",
     ],
 }

@@ -398,17 +398,80 @@ class SqlStore(Store):
             params.append(instance_id)
         return self._step_rows(" AND ".join(where), params)
 
-    def scan_open(self) -> list[tuple[Any, ...]]:
-        """The SLA scan: every open step with its deadlines, in one query, no state decoded."""
+    def scan_open(
+        self, *, process_id: str | None = None, role: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The SLA scan: every open step with its deadlines, in one query, no state decoded.
+
+        Columns: step id, instance uuid, process id, task, step no, role, ready_at, due_at,
+        risk_at, standard, claimed_by, version, and whether ``at_risk`` / ``breached`` was
+        already notified (1 or 0, from the escalations table, read in the same query).
+        """
+        where = ["s.completed_at IS NULL", "i.status = 'running'"]
+        params: list[Any] = []
+        if process_id is not None:
+            where.append("d.process_id = ?")
+            params.append(process_id)
+        if role is not None:
+            where.append("s.role = ?")
+            params.append(role)
         return [
             tuple(r)
             for r in self._read(
                 "SELECT s.id, i.uuid, d.process_id, s.task, s.step_no, s.role, s.ready_at,"
-                " s.due_at, s.risk_at, s.standard, s.claimed_by"
-                f"{_STEP_FROM} WHERE s.completed_at IS NULL AND i.status = 'running'"
-                " ORDER BY s.due_at IS NULL, s.due_at, s.ready_at"
+                " s.due_at, s.risk_at, s.standard, s.claimed_by, d.version,"
+                " CASE WHEN ea.step IS NULL THEN 0 ELSE 1 END,"
+                " CASE WHEN eb.step IS NULL THEN 0 ELSE 1 END"
+                f"{_STEP_FROM}"
+                " LEFT JOIN sopflow_escalations ea ON ea.step = s.id AND ea.status = 'at_risk'"
+                " LEFT JOIN sopflow_escalations eb ON eb.step = s.id AND eb.status = 'breached'"
+                f" WHERE {' AND '.join(where)}"
+                " ORDER BY s.due_at IS NULL, s.due_at, s.ready_at",
+                params,
             )
         ]
+
+    def claim_escalations(
+        self, entries: Sequence[tuple[int, str]], at: int
+    ) -> list[tuple[int, str]]:
+        """Record (step id, status) pairs as notified; return those this call recorded.
+
+        ``ON CONFLICT DO NOTHING`` in one transaction makes the claim atomic: when two
+        monitors race, each pair is returned to exactly one of them.
+        """
+        if not entries:
+            return []
+        won: list[tuple[int, str]] = []
+        with self._write() as cur:
+            for step, status in entries:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO sopflow_escalations (step, status, at) VALUES (?, ?, ?)"
+                        " ON CONFLICT DO NOTHING"
+                    ),
+                    (step, status, at),
+                )
+                if cur.rowcount == 1:
+                    won.append((step, status))
+        return won
+
+    def forget_escalation(self, step: int, status: str) -> None:
+        """Undo a claim (the hook failed), so a later scan notifies it again."""
+        with self._write() as cur:
+            cur.execute(
+                self._sql("DELETE FROM sopflow_escalations WHERE step = ? AND status = ?"),
+                (step, status),
+            )
+
+    def escalations(self, instance_id: str) -> list[tuple[int, str, int]]:
+        """(step id, status, at) of an instance's notified escalations, oldest first."""
+        rows = self._read(
+            "SELECT e.step, e.status, e.at FROM sopflow_escalations e"
+            " JOIN sopflow_steps s ON s.id = e.step JOIN sopflow_instances i ON i.id = s.instance"
+            " WHERE i.uuid = ? ORDER BY e.at, e.step, e.status",
+            (instance_id,),
+        )
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def audit(self, instance_id: str) -> list[AuditRow]:
         rows = self._read(

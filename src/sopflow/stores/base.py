@@ -178,6 +178,26 @@ class Store(ABC):
     @abstractmethod
     def audit(self, instance_id: str) -> list[AuditRow]: ...
 
+    # The SLA monitor's needs. Not abstract, so a store written before them still loads;
+    # the SQL stores implement them.
+    def scan_open(
+        self, *, process_id: str | None = None, role: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Every open step with its deadlines and notified escalations: one query."""
+        raise NotImplementedError(f"{type(self).__name__} has no SLA scan")
+
+    def claim_escalations(
+        self, entries: Sequence[tuple[int, str]], at: int
+    ) -> list[tuple[int, str]]:
+        """Record (step id, status) as notified; return the pairs this call recorded."""
+        raise NotImplementedError(f"{type(self).__name__} does not record escalations")
+
+    def forget_escalation(self, step: int, status: str) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not record escalations")
+
+    def escalations(self, instance_id: str) -> list[tuple[int, str, int]]:
+        raise NotImplementedError(f"{type(self).__name__} does not record escalations")
+
     @abstractmethod
     def close(self) -> None: ...
 
