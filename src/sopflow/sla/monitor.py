@@ -1,0 +1,394 @@
+"""The SLA monitor: where every open step stands against its Mutu Baku standard.
+
+A scan reads the step-timing table in ONE query (``Store.scan_open``) and compares "now"
+with the ``due_at`` / ``risk_at`` stored when each step became ready; no instance is
+loaded and no calendar arithmetic runs per row. Working time elapsed needs the calendar,
+so it is computed lazily, only for the rows someone looks at (a printed list, a hook).
+
+Escalation: with ``on_status_change`` (or ``escalate=True``) each scan records which
+steps it has notified as ``at_risk`` or ``breached`` in the store (``INSERT ... ON
+CONFLICT DO NOTHING``), so the hook runs once per step and status even when several
+monitor processes share one database. A hook that raises is logged and its record
+removed, so the next scan tries again rather than losing the escalation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+import structlog
+
+from sopflow.definitions.model import ProcessDefinition
+from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
+from sopflow.runtime.views import from_ms, iso
+from sopflow.sla.calendar import WorkCalendar
+from sopflow.sla.policy import AT_RISK, BREACHED, NO_STANDARD, ON_TRACK, SlaPolicy
+from sopflow.stores.base import StepRow, Store
+
+__all__ = [
+    "MET",
+    "MISSED",
+    "CalendarSource",
+    "CompletedStepStatus",
+    "Monitor",
+    "OpenStepStatus",
+    "SlaEvent",
+    "assess_completed",
+]
+
+MET, MISSED = "met", "missed"
+
+#: Most urgent first: a breach before a risk before a step on track; no standard last.
+_RANK = {BREACHED: 0, AT_RISK: 1, ON_TRACK: 2, NO_STANDARD: 3}
+
+#: (process_id, version) -> the calendar that process counts working time on.
+CalendarSource = Callable[[str, str], WorkCalendar]
+
+
+class OpenStepStatus:
+    """One open step as a scan saw it.
+
+    Built straight from the scan's row tuple, so building 100,000 of them costs little;
+    times become datetimes and elapsed working time is computed only when read.
+    """
+
+    __slots__ = ("_calendars", "_elapsed", "_now_ms", "_row", "status")
+
+    def __init__(
+        self, row: Sequence[Any], status: str, now_ms: int, calendars: CalendarSource
+    ) -> None:
+        self._row = row
+        self.status = status
+        self._now_ms = now_ms
+        self._calendars = calendars
+        self._elapsed: float | None = None
+
+    # -- stored fields -------------------------------------------------------------
+    @property
+    def step_id(self) -> int:
+        return int(self._row[0])
+
+    @property
+    def instance_id(self) -> str:
+        return str(self._row[1])
+
+    @property
+    def process_id(self) -> str:
+        return str(self._row[2])
+
+    @property
+    def task(self) -> str:
+        return str(self._row[3])
+
+    @property
+    def step_no(self) -> int | None:
+        return self._row[4]  # type: ignore[no-any-return]
+
+    @property
+    def role(self) -> str | None:
+        return self._row[5]  # type: ignore[no-any-return]
+
+    @property
+    def ready_at(self) -> datetime:
+        return from_ms(self._row[6])
+
+    @property
+    def due_at(self) -> datetime | None:
+        return None if self._row[7] is None else from_ms(self._row[7])
+
+    @property
+    def risk_at(self) -> datetime | None:
+        return None if self._row[8] is None else from_ms(self._row[8])
+
+    @property
+    def standard(self) -> str | None:
+        """The waktu text as the SOP writes it ("15 Menit"); None when the step has none."""
+        return self._row[9]  # type: ignore[no-any-return]
+
+    @property
+    def claimed_by(self) -> str | None:
+        return self._row[10]  # type: ignore[no-any-return]
+
+    @property
+    def version(self) -> str:
+        return str(self._row[11])
+
+    @property
+    def at(self) -> datetime:
+        """The moment the scan judged the step at."""
+        return from_ms(self._now_ms)
+
+    # -- computed on demand --------------------------------------------------------
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self._calendars(self.process_id, self.version)
+
+    @property
+    def elapsed_minutes(self) -> float:
+        """Working minutes since the step became ready, on its process's calendar."""
+        if self._elapsed is None:
+            self._elapsed = max(
+                0.0, self.calendar.working_minutes_between(self.ready_at, self.at)
+            )
+        return self._elapsed
+
+    @property
+    def standard_minutes(self) -> float | None:
+        """The standard as working minutes from ready to due (None without a standard)."""
+        due = self.due_at
+        if due is None:
+            return None
+        return self.calendar.working_minutes_between(self.ready_at, due)
+
+    @property
+    def remaining_minutes(self) -> float | None:
+        """Working minutes left until due; negative once breached (minutes overdue)."""
+        due = self.due_at
+        if due is None:
+            return None
+        return self.calendar.working_minutes_between(self.at, due)
+
+    def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        """The JSON shape of ``sopflow sla --json`` (computes elapsed time)."""
+        remaining = self.remaining_minutes
+        return {
+            "instance_id": self.instance_id,
+            "process_id": self.process_id,
+            "task_id": self.task,
+            "step_no": self.step_no,
+            "role": self.role,
+            "ready_at": iso(self.ready_at, tz),
+            "standard": self.standard,
+            "due_at": iso(self.due_at, tz),
+            "status": self.status,
+            "elapsed_minutes": round(self.elapsed_minutes, 1),
+            "remaining_minutes": None if remaining is None else round(remaining, 1),
+            "claimed_by": self.claimed_by,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenStepStatus({self.instance_id}, {self.task}, step {self.step_no}, "
+            f"{self.status}, due {self.due_at})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SlaEvent:
+    """What the escalation hook receives: a step that has just become at risk or breached."""
+
+    status: str
+    step: OpenStepStatus
+    at: datetime
+
+    def fields(self) -> dict[str, Any]:
+        """The structlog fields of ``sla.at_risk`` / ``sla.breached``."""
+        s = self.step
+        return {
+            "instance_id": s.instance_id,
+            "process_id": s.process_id,
+            "task_id": s.task,
+            "step_no": s.step_no,
+            "role": s.role,
+            "standard": s.standard,
+            "ready_at": s.ready_at.isoformat(),
+            "due_at": None if s.due_at is None else s.due_at.isoformat(),
+            "timestamp": self.at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedStepStatus:
+    """A completed pass through a step: met or missed its standard, and by how much."""
+
+    row: StepRow
+    status: str  # met, missed, no_standard
+    actual_minutes: float
+    standard_minutes: float | None
+    overrun_minutes: float
+
+    @property
+    def ready_at(self) -> datetime:
+        return from_ms(self.row.ready_at)
+
+    @property
+    def completed_at(self) -> datetime:
+        return from_ms(self.row.completed_at or 0)
+
+    @property
+    def due_at(self) -> datetime | None:
+        return None if self.row.due_at is None else from_ms(self.row.due_at)
+
+
+def assess_completed(row: StepRow, calendar: WorkCalendar) -> CompletedStepStatus:
+    """Met when done by the due moment; the overrun is working minutes past it (else 0)."""
+    if row.completed_at is None:
+        raise ValueError(f"step {row.task} of instance {row.instance_id} is not completed")
+    ready, done = from_ms(row.ready_at), from_ms(row.completed_at)
+    actual = max(0.0, calendar.working_minutes_between(ready, done))
+    if row.due_at is None:
+        return CompletedStepStatus(row, NO_STANDARD, actual, None, 0.0)
+    due = from_ms(row.due_at)
+    standard = calendar.working_minutes_between(ready, due)
+    if row.completed_at <= row.due_at:
+        return CompletedStepStatus(row, MET, actual, standard, 0.0)
+    overrun = max(0.0, calendar.working_minutes_between(due, done))
+    return CompletedStepStatus(row, MISSED, actual, standard, overrun)
+
+
+class Monitor:
+    """Scan open steps, judge them against their standards, escalate changes once.
+
+    ``definitions`` maps a version to its definition (e.g. ``Engine.definition``) and is
+    only used to find a process's calendar (its ``zona_waktu``); by default definitions
+    are read back from the store. ``escalate`` defaults to "a hook was given"; set it to
+    also record and log escalations without a hook (``sopflow sla --watch``).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: SlaPolicy | None = None,
+        on_status_change: Callable[[SlaEvent], object] | None = None,
+        escalate: bool | None = None,
+        definitions: Callable[[str], ProcessDefinition] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.policy = policy if policy is not None else SlaPolicy()
+        self.on_status_change = on_status_change
+        self.escalate = on_status_change is not None if escalate is None else escalate
+        self.clock: Clock = clock or SystemClock()
+        self._definitions = definitions
+        self._calendars: dict[tuple[str, str], WorkCalendar] = {}
+        self._loaded: dict[str, ProcessDefinition] = {}
+        self._log = structlog.get_logger("sopflow.sla")
+
+    # -- calendars -----------------------------------------------------------------
+    def definition(self, version: str) -> ProcessDefinition:
+        if self._definitions is not None:
+            return self._definitions(version)
+        if version in self._loaded:
+            return self._loaded[version]
+        from sopflow.definitions.loader import load_definition_bytes
+        from sopflow.errors import DefinitionError
+
+        xml = self.store.definition_xml(version)
+        if xml is None:
+            raise DefinitionError(f"definition version {version[:12]} is not in the store")
+        found = load_definition_bytes(xml, source=f"stored definition {version[:12]}")
+        self._loaded[version] = found
+        return found
+
+    def calendar(self, process_id: str, version: str) -> WorkCalendar:
+        """The calendar a process counts working time on (cached per version)."""
+        key = (process_id, version)
+        found = self._calendars.get(key)
+        if found is None:
+            found = self.policy.calendars.get(process_id)
+            if found is None:
+                found = self.policy.calendar_for(self.definition(version))
+            self._calendars[key] = found
+        return found
+
+    # -- scanning ------------------------------------------------------------------
+    def scan(
+        self,
+        at: datetime | None = None,
+        *,
+        process_id: str | None = None,
+        role: str | None = None,
+    ) -> list[OpenStepStatus]:
+        """Every open step of running instances with its status, most urgent first."""
+        now = ensure_aware(at if at is not None else self.clock.now(), "scan time")
+        now_ms = round(now.timestamp() * 1000)
+        rows = self.store.scan_open(process_id=process_id, role=role)
+        calendars = self.calendar
+        out: list[OpenStepStatus] = []
+        append = out.append
+        for row in rows:
+            due, risk = row[7], row[8]
+            if due is None:
+                status = NO_STANDARD
+            elif now_ms >= due:
+                status = BREACHED
+            elif risk is not None and now_ms >= risk:
+                status = AT_RISK
+            else:
+                status = ON_TRACK
+            append(OpenStepStatus(row, status, now_ms, calendars))
+        out.sort(key=lambda s: _RANK[s.status])  # stable: due_at order within a status
+        if self.escalate:
+            self._escalate(out, now, now_ms)
+        return out
+
+    def _escalate(self, steps: list[OpenStepStatus], now: datetime, now_ms: int) -> None:
+        wanted: list[tuple[int, str]] = []
+        changed: dict[tuple[int, str], OpenStepStatus] = {}
+        for s in steps:
+            if s.status == BREACHED:
+                notified_risk, notified_breach = s._row[12], s._row[13]
+                if not notified_breach:
+                    wanted.append((s.step_id, BREACHED))
+                    changed[(s.step_id, BREACHED)] = s
+                    if not notified_risk and s._row[8] is not None:
+                        # Passed through at_risk unseen: record it so it is never
+                        # announced after the breach.
+                        wanted.append((s.step_id, AT_RISK))
+            elif s.status == AT_RISK and not s._row[12]:
+                wanted.append((s.step_id, AT_RISK))
+                changed[(s.step_id, AT_RISK)] = s
+        if not wanted:
+            return
+        for key in self.store.claim_escalations(wanted, now_ms):
+            step = changed.get(key)
+            if step is None:
+                continue
+            event = SlaEvent(key[1], step, now)
+            self._log.warning(f"sla.{key[1]}", **event.fields())
+            if self.on_status_change is None:
+                continue
+            try:
+                self.on_status_change(event)
+            except Exception as exc:  # the hook is application code: keep scanning
+                self._log.error(
+                    "sla.hook_failed", **event.fields(), status=key[1], error=repr(exc)
+                )
+                self.store.forget_escalation(*key)
+
+    def watch(
+        self,
+        *,
+        every: float,
+        count: int | None = None,
+        at: datetime | None = None,
+        on_scan: Callable[[list[OpenStepStatus]], object] | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> int:
+        """Scan every ``every`` seconds (``count`` times, or until interrupted)."""
+        if every <= 0:
+            raise ValueError("every must be positive")
+        done = 0
+        while count is None or done < count:
+            if done:
+                sleep(every)
+            result = self.scan(at)
+            done += 1
+            if on_scan is not None:
+                on_scan(result)
+        return done
+
+    # -- completed steps -----------------------------------------------------------
+    def completed(
+        self, *, process_id: str | None = None, instance_id: str | None = None
+    ) -> list[CompletedStepStatus]:
+        """Completed passes: met or missed, with the overrun (working minutes past due)."""
+        return [
+            assess_completed(r, self.calendar(r.process_id, r.version))
+            for r in self.store.completed_steps(process_id=process_id, instance_id=instance_id)
+        ]
