@@ -105,3 +105,11 @@ def test_bytes_and_path_give_the_same_definition_except_source() -> None:
     from_path = load_definition(MINIMAL)
     assert from_bytes.source == "stored:sop_minimal@1"
     assert from_bytes.to_dict() | {"source": None} == from_path.to_dict() | {"source": None}
+
+
+def test_the_same_bytes_give_the_same_immutable_definition_without_reparsing() -> None:
+    data = MINIMAL.read_bytes()
+    first = load_definition_bytes(data, source="stored:cache")
+    assert load_definition_bytes(data, source="stored:cache") is first
+    other = load_definition_bytes(data + b"\n", source="stored:cache")
+    assert other is not first and other.version != first.version

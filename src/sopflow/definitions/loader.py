@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -782,6 +782,31 @@ def load_definition_bytes(
     ``script_handlers`` names the scriptTask ids the caller runs itself; any other
     scriptTask is refused. Raises a DefinitionError subclass for every problem.
     """
+    if len(data) <= max_bytes:
+        key = (hashlib.sha256(data).hexdigest(), source, frozenset(script_handlers))
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+            if cached is not None:
+                _CACHE.move_to_end(key)
+                return cached
+    definition = _load(data, source=source, script_handlers=script_handlers, max_bytes=max_bytes)
+    with _CACHE_LOCK:
+        _CACHE[(definition.version, source, frozenset(script_handlers))] = definition
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return definition
+
+
+#: Definitions are immutable and keyed by content, so the engine can reload a stored
+#: version per instance without paying for XSD and SpiffWorkflow parsing each time.
+_CACHE_SIZE = 64
+_CACHE: OrderedDict[tuple[str, str, frozenset[str]], ProcessDefinition] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _load(
+    data: bytes, *, source: str, script_handlers: Collection[str], max_bytes: int
+) -> ProcessDefinition:
     from sopflow.definitions.checks import run_checks
 
     tree = parse_xml(data, source=source, max_bytes=max_bytes)

@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from sopflow.errors import BpmnSchemaError, UnsafeDocumentError
+from sopflow.errors import BpmnSchemaError, DefinitionError, UnsafeDocumentError
 
 __all__ = ["DEFAULT_MAX_BYTES", "parse_xml", "read_limited"]
 
@@ -66,11 +66,11 @@ def read_limited(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> byt
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except IsADirectoryError as exc:
-        raise BpmnSchemaError("is a directory, not a BPMN file", file=source) from exc
+        raise DefinitionError("is a directory, not a BPMN file", file=source) from exc
     except FileNotFoundError as exc:
-        raise BpmnSchemaError("no such file", file=source) from exc
+        raise DefinitionError("no such file", file=source) from exc
     except OSError as exc:
-        raise BpmnSchemaError(f"cannot read: {exc.strerror or exc}", file=source) from exc
+        raise DefinitionError(f"cannot read: {exc.strerror or exc}", file=source) from exc
     if len(data) > max_bytes:
         raise _too_big(len(data), max_bytes, source)
     return data
