@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sopflow.definitions.loader import load_definition, load_definition_bytes
 from sopflow.definitions.model import NodeKind
+from sopflow.errors import DefinitionError, SopCheckError
 
 FOREIGN = Path(__file__).parent / "fixtures" / "bpmn" / "foreign_bpmnio.bpmn"
 
@@ -71,3 +74,88 @@ def test_spiffworkflow_properties_give_the_role_and_mutu_baku() -> None:
     assert [la.role for la in definition.lanes] == ["Staf Keuangan", "kasubag"]
     step = definition.step("Activity_1setuju")
     assert step is not None and (step.role, step.waktu) == ("kasubag", "2 hari")
+
+
+def _foreign(*pairs: tuple[str, str]) -> bytes:
+    text = FOREIGN.read_text(encoding="utf-8")
+    for old, new in pairs:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text.encode("utf-8")
+
+
+SUB_END = '      <bpmn:endEvent id="Event_1akhirSub">'
+
+
+def test_unreachable_task_inside_a_subprocess_is_found() -> None:
+    lost = '      <bpmn:userTask id="Activity_lost" name="Hilang" />\n'
+    data = _foreign((SUB_END, lost + SUB_END))
+    with pytest.raises(SopCheckError) as info:
+        load_definition_bytes(data, source="f.bpmn")
+    [problem] = info.value.problems
+    assert (problem.element, problem.message) == (
+        "Activity_lost",
+        "not reachable from the start event",
+    )
+
+
+def test_subprocess_without_start_event() -> None:
+    data = _foreign(
+        ('<bpmn:startEvent id="Event_1mulaiSub">', '<bpmn:task id="Event_1mulaiSub">'),
+        (
+            "        <bpmn:outgoing>Flow_1s1</bpmn:outgoing>\n      </bpmn:startEvent>",
+            "        <bpmn:outgoing>Flow_1s1</bpmn:outgoing>\n      </bpmn:task>",
+        ),
+    )
+    with pytest.raises(SopCheckError) as info:
+        load_definition_bytes(data, source="f.bpmn")
+    assert "f.bpmn:41: Activity_1arsip0: subprocess has no start event" in [
+        str(p) for p in info.value.problems
+    ]
+
+
+def test_flow_crossing_the_subprocess_boundary() -> None:
+    data = _foreign(
+        (
+            '<bpmn:sequenceFlow id="Flow_0d" sourceRef="Gateway_1gabung" '
+            'targetRef="Activity_1arsip0" />',
+            '<bpmn:sequenceFlow id="Flow_0d" sourceRef="Gateway_1gabung" '
+            'targetRef="Activity_0pindai" />',
+        ),
+    )
+    with pytest.raises(SopCheckError) as info:
+        load_definition_bytes(data, source="f.bpmn")
+    assert "Flow_0d: sequence flow crosses a subprocess boundary" in [
+        f"{p.element}: {p.message}" for p in info.value.problems
+    ]
+
+
+def test_flow_to_an_element_that_is_not_a_flow_node() -> None:
+    data = _foreign(
+        ('targetRef="Event_0selesai" />', 'targetRef="Lane_1kepala" />'),
+    )
+    with pytest.raises(SopCheckError) as info:
+        load_definition_bytes(data, source="f.bpmn")
+    assert (
+        "Flow_0e: targetRef 'Lane_1kepala' is not a flow node of process 'Process_1q2w3e4'"
+        in [f"{p.element}: {p.message}" for p in info.value.problems]
+    )
+
+
+def test_what_spiffworkflow_cannot_parse_is_refused_with_its_place() -> None:
+    data = _foreign(
+        (
+            '<bpmn:userTask id="Activity_0terima" name="Terima permohonan">',
+            '<bpmn:scriptTask id="Activity_0terima" name="Terima permohonan">',
+        ),
+        (
+            "      <bpmn:outgoing>Flow_0b</bpmn:outgoing>\n    </bpmn:userTask>",
+            "      <bpmn:outgoing>Flow_0b</bpmn:outgoing>\n    </bpmn:scriptTask>",
+        ),
+    )
+    # handled by the caller, so sopflow's checks pass; SpiffWorkflow still wants a script
+    with pytest.raises(DefinitionError) as info:
+        load_definition_bytes(data, source="f.bpmn", script_handlers={"Activity_0terima"})
+    assert info.value.element == "Activity_0terima"
+    assert info.value.line == 23
+    assert info.value.message.startswith("SpiffWorkflow cannot parse it: Invalid Script Task.")
