@@ -23,6 +23,7 @@ VERB_MODULES: tuple[str, ...] = (
     "sopflow.cli.runtime",
     "sopflow.cli.document",
     "sopflow.cli.compile",
+    "sopflow.cli.render",
 )
 
 

@@ -122,6 +122,10 @@ def render_timeline_svg(
         x=_fmt(_MARGIN), y="42", font_size="11", fill="#546e7a")
 
     top, bottom = _TOP, _TOP + rows_h
+    stripes = _add(root, "g", class_="stripes")
+    for i in range(1, len(passes), 2):
+        _add(stripes, "rect", x="0", y=_fmt(top + i * _ROW_H), width=_fmt(width),
+             height=_fmt(_ROW_H), fill="#f5f7f8")
     axis = _add(root, "g", class_="axis")
     _shade(axis, cal, first_day, last_day, x_of, top, bottom)
     days = (last_day - first_day).days + 1
@@ -157,9 +161,6 @@ def render_timeline_svg(
         fill, stroke = STATUS_STYLES[status] if record.due_at else _NO_STANDARD
         row = _add(rows, "g", class_="pass", data_task=record.task_id, data_pass=str(nth),
                   data_status=status if record.due_at else "no_standard")
-        if i % 2:
-            _add(row, "rect", x="0", y=_fmt(y), width=_fmt(width), height=_fmt(_ROW_H),
-                fill="#f7f9fa")
         no = record.step_no if record.step_no is not None else "?"
         name = _clean(record.name or record.task_id)
         suffix = f" (pass {nth})" if nth > 1 else ""
@@ -223,19 +224,21 @@ def _shade(
     day = first
     while day <= last:
         midnight = datetime.combine(day, time(0), tz)
-        if cal.always_open:
-            intervals: tuple[tuple[int, int], ...] = ((0, 1440),)
-        elif cal.is_working_day(day):
-            intervals = cal.hours[day.weekday()]
-        else:
-            intervals = ()
+        working = cal.always_open or cal.is_working_day(day)
+        intervals: tuple[tuple[int, int], ...] = (
+            ((0, 1440),) if cal.always_open else cal.hours[day.weekday()] if working else ()
+        )
+        # A whole day off (weekend, holiday) is shaded darker than the nights.
+        shade = "#90a4ae" if not working else "#b0bec5"
+        opacity = "0.32" if not working else "0.18"
         cursor = 0
         for s, e in (*intervals, (1440, 1440)):
             if s > cursor:
                 xa = x_of(midnight + timedelta(minutes=cursor))
                 xb = x_of(midnight + timedelta(minutes=s))
                 _add(parent, "rect", x=_fmt(xa), y=_fmt(top), width=_fmt(xb - xa),
-                    height=_fmt(bottom - top), fill="#eceff1", class_="off")
+                    height=_fmt(bottom - top), fill=shade, fill_opacity=opacity,
+                     class_="off" if working else "day-off")
             cursor = max(cursor, e)
         day += timedelta(days=1)
 

@@ -1,0 +1,518 @@
+"""The demo: a few simulated weeks of four kecamatan offices working their SOPs.
+
+``sopflow demo`` shows in under a minute what sopflow is for: simulated officers work
+the four shipped SOPs on the real Indonesian work calendar (office hours, weekends,
+17 August and its cuti bersama; WITA for Long Ikis), mostly within the Mutu Baku
+standards, sometimes over them, sometimes sending a report back ("Tidak"). Then the
+SLA monitor scans the open steps, the per-SOP monitoring figures go to the terminal and
+an HTML report with the pictures is written.
+
+Everything random comes from one seeded ``random.Random``, and simulated time from
+per-instance :class:`~sopflow.testing.FakeClock` s, so the same seed gives the same
+history, figures and pictures (only the engine's random instance ids differ; the demo
+names instances by a number it stores in the instance data instead).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from sopflow.definitions.catalog import Catalog, bpmn_files
+from sopflow.definitions.model import ProcessDefinition
+from sopflow.errors import DefinitionError, StoreError
+from sopflow.runtime.engine import Engine
+from sopflow.runtime.views import Actor, WorkItem
+from sopflow.sla.monitor import MET, CompletedStepStatus, Monitor
+from sopflow.sla.policy import NO_STANDARD, SlaPolicy
+from sopflow.testing import FakeClock, SimulatedStaff
+
+__all__ = [
+    "DEFAULT_DB",
+    "DEFAULT_OUT",
+    "DemoInstance",
+    "DemoRun",
+    "find_catalog",
+    "prepare_database",
+    "run_demo",
+    "simulate",
+]
+
+log = structlog.get_logger(__name__)
+
+#: The demo's own database file: never the user's ``sopflow.db``.
+DEFAULT_DB = "sopflow-demo.db"
+DEFAULT_OUT = "demo-report.html"
+#: Monday 4 August 2025, 07:30 WIB: three weeks from here cross 17 August (a Sunday)
+#: and the cuti bersama on Monday 18 August, so the calendar visibly matters.
+DEMO_START = datetime(2025, 8, 4, 7, 30, tzinfo=ZoneInfo("Asia/Jakarta"))
+#: The key of the demo's own instance number in the instance data.
+DEMO_NO = "nomor_demo"
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_REPO_CATALOG = Path(__file__).resolve().parents[2] / "bpmn"
+
+
+# ----------------------------------------------------------------------------- setup
+
+
+def find_catalog(cwd: Path | None = None) -> Path:
+    """The shipped SOPs: ``bpmn/`` under the working directory, else the source tree's."""
+    here = (cwd or Path.cwd()) / "bpmn"
+    for candidate in (here, _REPO_CATALOG):
+        if candidate.is_dir() and bpmn_files(candidate):
+            return candidate
+    raise DefinitionError(
+        f"no SOP catalog found (looked for *.bpmn in {here} and {_REPO_CATALOG}); "
+        "run the demo from the sopflow checkout"
+    )
+
+
+def prepare_database(db: str | None, cwd: Path | None = None) -> str:
+    """A fresh SQLite database for the demo; returns its store URL.
+
+    The file is deleted and recreated, so the demo refuses anything that could be real
+    data: a file named ``sopflow.db`` (the default database of the other verbs), a
+    non-SQLite URL, or an existing file that is not a SQLite database at all.
+    """
+    base = cwd or Path.cwd()
+    if db is None:
+        path = base / DEFAULT_DB
+    elif db == "memory://":
+        return db
+    elif db.startswith("sqlite:///"):
+        raw = db[len("sqlite:///"):].split("?", 1)[0]
+        if not raw:
+            raise StoreError(f"{db}: no database path (write sqlite:///demo.db)")
+        path = Path(raw) if Path(raw).is_absolute() else base / raw
+    else:
+        raise StoreError(
+            f"{db}: the demo recreates its database, so it only takes sqlite:///FILE or "
+            "memory:// (not a shared server database)"
+        )
+    if path.name == "sopflow.db":
+        raise StoreError(
+            f"{path}: the demo deletes and recreates its database; refusing sopflow.db "
+            f"(use the default {DEFAULT_DB})"
+        )
+    if path.exists():
+        with open(path, "rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+        if head and head != _SQLITE_MAGIC:
+            raise StoreError(f"{path}: exists and is not a SQLite database; refusing to delete it")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+# ----------------------------------------------------------------------------- simulation
+
+
+@dataclass(frozen=True)
+class DemoInstance:
+    """One simulated case: which SOP, its demo number, and how far it got."""
+
+    number: str
+    process_id: str
+    instance_id: str
+    started_at: datetime
+    steps_done: int
+    returns: int
+    completed: bool
+
+
+@dataclass
+class _Next:
+    """What the staff will do on the step they take next (decided before they do it)."""
+
+    duration: timedelta = timedelta(0)
+    approve: bool = True
+
+
+@dataclass
+class _Planner:
+    """Seeded choices: how long each step takes, whether a decision says Tidak.
+
+    Each (process, step) gets its own typical pace, so a few steps stand out as
+    bottlenecks the way real ones do, instead of every step missing equally often.
+    """
+
+    rng: random.Random
+    policy: SlaPolicy
+    pace: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def typical(self, process_id: str, task: str) -> float:
+        key = (process_id, task)
+        if key not in self.pace:
+            slow = self.rng.random() < 0.25
+            self.pace[key] = self.rng.uniform(0.85, 1.5) if slow else self.rng.uniform(0.3, 0.7)
+        return self.pace[key]
+
+    def working_minutes(self, definition: ProcessDefinition, item: WorkItem) -> float:
+        """A lognormal spread around the step's pace, as a share of its standard."""
+        step = definition.step(item.task_id)
+        factor = self.typical(definition.process_id, item.task_id) * math.exp(
+            self.rng.gauss(0.0, 0.35)
+        )
+        if self.rng.random() < 0.05:  # the officer is away (dinas luar, leave): far over
+            factor = self.rng.uniform(2.0, 5.0)
+        due, _ = self.policy.deadlines(definition, step, item.ready_at) if step else (None, None)
+        if due is None:  # no standard: an hour or a few
+            return self.rng.uniform(30.0, 300.0)
+        cal = self.policy.calendar_for(definition)
+        standard = cal.working_minutes_between(item.ready_at, due)
+        return max(2.0, min(factor, 6.0) * standard)
+
+    def approve(self, passes: int) -> bool:
+        """First submissions are sent back more often than corrected ones."""
+        return self.rng.random() >= (0.3 if passes <= 1 else 0.1)
+
+
+def _start_times(
+    rng: random.Random, definition: ProcessDefinition, policy: SlaPolicy, weeks: int,
+    horizon: datetime,
+) -> list[datetime]:
+    """Two or three cases a week per SOP, on working days, during office hours."""
+    cal = policy.calendar_for(definition)
+    tz = cal.time_zone
+    first = DEMO_START.astimezone(tz).date()
+    starts: list[datetime] = []
+    for week in range(weeks):
+        days = [
+            d for d in (first + timedelta(days=7 * week + i) for i in range(5))
+            if cal.is_working_day(d)
+        ]
+        for day in sorted(rng.sample(days, min(len(days), rng.randint(2, 3)))):
+            minute = rng.randint(8 * 60, 13 * 60 + 30)
+            local = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz)
+            moment = cal.next_working_moment(local)
+            if moment < horizon - timedelta(hours=1):
+                starts.append(moment)
+    return starts
+
+
+def _horizon(weeks: int) -> datetime:
+    """Friday 14:00 WIB of the last simulated week: when the monitor looks."""
+    friday: date = (DEMO_START + timedelta(days=7 * (weeks - 1) + 4)).date()
+    return datetime(friday.year, friday.month, friday.day, 14, 0, tzinfo=DEMO_START.tzinfo)
+
+
+def simulate(
+    engine: Engine,
+    catalog: Catalog,
+    *,
+    seed: int,
+    weeks: int,
+    policy: SlaPolicy,
+) -> tuple[list[DemoInstance], datetime]:
+    """Start and work cases of every SOP until the horizon; returns them and the horizon."""
+    if weeks < 1:
+        raise ValueError("weeks must be at least 1")
+    rng = random.Random(seed)
+    planner = _Planner(rng, policy)
+    horizon = _horizon(weeks)
+    out: list[DemoInstance] = []
+    for definition in sorted(catalog, key=lambda d: d.process_id):
+        code = (definition.header.kecamatan or definition.process_id).upper().replace(" ", "")
+        names = {lane.role: f"{lane.role}.{code.lower()}" for lane in definition.lanes}
+        for n, start in enumerate(_start_times(rng, definition, policy, weeks, horizon), 1):
+            number = f"{code}-{n:03d}"
+            first = definition.step_by_no(1) or definition.steps[0]
+            progress = engine.start(
+                definition.process_id,
+                actor=Actor(names.get(first.role, first.role), first.role),
+                data={DEMO_NO: number},
+                at=start,
+            )
+            out.append(
+                _work(engine, definition, progress.instance_id, number, start, names, planner,
+                      horizon)
+            )
+    return out, horizon
+
+
+def _work(
+    engine: Engine,
+    definition: ProcessDefinition,
+    instance_id: str,
+    number: str,
+    start: datetime,
+    names: dict[str, str],
+    planner: _Planner,
+    horizon: datetime,
+) -> DemoInstance:
+    clock = FakeClock(start)
+    plan = _Next()
+    staff = SimulatedStaff(
+        engine, clock, duration=lambda item: plan.duration, decide=lambda item: plan.approve,
+        names=names,
+    )
+    cal = planner.policy.calendar_for(definition)
+    passes: dict[str, int] = {}
+    done = returns = 0
+    while True:
+        items = engine.work_list(instance_id=instance_id, at=clock.now())
+        if not items:
+            break
+        item = items[0]
+        passes[item.task_id] = passes.get(item.task_id, 0) + 1
+        finish = cal.add_working_minutes(clock.now(), planner.working_minutes(definition, item))
+        if finish > horizon:
+            break  # still being worked on when the monitor looks
+        plan.duration = finish - clock.now()
+        step = definition.step(item.task_id)
+        plan.approve = True
+        if step is not None and step.decision_field is not None:
+            plan.approve = planner.approve(passes[item.task_id])
+            returns += not plan.approve
+        staff.work(instance_id, max_steps=1)
+        done += 1
+    completed = not engine.work_list(instance_id=instance_id, at=clock.now())
+    return DemoInstance(number, definition.process_id, instance_id, start, done, returns,
+                        completed)
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What ``run_demo`` did, for the CLI's closing lines and for tests."""
+
+    db_url: str
+    out: Path
+    catalog: Path
+    instances: tuple[DemoInstance, ...]
+    at: datetime
+    seconds: float
+
+
+def run_demo(
+    *,
+    db: str | None = None,
+    out: str | Path = DEFAULT_OUT,
+    seed: int = 2025,
+    weeks: int = 3,
+    catalog_dir: str | Path | None = None,
+    cwd: Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> DemoRun:
+    """Simulate, scan, report: the whole demo. ``echo`` receives the terminal text."""
+    from sopflow.stores import open_store
+
+    began = time.perf_counter()
+    base = cwd or Path.cwd()
+    catalog_path = Path(catalog_dir) if catalog_dir is not None else find_catalog(base)
+    catalog = Catalog.from_directory(catalog_path)
+    url = prepare_database(db, base)
+    policy = SlaPolicy()
+    target = Path(out) if Path(out).is_absolute() else base / out
+    with open_store(url) as store:
+        engine = Engine(catalog, store, sla=policy)
+        echo(
+            f"sopflow demo: {len(list(catalog))} SOPs from {catalog_path}, {weeks} simulated "
+            f"week(s) from {DEMO_START:%a %d %b %Y}, seed {seed}, database {url}"
+        )
+        instances, horizon = simulate(engine, catalog, seed=seed, weeks=weeks, policy=policy)
+        _write_outputs(engine, policy, instances, horizon, target, echo)
+    seconds = time.perf_counter() - began
+    echo(f"done in {seconds:.1f} s")
+    return DemoRun(url, target, catalog_path, tuple(instances), horizon, seconds)
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def share_met_by_step(monitor: Monitor, process_id: str) -> dict[str, float]:
+    """Share of completed passes within the standard, per task (steps with a standard)."""
+    met: dict[str, int] = {}
+    judged: dict[str, int] = {}
+    for c in monitor.completed(process_id=process_id):
+        if c.status == NO_STANDARD:
+            continue
+        judged[c.row.task] = judged.get(c.row.task, 0) + 1
+        met[c.row.task] = met.get(c.row.task, 0) + (c.status == MET)
+    return {task: met[task] / n for task, n in judged.items()}
+
+
+def _write_outputs(
+    engine: Engine,
+    policy: SlaPolicy,
+    instances: list[DemoInstance],
+    at: datetime,
+    target: Path,
+    echo: Callable[[str], None],
+) -> None:
+    monitor = Monitor(engine.store, policy=policy, definitions=engine.definition)
+    open_steps = monitor.scan(at=at)
+    numbers = {i.instance_id: i.number for i in instances}
+    done = sum(i.completed for i in instances)
+    echo(
+        f"simulated {len(instances)} cases: {done} completed, {len(instances) - done} open, "
+        f"{sum(i.steps_done for i in instances)} steps done, "
+        f"{sum(i.returns for i in instances)} sent back (Tidak)"
+    )
+    echo("")
+    echo(f"SLA scan at {at:%a %d %b %Y %H:%M} WIB: {len(open_steps)} open steps")
+    rows = [
+        [
+            s.status,
+            numbers.get(s.instance_id, s.instance_id[:8]),
+            f"{s.step_no}",
+            s.role or "",
+            s.standard or "-",
+            f"{s.elapsed_minutes:.0f}",
+            "-" if s.due_at is None else _local(s.due_at, s.calendar.time_zone),
+        ]
+        for s in open_steps
+    ]
+    echo(_table(rows, ["status", "case", "step", "role", "standard", "worked min", "due"]))
+    echo("")
+    for definition in sorted(engine.catalog, key=lambda d: d.process_id):
+        echo(_sop_summary(definition, monitor, instances))
+        echo("")
+    target.write_text(_html(engine, policy, monitor, instances, at), encoding="utf-8")
+    echo(f"report: {target}")
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return f"{moment.astimezone(tz):%a %d %b %H:%M}"
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _step_figures(
+    definition: ProcessDefinition, monitor: Monitor, instances: list[DemoInstance]
+) -> list[list[str]]:
+    """Per step: passes, median working minutes, standard, share met, returns caused."""
+    by_task: dict[str, list[CompletedStepStatus]] = {}
+    for c in monitor.completed(process_id=definition.process_id):
+        by_task.setdefault(c.row.task, []).append(c)
+    tidak = {
+        f.id for node in definition.nodes.values() for f in node.outgoing
+        if (f.name or "").strip().lower() == "tidak"
+    }
+    returns: dict[str, int] = {}
+    for c in monitor.completed(process_id=definition.process_id):
+        if tidak.intersection(c.row.path):
+            returns[c.row.task] = returns.get(c.row.task, 0) + 1
+    rows = []
+    for step in sorted(definition.steps, key=lambda s: s.no):
+        passes = by_task.get(step.id, [])
+        judged = [c for c in passes if c.status != NO_STANDARD]
+        share = (
+            f"{round(100 * sum(c.status == MET for c in judged) / len(judged))}%"
+            if judged else "-"
+        )
+        median = (
+            f"{statistics.median(c.actual_minutes for c in passes):.0f}" if passes else "-"
+        )
+        rows.append([
+            str(step.no), step.name[:44], step.role, str(len(passes)), median,
+            step.waktu or "-", share, str(returns.get(step.id, 0) or ""),
+        ])
+    return rows
+
+
+def _sop_summary(
+    definition: ProcessDefinition, monitor: Monitor, instances: list[DemoInstance]
+) -> str:
+    cases = [i for i in instances if i.process_id == definition.process_id]
+    head = (
+        f"{definition.name} ({definition.header.kecamatan or definition.process_id}): "
+        f"{len(cases)} cases, {sum(i.completed for i in cases)} completed"
+    )
+    rows = _step_figures(definition, monitor, instances)
+    headers = ["no", "step", "role", "passes", "median min", "standard", "met", "returns"]
+    return head + "\n" + _table(rows, headers)
+
+
+_CSS = """
+body{font-family:Arial,'Liberation Sans',Helvetica,sans-serif;color:#263238;margin:16px;
+max-width:1400px}
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:2px solid #cfd8dc}
+h3{font-size:15px}svg{max-width:100%;height:auto;display:block;margin:8px 0}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #cfd8dc;padding:3px 6px;
+text-align:left}th{background:#eceff1}td.n{text-align:right}
+@media print{section{page-break-before:always}}
+"""
+
+
+def _html_table(rows: list[list[str]], headers: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _showcase(cases: list[DemoInstance]) -> DemoInstance | None:
+    """The case worth a timeline: an open one if any, else the one with most returns."""
+    if not cases:
+        return None
+    open_cases = [c for c in cases if not c.completed and c.steps_done]
+    if open_cases:
+        return max(open_cases, key=lambda c: (c.returns, c.steps_done))
+    return max(cases, key=lambda c: (c.returns, c.steps_done))
+
+
+def _html(
+    engine: Engine,
+    policy: SlaPolicy,
+    monitor: Monitor,
+    instances: list[DemoInstance],
+    at: datetime,
+) -> str:
+    """A self-contained page: per SOP the share-met picture, figures and one case."""
+    from sopflow.reports.render import instance_step_status, render_process_svg
+    from sopflow.reports.timeline import render_timeline_svg
+
+    parts = [
+        "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\">",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        f"<title>sopflow demo</title><style>{_CSS}</style></head><body>",
+        "<h1>sopflow demo: SOP monitoring against Mutu Baku standards</h1>",
+        f"<p>Simulated cases up to {at:%A %d %B %Y %H:%M} WIB on the national ASN work "
+        "calendar (Long Ikis in WITA).</p>",
+    ]
+    headers = ["no", "step", "role", "passes", "median min", "standard", "met", "returns"]
+    for definition in sorted(engine.catalog, key=lambda d: d.process_id):
+        cases = [i for i in instances if i.process_id == definition.process_id]
+        parts.append(f"<section><h2>{html.escape(definition.name)} "
+                     f"({html.escape(definition.header.kecamatan or '')})</h2>")
+        parts.append(render_process_svg(
+            definition, share_met=share_met_by_step(monitor, definition.process_id),
+            title=f"{definition.name}: share of passes within the standard",
+        ))
+        parts.append(_html_table(_step_figures(definition, monitor, instances), headers))
+        case = _showcase(cases)
+        if case is not None:
+            view = engine.status(case.instance_id, at=at)
+            parts.append(f"<h3>Case {html.escape(case.number)}</h3>")
+            parts.append(render_process_svg(
+                definition, step_status=instance_step_status(view),
+                title=f"Case {case.number}: status on {at:%d %b %Y %H:%M}",
+            ))
+            parts.append(render_timeline_svg(
+                view.history, definition=definition, policy=policy, now=at,
+                title=f"Case {case.number}: each step against its standard",
+            ))
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
