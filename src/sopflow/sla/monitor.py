@@ -331,16 +331,15 @@ class Monitor:
         wanted: list[tuple[int, str]] = []
         changed: dict[tuple[int, str], OpenStepStatus] = {}
         for s in steps:
-            if s.status == BREACHED:
-                notified_risk, notified_breach = s._row[12], s._row[13]
-                if not notified_breach:
-                    wanted.append((s.step_id, BREACHED))
-                    changed[(s.step_id, BREACHED)] = s
-                    if not notified_risk and s._row[8] is not None:
-                        # Passed through at_risk unseen: record it so it is never
-                        # announced after the breach.
-                        wanted.append((s.step_id, AT_RISK))
-            elif s.status == AT_RISK and not s._row[12]:
+            notified = s._row[12] or 0
+            if s.status == BREACHED and notified < 2:
+                wanted.append((s.step_id, BREACHED))
+                changed[(s.step_id, BREACHED)] = s
+                if notified < 1 and s._row[8] is not None:
+                    # Passed through at_risk unseen: record it too, so it is never
+                    # announced after the breach.
+                    wanted.append((s.step_id, AT_RISK))
+            elif s.status == AT_RISK and notified < 1:
                 wanted.append((s.step_id, AT_RISK))
                 changed[(s.step_id, AT_RISK)] = s
         if not wanted:

@@ -124,7 +124,7 @@ class SqlStore(Store):
                 self._sql("SELECT value FROM sopflow_meta WHERE key = ?"), ("schema_version",)
             )
             row = cur.fetchone()
-            current = int(row[0]) if row else 0
+            current = self._stored_version(row[0]) if row else 0
             if current > SCHEMA_VERSION:
                 raise SchemaVersionError(
                     f"{self.url}: database schema version {current} is newer than this sopflow "
@@ -147,6 +147,16 @@ class SqlStore(Store):
                         (str(SCHEMA_VERSION), "schema_version"),
                     )
 
+    def _stored_version(self, value: object) -> int:
+        """The version sopflow_meta records; anything but a whole number >= 1 is refused."""
+        text = str(value).strip()
+        if not text.isdigit() or int(text) < 1:
+            raise SchemaVersionError(
+                f"{self.url}: schema version {value!r} in sopflow_meta is not a version "
+                "number; the database was changed by hand or by another program"
+            )
+        return int(text)
+
     def schema_version(self) -> int:
         rows = self._read("SELECT value FROM sopflow_meta WHERE key = ?", ("schema_version",))
         return int(rows[0][0]) if rows else 0
@@ -161,12 +171,20 @@ class SqlStore(Store):
             )
             row = cur.fetchone()
             if row is None:
+                # Another process may be storing the same version right now (PostgreSQL
+                # does not serialize the SELECT above): the loser inserts nothing and
+                # reads the winner's row, which its INSERT waited for.
                 cur.execute(
                     self._sql(
                         "INSERT INTO sopflow_definitions (version, process_id, source, xml)"
-                        " VALUES (?, ?, ?, ?) RETURNING id"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (version) DO NOTHING RETURNING id"
                     ),
                     (version, process_id, source, xml),
+                )
+                row = cur.fetchone()
+            if row is None:
+                cur.execute(
+                    self._sql("SELECT id FROM sopflow_definitions WHERE version = ?"), (version,)
                 )
                 row = cur.fetchone()
         self._definition_ids[version] = int(row[0])
@@ -369,7 +387,9 @@ class SqlStore(Store):
         process_id: str | None = None,
         instance_id: str | None = None,
     ) -> list[StepRow]:
-        where = ["s.completed_at IS NULL", "i.status = 'running'"]
+        # (i.status || ''): as in scan_open, so SQLite walks the open-steps partial index
+        # instead of every running instance's whole step history.
+        where = ["s.completed_at IS NULL", "(i.status || '') = 'running'"]
         params: list[Any] = []
         if roles is not None:
             wanted = sorted(set(roles))
@@ -404,10 +424,15 @@ class SqlStore(Store):
         """The SLA scan: every open step with its deadlines, in one query, no state decoded.
 
         Columns: step id, instance uuid, process id, task, step no, role, ready_at, due_at,
-        risk_at, standard, claimed_by, version, and whether ``at_risk`` / ``breached`` was
-        already notified (1 or 0, from the escalations table, read in the same query).
+        risk_at, standard, claimed_by, version, and the escalation already notified
+        (None, 1 = at_risk, 2 = breached; read from the escalations table in this query).
+        Rows come in due_at order (where NULLs sort is up to the backend).
+
+        ``(i.status || '')`` keeps SQLite from driving the query from the instances'
+        status index: walking the partial index of open steps instead returns rows
+        already in due_at order, with no sort, and was about twice as fast at 100,000.
         """
-        where = ["s.completed_at IS NULL", "i.status = 'running'"]
+        where = ["s.completed_at IS NULL", "(i.status || '') = 'running'"]
         params: list[Any] = []
         if process_id is not None:
             where.append("d.process_id = ?")
@@ -415,21 +440,14 @@ class SqlStore(Store):
         if role is not None:
             where.append("s.role = ?")
             params.append(role)
-        return [
-            tuple(r)
-            for r in self._read(
-                "SELECT s.id, i.uuid, d.process_id, s.task, s.step_no, s.role, s.ready_at,"
-                " s.due_at, s.risk_at, s.standard, s.claimed_by, d.version,"
-                " CASE WHEN ea.step IS NULL THEN 0 ELSE 1 END,"
-                " CASE WHEN eb.step IS NULL THEN 0 ELSE 1 END"
-                f"{_STEP_FROM}"
-                " LEFT JOIN sopflow_escalations ea ON ea.step = s.id AND ea.status = 'at_risk'"
-                " LEFT JOIN sopflow_escalations eb ON eb.step = s.id AND eb.status = 'breached'"
-                f" WHERE {' AND '.join(where)}"
-                " ORDER BY s.due_at IS NULL, s.due_at, s.ready_at",
-                params,
-            )
-        ]
+        return self._read(
+            "SELECT s.id, i.uuid, d.process_id, s.task, s.step_no, s.role, s.ready_at,"
+            " s.due_at, s.risk_at, s.standard, s.claimed_by, d.version,"
+            " (SELECT MAX(CASE e.status WHEN 'breached' THEN 2 ELSE 1 END)"
+            " FROM sopflow_escalations e WHERE e.step = s.id)"
+            f"{_STEP_FROM} WHERE {' AND '.join(where)} ORDER BY s.due_at",
+            params,
+        )
 
     def claim_escalations(
         self, entries: Sequence[tuple[int, str]], at: int
