@@ -343,7 +343,7 @@ def sop_tables(draw: st.DrawFn, max_steps: int = 12) -> SopTable:
                     langkah=tuple(steps))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(sop_tables())
 def test_write_then_parse_gives_the_same_table(table: SopTable) -> None:
     text = write_table(table)
