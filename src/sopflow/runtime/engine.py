@@ -337,12 +337,12 @@ class Engine:
                 if flow.condition is None:
                     continue
                 try:
-                    taken = compile_expression(flow.condition).evaluate(data)
+                    taken = compile_expression(flow.condition).evaluate_bool(data)
                 except ExpressionError as exc:
                     raise TaskDataError(
                         f"gateway {node.id} cannot decide: {exc}", instance_id=instance_id
                     ) from None
-                if taken is True:
+                if taken:
                     path.append(GatewayDecision(node.id, flow.id, flow.name, flow.target))
                     return flow.target
             if default is None:

@@ -71,6 +71,12 @@ class SlaPolicy:
         if standard.kind is StandardKind.NONE:
             return None, None
         cal = self.calendar_for(definition)
+        if standard.kind is StandardKind.WORKING_MINUTES:
+            # one walk of the calendar each, instead of measuring the span afterwards
+            return (
+                cal.add_working_minutes(ready_at, standard.amount),
+                cal.add_working_minutes(ready_at, standard.amount * self.at_risk),
+            )
         due = cal.due_at(standard, ready_at)
         if due is None:
             return None, None

@@ -53,6 +53,10 @@ MIGRATIONS: dict[int, list[str]] = {
             data TEXT,
             path TEXT)""",
         "CREATE INDEX sopflow_steps_instance ON sopflow_steps(instance)",
+        # An instance's open step, found without reading its completed passes: keeps the
+        # cost of an action flat however many returns the instance went through.
+        """CREATE INDEX sopflow_steps_instance_open ON sopflow_steps(instance)
+            WHERE completed_at IS NULL""",
         # Open steps only: the SLA scan and the work list read this partial index.
         """CREATE INDEX sopflow_steps_open ON sopflow_steps(due_at, role)
             WHERE completed_at IS NULL""",
