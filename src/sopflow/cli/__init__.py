@@ -39,9 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-json", action="store_true", help="write log events as JSON lines")
     parser.add_argument(
         "--log-level",
-        default="warning",
+        default="error",
         choices=["debug", "info", "warning", "error"],
-        help="lowest log level written to stderr (default: warning)",
+        help="lowest log level written to stderr; 'info' shows the audit trail (default: error)",
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
