@@ -167,12 +167,21 @@ def layout_process(
 ) -> Layout:
     """Place ``nodes`` left to right in the given order, each in its lane's row."""
     lane_x = POOL_X + LANE_HEADER
+    # a row is LANE_HEIGHT tall; each return channel past the first adds CHANNEL_STEP below
+    # the shapes, so many returns from one lane never run through its tasks
+    node_lane = {node.id: node.lane for node in nodes}
+    returns = [0] * lane_count
+    for edge in edges:
+        if edge.kind is EdgeKind.RETURN:
+            returns[node_lane[edge.source]] += 1
+    heights = [LANE_HEIGHT + max(0, n - 1) * CHANNEL_STEP for n in returns]
+    tops = [POOL_Y + sum(heights[:i]) for i in range(lane_count)]
     cursor = lane_x + LANE_HEADER + FIRST_COLUMN_PAD
     shapes: dict[str, NodeShape] = {}
     column: dict[str, int] = {}
     lane_of: dict[str, int] = {}
     for index, node in enumerate(nodes):
-        row_y = POOL_Y + node.lane * LANE_HEIGHT
+        row_y = tops[node.lane]
         bounds = Bounds(cursor, row_y + (LANE_HEIGHT - node.height) // 2,
                         node.width, node.height)
         label = None
@@ -189,10 +198,10 @@ def layout_process(
         cursor += node.width + GAP
     lane_width = cursor - GAP + LAST_COLUMN_PAD - lane_x
     lanes = tuple(
-        Bounds(lane_x, POOL_Y + i * LANE_HEIGHT, lane_width, LANE_HEIGHT)
+        Bounds(lane_x, tops[i], lane_width, heights[i])
         for i in range(lane_count)
     )
-    pool = Bounds(POOL_X, POOL_Y, lane_width + LANE_HEADER, lane_count * LANE_HEIGHT)
+    pool = Bounds(POOL_X, POOL_Y, lane_width + LANE_HEADER, sum(heights))
 
     channels_used: dict[int, int] = {}
     routed: dict[str, EdgeLayout] = {}
