@@ -59,7 +59,8 @@ const WITH_TIMEOUT = `
   ]);
   window.sopflowWarnings = (warnings) => (warnings || []).map((w) => ({
     message: String(w.message || w).split('\\n')[0],
-    element: (w.element && w.element.id) || null,
+    // moddle warnings carry .element, bpmn-js import warnings .context.element
+    element: ((w.element || (w.context && w.context.element) || {}).id) || null,
   }));
 `;
 
@@ -119,17 +120,26 @@ class Browser {
 
     if (screenshot && !result.error && result.box && result.box.width > 0) {
       // Size the page to the diagram (fit-viewport never zooms in past 100 %), at most
-      // 1600 px wide, so the picture has no wide empty margins and stays readable.
-      const margin = 60;
-      const scale = Math.min(1, (1600 - 2 * margin) / result.box.width);
+      // 2000 px wide, so the picture has no wide empty margins and stays readable.
+      const margin = 30;
+      const scale = Math.min(1, (2000 - 2 * margin) / result.box.width);
       const width = Math.round(result.box.width * scale + 2 * margin);
       const height = Math.max(200, Math.min(1400, Math.round(result.box.height * scale + 2 * margin)));
       await this.viewer.setViewportSize({ width, height });
-      await this.viewer.evaluate(() => {
+      await this.viewer.evaluate((margin) => {
         const canvas = window.bpmn.get('canvas');
         canvas.resized();
         canvas.zoom('fit-viewport', 'auto');
-      });
+        // fit-viewport puts the outermost shape on the edge: leave a margin around it
+        const { inner } = canvas.viewbox();
+        const pad = margin / Math.min(1, canvas.zoom());
+        canvas.viewbox({
+          x: inner.x - pad,
+          y: inner.y - pad,
+          width: inner.width + 2 * pad,
+          height: inner.height + 2 * pad,
+        });
+      }, margin);
       await this.viewer.screenshot({ path: screenshot });
     }
     return result;

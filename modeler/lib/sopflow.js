@@ -4,16 +4,23 @@
 // It is asked through the real command line (`sopflow validate`, `sopflow show --json`),
 // the same way a person checking an edited file would ask it.
 
-const { spawnSync } = require('node:child_process');
+// The calls are asynchronous so they overlap with the browser's work and with each other.
+
+const { execFile } = require('node:child_process');
 
 const TIMEOUT_MS = 60000;
 
 function run(sopflow, args) {
-  const proc = spawnSync(sopflow, args, { encoding: 'utf8', timeout: TIMEOUT_MS });
-  if (proc.error) {
-    return { status: null, stdout: '', stderr: `cannot run ${sopflow}: ${proc.error.message}` };
-  }
-  return { status: proc.status, stdout: proc.stdout, stderr: proc.stderr };
+  return new Promise((resolve) => {
+    execFile(sopflow, args, { encoding: 'utf8', timeout: TIMEOUT_MS, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          resolve({ status: null, stdout: '', stderr: `cannot run ${sopflow}: ${error.message}` });
+        } else {
+          resolve({ status: error ? error.code : 0, stdout, stderr });
+        }
+      });
+  });
 }
 
 function lastLine(text) {
@@ -22,15 +29,15 @@ function lastLine(text) {
 }
 
 /** `sopflow validate FILE`: null when it accepts the file, else its one-line error. */
-function validate(sopflow, file) {
-  const proc = run(sopflow, ['validate', file]);
+async function validate(sopflow, file) {
+  const proc = await run(sopflow, ['validate', file]);
   if (proc.status === 0) return null;
   return `sopflow validate exit ${proc.status}: ${lastLine(proc.stderr || proc.stdout)}`;
 }
 
 /** `sopflow show --json FILE` parsed, or {error}. */
-function show(sopflow, file) {
-  const proc = run(sopflow, ['show', '--json', file]);
+async function show(sopflow, file) {
+  const proc = await run(sopflow, ['show', '--json', file]);
   if (proc.status !== 0) {
     return { error: `sopflow show exit ${proc.status}: ${lastLine(proc.stderr || proc.stdout)}` };
   }
