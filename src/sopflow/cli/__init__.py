@@ -24,6 +24,7 @@ VERB_MODULES: tuple[str, ...] = (
     "sopflow.cli.document",
     "sopflow.cli.compile",
     "sopflow.cli.render",
+    "sopflow.cli.sla",
 )
 
 
