@@ -17,6 +17,8 @@ from sopflow.stores._sql import SqlStore
 
 __all__ = ["PostgresStore"]
 
+#: pg_advisory_lock key held while a process creates or migrates sopflow's tables
+_MIGRATION_LOCK = 0x736F70666C6F77  # "sopflow"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -44,14 +46,33 @@ class PostgresStore(SqlStore):
         dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), ""))
         try:
             self._conn = psycopg.connect(dsn, autocommit=False)
-            if schema:
-                with self._conn.cursor() as cur:
-                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                    cur.execute(f'SET search_path TO "{schema}"')
-                self._conn.commit()
-            self._migrate()
         except psycopg.Error as exc:
             raise StoreError(f"{_redact(url)}: cannot open database: {exc}".strip()) from None
+        try:
+            # Processes deployed together open a new database at the same moment; CREATE
+            # SCHEMA/TABLE IF NOT EXISTS still collide in the catalog, so one process at
+            # a time creates or migrates and the others then find it done.
+            with self._conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+            self._conn.commit()
+            try:
+                if schema:
+                    with self._conn.cursor() as cur:
+                        cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                        cur.execute(f'SET search_path TO "{schema}"')
+                    self._conn.commit()
+                self._migrate()
+            finally:
+                self._conn.rollback()
+                with self._conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+                self._conn.commit()
+        except psycopg.Error as exc:
+            self._conn.close()
+            raise StoreError(f"{_redact(url)}: cannot open database: {exc}".strip()) from None
+        except BaseException:
+            self._conn.close()
+            raise
         self.schema = schema
 
     def _cursor(self) -> Any:

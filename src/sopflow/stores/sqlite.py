@@ -56,7 +56,16 @@ class SQLiteStore(SqlStore):
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            self._close_quietly()
             raise StoreError(f"{self.url}: cannot open database: {exc}") from None
+        except BaseException:  # e.g. SchemaVersionError: do not keep the file open
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
 
     def _cursor(self) -> Any:
         return self._conn.cursor()
