@@ -91,8 +91,10 @@ def test_demo_runs_small_in_a_tmp_dir_and_writes_the_report(
     assert "<script" not in page and "src=" not in page and "https://" not in page
     output = "\n".join(lines)
     assert "SLA scan at Fri 08 Aug 2025 14:00" in output
-    for name in ("Cibatu", "Long Ikis", "Pace", "Purbalingga"):
-        assert f"({name})" in output
+    for process_id in ("cibatu_data_kinerja", "long_ikis_data_kinerja", "pace_data_kinerja",
+                       "purbalingga_pengukuran_kinerja"):
+        assert f"({process_id})" in output  # the per-SOP monitoring report
+    assert "Monitoring Pelaksanaan SOP AP" in output
     # a second run starts from a fresh database: same figures, not doubled
     again: list[str] = []
     demo.run_demo(weeks=1, catalog_dir=CATALOG, echo=again.append)

@@ -15,15 +15,14 @@ names instances by a number it stores in the instance data instead).
 
 from __future__ import annotations
 
-import html
 import math
 import random
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -33,8 +32,8 @@ from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import DefinitionError, StoreError
 from sopflow.runtime.engine import Engine
 from sopflow.runtime.views import Actor, WorkItem
-from sopflow.sla.monitor import MET, CompletedStepStatus, Monitor
-from sopflow.sla.policy import NO_STANDARD, SlaPolicy
+from sopflow.sla.monitor import Monitor
+from sopflow.sla.policy import SlaPolicy
 from sopflow.testing import FakeClock, SimulatedStaff
 
 __all__ = [
@@ -333,18 +332,6 @@ def run_demo(
 # ----------------------------------------------------------------------------- outputs
 
 
-def share_met_by_step(monitor: Monitor, process_id: str) -> dict[str, float]:
-    """Share of completed passes within the standard, per task (steps with a standard)."""
-    met: dict[str, int] = {}
-    judged: dict[str, int] = {}
-    for c in monitor.completed(process_id=process_id):
-        if c.status == NO_STANDARD:
-            continue
-        judged[c.row.task] = judged.get(c.row.task, 0) + 1
-        met[c.row.task] = met.get(c.row.task, 0) + (c.status == MET)
-    return {task: met[task] / n for task, n in judged.items()}
-
-
 def _write_outputs(
     engine: Engine,
     policy: SlaPolicy,
@@ -353,7 +340,12 @@ def _write_outputs(
     target: Path,
     echo: Callable[[str], None],
 ) -> None:
-    monitor = Monitor(engine.store, policy=policy, definitions=engine.definition)
+    """The SLA scan and per-SOP reports on the terminal; the HTML report with pictures."""
+    from sopflow.reports.report import format_report
+    from sopflow.reports.stats import instance_report, process_report
+
+    store = engine.store
+    monitor = Monitor(store, policy=policy, definitions=engine.definition)
     open_steps = monitor.scan(at=at)
     numbers = {i.instance_id: i.number for i in instances}
     done = sum(i.completed for i in instances)
@@ -363,7 +355,7 @@ def _write_outputs(
         f"{sum(i.returns for i in instances)} sent back (Tidak)"
     )
     echo("")
-    echo(f"SLA scan at {at:%a %d %b %Y %H:%M} WIB: {len(open_steps)} open steps")
+    echo(f"SLA scan at {at:%a %d %b %Y %H:%M} WIB: {len(open_steps)} open steps, most urgent first")
     rows = [
         [
             s.status,
@@ -377,12 +369,33 @@ def _write_outputs(
         for s in open_steps
     ]
     echo(_table(rows, ["status", "case", "step", "role", "standard", "worked min", "due"]))
-    echo("")
+    reports: list[Any] = []
     for definition in sorted(engine.catalog, key=lambda d: d.process_id):
-        echo(_sop_summary(definition, monitor, instances))
+        report = process_report(
+            store, definition.process_id, definitions=engine.definition, policy=policy, at=at,
+            definition=definition,
+        )
         echo("")
-    target.write_text(_html(engine, policy, monitor, instances, at), encoding="utf-8")
+        echo(format_report([report], "table").rstrip())
+        reports.append(report)
+        case = _showcase([i for i in instances if i.process_id == definition.process_id])
+        if case is not None:
+            reports.append(
+                instance_report(
+                    store, case.instance_id, definitions=engine.definition, policy=policy, at=at
+                )
+            )
+    target.write_text(format_report(reports, "html"), encoding="utf-8")
+    echo("")
     echo(f"report: {target}")
+
+
+def _showcase(cases: list[DemoInstance]) -> DemoInstance | None:
+    """The case worth a picture: an open one if any, else the one with most returns."""
+    if not cases:
+        return None
+    open_cases = [c for c in cases if not c.completed and c.steps_done]
+    return max(open_cases or cases, key=lambda c: (c.returns, c.steps_done, c.number))
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:
@@ -395,124 +408,3 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
-
-
-def _step_figures(
-    definition: ProcessDefinition, monitor: Monitor, instances: list[DemoInstance]
-) -> list[list[str]]:
-    """Per step: passes, median working minutes, standard, share met, returns caused."""
-    by_task: dict[str, list[CompletedStepStatus]] = {}
-    for c in monitor.completed(process_id=definition.process_id):
-        by_task.setdefault(c.row.task, []).append(c)
-    tidak = {
-        f.id for node in definition.nodes.values() for f in node.outgoing
-        if (f.name or "").strip().lower() == "tidak"
-    }
-    returns: dict[str, int] = {}
-    for c in monitor.completed(process_id=definition.process_id):
-        if tidak.intersection(c.row.path):
-            returns[c.row.task] = returns.get(c.row.task, 0) + 1
-    rows = []
-    for step in sorted(definition.steps, key=lambda s: s.no):
-        passes = by_task.get(step.id, [])
-        judged = [c for c in passes if c.status != NO_STANDARD]
-        share = (
-            f"{round(100 * sum(c.status == MET for c in judged) / len(judged))}%"
-            if judged else "-"
-        )
-        median = (
-            f"{statistics.median(c.actual_minutes for c in passes):.0f}" if passes else "-"
-        )
-        rows.append([
-            str(step.no), step.name[:44], step.role, str(len(passes)), median,
-            step.waktu or "-", share, str(returns.get(step.id, 0) or ""),
-        ])
-    return rows
-
-
-def _sop_summary(
-    definition: ProcessDefinition, monitor: Monitor, instances: list[DemoInstance]
-) -> str:
-    cases = [i for i in instances if i.process_id == definition.process_id]
-    head = (
-        f"{definition.name} ({definition.header.kecamatan or definition.process_id}): "
-        f"{len(cases)} cases, {sum(i.completed for i in cases)} completed"
-    )
-    rows = _step_figures(definition, monitor, instances)
-    headers = ["no", "step", "role", "passes", "median min", "standard", "met", "returns"]
-    return head + "\n" + _table(rows, headers)
-
-
-_CSS = """
-body{font-family:Arial,'Liberation Sans',Helvetica,sans-serif;color:#263238;margin:16px;
-max-width:1400px}
-h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:2px solid #cfd8dc}
-h3{font-size:15px}svg{max-width:100%;height:auto;display:block;margin:8px 0}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #cfd8dc;padding:3px 6px;
-text-align:left}th{background:#eceff1}td.n{text-align:right}
-@media print{section{page-break-before:always}}
-"""
-
-
-def _html_table(rows: list[list[str]], headers: list[str]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _showcase(cases: list[DemoInstance]) -> DemoInstance | None:
-    """The case worth a timeline: an open one if any, else the one with most returns."""
-    if not cases:
-        return None
-    open_cases = [c for c in cases if not c.completed and c.steps_done]
-    if open_cases:
-        return max(open_cases, key=lambda c: (c.returns, c.steps_done))
-    return max(cases, key=lambda c: (c.returns, c.steps_done))
-
-
-def _html(
-    engine: Engine,
-    policy: SlaPolicy,
-    monitor: Monitor,
-    instances: list[DemoInstance],
-    at: datetime,
-) -> str:
-    """A self-contained page: per SOP the share-met picture, figures and one case."""
-    from sopflow.reports.render import instance_step_status, render_process_svg
-    from sopflow.reports.timeline import render_timeline_svg
-
-    parts = [
-        "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        f"<title>sopflow demo</title><style>{_CSS}</style></head><body>",
-        "<h1>sopflow demo: SOP monitoring against Mutu Baku standards</h1>",
-        f"<p>Simulated cases up to {at:%A %d %B %Y %H:%M} WIB on the national ASN work "
-        "calendar (Long Ikis in WITA).</p>",
-    ]
-    headers = ["no", "step", "role", "passes", "median min", "standard", "met", "returns"]
-    for definition in sorted(engine.catalog, key=lambda d: d.process_id):
-        cases = [i for i in instances if i.process_id == definition.process_id]
-        parts.append(f"<section><h2>{html.escape(definition.name)} "
-                     f"({html.escape(definition.header.kecamatan or '')})</h2>")
-        parts.append(render_process_svg(
-            definition, share_met=share_met_by_step(monitor, definition.process_id),
-            title=f"{definition.name}: share of passes within the standard",
-        ))
-        parts.append(_html_table(_step_figures(definition, monitor, instances), headers))
-        case = _showcase(cases)
-        if case is not None:
-            view = engine.status(case.instance_id, at=at)
-            parts.append(f"<h3>Case {html.escape(case.number)}</h3>")
-            parts.append(render_process_svg(
-                definition, step_status=instance_step_status(view),
-                title=f"Case {case.number}: status on {at:%d %b %Y %H:%M}",
-            ))
-            parts.append(render_timeline_svg(
-                view.history, definition=definition, policy=policy, now=at,
-                title=f"Case {case.number}: each step against its standard",
-            ))
-        parts.append("</section>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
