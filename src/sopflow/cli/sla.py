@@ -31,7 +31,22 @@ def _monitor(args: argparse.Namespace, *, escalate: bool = False) -> Any:
     from sopflow.sla.monitor import Monitor
     from sopflow.stores import open_store
 
-    return Monitor(open_store(args.db), escalate=escalate)
+    hook = _announce_json if escalate and args.json else _announce if escalate else None
+    return Monitor(open_store(args.db), on_status_change=hook)
+
+
+def _announce(event: Any) -> None:
+    """--watch: say each new escalation on stdout (the sla.* log events go to stderr)."""
+    s = event.step
+    print(
+        f"! {event.status}: instance {s.instance_id} step {s.step_no} ({s.task}) "
+        f"role {s.role or '-'}, due {when(s.due_at)}",
+        flush=True,
+    )
+
+
+def _announce_json(event: Any) -> None:
+    print(json.dumps({"event": f"sla.{event.status}", **event.fields()}), flush=True)
 
 
 def _minutes(value: float | None) -> str:
@@ -156,8 +171,10 @@ def register(sub: Any) -> None:
         description=(
             "List open steps with their standard, due time, working time so far and "
             "status (breached, at_risk, on_track, no_standard), most urgent first. "
-            "With --watch, scan repeatedly, log sla.at_risk / sla.breached once per step "
-            "and status, until Ctrl-C or --count scans."
+            "With --watch, scan repeatedly until Ctrl-C or --count scans; each step that "
+            "becomes at_risk or breached is announced once (a line starting with '!', "
+            "and a structlog event sla.at_risk / sla.breached, shown with "
+            "--log-level warning), even across restarts and several watchers."
         ),
     )
     p.add_argument("--process", help="only this process id")
