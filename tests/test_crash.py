@@ -18,10 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from _stores import raw_execute, store_url_fixture  # noqa: F401  (fixture)
 from conftest import FIXTURES, ListCatalog
-
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.runtime.engine import Engine
 from sopflow.runtime.views import Actor
