@@ -350,3 +350,12 @@ def test_write_then_parse_gives_the_same_table(table: SopTable) -> None:
     again = parse_table(text)
     assert again == table
     assert write_table(again) == text
+
+
+def test_the_documented_example_is_a_valid_table() -> None:
+    doc = (ROOT / "docs" / "table-format.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", doc, re.DOTALL)
+    assert example is not None
+    table = parse_table(example.group(1), source="docs/table-format.md")
+    assert table.identitas.disahkan_oleh_pangkat == "Pembina Tk.I"
+    assert [s.keputusan for s in table.langkah if s.keputusan] == [Keputusan(ya=4, tidak=2)]
