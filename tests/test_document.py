@@ -355,6 +355,38 @@ def test_decision_that_ends_the_procedure_draws_a_capsule_not_a_new_symbol() -> 
     assert {"Ya", "Tidak"} <= set(_labels(page))
 
 
+def _polylines(page: lxml.html.HtmlElement) -> list[list[tuple[float, float]]]:
+    return [
+        [(float(x), float(y)) for x, y in (p.split(",") for p in line.get("points").split())]
+        for line in page.xpath(".//svg//polyline")
+    ]
+
+
+def test_returns_to_the_same_step_join_one_channel() -> None:
+    definition = _definition(6, decisions={4: 2, 5: 2}, lane_of={2: "Camat"})
+    (page,) = _flow_pages(_doc(render_html(definition)))
+    # a return arrow: side exit, along to the channel, up, into the target's side
+    returns = [pts for pts in _polylines(page) if len(pts) == 4 and pts[2][1] < pts[1][1]]
+    assert len(returns) == 2
+    assert returns[0][1][0] == returns[1][1][0]  # the same vertical channel
+    assert returns[0][3] == returns[1][3]  # the same entry point
+
+
+def test_arrows_never_run_along_a_row_border() -> None:
+    definition = _definition(6, lane_of={1: "Camat", 2: "Kasubag", 3: "Sekcam", 4: "Camat",
+                                         5: "Kasubag", 6: "Camat"}, decisions={5: 2})
+    (page,) = _flow_pages(_doc(render_html(definition)))
+    borders, y = set(), 0
+    for div in page.xpath('.//tbody/tr/td[1]/div[@class="isi"]'):
+        y += int(div.get("style").removeprefix("height:").removesuffix("px")) + 1
+        borders.add(float(y))
+    borders.add(0.0)
+    horizontals = [a[1] for pts in _polylines(page)
+                   for a, b in itertools.pairwise(pts) if a[1] == b[1] and a[0] != b[0]]
+    assert horizontals
+    assert not borders & set(horizontals)
+
+
 # ------------------------------------------------------------- page, identity, signature
 
 

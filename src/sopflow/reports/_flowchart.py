@@ -261,17 +261,23 @@ class _Box:
 
 
 class _Channels:
-    """Vertical lanes at column edges, each used by one arrow over a y-range."""
+    """Vertical lanes at column edges, each used by one arrow over a y-range.
+
+    Arrows into the same step share a channel: they join before entering it, as a
+    hand-drawn SOP does, instead of running side by side.
+    """
 
     def __init__(self) -> None:
-        self._used: dict[tuple[int, str], list[tuple[float, float, int]]] = {}
+        self._used: dict[tuple[int, str], list[tuple[float, float, int, int]]] = {}
 
-    def take(self, column: int, side: str, y1: float, y2: float) -> int:
+    def take(self, column: int, side: str, y1: float, y2: float, target: int) -> int:
         low, high = min(y1, y2), max(y1, y2)
         taken = self._used.setdefault((column, side), [])
-        busy = {slot for a, b, slot in taken if a <= high and low <= b}
-        slot = next(s for s in range(100) if s not in busy)
-        taken.append((low, high, slot))
+        shared = next((slot for _, _, slot, t in taken if t == target), None)
+        busy = {slot for a, b, slot, t in taken if a <= high and low <= b and t != target}
+        slot = shared if shared is not None and shared not in busy else next(
+            s for s in range(100) if s not in busy)
+        taken.append((low, high, slot, target))
         return slot
 
 
@@ -347,13 +353,19 @@ def draw_segment(
                 if link.label:
                     arrows.append(sym.label(source.cx + 4, source.bottom + 7, link.label))
                 continue  # drawn with the bottom connector above
+            # the elbow runs halfway between the symbol and the row's border, never on
+            # the border itself, where it would vanish into the table's grid
+            elbow = (source.bottom + target.top_y) / 2
             points = [(source.cx, source.bottom)]
             if target.cx != source.cx:
-                points += [(source.cx, target.top_y), (target.cx, target.top_y)]
+                points += [(source.cx, elbow), (target.cx, elbow)]
             points.append((target.cx, target.top))
             arrows.append(sym.arrow(points))
             if link.label:
-                arrows.append(sym.label(source.cx + 4, source.bottom + 7, link.label))
+                toward_left = target.cx > source.cx  # the label goes opposite the elbow
+                arrows.append(sym.label(source.cx - 4 if toward_left else source.cx + 4,
+                                        source.bottom + 4, link.label,
+                                        anchor="end" if toward_left else "start"))
             continue
         target_row = next((r for r in segment.rows if r.step.no == link.target), None)
         if target is None or target_row is None:
@@ -362,7 +374,7 @@ def draw_segment(
                 _to_connector(arrows, shapes, source, letter, width, link.label)
             continue
         _jump(arrows, source, target, row.column, target_row.column, column_width,
-              channels, link.label)
+              channels, link)
 
     for (source_no, no), letter in sorted(segment.jump_letters.items()):
         if no in boxes and source_no not in boxes:
@@ -378,7 +390,7 @@ def draw_segment(
 
 def _jump(
     arrows: etree._Element, source: _Box, target: _Box, source_column: int,
-    target_column: int, column_width: float, channels: _Channels, text: str | None,
+    target_column: int, column_width: float, channels: _Channels, link: Link,
 ) -> None:
     """An arrow from the side of ``source`` along a column-edge channel into ``target``."""
     if target_column > source_column:
@@ -387,7 +399,8 @@ def _jump(
     else:
         side = "right"
         exit_x = source.left if target_column < source_column else source.right
-    slot = channels.take(target_column, side, source.cy, target.cy)
+    assert link.target is not None
+    slot = channels.take(target_column, side, source.cy, target.cy, link.target)
     left = target_column * column_width
     offset = 5 + 4 * slot
     channel_x = left + offset if side == "left" else left + column_width - 1 - offset
@@ -401,8 +414,8 @@ def _jump(
         points = [(exit_x, source.cy), (channel_x, source.cy), (channel_x, target.cy),
                   (entry_x, target.cy)]
     arrows.append(sym.arrow(points))
-    if text:
-        _exit_label(arrows, source, exit_x < source.cx, text)
+    if link.label:
+        _exit_label(arrows, source, exit_x < source.cx, link.label)
 
 
 def _to_connector(
