@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from sopflow.cli import main
 
@@ -17,6 +19,13 @@ MINIMAL = FIXTURES / "sop_minimal.bpmn"
 HOSTILE = FIXTURES / "hostile"
 REPO = Path(__file__).resolve().parent.parent
 SOPFLOW = Path(sys.executable).parent / "sopflow"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures structlog globally (level, stream): undo it for the next tests."""
+    yield
+    structlog.reset_defaults()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
