@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from sopflow.definitions.loader import load_definition
 from sopflow.definitions.model import ProcessDefinition
@@ -34,6 +35,13 @@ class ListCatalog:
 
     def __iter__(self) -> Iterator[ProcessDefinition]:
         return iter(self.definitions.values())
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """The CLI's main() configures structlog; undo it so tests stay independent."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture
