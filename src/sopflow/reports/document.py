@@ -160,6 +160,7 @@ body { margin: 0; padding: 16px 0; font-family: %(font)s; font-size: %(size)spx;
   box-shadow: 0 2px 8px rgba(0,0,0,.35); overflow: hidden; position: relative;
   break-after: page; page-break-after: always; }
 .halaman:last-child { break-after: auto; page-break-after: auto; }
+.halaman.identitas { height: auto; min-height: 210mm; overflow: visible; }
 body:has(.halaman:target) .halaman:not(:target) { display: none; }
 body:has(.halaman:target) { padding: 0; }
 body:has(.halaman:target) .halaman { margin: 0; box-shadow: none; }
@@ -202,10 +203,12 @@ ol.daftar li { padding-left: 0; }
 .rincian th { font-weight: bold; border-bottom: none; padding-bottom: 0; }
 .rincian td { padding-top: 2px; }
 .rincian ol.daftar { padding-left: 1.7em; }
-@page { size: A4 landscape; margin: 0; }
+@page { size: A4 landscape; margin: 10mm; }
 @media print {
   html, body { background: #fff; padding: 0; }
-  .halaman { margin: 0; box-shadow: none; }
+  .halaman { width: auto; height: 189mm; padding: 0; margin: 0; box-shadow: none; }
+  .halaman.identitas { height: auto; min-height: 0; }
+  .kaki { bottom: 0; right: 0; }
 }
 """
 
