@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import structlog
 from tests.conftest import ListCatalog
 
 from sopflow.definitions.loader import load_definition_bytes
@@ -29,6 +30,12 @@ from sopflow.testing import FakeClock, capture_events
 STAF = Actor("budi", {"pelaksana"})
 SEKCAM = Actor("sari", {"sekcam"})
 CAMAT = Actor("camat.pak", {"camat"})
+
+
+@pytest.fixture(autouse=True)
+def _default_logging() -> None:
+    """Another test's CLI run may have configured structlog to drop warnings."""
+    structlog.reset_defaults()
 
 
 def at(text: str) -> datetime:
