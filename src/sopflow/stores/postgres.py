@@ -31,7 +31,8 @@ class PostgresStore(SqlStore):
     }
 
     def __init__(self, url: str) -> None:
-        super().__init__(url)
+        # self.url names the database in every error message: never with its password.
+        super().__init__(_redact(url))
         try:
             import psycopg
         except ImportError:
@@ -42,12 +43,12 @@ class PostgresStore(SqlStore):
         query = dict(parse_qsl(parts.query))
         schema = query.pop("schema", None)
         if schema is not None and not _SCHEMA_NAME.match(schema):
-            raise StoreError(f"{url}: schema name {schema!r} is not a plain identifier")
+            raise StoreError(f"{self.url}: schema name {schema!r} is not a plain identifier")
         dsn = urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), ""))
         try:
             self._conn = psycopg.connect(dsn, autocommit=False)
         except psycopg.Error as exc:
-            raise StoreError(f"{_redact(url)}: cannot open database: {exc}".strip()) from None
+            raise StoreError(f"{self.url}: cannot open database: {exc}".strip()) from None
         try:
             # Processes deployed together open a new database at the same moment; CREATE
             # SCHEMA/TABLE IF NOT EXISTS still collide in the catalog, so one process at
@@ -69,7 +70,7 @@ class PostgresStore(SqlStore):
                 self._conn.commit()
         except psycopg.Error as exc:
             self._conn.close()
-            raise StoreError(f"{_redact(url)}: cannot open database: {exc}".strip()) from None
+            raise StoreError(f"{self.url}: cannot open database: {exc}".strip()) from None
         except BaseException:
             self._conn.close()
             raise
