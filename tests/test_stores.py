@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from _stores import raw_execute, store_url_fixture  # noqa: F401  (fixture)
+from _stores import drop_schema, new_url, raw_execute, store_url_fixture  # noqa: F401  (fixture)
 from conftest import ListCatalog
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import (
@@ -366,6 +366,34 @@ def test_a_newer_schema_is_refused_naming_the_url(sql_store: Store, store_url: s
     assert raw_execute(
         store_url, "SELECT value FROM sopflow_meta WHERE key = ?", ["schema_version"]
     ) == [(str(SCHEMA_VERSION + 1),)]
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    url = new_url("postgres", tmp_path)
+    yield url
+    drop_schema(url)
+
+
+@pytest.mark.postgres
+def test_postgres_errors_never_show_the_password(postgres_url: str) -> None:
+    store_url = postgres_url
+    open_store(store_url).close()
+    raw_execute(
+        store_url,
+        "UPDATE sopflow_meta SET value = ? WHERE key = ?",
+        [str(SCHEMA_VERSION + 1), "schema_version"],
+    )
+    # The test server trusts local connections, so the password is ignored there.
+    with_password = store_url.replace("postgres@", "postgres:s3cret-pw@", 1)
+    assert "s3cret-pw" in with_password
+    with pytest.raises(SchemaVersionError) as caught:
+        open_store(with_password)
+    assert "s3cret-pw" not in str(caught.value) and ":***@" in str(caught.value)
+    bad_schema = with_password.replace("schema=sopflow_test_", "schema=x;DROP%20TABLE%20y;")
+    with pytest.raises(StoreError, match="plain identifier") as refused:
+        open_store(bad_schema)
+    assert "s3cret-pw" not in str(refused.value)
 
 
 @pytest.mark.parametrize("garbage", ["", "two", "1.5", "-1"])
