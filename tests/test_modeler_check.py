@@ -100,7 +100,9 @@ def _copy(tmp_path: Path) -> tuple[Path, etree._ElementTree]:
 def _delete_shape(tree: etree._ElementTree, element_id: str) -> None:
     shapes = tree.findall(f".//bpmndi:BPMNShape[@bpmnElement='{element_id}']", NS)
     assert len(shapes) == 1, f"{element_id} should have exactly one shape"
-    shapes[0].getparent().remove(shapes[0])
+    plane = shapes[0].getparent()
+    assert plane is not None
+    plane.remove(shapes[0])
 
 
 # --- broken files ---------------------------------------------------------------------
@@ -158,6 +160,7 @@ def test_an_unconditioned_flow_on_a_gateway_with_default_fails_lint(tmp_path: Pa
 
     # a flow with everything a modeler would draw, except the condition
     process = gateway.getparent()
+    assert process is not None
     flow = etree.SubElement(process, f"{BPMN}sequenceFlow", id=flow_id)
     flow.set("sourceRef", str(gateway_id))
     flow.set("targetRef", str(end_id))
