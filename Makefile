@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck test-modeler bench clean
+.PHONY: demo test lint typecheck test-modeler test-document bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,12 @@ test-modeler: $(STAMP_DEV)
 	bash modeler/check.sh
 	$(PY) -m pytest -q tests/test_modeler_check.py
 
+# Each shipped SOP's official document rendered to PNG pages (build/documents/) for a person.
+test-document: $(STAMP_RUN)
+	bash modeler/render-documents.sh
+
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache demo-report.html sopflow.db
+	rm -rf $(VENV) build .pytest_cache .mypy_cache demo-report.html sopflow-demo.db*
