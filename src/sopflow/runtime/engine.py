@@ -113,6 +113,11 @@ class _State:
         return _State(token, data)
 
 
+def _step_fields(step: Step) -> dict[str, Any]:
+    """The step keys every audit event about a step carries."""
+    return {"task_id": step.id, "step_no": step.no, "role": step.role}
+
+
 class Engine:
     """Run instances of a catalog's processes against a store.
 
@@ -243,9 +248,7 @@ class Engine:
                 instance_id=row.instance_id,
                 process_id=definition.process_id,
                 version=definition.version,
-                task_id=step.id,
-                step_no=step.no,
-                role=step.role,
+                **_step_fields(step),
                 actor=actor.id,
                 actor_roles=sorted(actor.roles),
                 timestamp=now.isoformat(),
@@ -400,9 +403,7 @@ class Engine:
                 "task.ready",
                 now,
                 **ctx,
-                task_id=step.id,
-                step_no=step.no,
-                role=step.role,
+                **_step_fields(step),
                 actor=None,
             )
         ]
@@ -426,9 +427,7 @@ class Engine:
                 flow=d.flow,
                 label=d.label,
                 target=d.target,
-                task_id=step.id if step else None,
-                step_no=step.no if step else None,
-                role=step.role if step else None,
+                **(_step_fields(step) if step else {}),
                 actor=actor,
             )
             for d in path
@@ -531,9 +530,7 @@ class Engine:
                 "task.completed",
                 now,
                 **ctx,
-                task_id=step.id,
-                step_no=step.no,
-                role=step.role,
+                **_step_fields(step),
                 actor=actor.id,
                 data=submitted,
             )
@@ -602,11 +599,7 @@ class Engine:
         self._check_time(row, now, open_row.ready_at)
         ctx = self._context(definition, instance_id)
         event = "task.claimed" if claim else "task.released"
-        audit = [
-            self._event(
-                event, now, **ctx, task_id=step.id, step_no=step.no, role=step.role, actor=actor.id
-            )
-        ]
+        audit = [self._event(event, now, **ctx, **_step_fields(step), actor=actor.id)]
         self.store.apply(
             Change(
                 instance_id=instance_id,

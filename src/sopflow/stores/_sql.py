@@ -53,6 +53,20 @@ def _dump(data: dict[str, Any] | None) -> str | None:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
+    """AND together ``base`` and one equality per filter given (None = no filter).
+
+    A filter's name is its column with the dot written as a double underscore:
+    ``d__process_id="x"`` becomes ``d.process_id = ?``.
+    """
+    where, params = list(base), []
+    for column, value in filters.items():
+        if value is not None:
+            where.append(f"{column.replace('__', '.')} = ?")
+            params.append(value)
+    return " AND ".join(where), params
+
+
 class SqlStore(Store):
     """Shared implementation; subclasses provide the connection and dialect."""
 
@@ -283,16 +297,8 @@ class SqlStore(Store):
     def instances(
         self, *, process_id: str | None = None, status: str | None = None
     ) -> list[InstanceRow]:
-        where, params = [], []
-        if process_id is not None:
-            where.append("d.process_id = ?")
-            params.append(process_id)
-        if status is not None:
-            where.append("i.status = ?")
-            params.append(status)
-        sql = (
-            _INSTANCE_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY i.id"
-        )
+        where, params = _where([], d__process_id=process_id, i__status=status)
+        sql = _INSTANCE_SELECT + (f" WHERE {where}" if where else "") + " ORDER BY i.id"
         return [self._instance_row(r) for r in self._read(sql, params)]
 
     def apply(self, change: Change) -> None:
@@ -389,34 +395,23 @@ class SqlStore(Store):
     ) -> list[StepRow]:
         # (i.status || ''): as in scan_open, so SQLite walks the open-steps partial index
         # instead of every running instance's whole step history.
-        where = ["s.completed_at IS NULL", "(i.status || '') = 'running'"]
-        params: list[Any] = []
+        base = ["s.completed_at IS NULL", "(i.status || '') = 'running'"]
+        wanted: list[str] = []
         if roles is not None:
             wanted = sorted(set(roles))
             if not wanted:
                 return []
-            where.append("s.role IN (" + ", ".join("?" for _ in wanted) + ")")
-            params += wanted
-        if process_id is not None:
-            where.append("d.process_id = ?")
-            params.append(process_id)
-        if instance_id is not None:
-            where.append("i.uuid = ?")
-            params.append(instance_id)
-        return self._step_rows(" AND ".join(where), params, order="s.ready_at, s.id")
+            base.append("s.role IN (" + ", ".join("?" for _ in wanted) + ")")
+        where, params = _where(base, d__process_id=process_id, i__uuid=instance_id)
+        return self._step_rows(where, [*wanted, *params], order="s.ready_at, s.id")
 
     def completed_steps(
         self, *, process_id: str | None = None, instance_id: str | None = None
     ) -> list[StepRow]:
-        where = ["s.completed_at IS NOT NULL"]
-        params: list[Any] = []
-        if process_id is not None:
-            where.append("d.process_id = ?")
-            params.append(process_id)
-        if instance_id is not None:
-            where.append("i.uuid = ?")
-            params.append(instance_id)
-        return self._step_rows(" AND ".join(where), params)
+        where, params = _where(
+            ["s.completed_at IS NOT NULL"], d__process_id=process_id, i__uuid=instance_id
+        )
+        return self._step_rows(where, params)
 
     def scan_open(
         self, *, process_id: str | None = None, role: str | None = None
@@ -432,20 +427,17 @@ class SqlStore(Store):
         status index: walking the partial index of open steps instead returns rows
         already in due_at order, with no sort, and was about twice as fast at 100,000.
         """
-        where = ["s.completed_at IS NULL", "(i.status || '') = 'running'"]
-        params: list[Any] = []
-        if process_id is not None:
-            where.append("d.process_id = ?")
-            params.append(process_id)
-        if role is not None:
-            where.append("s.role = ?")
-            params.append(role)
+        where, params = _where(
+            ["s.completed_at IS NULL", "(i.status || '') = 'running'"],
+            d__process_id=process_id,
+            s__role=role,
+        )
         return self._read(
             "SELECT s.id, i.uuid, d.process_id, s.task, s.step_no, s.role, s.ready_at,"
             " s.due_at, s.risk_at, s.standard, s.claimed_by, d.version,"
             " (SELECT MAX(CASE e.status WHEN 'breached' THEN 2 ELSE 1 END)"
             " FROM sopflow_escalations e WHERE e.step = s.id)"
-            f"{_STEP_FROM} WHERE {' AND '.join(where)} ORDER BY s.due_at",
+            f"{_STEP_FROM} WHERE {where} ORDER BY s.due_at",
             params,
         )
 
