@@ -3,9 +3,12 @@
 Choose a backend by URL with :func:`open_store`:
 
 - ``sqlite:///sopflow.db`` (relative path) or ``sqlite:////var/lib/sopflow.db`` (absolute):
-  the embedded default;
+  the embedded default; add ``?synchronous=full`` to survive power loss, not just a
+  killed process, at the cost of an fsync per action;
 - ``postgresql://user@host/db?schema=sopflow``: shared deployments (``sopflow[postgres]``);
 - ``memory://``: an in-memory SQLite database, for tests and simulations.
+
+See docs/stores.md for choosing a backend, several processes, backups and restores.
 """
 
 from __future__ import annotations
