@@ -8,7 +8,7 @@ at risk from 08:24 (80% of 30 working minutes).
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -362,3 +362,22 @@ def _variant(
 
 
 
+
+
+def test_a_scan_result_is_a_sequence_most_urgent_first(store, clock) -> None:
+    from tests.conftest import ROOT
+
+    from sopflow.definitions.catalog import Catalog
+    from sopflow.sla.monitor import ScanResult
+
+    engine = Engine(Catalog.from_directory(ROOT / "bpmn"), store, clock=clock)
+    camat = Actor("c", {"camat"})
+    for process in ("purbalingga_pengukuran_kinerja", "cibatu_data_kinerja"):
+        engine.start(process, actor=camat)  # 15 Menit / no standard
+    result = Monitor(store).scan(clock.now() + timedelta(minutes=20))
+    assert isinstance(result, ScanResult) and len(result) == 2
+    assert result.counts() == {"breached": 1, "at_risk": 0, "on_track": 0, "no_standard": 1}
+    assert [s.status for s in result] == ["breached", "no_standard"]
+    assert result[-1].status == "no_standard" and result[0:1][0].status == "breached"
+    with pytest.raises(IndexError):
+        result[2]

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, overload
 
 import structlog
 
@@ -36,17 +36,86 @@ __all__ = [
     "CompletedStepStatus",
     "Monitor",
     "OpenStepStatus",
+    "ScanResult",
     "SlaEvent",
     "assess_completed",
 ]
 
 MET, MISSED = "met", "missed"
 
-#: Most urgent first: a breach before a risk before a step on track; no standard last.
-_RANK = {BREACHED: 0, AT_RISK: 1, ON_TRACK: 2, NO_STANDARD: 3}
 
 #: (process_id, version) -> the calendar that process counts working time on.
 CalendarSource = Callable[[str, str], WorkCalendar]
+
+
+class ScanResult(Sequence["OpenStepStatus"]):
+    """The steps of one scan, most urgent first; each built when it is read.
+
+    A scan of 100,000 open steps only classifies row tuples; the objects a caller
+    actually looks at (often just the first screenful) are made on access.
+    """
+
+    __slots__ = ("_calendars", "_counts", "_now_ms", "_rows")
+
+    def __init__(
+        self,
+        rows: list[Sequence[Any]],
+        counts: tuple[int, int, int],
+        now_ms: int,
+        calendars: CalendarSource,
+    ) -> None:
+        self._rows = rows
+        self._counts = counts  # how many are breached, at risk, on track (in that order)
+        self._now_ms = now_ms
+        self._calendars = calendars
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _status(self, index: int) -> str:
+        breached, at_risk, on_track = self._counts
+        if index < breached:
+            return BREACHED
+        if index < breached + at_risk:
+            return AT_RISK
+        if index < breached + at_risk + on_track:
+            return ON_TRACK
+        return NO_STANDARD
+
+    @overload
+    def __getitem__(self, index: int) -> OpenStepStatus: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[OpenStepStatus]: ...
+
+    def __getitem__(self, index: int | slice) -> OpenStepStatus | list[OpenStepStatus]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._rows)))]
+        if index < 0:
+            index += len(self._rows)
+        if not 0 <= index < len(self._rows):
+            raise IndexError("scan result index out of range")
+        return OpenStepStatus(self._rows[index], self._status(index), self._now_ms, self._calendars)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a view of rows, like a list
+
+    def __repr__(self) -> str:
+        return f"<ScanResult of {len(self._rows)} open steps: {self.counts()}>"
+
+    def counts(self) -> dict[str, int]:
+        """How many open steps have each status."""
+        breached, at_risk, on_track = self._counts
+        return {
+            BREACHED: breached,
+            AT_RISK: at_risk,
+            ON_TRACK: on_track,
+            NO_STANDARD: len(self._rows) - breached - at_risk - on_track,
+        }
 
 
 class OpenStepStatus:
@@ -131,9 +200,7 @@ class OpenStepStatus:
     def elapsed_minutes(self) -> float:
         """Working minutes since the step became ready, on its process's calendar."""
         if self._elapsed is None:
-            self._elapsed = max(
-                0.0, self.calendar.working_minutes_between(self.ready_at, self.at)
-            )
+            self._elapsed = max(0.0, self.calendar.working_minutes_between(self.ready_at, self.at))
         return self._elapsed
 
     @property
@@ -303,31 +370,39 @@ class Monitor:
         *,
         process_id: str | None = None,
         role: str | None = None,
-    ) -> list[OpenStepStatus]:
+    ) -> ScanResult:
         """Every open step of running instances with its status, most urgent first."""
         now = ensure_aware(at if at is not None else self.clock.now(), "scan time")
         now_ms = round(now.timestamp() * 1000)
-        rows = self.store.scan_open(process_id=process_id, role=role)
+        rows = self.store.scan_open(process_id=process_id, role=role, notified=self.escalate)
         calendars = self.calendar
-        out: list[OpenStepStatus] = []
-        append = out.append
+        # Rows come in due_at order; one bucket per status keeps that order within a
+        # status and puts the most urgent first without sorting 100,000 rows again.
+        breached: list[Sequence[Any]] = []
+        at_risk: list[Sequence[Any]] = []
+        on_track: list[Sequence[Any]] = []
+        none: list[Sequence[Any]] = []
         for row in rows:
             due, risk = row[7], row[8]
             if due is None:
-                status = NO_STANDARD
+                none.append(row)
             elif now_ms >= due:
-                status = BREACHED
+                breached.append(row)
             elif risk is not None and now_ms >= risk:
-                status = AT_RISK
+                at_risk.append(row)
             else:
-                status = ON_TRACK
-            append(OpenStepStatus(row, status, now_ms, calendars))
-        out.sort(key=lambda s: _RANK[s.status])  # stable: due_at order within a status
+                on_track.append(row)
+        out = ScanResult(
+            breached + at_risk + on_track + none,
+            (len(breached), len(at_risk), len(on_track)),
+            now_ms,
+            calendars,
+        )
         if self.escalate:
             self._escalate(out, now, now_ms)
         return out
 
-    def _escalate(self, steps: list[OpenStepStatus], now: datetime, now_ms: int) -> None:
+    def _escalate(self, steps: ScanResult, now: datetime, now_ms: int) -> None:
         wanted: list[tuple[int, str]] = []
         changed: dict[tuple[int, str], OpenStepStatus] = {}
         for s in steps:
@@ -355,9 +430,7 @@ class Monitor:
             try:
                 self.on_status_change(event)
             except Exception as exc:  # the hook is application code: keep scanning
-                self._log.error(
-                    "sla.hook_failed", **event.fields(), status=key[1], error=repr(exc)
-                )
+                self._log.error("sla.hook_failed", **event.fields(), status=key[1], error=repr(exc))
                 self.store.forget_escalation(*key)
 
     def watch(
@@ -366,7 +439,7 @@ class Monitor:
         every: float,
         count: int | None = None,
         at: datetime | None = None,
-        on_scan: Callable[[list[OpenStepStatus]], object] | None = None,
+        on_scan: Callable[[Sequence[OpenStepStatus]], object] | None = None,
         sleep: Callable[[float], object] = time.sleep,
     ) -> int:
         """Scan every ``every`` seconds (``count`` times, or until interrupted)."""

@@ -414,13 +414,18 @@ class SqlStore(Store):
         return self._step_rows(where, params)
 
     def scan_open(
-        self, *, process_id: str | None = None, role: str | None = None
+        self,
+        *,
+        process_id: str | None = None,
+        role: str | None = None,
+        notified: bool = True,
     ) -> list[tuple[Any, ...]]:
         """The SLA scan: every open step with its deadlines, in one query, no state decoded.
 
         Columns: step id, instance uuid, process id, task, step no, role, ready_at, due_at,
         risk_at, standard, claimed_by, version, and the escalation already notified
-        (None, 1 = at_risk, 2 = breached; read from the escalations table in this query).
+        (None, 1 = at_risk, 2 = breached; read from the escalations table in this query,
+        or always None with ``notified=False``, for a scan that escalates nothing).
         Rows come in due_at order (where NULLs sort is up to the backend).
 
         ``(i.status || '')`` keeps SQLite from driving the query from the instances'
@@ -435,9 +440,13 @@ class SqlStore(Store):
         return self._read(
             "SELECT s.id, i.uuid, d.process_id, s.task, s.step_no, s.role, s.ready_at,"
             " s.due_at, s.risk_at, s.standard, s.claimed_by, d.version,"
-            " (SELECT MAX(CASE e.status WHEN 'breached' THEN 2 ELSE 1 END)"
-            " FROM sopflow_escalations e WHERE e.step = s.id)"
-            f"{_STEP_FROM} WHERE {where} ORDER BY s.due_at",
+            + (
+                " (SELECT MAX(CASE e.status WHEN 'breached' THEN 2 ELSE 1 END)"
+                " FROM sopflow_escalations e WHERE e.step = s.id)"
+                if notified
+                else " NULL"
+            )
+            + f"{_STEP_FROM} WHERE {where} ORDER BY s.due_at",
             params,
         )
 

@@ -181,7 +181,11 @@ class Store(ABC):
     # The SLA monitor's needs. Not abstract, so a store written before them still loads;
     # the SQL stores implement them.
     def scan_open(
-        self, *, process_id: str | None = None, role: str | None = None
+        self,
+        *,
+        process_id: str | None = None,
+        role: str | None = None,
+        notified: bool = True,
     ) -> list[tuple[Any, ...]]:
         """Every open step with its deadlines and notified escalations: one query."""
         raise NotImplementedError(f"{type(self).__name__} has no SLA scan")
