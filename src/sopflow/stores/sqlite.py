@@ -10,6 +10,7 @@ URL also survives power loss at the cost of an fsync per action.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -51,7 +52,7 @@ class SQLiteStore(SqlStore):
             )
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if self.path != ":memory:":
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._set_wal(busy_timeout_ms)
             self._conn.execute(f"PRAGMA synchronous = {_SYNC[synchronous.lower()]}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -61,6 +62,24 @@ class SQLiteStore(SqlStore):
         except BaseException:  # e.g. SchemaVersionError: do not keep the file open
             self._close_quietly()
             raise
+
+    def _set_wal(self, busy_timeout_ms: int) -> None:
+        """Switch to WAL, waiting for other openers as a write would.
+
+        Changing the journal mode of a new file while another process does the same
+        can fail with "database is locked" at once, without SQLite's busy handler.
+        """
+        deadline = time.monotonic() + busy_timeout_ms / 1000
+        delay = 0.005
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     def _close_quietly(self) -> None:
         conn = getattr(self, "_conn", None)
