@@ -169,7 +169,7 @@ class SopflowRunner:
         from sopflow import Actor, Catalog, Engine, configure_logging, open_store
         from sopflow.testing import FakeClock
 
-        configure_logging(level="warning")  # audit events still go to the store
+        configure_logging(level="error")  # audit and sla.* events still go to the store
         self.catalog = Catalog.from_directory(ROOT / "bpmn")
         self.store = open_store(url)
         self.clock = FakeClock("2025-08-04T08:00:00+07:00")
