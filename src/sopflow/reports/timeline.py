@@ -24,7 +24,7 @@ from sopflow.definitions.model import ProcessDefinition
 from sopflow.reports.render import FONT, STATUS_STYLES, SVG_NS, _clean, _fmt, _wrap
 from sopflow.runtime.views import StepRecord
 from sopflow.sla.calendar import WorkCalendar
-from sopflow.sla.policy import SlaPolicy
+from sopflow.sla.policy import NO_STANDARD, ON_TRACK, SlaPolicy, open_status
 
 __all__ = ["pass_status", "render_timeline_svg"]
 
@@ -54,11 +54,13 @@ def pass_status(
     due = record.due_at
     if record.completed_at is not None:
         return "done_late" if due is not None and record.completed_at > due else "done_in_time"
-    if due is not None and now >= due:
-        return "breached"
-    if risk_at is not None and now >= risk_at:
-        return "at_risk"
-    return "on_track"
+    status = open_status(
+        None if due is None else due.timestamp() * 1000,
+        None if risk_at is None else risk_at.timestamp() * 1000,
+        now.timestamp() * 1000,
+    )
+    # the picture has no "no standard" colour for an open pass: it is simply on track
+    return ON_TRACK if status == NO_STANDARD else status
 
 
 def _minutes_text(minutes: float) -> str:

@@ -26,7 +26,14 @@ from sopflow.definitions.model import ProcessDefinition
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
 from sopflow.runtime.views import from_ms, iso
 from sopflow.sla.calendar import WorkCalendar
-from sopflow.sla.policy import AT_RISK, BREACHED, NO_STANDARD, ON_TRACK, SlaPolicy
+from sopflow.sla.policy import (
+    AT_RISK,
+    BREACHED,
+    NO_STANDARD,
+    ON_TRACK,
+    SlaPolicy,
+    open_status,
+)
 from sopflow.stores.base import StepRow, Store
 
 __all__ = [
@@ -378,20 +385,15 @@ class Monitor:
         calendars = self.calendar
         # Rows come in due_at order; one bucket per status keeps that order within a
         # status and puts the most urgent first without sorting 100,000 rows again.
-        breached: list[Sequence[Any]] = []
-        at_risk: list[Sequence[Any]] = []
-        on_track: list[Sequence[Any]] = []
-        none: list[Sequence[Any]] = []
+        buckets: dict[str, list[Sequence[Any]]] = {
+            BREACHED: [],
+            AT_RISK: [],
+            ON_TRACK: [],
+            NO_STANDARD: [],
+        }
         for row in rows:
-            due, risk = row[7], row[8]
-            if due is None:
-                none.append(row)
-            elif now_ms >= due:
-                breached.append(row)
-            elif risk is not None and now_ms >= risk:
-                at_risk.append(row)
-            else:
-                on_track.append(row)
+            buckets[open_status(row[7], row[8], now_ms)].append(row)
+        breached, at_risk, on_track, none = buckets.values()
         out = ScanResult(
             breached + at_risk + on_track + none,
             (len(breached), len(at_risk), len(on_track)),

@@ -17,7 +17,7 @@ from sopflow.errors import CalendarError
 from sopflow.sla.calendar import WorkCalendar
 from sopflow.sla.durations import HariPolicy, Standard, StandardKind, parse_waktu
 
-__all__ = ["AT_RISK", "BREACHED", "NO_STANDARD", "ON_TRACK", "SlaPolicy"]
+__all__ = ["AT_RISK", "BREACHED", "NO_STANDARD", "ON_TRACK", "SlaPolicy", "open_status"]
 
 ON_TRACK, AT_RISK, BREACHED, NO_STANDARD = "on_track", "at_risk", "breached", "no_standard"
 
@@ -87,11 +87,19 @@ class SlaPolicy:
 
     def status(self, due_at: int | None, risk_at: int | None, now: datetime) -> str:
         """Status of an open step from its stored deadlines (epoch ms)."""
-        if due_at is None:
-            return NO_STANDARD
-        at = now.timestamp() * 1000
-        if at >= due_at:
-            return BREACHED
-        if risk_at is not None and at >= risk_at:
-            return AT_RISK
-        return ON_TRACK
+        return open_status(due_at, risk_at, now.timestamp() * 1000)
+
+
+def open_status(due_at: float | None, risk_at: float | None, now: float) -> str:
+    """The one rule for an open step: compare "now" with its stored deadlines (epoch ms).
+
+    A step without a standard is never breached; the monitor, the work list and the
+    pictures all judge open steps with this function.
+    """
+    if due_at is None:
+        return NO_STANDARD
+    if now >= due_at:
+        return BREACHED
+    if risk_at is not None and now >= risk_at:
+        return AT_RISK
+    return ON_TRACK
