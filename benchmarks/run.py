@@ -81,10 +81,6 @@ class SpiffRunner:
         wf.do_engine_steps()
         return True
 
-    def ready_id(self, wf: Any) -> str | None:
-        tasks = wf.get_tasks(state=self._ready, manual=True)
-        return tasks[0].task_spec.bpmn_id if tasks else None
-
 
 def bench_raw(n: int) -> dict[str, Any]:
     runner = SpiffRunner()

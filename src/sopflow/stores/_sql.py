@@ -207,20 +207,6 @@ class SqlStore(Store):
         rows = self._read("SELECT xml FROM sopflow_definitions WHERE version = ?", (version,))
         return bytes(rows[0][0]) if rows else None
 
-    def definition_versions(self, process_id: str | None = None) -> list[tuple[str, str, str]]:
-        """(version, process_id, source) of every stored definition."""
-        if process_id is None:
-            rows = self._read(
-                "SELECT version, process_id, source FROM sopflow_definitions ORDER BY id"
-            )
-        else:
-            rows = self._read(
-                "SELECT version, process_id, source FROM sopflow_definitions"
-                " WHERE process_id = ? ORDER BY id",
-                (process_id,),
-            )
-        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
-
     # -- instances -----------------------------------------------------------------
     def insert_instance(
         self, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
