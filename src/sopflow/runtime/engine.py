@@ -37,6 +37,7 @@ from sopflow.errors import (
     TaskNotFoundError,
 )
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
+from sopflow.runtime.data import check_data
 from sopflow.runtime.expressions import compile_expression
 from sopflow.runtime.views import (
     Actor,
@@ -260,24 +261,6 @@ class Engine:
                 task_id=step.id,
             )
 
-    @staticmethod
-    def _check_data(
-        data: Mapping[str, Any] | None, instance_id: str | None, task: str | None
-    ) -> dict[str, Any]:
-        if data is None:
-            return {}
-        if not isinstance(data, Mapping) or not all(isinstance(k, str) for k in data):
-            raise TaskDataError(
-                "data must be a mapping with text keys", instance_id=instance_id, task_id=task
-            )
-        try:
-            json.dumps(dict(data))
-        except (TypeError, ValueError) as exc:
-            raise TaskDataError(
-                f"data is not JSON-serializable: {exc}", instance_id=instance_id, task_id=task
-            ) from None
-        return dict(data)
-
     # ------------------------------------------------------------------ navigation
     def _advance(
         self,
@@ -313,7 +296,7 @@ class Engine:
                     )
                 updates = handler(dict(data))
                 if updates:
-                    data.update(self._check_data(updates, instance_id, node.id))
+                    data.update(check_data(updates, instance_id, node.id))
             if kind is NodeKind.END:
                 if node.scope is None:
                     return None, path
@@ -446,7 +429,7 @@ class Engine:
         definition = self.catalog.get(process_id)
         now = self._now(at)
         instance_id = str(uuid.uuid4())
-        values = self._check_data(data, instance_id, None)
+        values = check_data(data, instance_id, None)
         token, path = self._advance(
             definition, definition.start_node, values, instance_id, from_start=True
         )
@@ -510,7 +493,7 @@ class Engine:
                 task_id=step.id,
             )
         self._check_time(row, now, open_row.ready_at)
-        submitted = self._check_data(data, instance_id, step.id)
+        submitted = check_data(data, instance_id, step.id)
         if step.decision_field is not None:
             value = submitted.get(step.decision_field)
             if not isinstance(value, bool):
