@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from sopflow.authority.base import Authority, Holding, TrustedCaller
 from sopflow.definitions.model import Node, NodeKind, ProcessDefinition, Step
 from sopflow.errors import (
     ClaimedError,
@@ -36,6 +37,7 @@ from sopflow.errors import (
     TaskDataError,
     TaskNotFoundError,
 )
+from sopflow.runtime.assignment import check_step_access
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
 from sopflow.runtime.data import check_data
 from sopflow.runtime.expressions import compile_expression
@@ -124,8 +126,10 @@ class Engine:
 
     ``clock`` stamps every action (inject a fake one in tests and simulations);
     ``sla`` computes due dates when steps become ready (default: the national ASN
-    calendar); ``script_handlers`` maps script-task ids to Python functions — a script
-    task without one is refused when its file is loaded, and its BPMN text never runs.
+    calendar); ``authority`` decides what an actor holds (default: :class:`TrustedCaller`,
+    the caller's roles as given); ``script_handlers`` maps script-task ids to Python
+    functions — a script task without one is refused when its file is loaded, and its BPMN
+    text never runs.
     """
 
     def __init__(
@@ -136,6 +140,7 @@ class Engine:
         clock: Clock | None = None,
         sla: Deadlines | None = None,
         script_handlers: Mapping[str, ScriptHandler] | None = None,
+        authority: Authority | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
@@ -146,6 +151,7 @@ class Engine:
             sla = SlaPolicy()
         self.sla = sla
         self.script_handlers = dict(script_handlers or {})
+        self.authority: Authority = authority or TrustedCaller()
         self._log = structlog.get_logger("sopflow")
         self._by_version: dict[str, ProcessDefinition] = {d.version: d for d in catalog}
         self._flows: dict[str, dict[str, tuple[str, str | None, str]]] = {}
@@ -242,8 +248,11 @@ class Engine:
         step: Step,
         actor: Actor,
         now: datetime,
-    ) -> None:
-        if step.role not in actor.roles:
+    ) -> Holding:
+        credentials = self.authority.credentials(actor, unit=None, at=now)
+        try:
+            return check_step_access(step, credentials, instance_id=row.instance_id)
+        except PermissionDeniedError:
             self._log.warning(
                 "permission.denied",
                 instance_id=row.instance_id,
@@ -251,15 +260,10 @@ class Engine:
                 version=definition.version,
                 **_step_fields(step),
                 actor=actor.id,
-                actor_roles=sorted(actor.roles),
+                actor_roles=sorted(credentials.roles),
                 timestamp=now.isoformat(),
             )
-            raise PermissionDeniedError(
-                f"actor {actor.id!r} (roles: {', '.join(sorted(actor.roles)) or 'none'}) does not "
-                f"hold role {step.role!r} of lane {step.lane!r}",
-                instance_id=row.instance_id,
-                task_id=step.id,
-            )
+            raise
 
     # ------------------------------------------------------------------ navigation
     def _advance(

@@ -1,0 +1,72 @@
+"""The one small interface between the engine and whoever decides who holds what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sopflow.runtime.views import Actor
+
+__all__ = ["CALLER", "Authority", "Credentials", "Holding", "TrustedCaller"]
+
+#: Holding kind of a role the caller asserted (trusted-caller mode): nothing checked it.
+CALLER = "caller"
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """One role an actor holds at a moment, and on what grounds.
+
+    ``kind`` is ``definitif``, ``plt`` or ``plh`` for a directory assignment, or
+    :data:`CALLER` when the role was only asserted by the caller. ``basis`` is the
+    number of the SK or Surat Perintah behind an assignment.
+    """
+
+    role: str
+    kind: str = CALLER
+    position: str | None = None
+    position_name: str | None = None
+    unit: str | None = None
+    basis: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What one person holds at the moment of one action."""
+
+    actor_id: str
+    holdings: tuple[Holding, ...]
+    name: str | None = None
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(h.role for h in self.holdings)
+
+    def holding(self, role: str) -> Holding | None:
+        """The holding that gives ``role``: a definitive one before a Plt./Plh. one."""
+        order = {"definitif": 0, "plt": 1, "plh": 2, CALLER: 3}
+        found = [h for h in self.holdings if h.role == role]
+        return min(found, key=lambda h: order.get(h.kind, 9)) if found else None
+
+
+class Authority(Protocol):
+    """Decides the credentials of an actor; the engine checks them against the step."""
+
+    #: True when roles come from the caller unchecked (sopflow 0.1's mode)
+    trusted_caller: bool
+
+    def credentials(self, actor: Actor, *, unit: str | None, at: datetime) -> Credentials:
+        """What ``actor`` holds at ``at`` in ``unit`` (None: the instance has no unit)."""
+        ...
+
+
+class TrustedCaller:
+    """No directory: the roles on the Actor are taken as the caller gives them."""
+
+    trusted_caller = True
+
+    def credentials(self, actor: Actor, *, unit: str | None, at: datetime) -> Credentials:
+        return Credentials(
+            actor_id=actor.id, holdings=tuple(Holding(role=r) for r in sorted(actor.roles))
+        )
