@@ -216,7 +216,8 @@ def test_missing_start_and_end_events() -> None:
     ]
 
 
-def test_a_task_may_not_split_the_token() -> None:
+def test_a_task_with_two_outgoing_flows_is_an_implicit_parallel_split() -> None:
+    """BPMN 2.0 13.2.1: several outgoing flows from an activity each get a token."""
     text = mutate(
         (
             '    <bpmn:sequenceFlow id="flow_step_03_end"',
@@ -224,14 +225,12 @@ def test_a_task_may_not_split_the_token() -> None:
             '    <bpmn:sequenceFlow id="flow_step_03_end"',
         ),
     )
-    assert only_problem(text) == (
-        f"{SOURCE}:{line_of(text, 'Menyusun data kinerja')}: step_01: 2 outgoing flows "
-        "leave a userTask: sopflow runs one token, so choose between them with an "
-        "exclusiveGateway"
-    )
+    definition = load(text)
+    assert {f.target for f in definition.nodes["step_01"].outgoing} == {"step_02", "step_03"}
 
 
-def test_condition_on_a_flow_that_leaves_a_task() -> None:
+def test_condition_on_a_flow_that_leaves_a_task_is_allowed() -> None:
+    """BPMN 2.0 13.3.1: an activity's outgoing flows may be conditional."""
     text = mutate(
         (
             '<bpmn:sequenceFlow id="flow_step_03_end" sourceRef="step_03" targetRef="end" />',
@@ -240,9 +239,22 @@ def test_condition_on_a_flow_that_leaves_a_task() -> None:
             "</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>",
         ),
     )
+    [flow] = load(text).nodes["step_03"].outgoing
+    assert flow.condition == "selesai"
+
+
+def test_condition_on_a_flow_that_leaves_a_start_event() -> None:
+    text = mutate(
+        (
+            '<bpmn:sequenceFlow id="flow_start_merge_01" sourceRef="start" targetRef="merge_01" />',
+            '<bpmn:sequenceFlow id="flow_start_merge_01" sourceRef="start" targetRef="merge_01">\n'
+            '      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">selesai'
+            "</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>",
+        ),
+    )
     assert only_problem(text) == (
-        f"{SOURCE}:{line_of(text, '>selesai<')}: flow_step_03_end: a condition is only "
-        "allowed on a flow leaving an exclusiveGateway"
+        f"{SOURCE}:{line_of(text, '>selesai<')}: flow_start_merge_01: a condition is not "
+        "allowed on a flow leaving a startEvent: only on flows leaving a gateway or an activity"
     )
 
 
@@ -381,15 +393,16 @@ def test_tasks_that_call_out_are_refused(tag: str, reason: str) -> None:
     )
 
 
-def test_parallel_gateway_is_refused() -> None:
+def test_complex_gateway_is_refused() -> None:
     text = mutate(
-        ('<bpmn:exclusiveGateway id="merge_01">', '<bpmn:parallelGateway id="merge_01">'),
+        ('<bpmn:exclusiveGateway id="merge_01">', '<bpmn:complexGateway id="merge_01">'),
         ("    </bpmn:exclusiveGateway>\n    <bpmn:userTask id=\"step_01\"",
-         "    </bpmn:parallelGateway>\n    <bpmn:userTask id=\"step_01\""),
+         "    </bpmn:complexGateway>\n    <bpmn:userTask id=\"step_01\""),
     )
     assert only_problem(text) == (
-        f"{SOURCE}:{line_of(text, 'parallelGateway id')}: merge_01: bpmn:parallelGateway is "
-        "not supported by sopflow: the engine runs a single token; use an exclusiveGateway"
+        f"{SOURCE}:{line_of(text, 'complexGateway id')}: merge_01: bpmn:complexGateway is "
+        "not supported by sopflow: its activation rule is an arbitrary expression over token "
+        "counts; use a parallel or inclusive gateway"
     )
 
 
@@ -409,8 +422,7 @@ def test_multi_instance_loop_is_refused() -> None:
     )
     assert only_problem(text) == (
         f"{SOURCE}:{line_of(text, 'Menyusun data kinerja')}: step_01: multiInstanceLoop on "
-        "bpmn:userTask is not supported by sopflow: the engine runs one token; a return flow "
-        "models a repeat"
+        "bpmn:userTask is not supported by sopflow yet: a return flow models a repeat"
     )
 
 

@@ -125,7 +125,10 @@ def test_a_lost_update_is_refused_even_when_both_read_first(
     review_loop: ProcessDefinition,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The exact interleaving: B reads, A completes and commits, B writes. B must lose."""
+    """The exact interleaving: B reads, A completes and commits, B writes. B must lose.
+
+    B's write fails on the revision; the engine reads again, finds the step already
+    completed and says so (a TaskAlreadyCompletedError is a ConflictError)."""
     first = Engine(ListCatalog(review_loop), open_store(store_url))
     second = Engine(ListCatalog(review_loop), open_store(store_url))
     iid = first.start("review_loop", actor=STAF).instance_id
@@ -138,8 +141,8 @@ def test_a_lost_update_is_refused_even_when_both_read_first(
     monkeypatch.setattr(second.store, "apply", apply_after_the_other_commits)
     with pytest.raises(ConflictError) as caught:
         second.complete(iid, 1, actor=Actor("bayu", {"pelaksana"}), data={"oleh": "bayu"})
-    assert not isinstance(caught.value, TaskAlreadyCompletedError)
-    assert iid in str(caught.value)
+    assert isinstance(caught.value, TaskAlreadyCompletedError)
+    assert iid in str(caught.value) and "already completed by ani" in str(caught.value)
     monkeypatch.undo()
 
     [one, two] = first.store.steps(iid)

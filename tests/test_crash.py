@@ -69,7 +69,8 @@ def churn_and_kill(url: str, seeds: list[int], rng: random.Random) -> None:
 
 def check_whole(store: Store, engine: Engine, instance_id: str) -> None:
     row = store.load_instance(instance_id)
-    token = json.loads(row.state)["t"]
+    tokens = json.loads(row.state)["k"]
+    token = tokens[0][1] if tokens else None
     steps = store.steps(instance_id)
     open_rows = [s for s in steps if s.completed_at is None]
     done_rows = [s for s in steps if s.completed_at is not None]

@@ -225,7 +225,7 @@ def test_a_definition_is_stored_once_per_version_and_never_in_instances(
         )
         assert "<" not in state and "bpmn" not in state.lower()
         assert len(state) < 200
-        assert set(json.loads(state)) == {"t", "d"}
+        assert set(json.loads(state)) == {"v", "k", "d"}
 
 
 def _columns(url: str, table: str) -> list[str]:

@@ -25,6 +25,7 @@ at a traceback.
     │   ├── PermissionDeniedError  the actor lacks the task's lane role
     │   ├── ClaimedError           the task is claimed by another actor
     │   ├── TaskDataError          missing or invalid task data (e.g. ``disetujui``)
+    │   │   └── GatewayError       no outgoing flow of a gateway or activity can be taken
     │   ├── ClockError             an action dated before its step or the last action
     │   ├── ConflictError          another writer changed the instance first
     │   └── TaskAlreadyCompletedError  (also a TaskNotFoundError) the step is done
@@ -46,6 +47,7 @@ __all__ = [
     "CorruptInstanceError",
     "DefinitionError",
     "ExpressionError",
+    "GatewayError",
     "InstanceClosedError",
     "InstanceNotFoundError",
     "PermissionDeniedError",
@@ -199,6 +201,19 @@ class ClaimedError(RuntimeFault):
 
 class TaskDataError(RuntimeFault):
     """Task data is missing or of the wrong type (e.g. a decision without ``disetujui``)."""
+
+
+class GatewayError(TaskDataError):
+    """No outgoing flow can be taken: no condition holds and there is no default flow.
+
+    Raised by the action that led the token there (BPMN 13.4.2 calls it an exception);
+    nothing is written, so the step that was being completed stays open. ``element``
+    is the gateway (or activity) that could not decide.
+    """
+
+    def __init__(self, message: str, *, element: str, instance_id: str | None = None) -> None:
+        self.element = element
+        super().__init__(f"{element}: {message}", instance_id=instance_id)
 
 
 class ClockError(RuntimeFault):

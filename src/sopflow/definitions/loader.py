@@ -82,6 +82,8 @@ _SUPPORTED: dict[str, NodeKind] = {
     "task": NodeKind.PASS,
     "intermediateThrowEvent": NodeKind.PASS,
     "exclusiveGateway": NodeKind.EXCLUSIVE_GATEWAY,
+    "parallelGateway": NodeKind.PARALLEL_GATEWAY,
+    "inclusiveGateway": NodeKind.INCLUSIVE_GATEWAY,
     "subProcess": NodeKind.SUBPROCESS,
     "scriptTask": NodeKind.SCRIPT_TASK,
 }
@@ -93,13 +95,15 @@ _UNSUPPORTED: dict[str, str] = {
     "receiveTask": "message tasks need a message bus",
     "businessRuleTask": "decision tables are not part of an SOP",
     "callActivity": "call activities need other processes; use an embedded subProcess",
-    "parallelGateway": "the engine runs a single token; use an exclusiveGateway",
-    "inclusiveGateway": "the engine runs a single token; use an exclusiveGateway",
-    "eventBasedGateway": "the engine runs a single token and waits for no events",
-    "complexGateway": "the engine runs a single token; use an exclusiveGateway",
+    "eventBasedGateway": "it waits for events, and the engine runs no events yet",
+    "complexGateway": (
+        "its activation rule is an arbitrary expression over token counts; "
+        "use a parallel or inclusive gateway"
+    ),
     "intermediateCatchEvent": "timer and message events are not run; SLA times come from waktu",
     "boundaryEvent": "timer and message events are not run; SLA times come from waktu",
-    "transaction": "transactions are not run; use an embedded subProcess",
+    "transaction": "transactions (and their cancel and compensation) are not run; "
+    "use an embedded subProcess",
     "adHocSubProcess": "ad-hoc subprocesses have no order to follow",
 }
 
@@ -167,6 +171,8 @@ class RawNode:
     properties: tuple[Property, ...] = ()
     unsupported: str | None = None
     default: str | None = None
+    start_quantity: str | None = None
+    completion_quantity: str | None = None
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
 
@@ -232,9 +238,7 @@ class RawProcess:
         return []
 
     def start_of(self, scope: str | None) -> list[RawNode]:
-        return [
-            n for n in self.nodes.values() if n.scope == scope and n.kind is NodeKind.START
-        ]
+        return [n for n in self.nodes.values() if n.scope == scope and n.kind is NodeKind.START]
 
 
 def _short(text: str) -> str:
@@ -320,6 +324,10 @@ def _validate_xsd(tree: etree._ElementTree, source: str) -> None:
     )
 
 
+#: SpiffWorkflow parser refusals of valid BPMN that sopflow's engine runs itself.
+_SPIFF_LIMITS = ("Multiple outgoing flows are not supported",)
+
+
 def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
     """Let SpiffWorkflow parse the process, so a file it cannot read is refused now."""
     from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
@@ -337,12 +345,14 @@ def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
         parser.get_spec(raw.process_id)
         parser.get_subprocess_specs(raw.process_id)
     except ValidationException as exc:
+        message = str(exc.args[0]) if exc.args else str(exc)
+        if message.startswith(_SPIFF_LIMITS):
+            return  # valid BPMN that sopflow's own engine runs (13.2.1 implicit split)
         element = exc.id or None
         node = raw.nodes.get(element) if element else None
         line = exc.line_number if isinstance(exc.line_number, int) else None
         if line is None and node is not None:
             line = node.line
-        message = str(exc.args[0]) if exc.args else str(exc)
         raise DefinitionError(
             f"SpiffWorkflow cannot parse it: {message}",
             file=raw.source,
@@ -394,6 +404,8 @@ def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
         child_tag = _local(child.tag)
         if child_tag is None:
             continue
+        if tag == "endEvent" and child_tag == "terminateEventDefinition":
+            continue  # run: ends its scope (13.5.6)
         if child_tag.endswith("EventDefinition") or child_tag == "eventDefinitionRef":
             kind = child_tag.removesuffix("EventDefinition")
             return (
@@ -403,7 +415,7 @@ def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
         if child_tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
             return (
                 f"{child_tag.removesuffix('Characteristics')} on bpmn:{tag} is not supported "
-                "by sopflow: the engine runs one token; a return flow models a repeat"
+                "by sopflow yet: a return flow models a repeat"
             )
     if tag == "subProcess" and elem.get("triggeredByEvent") == "true":
         return "event subprocesses are not supported by sopflow"
@@ -447,7 +459,11 @@ def _read_scope(
             properties=_properties(elem),
             unsupported=_unsupported_reason(elem, tag),
             default=elem.get("default"),
+            start_quantity=elem.get("startQuantity"),
+            completion_quantity=elem.get("completionQuantity"),
         )
+        if tag == "endEvent" and elem.find(f"{{{BPMN_NS}}}terminateEventDefinition") is not None:
+            node.kind = NodeKind.TERMINATE_END
         if node.unsupported is not None:
             node.kind = None
         raw.nodes[node_id] = node
@@ -693,6 +709,12 @@ def _header(raw: RawProcess) -> SopHeader:
     return SopHeader(**values)
 
 
+def quantity(text: str | None) -> int:
+    """startQuantity / completionQuantity as a number (the checks refused anything below 1)."""
+    value = (text or "1").strip()
+    return int(value) if value.isdigit() else 1
+
+
 def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
     """Turn a checked RawProcess into the immutable definition."""
     lanes = tuple(
@@ -748,6 +770,9 @@ def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
             outgoing=outgoing,
             scope=node.scope,
             start=inner[0].id if inner else None,
+            incoming=tuple(node.incoming),
+            start_quantity=quantity(node.start_quantity),
+            completion_quantity=quantity(node.completion_quantity),
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))

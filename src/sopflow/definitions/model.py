@@ -50,6 +50,9 @@ class NodeKind(StrEnum):
     MANUAL_TASK = "manual_task"
     SCRIPT_TASK = "script_task"
     EXCLUSIVE_GATEWAY = "exclusive_gateway"
+    PARALLEL_GATEWAY = "parallel_gateway"
+    INCLUSIVE_GATEWAY = "inclusive_gateway"
+    TERMINATE_END = "terminate_end"
     SUBPROCESS = "subprocess"
     PASS = "pass"  # a plain task or intermediate none event: passes the token on
 
@@ -71,7 +74,10 @@ class Node:
     """A flow node of the executable graph.
 
     ``scope`` is the id of the embedded subprocess holding the node (None at top level);
-    ``start`` is, for a subprocess node, the id of its inner start event.
+    ``start`` is, for a subprocess node, the id of its inner start event. ``incoming``
+    lists the ids of the flows that enter the node (a join counts tokens per flow);
+    ``start_quantity`` / ``completion_quantity`` are BPMN's (13.3.2: tokens an activity
+    waits for before it starts, tokens it sends down each flow it leaves by).
     """
 
     id: str
@@ -80,6 +86,9 @@ class Node:
     outgoing: tuple[Flow, ...] = ()
     scope: str | None = None
     start: str | None = None
+    incoming: tuple[str, ...] = ()
+    start_quantity: int = 1
+    completion_quantity: int = 1
 
 
 @dataclass(frozen=True, slots=True)

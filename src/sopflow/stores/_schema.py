@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -76,5 +76,26 @@ MIGRATIONS: dict[int, list[str]] = {
             status TEXT NOT NULL,
             at {bigint} NOT NULL,
             PRIMARY KEY (step, status))""",
+    ],
+    # Many tokens (sopflow 0.2): a step row says which token (branch) and pass it is,
+    # the multi-instance item it is for, and how it closed: completed, or cancelled /
+    # terminated with the reason, so a report can count a step a sibling branch ended.
+    # Rows closed before have outcome 'completed'. A call activity's child instance
+    # points at its parent instance and the parent's waiting token.
+    3: [
+        "ALTER TABLE sopflow_steps ADD COLUMN token {bigint}",
+        "ALTER TABLE sopflow_steps ADD COLUMN pass_no INTEGER",
+        "ALTER TABLE sopflow_steps ADD COLUMN item TEXT",
+        "ALTER TABLE sopflow_steps ADD COLUMN outcome TEXT",
+        "ALTER TABLE sopflow_steps ADD COLUMN reason TEXT",
+        "UPDATE sopflow_steps SET outcome = 'completed' WHERE completed_at IS NOT NULL",
+        "CREATE INDEX sopflow_steps_pass ON sopflow_steps(instance, task, pass_no)",
+        """UPDATE sopflow_steps SET pass_no = (SELECT COUNT(*) FROM sopflow_steps e
+            WHERE e.instance = sopflow_steps.instance AND e.task = sopflow_steps.task
+            AND e.id <= sopflow_steps.id)""",
+        "ALTER TABLE sopflow_instances ADD COLUMN parent {bigint} REFERENCES sopflow_instances(id)",
+        "ALTER TABLE sopflow_instances ADD COLUMN parent_token {bigint}",
+        """CREATE INDEX sopflow_instances_parent ON sopflow_instances(parent)
+            WHERE parent IS NOT NULL""",
     ],
 }

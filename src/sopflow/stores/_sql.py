@@ -34,7 +34,8 @@ from sopflow.stores.base import (
 
 _STEP_COLUMNS = (
     "s.id, i.uuid, d.process_id, d.version, s.task, s.step_no, s.role, s.ready_at, s.due_at,"
-    " s.risk_at, s.standard, s.completed_at, s.actor, s.claimed_by, s.data, s.path"
+    " s.risk_at, s.standard, s.completed_at, s.actor, s.claimed_by, s.data, s.path,"
+    " s.token, s.pass_no, s.item, s.outcome, s.reason"
 )
 _STEP_FROM = (
     " FROM sopflow_steps s JOIN sopflow_instances i ON i.id = s.instance"
@@ -42,8 +43,9 @@ _STEP_FROM = (
 )
 _INSTANCE_SELECT = (
     "SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision, i.started_at,"
-    " i.started_by, i.last_action_at, i.ended_at, i.cancel_reason"
+    " i.started_by, i.last_action_at, i.ended_at, i.cancel_reason, p.uuid, i.parent_token"
     " FROM sopflow_instances i JOIN sopflow_definitions d ON d.id = i.definition"
+    " LEFT JOIN sopflow_instances p ON p.id = i.parent"
 )
 
 
@@ -218,8 +220,9 @@ class SqlStore(Store):
             cur.execute(
                 self._sql(
                     "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
-                    " started_at, started_by, last_action_at, ended_at)"
-                    " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id"
+                    " started_at, started_by, last_action_at, ended_at, parent, parent_token)"
+                    " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?,"
+                    " (SELECT id FROM sopflow_instances WHERE uuid = ?), ?) RETURNING id"
                 ),
                 (
                     instance.instance_id,
@@ -230,6 +233,8 @@ class SqlStore(Store):
                     instance.started_by,
                     instance.last_action_at,
                     instance.ended_at,
+                    instance.parent,
+                    instance.parent_token,
                 ),
             )
             ref = int(cur.fetchone()[0])
@@ -241,10 +246,29 @@ class SqlStore(Store):
             cur.executemany(
                 self._sql(
                     "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
-                    " risk_at, standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " risk_at, standard, token, item, pass_no)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    # The how-manieth pass: one probe of the (instance, task, pass_no)
+                    # index, so the cost stays flat however many returns went before.
+                    " COALESCE(?, COALESCE((SELECT MAX(p.pass_no) FROM sopflow_steps p"
+                    " WHERE p.instance = ? AND p.task = ?), 0) + 1))"
                 ),
                 [
-                    (ref, s.task, s.step_no, s.role, s.ready_at, s.due_at, s.risk_at, s.standard)
+                    (
+                        ref,
+                        s.task,
+                        s.step_no,
+                        s.role,
+                        s.ready_at,
+                        s.due_at,
+                        s.risk_at,
+                        s.standard,
+                        s.token,
+                        s.item,
+                        s.pass_no,
+                        ref,
+                        s.task,
+                    )
                     for s in steps
                 ],
             )
@@ -278,6 +302,8 @@ class SqlStore(Store):
             last_action_at=int(r[8]),
             ended_at=None if r[9] is None else int(r[9]),
             cancel_reason=r[10],
+            parent=None if r[11] is None else str(r[11]),
+            parent_token=None if r[12] is None else int(r[12]),
         )
 
     def instances(
@@ -317,6 +343,8 @@ class SqlStore(Store):
                 if up.completed_at is not None:
                     sets += ["completed_at = ?", "actor = ?", "data = ?", "path = ?"]
                     params += [up.completed_at, up.actor, _dump(up.data), ",".join(up.path) or None]
+                    sets += ["outcome = ?", "reason = ?"]
+                    params += [up.outcome, up.reason]
                 if up.set_claim:
                     sets.append("claimed_by = ?")
                     params.append(up.claimed_by)
@@ -367,6 +395,11 @@ class SqlStore(Store):
             claimed_by=r[13],
             data=parsed,
             path=tuple(r[15].split(",")) if r[15] else (),
+            token=None if r[16] is None else int(r[16]),
+            pass_no=r[17],
+            item=r[18],
+            outcome=r[19],
+            reason=r[20],
         )
 
     def steps(self, instance_id: str) -> list[StepRow]:
@@ -394,8 +427,11 @@ class SqlStore(Store):
     def completed_steps(
         self, *, process_id: str | None = None, instance_id: str | None = None
     ) -> list[StepRow]:
+        # A step a sibling branch or a terminate end closed is not "completed" work.
         where, params = _where(
-            ["s.completed_at IS NOT NULL"], d__process_id=process_id, i__uuid=instance_id
+            ["s.completed_at IS NOT NULL", "(s.outcome IS NULL OR s.outcome = 'completed')"],
+            d__process_id=process_id,
+            i__uuid=instance_id,
         )
         return self._step_rows(where, params)
 

@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 RUNNING, COMPLETED, CANCELLED = "running", "completed", "cancelled"
+#: the outcome of a step row ended by a terminate end event
+TERMINATED = "terminated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,11 @@ class NewStep:
     due_at: int | None = None
     risk_at: int | None = None
     standard: str | None = None
+    #: the token (branch) the step belongs to, the how-manieth time this step became
+    #: ready in the instance, and for a multi-instance step the item it is for
+    token: int | None = None
+    pass_no: int | None = None
+    item: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +66,27 @@ class StepRow:
     claimed_by: str | None
     data: dict[str, Any] | None
     path: tuple[str, ...]
+    token: int | None = None
+    pass_no: int | None = None
+    item: str | None = None
+    #: completed / cancelled / terminated once closed (None while open)
+    outcome: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StepUpdate:
-    """Set fields of one step row; ``only_if_open`` guards against a second completion."""
+    """Set fields of one step row; ``only_if_open`` guards against a second completion.
+
+    A row closed with ``completed_at`` gets ``outcome`` ("completed" unless told:
+    "cancelled" or "terminated" when a sibling, a completion condition or a terminate
+    end event ended it, with ``reason``).
+    """
 
     step_id: int
     completed_at: int | None = None
+    outcome: str = COMPLETED
+    reason: str | None = None
     actor: str | None = None
     data: dict[str, Any] | None = None
     path: tuple[str, ...] = ()
@@ -93,6 +113,9 @@ class NewInstance:
     started_by: str
     last_action_at: int
     ended_at: int | None = None
+    #: a call activity's child: the parent instance and the token waiting for it
+    parent: str | None = None
+    parent_token: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +131,8 @@ class InstanceRow:
     last_action_at: int
     ended_at: int | None
     cancel_reason: str | None
+    parent: str | None = None
+    parent_token: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

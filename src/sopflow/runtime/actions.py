@@ -1,0 +1,532 @@
+"""The actions on instances: start, claim, release, complete, cancel.
+
+Every action is: read the instance, check everything, let the token machine compute the
+whole change, write it in one transaction guarded by the instance revision. A refused
+action raises a typed error before anything is written.
+
+When another writer moved the instance on between the read and the write (two officers
+completing two parallel steps of one instance at the same moment), the store raises
+ConflictError and the action starts again from a fresh read, a bounded number of times:
+if the step is still open the second completion lands on top of the first; if it is not
+(the same step, done by the other writer), the fresh read says so with
+TaskAlreadyCompletedError.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sopflow.authority.base import Holding
+from sopflow.definitions.model import ProcessDefinition, Step
+from sopflow.errors import (
+    ClaimedError,
+    ClockError,
+    ConflictError,
+    CorruptInstanceError,
+    DefinitionError,
+    InstanceClosedError,
+    PermissionDeniedError,
+    TaskAlreadyCompletedError,
+    TaskDataError,
+    TaskNotFoundError,
+)
+from sopflow.runtime.assignment import check_step_access
+from sopflow.runtime.data import check_data
+from sopflow.runtime.machine import Effects, Machine
+from sopflow.runtime.state import State, Token, dump_state, load_state
+from sopflow.runtime.views import Actor, GatewayDecision, Progress, from_ms, to_ms
+from sopflow.stores.base import (
+    CANCELLED,
+    COMPLETED,
+    RUNNING,
+    AuditRow,
+    Change,
+    InstanceRow,
+    NewInstance,
+    NewStep,
+    StepRow,
+    StepUpdate,
+)
+
+if TYPE_CHECKING:
+    from sopflow.runtime.engine import Engine
+
+__all__ = ["MAX_ATTEMPTS", "cancel", "claim", "complete", "start"]
+
+#: How often an action is tried when other writers keep moving the instance on.
+MAX_ATTEMPTS = 8
+
+T = TypeVar("T")
+
+
+def _retrying(action: Callable[[], T]) -> T:
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return action()
+        except TaskAlreadyCompletedError:
+            raise
+        except ConflictError:
+            if attempt == MAX_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------- helpers
+def step_fields(step: Step) -> dict[str, Any]:
+    """The step keys every audit event about a step carries."""
+    return {"task_id": step.id, "step_no": step.no, "role": step.role}
+
+
+def _event(event: str, at: datetime, **fields: Any) -> AuditRow:
+    # Every event carries the same keys, so a log pipeline can index them blindly.
+    payload = {"task_id": None, "step_no": None, "role": None, "actor": None, **fields}
+    payload["timestamp"] = at.isoformat()
+    return AuditRow(at=to_ms(at), event=event, payload=payload)
+
+
+def _context(definition: ProcessDefinition, instance_id: str) -> dict[str, Any]:
+    return {
+        "instance_id": instance_id,
+        "process_id": definition.process_id,
+        "version": definition.version,
+    }
+
+
+def resolve(definition: ProcessDefinition, instance_id: str, task: str | int) -> Step:
+    step: Step | None = None
+    if isinstance(task, int) or (isinstance(task, str) and task.strip().isdigit()):
+        step = definition.step_by_no(int(task))
+    if step is None and isinstance(task, str):
+        step = definition.step(task.strip())
+    if step is None:
+        known = ", ".join(f"{s.no}={s.id}" for s in definition.steps)
+        raise TaskNotFoundError(
+            f"no step {task!r} in process {definition.process_id} (steps: {known})",
+            instance_id=instance_id,
+            task_id=str(task),
+        )
+    return step
+
+
+def _open_row(rt: Engine, row: InstanceRow, step: Step, open_rows: list[StepRow]) -> StepRow:
+    for r in open_rows:
+        if r.task == step.id:
+            return r
+    # Only on the error path: read the whole history to say what happened.
+    done = [r for r in rt.store.steps(row.instance_id) if r.task == step.id and r.completed_at]
+    if done:
+        last = done[-1]
+        how = "completed" if last.outcome in (None, COMPLETED) else last.outcome
+        raise TaskAlreadyCompletedError(
+            f"step {step.no} is not ready: already {how} by {last.actor or 'the engine'} at "
+            f"{from_ms(last.completed_at or 0).isoformat()}",
+            instance_id=row.instance_id,
+            task_id=step.id,
+        )
+    raise TaskNotFoundError(
+        f"step {step.no} is not ready (not reached yet)",
+        instance_id=row.instance_id,
+        task_id=step.id,
+    )
+
+
+def _load_running(rt: Engine, instance_id: str) -> tuple[InstanceRow, State, ProcessDefinition]:
+    row = rt.store.load_instance(instance_id)
+    if row.status != RUNNING:
+        raise InstanceClosedError(f"instance is {row.status}", instance_id=instance_id)
+    definition = rt.definition(row.version)
+    return row, load_state(row.state, instance_id, definition), definition
+
+
+def _check_time(row: InstanceRow, now: datetime, ready_at: int | None) -> None:
+    at = to_ms(now)
+    if ready_at is not None and at < ready_at:
+        raise ClockError(
+            f"action dated {now.isoformat()} is before the step became ready "
+            f"({from_ms(ready_at).isoformat()})",
+            instance_id=row.instance_id,
+        )
+    if at < row.last_action_at:
+        raise ClockError(
+            f"action dated {now.isoformat()} is before the instance's last action "
+            f"({from_ms(row.last_action_at).isoformat()})",
+            instance_id=row.instance_id,
+        )
+
+
+def _check_role(
+    rt: Engine,
+    row: InstanceRow,
+    definition: ProcessDefinition,
+    step: Step,
+    actor: Actor,
+    now: datetime,
+) -> Holding:
+    credentials = rt.authority.credentials(actor, unit=None, at=now)
+    try:
+        return check_step_access(step, credentials, instance_id=row.instance_id)
+    except PermissionDeniedError:
+        rt._log.warning(
+            "permission.denied",
+            instance_id=row.instance_id,
+            process_id=definition.process_id,
+            version=definition.version,
+            **step_fields(step),
+            actor=actor.id,
+            actor_roles=sorted(credentials.roles),
+            timestamp=now.isoformat(),
+        )
+        raise
+
+
+def _token_of(state: State, row: StepRow) -> Token:
+    """The token waiting at an open step row (0.1 rows name no token: match the node)."""
+    if row.token is not None:
+        found = state.token(row.token)
+    else:
+        found = next((t for t in state.tokens if t.node == row.task and t.flow is None), None)
+    if found is None:
+        raise CorruptInstanceError(row.instance_id, f"open step {row.task} has no token")
+    return found
+
+
+def _new_steps(
+    rt: Engine, definition: ProcessDefinition, state: State, effects: Effects, now: datetime
+) -> list[NewStep]:
+    steps = []
+    for token in effects.opened:
+        if state.token(token.id) is None:
+            continue  # opened and ended within the same action (a terminate end)
+        step = definition.step(token.node)
+        if step is None:  # pragma: no cover - the loader makes every user/manual task a step
+            raise DefinitionError("task is not a step", element=token.node)
+        due, risk = rt.sla.deadlines(definition, step, now)
+        steps.append(
+            NewStep(
+                task=step.id,
+                step_no=step.no,
+                role=step.role,
+                ready_at=to_ms(now),
+                due_at=None if due is None else to_ms(due),
+                risk_at=None if risk is None else to_ms(risk),
+                standard=step.waktu,
+                token=token.id,
+            )
+        )
+    return steps
+
+
+def _closings(
+    effects: Effects, open_rows: list[StepRow], now: datetime
+) -> list[tuple[StepRow, StepUpdate]]:
+    out = []
+    for closed in effects.closed:
+        row = next(
+            (
+                r
+                for r in open_rows
+                if r.token == closed.token or (r.token is None and r.task == closed.node)
+            ),
+            None,
+        )
+        if row is not None:
+            out.append(
+                (
+                    row,
+                    StepUpdate(
+                        step_id=row.id,
+                        completed_at=to_ms(now),
+                        outcome=closed.outcome,
+                        reason=closed.reason,
+                    ),
+                )
+            )
+    return out
+
+
+def _effect_events(
+    definition: ProcessDefinition,
+    instance_id: str,
+    effects: Effects,
+    new_steps: list[NewStep],
+    closings: list[tuple[StepRow, StepUpdate]],
+    now: datetime,
+    step: Step | None,
+    actor: str,
+) -> list[AuditRow]:
+    ctx = _context(definition, instance_id)
+    audit = [
+        _event(
+            "gateway.decided",
+            now,
+            **ctx,
+            gateway=d.gateway,
+            flow=d.flow,
+            label=d.label,
+            target=d.target,
+            **(step_fields(step) if step else {}),
+            actor=actor,
+        )
+        for d in effects.path
+    ]
+    for row, update in closings:
+        audit.append(
+            _event(
+                f"task.{update.outcome}",
+                now,
+                **ctx,
+                task_id=row.task,
+                step_no=row.step_no,
+                role=row.role,
+                reason=update.reason,
+            )
+        )
+    for new in new_steps:
+        audit.append(
+            _event("task.ready", now, **ctx, task_id=new.task, step_no=new.step_no, role=new.role)
+        )
+    if effects.finished:
+        audit.append(_event("instance.completed", now, **ctx, actor=actor))
+    return audit
+
+
+def _ready(open_rows: list[StepRow], gone: set[int], new_steps: list[NewStep]) -> tuple[str, ...]:
+    return tuple(r.task for r in open_rows if r.id not in gone) + tuple(s.task for s in new_steps)
+
+
+# ---------------------------------------------------------------------------------- actions
+def start(
+    rt: Engine,
+    process_id: str,
+    *,
+    actor: Actor,
+    data: Mapping[str, Any] | None,
+    at: datetime | None,
+) -> Progress:
+    definition = rt.catalog.get(process_id)
+    now = rt._now(at)
+    instance_id = str(uuid.uuid4())
+    state = State([], check_data(data, instance_id, None))
+    effects = Machine(
+        definition, state, instance_id=instance_id, scripts=rt.script_handlers
+    ).start()
+    new_steps = _new_steps(rt, definition, state, effects, now)
+    rt.store.ensure_definition(
+        definition.version, definition.process_id, definition.source, definition.xml
+    )
+    ctx = _context(definition, instance_id)
+    audit = [_event("instance.started", now, **ctx, actor=actor.id)]
+    audit += _effect_events(definition, instance_id, effects, new_steps, [], now, None, actor.id)
+    status = COMPLETED if effects.finished else RUNNING
+    rt.store.insert_instance(
+        NewInstance(
+            instance_id=instance_id,
+            process_id=definition.process_id,
+            version=definition.version,
+            status=status,
+            state=dump_state(state),
+            started_at=to_ms(now),
+            started_by=actor.id,
+            last_action_at=to_ms(now),
+            ended_at=to_ms(now) if effects.finished else None,
+        ),
+        new_steps,
+        audit,
+    )
+    rt._emit(audit)
+    return Progress(instance_id, status, _ready([], set(), new_steps), tuple(effects.path))
+
+
+def complete(
+    rt: Engine,
+    instance_id: str,
+    task: str | int,
+    *,
+    actor: Actor,
+    data: Mapping[str, Any] | None,
+    at: datetime | None,
+) -> Progress:
+    return _retrying(lambda: _complete_once(rt, instance_id, task, actor, data, at))
+
+
+def _complete_once(
+    rt: Engine,
+    instance_id: str,
+    task: str | int,
+    actor: Actor,
+    data: Mapping[str, Any] | None,
+    at: datetime | None,
+) -> Progress:
+    row, state, definition = _load_running(rt, instance_id)
+    step = resolve(definition, instance_id, task)
+    open_rows = rt.store.open_steps(instance_id=instance_id)
+    open_row = _open_row(rt, row, step, open_rows)
+    now = rt._now(at)
+    _check_role(rt, row, definition, step, actor, now)
+    if open_row.claimed_by is not None and open_row.claimed_by != actor.id:
+        raise ClaimedError(
+            f"claimed by {open_row.claimed_by!r}; they must release it first",
+            instance_id=instance_id,
+            task_id=step.id,
+        )
+    _check_time(row, now, open_row.ready_at)
+    submitted = check_data(data, instance_id, step.id)
+    if step.decision_field is not None:
+        value = submitted.get(step.decision_field)
+        if not isinstance(value, bool):
+            got = "missing" if step.decision_field not in submitted else f"got {value!r}"
+            raise TaskDataError(
+                f"step {step.no} is a decision: field {step.decision_field!r} must be true (Ya) "
+                f"or false (Tidak); {got}",
+                instance_id=instance_id,
+                task_id=step.id,
+            )
+    token = _token_of(state, open_row)
+    state.data.update(submitted)
+    machine = Machine(definition, state, instance_id=instance_id, scripts=rt.script_handlers)
+    effects = machine.complete(token)
+    new_steps = _new_steps(rt, definition, state, effects, now)
+    closings = _closings(effects, open_rows, now)
+    audit = [
+        _event(
+            "task.completed",
+            now,
+            **_context(definition, instance_id),
+            **step_fields(step),
+            actor=actor.id,
+            data=submitted,
+        )
+    ]
+    audit += _effect_events(
+        definition, instance_id, effects, new_steps, closings, now, step, actor.id
+    )
+    done = StepUpdate(
+        step_id=open_row.id,
+        completed_at=to_ms(now),
+        actor=actor.id,
+        data=submitted,
+        path=tuple(d.flow for d in effects.path),
+    )
+    rt.store.apply(
+        Change(
+            instance_id=instance_id,
+            expected_revision=row.revision,
+            status=COMPLETED if effects.finished else RUNNING,
+            state=dump_state(state),
+            last_action_at=to_ms(now),
+            ended_at=to_ms(now) if effects.finished else None,
+            step_updates=[done, *(update for _, update in closings)],
+            new_steps=new_steps,
+            audit=audit,
+        )
+    )
+    rt._emit(audit)
+    gone = {open_row.id, *(r.id for r, _ in closings)}
+    status = COMPLETED if effects.finished else RUNNING
+    ready = () if effects.finished else _ready(open_rows, gone, new_steps)
+    return Progress(instance_id, status, ready, tuple(effects.path))
+
+
+def claim(
+    rt: Engine, instance_id: str, task: str | int, actor: Actor, at: datetime | None, *, take: bool
+) -> Progress:
+    return _retrying(lambda: _claim_once(rt, instance_id, task, actor, at, take))
+
+
+def _claim_once(
+    rt: Engine, instance_id: str, task: str | int, actor: Actor, at: datetime | None, take: bool
+) -> Progress:
+    row, _state, definition = _load_running(rt, instance_id)
+    step = resolve(definition, instance_id, task)
+    open_rows = rt.store.open_steps(instance_id=instance_id)
+    open_row = _open_row(rt, row, step, open_rows)
+    now = rt._now(at)
+    _check_role(rt, row, definition, step, actor, now)
+    if take and open_row.claimed_by not in (None, actor.id):
+        raise ClaimedError(
+            f"already claimed by {open_row.claimed_by!r}",
+            instance_id=instance_id,
+            task_id=step.id,
+        )
+    if not take and open_row.claimed_by != actor.id:
+        holder = open_row.claimed_by
+        raise ClaimedError(
+            "not claimed" if holder is None else f"claimed by {holder!r}, not by {actor.id!r}",
+            instance_id=instance_id,
+            task_id=step.id,
+        )
+    _check_time(row, now, open_row.ready_at)
+    event = "task.claimed" if take else "task.released"
+    ctx = _context(definition, instance_id)
+    audit = [_event(event, now, **ctx, **step_fields(step), actor=actor.id)]
+    rt.store.apply(
+        Change(
+            instance_id=instance_id,
+            expected_revision=row.revision,
+            status=RUNNING,
+            state=row.state,
+            last_action_at=to_ms(now),
+            step_updates=[
+                StepUpdate(
+                    step_id=open_row.id, claimed_by=actor.id if take else None, set_claim=True
+                )
+            ],
+            audit=audit,
+        )
+    )
+    rt._emit(audit)
+    return Progress(instance_id, RUNNING, _ready(open_rows, set(), []))
+
+
+def cancel(
+    rt: Engine, instance_id: str, *, reason: str, actor: Actor, at: datetime | None
+) -> Progress:
+    if not reason or not reason.strip():
+        raise TaskDataError("a cancellation needs a reason", instance_id=instance_id)
+    return _retrying(lambda: _cancel_once(rt, instance_id, reason.strip(), actor, at))
+
+
+def _cancel_once(
+    rt: Engine, instance_id: str, reason: str, actor: Actor, at: datetime | None
+) -> Progress:
+    row, state, definition = _load_running(rt, instance_id)
+    now = rt._now(at)
+    _check_time(row, now, None)
+    waiting = next((t.node for t in state.tokens if definition.step(t.node)), None)
+    audit = [
+        _event(
+            "instance.cancelled",
+            now,
+            **_context(definition, instance_id),
+            task_id=waiting,
+            actor=actor.id,
+            reason=reason,
+        )
+    ]
+    rt.store.apply(
+        Change(
+            instance_id=instance_id,
+            expected_revision=row.revision,
+            status=CANCELLED,
+            state=row.state,
+            last_action_at=to_ms(now),
+            ended_at=to_ms(now),
+            cancel_reason=reason,
+            audit=audit,
+        )
+    )
+    rt._emit(audit)
+    return Progress(instance_id, CANCELLED, ())
+
+
+def path_of(
+    index: dict[str, tuple[str, str | None, str]], flows: tuple[str, ...]
+) -> tuple[GatewayDecision, ...]:
+    out = []
+    for fid in flows:
+        gateway, label, target = index.get(fid, ("?", None, "?"))
+        out.append(GatewayDecision(gateway, fid, label, target))
+    return tuple(out)

@@ -1,0 +1,37 @@
+"""One behaviour per BPMN element kind, in one registry.
+
+The token machine looks an element's behaviour up here and knows nothing else about
+element kinds; a new kind is a new class and one line in :data:`REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from sopflow.definitions.model import Node, NodeKind
+from sopflow.runtime.behaviours.activities import PassTask, ScriptTask, SubProcess, UserTask
+from sopflow.runtime.behaviours.base import Behaviour
+from sopflow.runtime.behaviours.events import EndEvent, StartEvent, TerminateEndEvent
+from sopflow.runtime.behaviours.gateways import (
+    ExclusiveGateway,
+    InclusiveGateway,
+    ParallelGateway,
+)
+
+__all__ = ["REGISTRY", "Behaviour", "behaviour_for"]
+
+REGISTRY: dict[NodeKind, Behaviour] = {
+    NodeKind.START: StartEvent(),
+    NodeKind.END: EndEvent(),
+    NodeKind.TERMINATE_END: TerminateEndEvent(),
+    NodeKind.USER_TASK: UserTask(),
+    NodeKind.MANUAL_TASK: UserTask(),
+    NodeKind.SCRIPT_TASK: ScriptTask(),
+    NodeKind.PASS: PassTask(),
+    NodeKind.SUBPROCESS: SubProcess(),
+    NodeKind.EXCLUSIVE_GATEWAY: ExclusiveGateway(),
+    NodeKind.PARALLEL_GATEWAY: ParallelGateway(),
+    NodeKind.INCLUSIVE_GATEWAY: InclusiveGateway(),
+}
+
+
+def behaviour_for(node: Node) -> Behaviour:
+    return REGISTRY[node.kind]

@@ -1,0 +1,253 @@
+"""The token machine: moves tokens over a definition's graph, knowing no element kind.
+
+Every element kind's meaning lives in its behaviour (:mod:`sopflow.runtime.behaviours`);
+the machine offers them a small vocabulary — wait here, leave by these flows, consume
+this token, open a child scope, terminate a scope — and keeps an agenda so a long chain
+of pass-through nodes never recurses. One machine runs one action on one loaded
+:class:`~sopflow.runtime.state.State`; what it changed comes back as :class:`Effects`,
+which the action turns into one store :class:`~sopflow.stores.base.Change`. Nothing is
+written if any behaviour raises, so a failed action leaves the instance as it was.
+
+The join rules need to know where tokens can still go: :mod:`sopflow.runtime.graph`
+computes that once per definition.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sopflow.definitions.model import Flow, Node, ProcessDefinition
+from sopflow.errors import DefinitionError, ExpressionError, GatewayError, TaskDataError
+from sopflow.runtime.behaviours.base import Behaviour
+from sopflow.runtime.expressions import compile_expression
+from sopflow.runtime.graph import Graph, graph_of
+from sopflow.runtime.state import State, Token
+from sopflow.runtime.views import GatewayDecision
+
+__all__ = ["MAX_HOPS", "Closed", "Effects", "Machine"]
+
+#: Activations in one action without reaching a wait state: a loop with no task in it.
+MAX_HOPS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """A wait state ended without being completed (a terminate end, a sibling, a cancel)."""
+
+    token: int
+    node: str
+    outcome: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Effects:
+    """What one action did to the tokens, for the action to write down."""
+
+    #: tokens that reached a wait state (a step row each)
+    opened: list[Token] = field(default_factory=list)
+    closed: list[Closed] = field(default_factory=list)
+    path: list[GatewayDecision] = field(default_factory=list)
+    #: the top-level scope has no token left: the instance is done
+    finished: bool = False
+
+
+class Machine:
+    """Run the behaviours of one definition over one state, for one action."""
+
+    def __init__(
+        self,
+        definition: ProcessDefinition,
+        state: State,
+        *,
+        instance_id: str,
+        scripts: Mapping[str, Callable[[dict[str, Any]], Mapping[str, Any] | None]],
+    ) -> None:
+        self.definition = definition
+        self.state = state
+        self.instance_id = instance_id
+        self.scripts = scripts
+        self.graph: Graph = graph_of(definition)
+        self.effects = Effects()
+        self._agenda: deque[Token] = deque()
+        self._hops = 0
+
+    # -- what the actions call ---------------------------------------------------------
+    def start(self) -> Effects:
+        """A new instance: one token at the top-level start event (13.5.1)."""
+        self._schedule(self.state.new_token(self.definition.start_node, None))
+        self._run()
+        return self.effects
+
+    def complete(self, token: Token) -> Effects:
+        """A wait state was completed (a step done): its behaviour decides what follows."""
+        self.behaviour(token).complete(self, token)
+        self._run()
+        return self.effects
+
+    # -- the vocabulary behaviours use ---------------------------------------------------
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.state.data
+
+    def node(self, token: Token) -> Node:
+        return self.definition.nodes[token.node]
+
+    def behaviour(self, token: Token) -> Behaviour:
+        from sopflow.runtime.behaviours import behaviour_for
+
+        return behaviour_for(self.node(token))
+
+    def wait(self, token: Token) -> None:
+        """The token stays here until an action completes it: a step row is opened."""
+        self.effects.opened.append(token)
+
+    def take(self, token: Token, flows: list[Flow]) -> None:
+        """The token leaves by ``flows``: one new token down each, ``copies`` times."""
+        self.state.remove(token)
+        copies = self.node(token).completion_quantity
+        for flow in flows:
+            for _ in range(copies):
+                self._schedule(self.state.new_token(flow.target, token.scope, flow.id))
+        if not flows:
+            self._after_removal(token.scope)
+
+    def leave(self, token: Token) -> None:
+        """Leave an activity or event by its outgoing flows (13.2.1 implicit split).
+
+        Unconditional flows are all taken; a conditional flow when its condition holds;
+        the default flow only when no other flow is taken. No flow at all ends the token
+        (an implicit end); flows none of which can be taken is a GatewayError.
+        """
+        node = self.node(token)
+        flows = node.outgoing
+        if not flows:
+            self.consume(token)
+            return
+        taken: list[Flow] = []
+        default: Flow | None = None
+        for flow in flows:
+            if flow.is_default:
+                default = flow
+            elif flow.condition is None:
+                taken.append(flow)
+            elif self.holds(flow, node):
+                self.decided(node, flow)
+                taken.append(flow)
+        if not taken and default is not None:
+            self.decided(node, default)
+            taken.append(default)
+        if not taken:
+            raise GatewayError(
+                "no condition of its outgoing flows holds and it has no default flow",
+                element=node.id,
+                instance_id=self.instance_id,
+            )
+        self.take(token, taken)
+
+    def holds(self, flow: Flow, node: Node) -> bool:
+        assert flow.condition is not None
+        try:
+            return compile_expression(flow.condition).evaluate_bool(self.state.data)
+        except ExpressionError as exc:
+            raise TaskDataError(
+                f"{node.id} cannot decide on flow {flow.id}: {exc}", instance_id=self.instance_id
+            ) from None
+
+    def decided(self, node: Node, flow: Flow) -> None:
+        self.effects.path.append(GatewayDecision(node.id, flow.id, flow.name, flow.target))
+
+    def consume(self, token: Token) -> None:
+        """The token ends here (an end event, a join that absorbed it)."""
+        self.state.remove(token)
+        self._after_removal(token.scope)
+
+    def absorb(self, token: Token) -> None:
+        """Remove a token a join consumed; unlike :meth:`consume`, no scope check."""
+        self.state.remove(token)
+
+    def emit(self, node: Node, scope: int | None) -> Token:
+        """A fresh token at ``node`` (a join's output), not scheduled: leave it next."""
+        return self.state.new_token(node.id, scope)
+
+    def enter(self, container: Token, start: str) -> None:
+        """Open the scope of ``container`` with one token at its start event (13.3.4)."""
+        self._schedule(self.state.new_token(start, container.id))
+
+    def terminate_scope(self, scope: int | None, *, outcome: str, reason: str) -> None:
+        """End every token of a scope, deepest first, each through its behaviour."""
+        for token in list(self.state.in_scope(scope)):
+            if self.state.token(token.id) is None:
+                continue
+            self.terminate(token, outcome=outcome, reason=reason)
+
+    def terminate(self, token: Token, *, outcome: str, reason: str) -> None:
+        self.behaviour(token).terminate(self, token, outcome=outcome, reason=reason)
+        self.state.remove(token)
+        self._agenda = deque(t for t in self._agenda if t.id != token.id)
+
+    def close(self, token: Token, *, outcome: str, reason: str) -> None:
+        """A wait state ends without completion: its open step row gets ``outcome``."""
+        self.effects.closed.append(Closed(token.id, token.node, outcome, reason))
+
+    def tokens_at(self, node: Node, scope: int | None) -> list[Token]:
+        """Tokens that arrived at ``node`` in ``scope`` and wait there (oldest first)."""
+        return [t for t in self.state.tokens if t.node == node.id and t.scope == scope and t.flow]
+
+    def could_still_arrive(self, node: Node, scope: int | None) -> bool:
+        """Can a token of ``scope`` not waiting at ``node`` still reach it (13.4.3)?"""
+        upstream = self.graph.upstream(node.id)
+        return any(
+            t.node in upstream
+            for t in self.state.tokens
+            if t.scope == scope and not (t.node == node.id and t.flow)
+        )
+
+    # -- the loop -------------------------------------------------------------------------
+    def _schedule(self, token: Token) -> None:
+        self._agenda.append(token)
+
+    def _run(self) -> None:
+        while True:
+            while self._agenda:
+                token = self._agenda.popleft()
+                if self.state.token(token.id) is None:
+                    continue  # terminated while it waited on the agenda
+                self._hops += 1
+                if self._hops > MAX_HOPS:
+                    raise DefinitionError(
+                        f"more than {MAX_HOPS} nodes passed without reaching a task: a loop "
+                        "with no task",
+                        element=token.node,
+                    )
+                behaviour = self.behaviour(token)
+                if not behaviour.keeps_arrival(self.node(token)):
+                    token.flow = None  # only a token waiting to be joined keeps its flow
+                behaviour.activate(self, token)
+            if not self._settle():
+                return
+
+    def _settle(self) -> bool:
+        """Give joins whose rule depends on other tokens a chance to fire; True if one did."""
+        for token in list(self.state.tokens):
+            if token.flow is None or self.state.token(token.id) is None:
+                continue
+            behaviour = self.behaviour(token)
+            settle = getattr(behaviour, "settle", None)
+            if settle is not None and settle(self, token):
+                return True
+        return False
+
+    def _after_removal(self, scope: int | None) -> None:
+        if self.state.in_scope(scope):
+            return
+        if scope is None:
+            self.effects.finished = True
+            return
+        container = self.state.token(scope)
+        if container is None:  # the container itself is being terminated
+            return
+        self.behaviour(container).child_completed(self, container)

@@ -1,0 +1,120 @@
+"""What the engine answers without changing anything: work lists, history, status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sopflow.definitions.model import ProcessDefinition
+from sopflow.runtime.actions import path_of
+from sopflow.runtime.state import load_state
+from sopflow.runtime.views import GatewayDecision, InstanceView, StepRecord, WorkItem, from_ms
+from sopflow.stores.base import RUNNING, StepRow
+
+if TYPE_CHECKING:
+    from sopflow.runtime.engine import Engine
+
+__all__ = ["history", "status", "work_list"]
+
+
+def work_item(rt: Engine, r: StepRow, now: datetime) -> WorkItem:
+    definition = rt.definition(r.version)
+    step = definition.step(r.task)
+    return WorkItem(
+        instance_id=r.instance_id,
+        process_id=r.process_id,
+        version=r.version,
+        task_id=r.task,
+        step_no=r.step_no,
+        name=step.name if step else None,
+        lane=step.lane if step else None,
+        role=r.role,
+        kelengkapan=step.kelengkapan if step else (),
+        output=step.output if step else (),
+        waktu=r.standard,
+        ready_at=from_ms(r.ready_at),
+        due_at=None if r.due_at is None else from_ms(r.due_at),
+        sla_status=rt.sla.status(r.due_at, r.risk_at, now),
+        claimed_by=r.claimed_by,
+    )
+
+
+def work_list(
+    rt: Engine,
+    *,
+    role: str | Iterable[str] | None,
+    process_id: str | None,
+    instance_id: str | None,
+    at: datetime | None,
+) -> list[WorkItem]:
+    roles = [role] if isinstance(role, str) else role
+    now = rt._now(at)
+    rows = rt.store.open_steps(roles=roles, process_id=process_id, instance_id=instance_id)
+    return [work_item(rt, r, now) for r in rows]
+
+
+def _path(
+    rt: Engine, definition: ProcessDefinition, flow_ids: tuple[str, ...]
+) -> tuple[GatewayDecision, ...]:
+    index = rt._flows.get(definition.version)
+    if index is None:
+        index = {
+            f.id: (node.id, f.name, f.target)
+            for node in definition.nodes.values()
+            for f in node.outgoing
+        }
+        rt._flows[definition.version] = index
+    return path_of(index, flow_ids)
+
+
+def history(rt: Engine, instance_id: str) -> list[StepRecord]:
+    row = rt.store.load_instance(instance_id)
+    definition = rt.definition(row.version)
+    records = []
+    for r in rt.store.steps(instance_id):
+        step = definition.step(r.task)
+        records.append(
+            StepRecord(
+                task_id=r.task,
+                step_no=r.step_no,
+                name=step.name if step else None,
+                lane=step.lane if step else None,
+                role=r.role,
+                ready_at=from_ms(r.ready_at),
+                completed_at=None if r.completed_at is None else from_ms(r.completed_at),
+                actor=r.actor,
+                claimed_by=r.claimed_by,
+                data=r.data,
+                path=_path(rt, definition, r.path),
+                waktu=r.standard,
+                due_at=None if r.due_at is None else from_ms(r.due_at),
+            )
+        )
+    return records
+
+
+def status(rt: Engine, instance_id: str, *, at: datetime | None) -> InstanceView:
+    row = rt.store.load_instance(instance_id)
+    definition = rt.definition(row.version)
+    state = load_state(row.state, instance_id, definition)
+    now = rt._now(at)
+    open_steps = (
+        tuple(work_item(rt, r, now) for r in rt.store.open_steps(instance_id=instance_id))
+        if row.status == RUNNING
+        else ()
+    )
+    return InstanceView(
+        instance_id=row.instance_id,
+        process_id=row.process_id,
+        version=row.version,
+        status=row.status,
+        started_at=from_ms(row.started_at),
+        started_by=row.started_by,
+        last_action_at=from_ms(row.last_action_at),
+        ended_at=None if row.ended_at is None else from_ms(row.ended_at),
+        cancel_reason=row.cancel_reason,
+        data=state.data,
+        open_steps=open_steps,
+        history=tuple(history(rt, instance_id)),
+    )
