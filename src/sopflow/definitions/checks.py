@@ -218,6 +218,9 @@ _CONDITIONAL_SOURCES = frozenset(
 )
 
 
+_ENDS = (NodeKind.END, NodeKind.TERMINATE_END)
+
+
 def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
     found: list[DefinitionError] = []
     for scope, _line in _scopes(raw):
@@ -230,7 +233,7 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                 backward[flow.target].append(flow.source)
         starts = raw.start_of(scope)
         reached = _closure([starts[0].id] if starts else [], forward)
-        ends = [n.id for n in members.values() if n.kind is NodeKind.END]
+        ends = [n.id for n in members.values() if n.kind in _ENDS]
         finishing = _closure(ends, backward)
         for node in members.values():
             if node.kind is None:
@@ -239,7 +242,7 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                 found.append(
                     raw.error("not reachable from the start event", line=node.line, element=node.id)
                 )
-            elif ends and node.id not in finishing and node.kind is not NodeKind.END:
+            elif ends and node.id not in finishing and node.kind not in _ENDS:
                 found.append(
                     raw.error("cannot reach an end event", line=node.line, element=node.id)
                 )

@@ -574,7 +574,8 @@ def _successors(raw: RawProcess, node: RawNode) -> list[str]:
         if inner:
             return [inner[0].id]
     targets = [raw.flows[f].target for f in node.outgoing if raw.flows[f].target in raw.nodes]
-    if node.kind is NodeKind.END and node.scope is not None and node.scope in raw.nodes:
+    ends = (NodeKind.END, NodeKind.TERMINATE_END)
+    if node.kind in ends and node.scope is not None and node.scope in raw.nodes:
         parent = raw.nodes[node.scope]
         targets += [
             raw.flows[f].target for f in parent.outgoing if raw.flows[f].target in raw.nodes

@@ -119,8 +119,9 @@ class Machine:
         """Leave an activity or event by its outgoing flows (13.2.1 implicit split).
 
         Unconditional flows are all taken; a conditional flow when its condition holds;
-        the default flow only when no other flow is taken. No flow at all ends the token
-        (an implicit end); flows none of which can be taken is a GatewayError.
+        the default flow only when no conditional flow holds (13.3.1: "all other
+        outgoing conditional flows are false"). No flow at all ends the token (an
+        implicit end); flows none of which can be taken is a GatewayError.
         """
         node = self.node(token)
         flows = node.outgoing
@@ -129,6 +130,7 @@ class Machine:
             return
         taken: list[Flow] = []
         default: Flow | None = None
+        conditional_held = False
         for flow in flows:
             if flow.is_default:
                 default = flow
@@ -137,7 +139,8 @@ class Machine:
             elif self.holds(flow, node):
                 self.decided(node, flow)
                 taken.append(flow)
-        if not taken and default is not None:
+                conditional_held = True
+        if not conditional_held and default is not None:
             self.decided(node, default)
             taken.append(default)
         if not taken:
