@@ -33,10 +33,12 @@ from sopflow.definitions.model import (
     Decision,
     Flow,
     Lane,
+    MultiInstance,
     Node,
     NodeKind,
     ProcessDefinition,
     SopHeader,
+    StandardLoop,
     Step,
 )
 from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES, parse_xml, read_limited
@@ -173,6 +175,9 @@ class RawNode:
     default: str | None = None
     start_quantity: str | None = None
     completion_quantity: str | None = None
+    multi: MultiInstance | None = None
+    loop: StandardLoop | None = None
+    loop_maximum: str | None = None
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
 
@@ -325,7 +330,11 @@ def _validate_xsd(tree: etree._ElementTree, source: str) -> None:
 
 
 #: SpiffWorkflow parser refusals of valid BPMN that sopflow's engine runs itself.
-_SPIFF_LIMITS = ("Multiple outgoing flows are not supported",)
+_SPIFF_LIMITS = (
+    "Multiple outgoing flows are not supported",
+    # camunda:collection: sopflow's loop check requires a collection or a cardinality
+    "A multiinstance task must specify a cardinality or a loop input data reference",
+)
 
 
 def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
@@ -347,7 +356,7 @@ def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
     except ValidationException as exc:
         message = str(exc.args[0]) if exc.args else str(exc)
         if message.startswith(_SPIFF_LIMITS):
-            return  # valid BPMN that sopflow's own engine runs (13.2.1 implicit split)
+            return  # valid BPMN that sopflow's own engine runs (implicit split, Camunda MI)
         element = exc.id or None
         node = raw.nodes.get(element) if element else None
         line = exc.line_number if isinstance(exc.line_number, int) else None
@@ -397,6 +406,54 @@ def _executable_process(root: etree._Element, source: str) -> etree._Element:
     )
 
 
+_LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
+_LOOPABLE = frozenset({"userTask", "manualTask", "scriptTask", "task", "subProcess"})
+
+
+def _text(elem: etree._Element | None) -> str | None:
+    if elem is None:
+        return None
+    text = (elem.text or "").strip()
+    return text or None
+
+
+def _read_multi(elem: etree._Element) -> MultiInstance | None:
+    """multiInstanceLoopCharacteristics, in the standard's and Camunda's spelling."""
+    mi = elem.find(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
+    if mi is None:
+        return None
+    item = mi.find(f"{{{BPMN_NS}}}inputDataItem")
+    out_item = mi.find(f"{{{BPMN_NS}}}outputDataItem")
+    return MultiInstance(
+        sequential=mi.get("isSequential") == "true",
+        cardinality=_text(mi.find(f"{{{BPMN_NS}}}loopCardinality")),
+        collection=mi.get(f"{{{CAMUNDA_NS}}}collection")
+        or _text(mi.find(f"{{{BPMN_NS}}}loopDataInputRef")),
+        element=mi.get(f"{{{CAMUNDA_NS}}}elementVariable")
+        or (None if item is None else item.get("name") or item.get("id")),
+        completion=_text(mi.find(f"{{{BPMN_NS}}}completionCondition")),
+        output=_text(mi.find(f"{{{BPMN_NS}}}loopDataOutputRef")),
+        output_element=None if out_item is None else out_item.get("name") or out_item.get("id"),
+    )
+
+
+def _read_loop(elem: etree._Element) -> tuple[StandardLoop | None, str | None]:
+    """standardLoopCharacteristics and its loopMaximum text (checked later)."""
+    loop = elem.find(f"{{{BPMN_NS}}}standardLoopCharacteristics")
+    if loop is None:
+        return None, None
+    maximum = loop.get("loopMaximum")
+    value = int(maximum) if maximum is not None and maximum.strip().isdigit() else None
+    return (
+        StandardLoop(
+            condition=_text(loop.find(f"{{{BPMN_NS}}}loopCondition")),
+            test_before=loop.get("testBefore") == "true",
+            maximum=value,
+        ),
+        maximum,
+    )
+
+
 def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
     if tag in _UNSUPPORTED:
         return f"bpmn:{tag} is not supported by sopflow: {_UNSUPPORTED[tag]}"
@@ -412,10 +469,10 @@ def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
                 f"bpmn:{tag} with a {kind} event definition is not supported by sopflow: "
                 "only plain start, end and throw events are run"
             )
-        if child_tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+        if child_tag in _LOOPS and tag not in _LOOPABLE:
             return (
                 f"{child_tag.removesuffix('Characteristics')} on bpmn:{tag} is not supported "
-                "by sopflow yet: a return flow models a repeat"
+                "by sopflow: only tasks and embedded subprocesses repeat"
             )
     if tag == "subProcess" and elem.get("triggeredByEvent") == "true":
         return "event subprocesses are not supported by sopflow"
@@ -464,6 +521,9 @@ def _read_scope(
         )
         if tag == "endEvent" and elem.find(f"{{{BPMN_NS}}}terminateEventDefinition") is not None:
             node.kind = NodeKind.TERMINATE_END
+        if tag in _LOOPABLE:
+            node.multi = _read_multi(elem)
+            node.loop, node.loop_maximum = _read_loop(elem)
         if node.unsupported is not None:
             node.kind = None
         raw.nodes[node_id] = node
@@ -774,6 +834,8 @@ def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
             incoming=tuple(node.incoming),
             start_quantity=quantity(node.start_quantity),
             completion_quantity=quantity(node.completion_quantity),
+            multi=node.multi,
+            loop=node.loop,
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))

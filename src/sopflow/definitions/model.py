@@ -20,10 +20,12 @@ __all__ = [
     "Decision",
     "Flow",
     "Lane",
+    "MultiInstance",
     "Node",
     "NodeKind",
     "ProcessDefinition",
     "SopHeader",
+    "StandardLoop",
     "Step",
 ]
 
@@ -70,6 +72,35 @@ class Flow:
 
 
 @dataclass(frozen=True, slots=True)
+class MultiInstance:
+    """``multiInstanceLoopCharacteristics`` (BPMN 13.3.7); expressions are safe-language text.
+
+    ``collection`` names the input collection (``camunda:collection`` or
+    ``loopDataInputRef``), ``element`` the variable each instance sees its item in
+    (``camunda:elementVariable`` or ``inputDataItem``); ``output`` / ``output_element``
+    collect one value per instance, in item order (``loopDataOutputRef`` /
+    ``outputDataItem``).
+    """
+
+    sequential: bool = False
+    cardinality: str | None = None
+    collection: str | None = None
+    element: str | None = None
+    completion: str | None = None
+    output: str | None = None
+    output_element: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StandardLoop:
+    """``standardLoopCharacteristics`` (BPMN 13.3.6): repeat while ``condition`` holds."""
+
+    condition: str | None = None
+    test_before: bool = False
+    maximum: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     """A flow node of the executable graph.
 
@@ -89,6 +120,8 @@ class Node:
     incoming: tuple[str, ...] = ()
     start_quantity: int = 1
     completion_quantity: int = 1
+    multi: MultiInstance | None = None
+    loop: StandardLoop | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,10 +111,28 @@ def resolve(definition: ProcessDefinition, instance_id: str, task: str | int) ->
     return step
 
 
-def _open_row(rt: Engine, row: InstanceRow, step: Step, open_rows: list[StepRow]) -> StepRow:
-    for r in open_rows:
-        if r.task == step.id:
-            return r
+def _open_row(
+    rt: Engine,
+    row: InstanceRow,
+    step: Step,
+    open_rows: list[StepRow],
+    actor: Actor,
+    item: str | None = None,
+) -> StepRow:
+    """The open row of ``step`` to act on: of that multi-instance ``item`` when given;
+    else the one ``actor`` claimed, else the oldest unclaimed one, else the oldest."""
+    rows = [r for r in open_rows if r.task == step.id and (item is None or r.item == item)]
+    if rows:
+        mine = [r for r in rows if r.claimed_by == actor.id]
+        free = [r for r in rows if r.claimed_by is None]
+        return (mine or free or rows)[0]
+    if item is not None and any(r.task == step.id for r in open_rows):
+        items = ", ".join(sorted(str(r.item) for r in open_rows if r.task == step.id))
+        raise TaskNotFoundError(
+            f"step {step.no} has no open instance for item {item!r} (open: {items})",
+            instance_id=row.instance_id,
+            task_id=step.id,
+        )
     # Only on the error path: read the whole history to say what happened.
     done = [r for r in rt.store.steps(row.instance_id) if r.task == step.id and r.completed_at]
     if done:
@@ -197,7 +215,7 @@ def _new_steps(
     rt: Engine, definition: ProcessDefinition, state: State, effects: Effects, now: datetime
 ) -> list[NewStep]:
     steps = []
-    for token in effects.opened:
+    for token, item in effects.opened:
         if state.token(token.id) is None:
             continue  # opened and ended within the same action (a terminate end)
         step = definition.step(token.node)
@@ -214,6 +232,7 @@ def _new_steps(
                 risk_at=None if risk is None else to_ms(risk),
                 standard=step.waktu,
                 token=token.id,
+                item=item,
             )
         )
     return steps
@@ -348,8 +367,9 @@ def complete(
     actor: Actor,
     data: Mapping[str, Any] | None,
     at: datetime | None,
+    item: str | None = None,
 ) -> Progress:
-    return _retrying(lambda: _complete_once(rt, instance_id, task, actor, data, at))
+    return _retrying(lambda: _complete_once(rt, instance_id, task, actor, data, at, item))
 
 
 def _complete_once(
@@ -359,11 +379,12 @@ def _complete_once(
     actor: Actor,
     data: Mapping[str, Any] | None,
     at: datetime | None,
+    item: str | None,
 ) -> Progress:
     row, state, definition = _load_running(rt, instance_id)
     step = resolve(definition, instance_id, task)
     open_rows = rt.store.open_steps(instance_id=instance_id)
-    open_row = _open_row(rt, row, step, open_rows)
+    open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     _check_role(rt, row, definition, step, actor, now)
     if open_row.claimed_by is not None and open_row.claimed_by != actor.id:
@@ -431,18 +452,31 @@ def _complete_once(
 
 
 def claim(
-    rt: Engine, instance_id: str, task: str | int, actor: Actor, at: datetime | None, *, take: bool
+    rt: Engine,
+    instance_id: str,
+    task: str | int,
+    actor: Actor,
+    at: datetime | None,
+    *,
+    take: bool,
+    item: str | None = None,
 ) -> Progress:
-    return _retrying(lambda: _claim_once(rt, instance_id, task, actor, at, take))
+    return _retrying(lambda: _claim_once(rt, instance_id, task, actor, at, take, item))
 
 
 def _claim_once(
-    rt: Engine, instance_id: str, task: str | int, actor: Actor, at: datetime | None, take: bool
+    rt: Engine,
+    instance_id: str,
+    task: str | int,
+    actor: Actor,
+    at: datetime | None,
+    take: bool,
+    item: str | None,
 ) -> Progress:
     row, _state, definition = _load_running(rt, instance_id)
     step = resolve(definition, instance_id, task)
     open_rows = rt.store.open_steps(instance_id=instance_id)
-    open_row = _open_row(rt, row, step, open_rows)
+    open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     _check_role(rt, row, definition, step, actor, now)
     if take and open_row.claimed_by not in (None, actor.id):

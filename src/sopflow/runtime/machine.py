@@ -47,8 +47,8 @@ class Closed:
 class Effects:
     """What one action did to the tokens, for the action to write down."""
 
-    #: tokens that reached a wait state (a step row each)
-    opened: list[Token] = field(default_factory=list)
+    #: tokens that reached a wait state (a step row each), with the item they are for
+    opened: list[tuple[Token, str | None]] = field(default_factory=list)
     closed: list[Closed] = field(default_factory=list)
     path: list[GatewayDecision] = field(default_factory=list)
     #: the top-level scope has no token left: the instance is done
@@ -97,13 +97,58 @@ class Machine:
         return self.definition.nodes[token.node]
 
     def behaviour(self, token: Token) -> Behaviour:
+        """The token's behaviour: a loop or multi-instance body, or the element's own."""
         from sopflow.runtime.behaviours import behaviour_for
 
-        return behaviour_for(self.node(token))
+        return behaviour_for(self.node(token), inner=self.is_inner(token))
+
+    def is_inner(self, token: Token) -> bool:
+        """Is this one instance of a loop or multi-instance body (same node, one scope up)?"""
+        if token.scope is None:
+            return False
+        body = self.state.token(token.scope)
+        return body is not None and body.node == token.node
+
+    def variables(self, token: Token | None) -> dict[str, Any]:
+        """The data a condition at ``token`` sees: the instance data, and the local
+        variables (loopCounter, the element variable) of every body instance around it."""
+        local: dict[str, Any] = {}
+        current = token
+        while current is not None:
+            found = self.state.scopes.get(current.id, {}).get("vars")
+            if found:
+                local = {**found, **local}
+            current = None if current.scope is None else self.state.token(current.scope)
+        return {**self.state.data, **local} if local else self.state.data
+
+    def item_of(self, token: Token) -> str | None:
+        """What a step is for, when it is one instance of a multi-instance or loop."""
+        current: Token | None = token
+        while current is not None:
+            found = self.state.scopes.get(current.id, {}).get("label")
+            if found is not None:
+                return str(found)
+            current = None if current.scope is None else self.state.token(current.scope)
+        return None
+
+    def evaluate(self, text: str, token: Token, what: str, **extra: Any) -> object:
+        try:
+            return compile_expression(text).evaluate({**self.variables(token), **extra})
+        except ExpressionError as exc:
+            raise TaskDataError(
+                f"{token.node}: {what} cannot be evaluated: {exc}", instance_id=self.instance_id
+            ) from None
+
+    def spawn(self, node: str, scope: int, local: dict[str, Any]) -> Token:
+        """A new instance inside a body's scope, with its local variables; scheduled."""
+        token = self.state.new_token(node, scope)
+        self.state.scopes[token.id] = local
+        self._schedule(token)
+        return token
 
     def wait(self, token: Token) -> None:
         """The token stays here until an action completes it: a step row is opened."""
-        self.effects.opened.append(token)
+        self.effects.opened.append((token, self.item_of(token)))
 
     def take(self, token: Token, flows: list[Flow]) -> None:
         """The token leaves by ``flows``: one new token down each, ``copies`` times."""
@@ -123,6 +168,14 @@ class Machine:
         outgoing conditional flows are false"). No flow at all ends the token (an
         implicit end); flows none of which can be taken is a GatewayError.
         """
+        if self.is_inner(token):
+            # one instance of a body is done: the body decides what follows (13.3.6/7)
+            body = self.state.token(token.scope)  # type: ignore[arg-type]
+            local = self.state.scopes.get(token.id, {})
+            self.state.remove(token)
+            assert body is not None
+            self.behaviour(body).inner_completed(self, body, local)
+            return
         node = self.node(token)
         flows = node.outgoing
         if not flows:
@@ -136,7 +189,7 @@ class Machine:
                 default = flow
             elif flow.condition is None:
                 taken.append(flow)
-            elif self.holds(flow, node):
+            elif self.holds(flow, node, token):
                 self.decided(node, flow)
                 taken.append(flow)
                 conditional_held = True
@@ -151,10 +204,10 @@ class Machine:
             )
         self.take(token, taken)
 
-    def holds(self, flow: Flow, node: Node) -> bool:
+    def holds(self, flow: Flow, node: Node, token: Token | None = None) -> bool:
         assert flow.condition is not None
         try:
-            return compile_expression(flow.condition).evaluate_bool(self.state.data)
+            return compile_expression(flow.condition).evaluate_bool(self.variables(token))
         except ExpressionError as exc:
             raise TaskDataError(
                 f"{node.id} cannot decide on flow {flow.id}: {exc}", instance_id=self.instance_id

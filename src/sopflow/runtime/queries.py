@@ -37,6 +37,9 @@ def work_item(rt: Engine, r: StepRow, now: datetime) -> WorkItem:
         due_at=None if r.due_at is None else from_ms(r.due_at),
         sla_status=rt.sla.status(r.due_at, r.risk_at, now),
         claimed_by=r.claimed_by,
+        token=r.token,
+        pass_no=r.pass_no,
+        item=r.item,
     )
 
 
@@ -89,6 +92,11 @@ def history(rt: Engine, instance_id: str) -> list[StepRecord]:
                 path=_path(rt, definition, r.path),
                 waktu=r.standard,
                 due_at=None if r.due_at is None else from_ms(r.due_at),
+                token=r.token,
+                pass_no=r.pass_no,
+                item=r.item,
+                outcome=r.outcome,
+                reason=r.reason,
             )
         )
     return records

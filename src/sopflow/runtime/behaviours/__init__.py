@@ -15,6 +15,7 @@ from sopflow.runtime.behaviours.gateways import (
     InclusiveGateway,
     ParallelGateway,
 )
+from sopflow.runtime.behaviours.loops import LoopBody, MultiInstanceBody
 
 __all__ = ["REGISTRY", "Behaviour", "behaviour_for"]
 
@@ -33,5 +34,15 @@ REGISTRY: dict[NodeKind, Behaviour] = {
 }
 
 
-def behaviour_for(node: Node) -> Behaviour:
+_MULTI_INSTANCE = MultiInstanceBody()
+_LOOP = LoopBody()
+
+
+def behaviour_for(node: Node, *, inner: bool = False) -> Behaviour:
+    """The element's behaviour; for a repeating activity, its body unless ``inner``."""
+    if not inner:
+        if node.multi is not None:
+            return _MULTI_INSTANCE
+        if node.loop is not None:
+            return _LOOP
     return REGISTRY[node.kind]

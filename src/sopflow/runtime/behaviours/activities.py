@@ -64,7 +64,7 @@ class ScriptTask(Activity):
             raise DefinitionError(
                 "script task has no registered Python handler", element=token.node
             )
-        updates = handler(dict(m.data))
+        updates = handler(dict(m.variables(token)))
         if updates:
             m.data.update(check_data(updates, m.instance_id, token.node))
         m.leave(token)
