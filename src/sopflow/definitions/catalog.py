@@ -1,5 +1,8 @@
 """The SOP catalog: the directory of BPMN files an office runs, keyed by process id.
 
+A file may hold several executable processes (a collaboration's participants): each is
+a process of the catalog.
+
 A process id is how instances, the CLI and the store refer to an SOP, so two files
 claiming the same id is an error naming both files rather than a silent "last one wins".
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
-from sopflow.definitions.loader import load_definition, problems_of
+from sopflow.definitions.loader import load_definitions, problems_of
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES
 from sopflow.errors import DefinitionError, UnknownProcessError
@@ -43,8 +46,11 @@ class Catalog:
         if not directory.is_dir():
             raise DefinitionError("catalog directory does not exist", file=directory)
         return cls(
-            load_definition(file, script_handlers=script_handlers, max_bytes=max_bytes)
+            definition
             for file in bpmn_files(directory)
+            for definition in load_definitions(
+                file, script_handlers=script_handlers, max_bytes=max_bytes
+            )
         )
 
     def add(self, definition: ProcessDefinition) -> None:
@@ -115,19 +121,22 @@ def validate_paths(
     seen: dict[str, ProcessDefinition] = {}
     for file in files:
         try:
-            definition = load_definition(file, script_handlers=script_handlers, max_bytes=max_bytes)
+            definitions = load_definitions(
+                file, script_handlers=script_handlers, max_bytes=max_bytes
+            )
         except DefinitionError as exc:
             problems.extend(problems_of(exc))
             continue
-        other = seen.get(definition.process_id)
-        if other is not None:
-            problems.append(
-                DefinitionError(
-                    f"process id {definition.process_id!r} is also defined in {other.source}",
-                    file=file,
-                    element=definition.process_id,
+        for definition in definitions:
+            other = seen.get(definition.process_id)
+            if other is not None:
+                problems.append(
+                    DefinitionError(
+                        f"process id {definition.process_id!r} is also defined in {other.source}",
+                        file=file,
+                        element=definition.process_id,
+                    )
                 )
-            )
-        else:
-            seen[definition.process_id] = definition
+            else:
+                seen[definition.process_id] = definition
     return problems

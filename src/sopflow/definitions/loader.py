@@ -52,8 +52,12 @@ __all__ = [
     "RawProcess",
     "boolean_test",
     "build_definition",
+    "definition_version",
+    "executable_process_ids",
     "load_definition",
     "load_definition_bytes",
+    "load_definitions",
+    "load_definitions_bytes",
     "problems_of",
     "read_process",
     "step_numbers",
@@ -406,6 +410,20 @@ def _executable_process(root: etree._Element, source: str) -> etree._Element:
     )
 
 
+def executable_process_ids(root: etree._Element, source: str) -> list[str]:
+    """The processes of a file sopflow runs: every isExecutable="true" one when there
+    are several, else the one :func:`_executable_process` picks (bpmn.io saves a lone
+    process as not executable, and a lone process is still the one meant)."""
+    marked = [
+        p.get("id") or ""
+        for p in root.iterchildren(f"{{{BPMN_NS}}}process")
+        if p.get("isExecutable") == "true"
+    ]
+    if len(marked) >= 2:
+        return marked
+    return [_executable_process(root, source).get("id") or ""]
+
+
 _LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
 _LOOPABLE = frozenset({"userTask", "manualTask", "scriptTask", "task", "subProcess"})
 
@@ -578,10 +596,18 @@ def _read_shapes(root: etree._Element) -> dict[str, Bounds]:
     return shapes
 
 
-def read_process(tree: etree._ElementTree, *, source: str) -> RawProcess:
-    """Read the executable process of an XSD-valid tree into plain records."""
+def read_process(
+    tree: etree._ElementTree, *, source: str, process_id: str | None = None
+) -> RawProcess:
+    """Read the executable process (or the one named) of an XSD-valid tree."""
     root = tree.getroot()
-    process = _executable_process(root, source)
+    if process_id is None:
+        process = _executable_process(root, source)
+    else:
+        found = [p for p in root.iterchildren(f"{{{BPMN_NS}}}process") if p.get("id") == process_id]
+        if not found:
+            raise BpmnSchemaError(f"the file holds no process {process_id!r}", file=source)
+        process = found[0]
     process_id = process.get("id") or ""
     participant_name = next(
         (
@@ -770,14 +796,25 @@ def _header(raw: RawProcess) -> SopHeader:
     return SopHeader(**values)
 
 
+def definition_version(data: bytes, process_id: str | None = None) -> str:
+    """sha256 of the file; of the file plus the process id when it holds several."""
+    if process_id is None:
+        return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(data + b"\n#" + process_id.encode()).hexdigest()
+
+
 def quantity(text: str | None) -> int:
     """startQuantity / completionQuantity as a number (the checks refused anything below 1)."""
     value = (text or "1").strip()
     return int(value) if value.isdigit() else 1
 
 
-def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
-    """Turn a checked RawProcess into the immutable definition."""
+def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> ProcessDefinition:
+    """Turn a checked RawProcess into the immutable definition.
+
+    ``shared``: the file holds several executable processes, so the version is the
+    sha256 of the bytes followed by ``\n#`` and the process id (one version each).
+    """
     lanes = tuple(
         Lane(id=lane.id, name=lane.label, role=lane.role or lane.label) for lane in raw.lanes
     )
@@ -842,7 +879,7 @@ def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
     return ProcessDefinition(
         process_id=raw.process_id,
         name=raw.name,
-        version=hashlib.sha256(data).hexdigest(),
+        version=definition_version(data, raw.process_id if shared else None),
         source=raw.source,
         xml=data,
         header=_header(raw),
@@ -893,13 +930,18 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _load(
-    data: bytes, *, source: str, script_handlers: Collection[str], max_bytes: int
+    data: bytes,
+    *,
+    source: str,
+    script_handlers: Collection[str],
+    max_bytes: int,
+    process_id: str | None = None,
 ) -> ProcessDefinition:
     from sopflow.definitions.checks import run_checks
 
     tree = parse_xml(data, source=source, max_bytes=max_bytes)
     _validate_xsd(tree, source)
-    raw = read_process(tree, source=source)
+    raw = read_process(tree, source=source, process_id=process_id)
     problems = run_checks(raw, script_handlers=script_handlers)
     if problems:
         first = problems[0]
@@ -913,7 +955,7 @@ def _load(
             problems=problems,
         )
     _spiff_parse(tree, raw)
-    return build_definition(raw, data=data)
+    return build_definition(raw, data=data, shared=process_id is not None)
 
 
 def load_definition(
@@ -925,6 +967,61 @@ def load_definition(
     """Load and check one BPMN file, refusing it by size before reading it."""
     data = read_limited(path, max_bytes=max_bytes)
     return load_definition_bytes(
+        data, source=str(path), script_handlers=script_handlers, max_bytes=max_bytes
+    )
+
+
+def load_definitions_bytes(
+    data: bytes,
+    *,
+    source: str,
+    script_handlers: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[ProcessDefinition]:
+    """Every executable process of a file, each a definition of its own.
+
+    A file with one process loads exactly as :func:`load_definition_bytes`; a file with
+    several isExecutable="true" processes gives one definition per process, each with
+    its own version (see :func:`definition_version`).
+    """
+    tree = parse_xml(data, source=source, max_bytes=max_bytes)
+    ids = executable_process_ids(tree.getroot(), source)
+    if len(ids) == 1:
+        return [
+            load_definition_bytes(
+                data, source=source, script_handlers=script_handlers, max_bytes=max_bytes
+            )
+        ]
+    found = []
+    for process_id in ids:
+        key = (definition_version(data, process_id), source, frozenset(script_handlers))
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+        if cached is None:
+            cached = _load(
+                data,
+                source=source,
+                script_handlers=script_handlers,
+                max_bytes=max_bytes,
+                process_id=process_id,
+            )
+            with _CACHE_LOCK:
+                _CACHE[key] = cached
+                while len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.popitem(last=False)
+        found.append(cached)
+    return found
+
+
+def load_definitions(
+    path: str | Path,
+    *,
+    script_handlers: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[ProcessDefinition]:
+    """Every executable process of one BPMN file (see :func:`load_definitions_bytes`)."""
+    data = read_limited(path, max_bytes=max_bytes)
+    return load_definitions_bytes(
         data, source=str(path), script_handlers=script_handlers, max_bytes=max_bytes
     )
 

@@ -101,9 +101,20 @@ class Engine:
             xml = self.store.definition_xml(version)
             if xml is None:
                 raise DefinitionError(f"definition version {version[:12]} is not in the store")
-            from sopflow.definitions.loader import load_definition_bytes
+            from sopflow.definitions.loader import load_definitions_bytes
 
-            found = load_definition_bytes(xml, source=f"stored definition {version[:12]}")
+            source = f"stored definition {version[:12]}"
+            loaded = {
+                d.version: d
+                for d in load_definitions_bytes(
+                    xml, source=source, script_handlers=tuple(self.script_handlers)
+                )
+            }
+            if version not in loaded:
+                raise DefinitionError(
+                    f"stored definition {version[:12]} does not match its XML", file=source
+                )
+            found = loaded[version]
             self._by_version[version] = found
         return found
 
