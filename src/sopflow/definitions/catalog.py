@@ -17,7 +17,7 @@ from sopflow.definitions.model import ProcessDefinition
 from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES
 from sopflow.errors import DefinitionError, UnknownProcessError
 
-__all__ = ["Catalog", "bpmn_files", "expand_paths", "validate_paths"]
+__all__ = ["Catalog", "bpmn_files", "call_problems", "expand_paths", "validate_paths"]
 
 
 def bpmn_files(directory: str | Path) -> list[Path]:
@@ -32,6 +32,9 @@ class Catalog:
         self._by_id: dict[str, ProcessDefinition] = {}
         for definition in definitions:
             self.add(definition)
+        problems = call_problems(self._by_id.values())
+        if problems:
+            raise problems[0]
 
     @classmethod
     def from_directory(
@@ -89,6 +92,27 @@ class Catalog:
         return f"Catalog({list(self.process_ids)!r})"
 
 
+def call_problems(definitions: Iterable[ProcessDefinition]) -> list[DefinitionError]:
+    """Call activities whose calledElement is no process of the catalog (BPMN 10.3.5)."""
+    found = list(definitions)
+    known = {d.process_id: d for d in found}
+    problems = []
+    for definition in found:
+        for node in definition.nodes.values():
+            if node.call is None or node.call.process in known:
+                continue
+            names = ", ".join(sorted(known)) or "none"
+            problems.append(
+                DefinitionError(
+                    f"calls process {node.call.process!r}, which no file of the catalog "
+                    f"defines (catalog processes: {names})",
+                    file=definition.source,
+                    element=node.id,
+                )
+            )
+    return problems
+
+
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[DefinitionError]]:
     """Files named, directories expanded to their ``*.bpmn``; problems for what is missing."""
     files: list[Path] = []
@@ -139,4 +163,4 @@ def validate_paths(
                 )
             else:
                 seen[definition.process_id] = definition
-    return problems
+    return problems + call_problems(seen.values())

@@ -213,6 +213,7 @@ _CONDITIONAL_SOURCES = frozenset(
         NodeKind.MANUAL_TASK,
         NodeKind.SCRIPT_TASK,
         NodeKind.SUBPROCESS,
+        NodeKind.CALL_ACTIVITY,
         NodeKind.PASS,
     }
 )

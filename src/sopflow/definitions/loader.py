@@ -30,6 +30,7 @@ from typing import Any
 from lxml import etree
 
 from sopflow.definitions.model import (
+    Call,
     Decision,
     Flow,
     Lane,
@@ -92,6 +93,7 @@ _SUPPORTED: dict[str, NodeKind] = {
     "inclusiveGateway": NodeKind.INCLUSIVE_GATEWAY,
     "subProcess": NodeKind.SUBPROCESS,
     "scriptTask": NodeKind.SCRIPT_TASK,
+    "callActivity": NodeKind.CALL_ACTIVITY,
 }
 
 #: BPMN flow nodes sopflow refuses, with the reason a person can act on.
@@ -100,7 +102,6 @@ _UNSUPPORTED: dict[str, str] = {
     "sendTask": "message tasks need a message bus",
     "receiveTask": "message tasks need a message bus",
     "businessRuleTask": "decision tables are not part of an SOP",
-    "callActivity": "call activities need other processes; use an embedded subProcess",
     "eventBasedGateway": "it waits for events, and the engine runs no events yet",
     "complexGateway": (
         "its activation rule is an arbitrary expression over token counts; "
@@ -182,6 +183,7 @@ class RawNode:
     multi: MultiInstance | None = None
     loop: StandardLoop | None = None
     loop_maximum: str | None = None
+    call: Call | None = None
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
 
@@ -356,7 +358,8 @@ def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
     try:
         parser.add_bpmn_xml(tree, filename=raw.source)
         parser.get_spec(raw.process_id)
-        parser.get_subprocess_specs(raw.process_id)
+        # a called process lives in another file: the catalog checks that it exists
+        parser.get_subprocess_specs(raw.process_id, require_call_activity_specs=False)
     except ValidationException as exc:
         message = str(exc.args[0]) if exc.args else str(exc)
         if message.startswith(_SPIFF_LIMITS):
@@ -455,6 +458,33 @@ def _read_multi(elem: etree._Element) -> MultiInstance | None:
     )
 
 
+def _read_call(elem: etree._Element) -> tuple[Call | None, str | None]:
+    """calledElement and camunda:in / camunda:out; the second value is a problem."""
+    called = (elem.get("calledElement") or "").strip()
+    if not called:
+        return None, "a callActivity needs a calledElement naming a process of the catalog"
+    inputs: list[tuple[str, str]] = []
+    outputs: list[tuple[str, str]] = []
+    all_in = all_out = False
+    for ext in elem.iterchildren(f"{{{BPMN_NS}}}extensionElements"):
+        for tag, into in (("in", inputs), ("out", outputs)):
+            for mapping in ext.iterchildren(f"{{{CAMUNDA_NS}}}{tag}"):
+                if mapping.get("variables") == "all":
+                    if tag == "in":
+                        all_in = True
+                    else:
+                        all_out = True
+                    continue
+                source, target = mapping.get("source"), mapping.get("target")
+                if not source or not target:
+                    return None, (
+                        f"camunda:{tag} needs source and target variable names "
+                        "(sourceExpression and businessKey are not supported)"
+                    )
+                into.append((source, target))
+    return Call(called, tuple(inputs), tuple(outputs), all_in, all_out), None
+
+
 def _read_loop(elem: etree._Element) -> tuple[StandardLoop | None, str | None]:
     """standardLoopCharacteristics and its loopMaximum text (checked later)."""
     loop = elem.find(f"{{{BPMN_NS}}}standardLoopCharacteristics")
@@ -539,6 +569,8 @@ def _read_scope(
         )
         if tag == "endEvent" and elem.find(f"{{{BPMN_NS}}}terminateEventDefinition") is not None:
             node.kind = NodeKind.TERMINATE_END
+        if tag == "callActivity" and node.unsupported is None:
+            node.call, node.unsupported = _read_call(elem)
         if tag in _LOOPABLE:
             node.multi = _read_multi(elem)
             node.loop, node.loop_maximum = _read_loop(elem)
@@ -873,6 +905,7 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
             completion_quantity=quantity(node.completion_quantity),
             multi=node.multi,
             loop=node.loop,
+            call=node.call,
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))

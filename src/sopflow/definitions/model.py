@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "DECISION_FIELD",
     "ROLE_CODES",
+    "Call",
     "Decision",
     "Flow",
     "Lane",
@@ -56,6 +57,7 @@ class NodeKind(StrEnum):
     INCLUSIVE_GATEWAY = "inclusive_gateway"
     TERMINATE_END = "terminate_end"
     SUBPROCESS = "subprocess"
+    CALL_ACTIVITY = "call_activity"
     PASS = "pass"  # a plain task or intermediate none event: passes the token on
 
 
@@ -92,6 +94,22 @@ class MultiInstance:
 
 
 @dataclass(frozen=True, slots=True)
+class Call:
+    """A call activity's target and data mapping (Camunda's camunda:in / camunda:out).
+
+    ``inputs`` / ``outputs`` are (source, target) variable names; ``all_in`` /
+    ``all_out`` copy every variable (``variables="all"``). Nothing else passes, as in
+    Camunda: a child instance sees only what its parent hands it.
+    """
+
+    process: str
+    inputs: tuple[tuple[str, str], ...] = ()
+    outputs: tuple[tuple[str, str], ...] = ()
+    all_in: bool = False
+    all_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class StandardLoop:
     """``standardLoopCharacteristics`` (BPMN 13.3.6): repeat while ``condition`` holds."""
 
@@ -122,6 +140,7 @@ class Node:
     completion_quantity: int = 1
     multi: MultiInstance | None = None
     loop: StandardLoop | None = None
+    call: Call | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from sopflow.errors import (
     TaskDataError,
     TaskNotFoundError,
 )
+from sopflow.runtime import calls
 from sopflow.runtime.assignment import check_step_access
 from sopflow.runtime.data import check_data
 from sopflow.runtime.machine import Effects, Machine
@@ -80,14 +81,14 @@ def step_fields(step: Step) -> dict[str, Any]:
     return {"task_id": step.id, "step_no": step.no, "role": step.role}
 
 
-def _event(event: str, at: datetime, **fields: Any) -> AuditRow:
+def event(event: str, at: datetime, **fields: Any) -> AuditRow:
     # Every event carries the same keys, so a log pipeline can index them blindly.
     payload = {"task_id": None, "step_no": None, "role": None, "actor": None, **fields}
     payload["timestamp"] = at.isoformat()
     return AuditRow(at=to_ms(at), event=event, payload=payload)
 
 
-def _context(definition: ProcessDefinition, instance_id: str) -> dict[str, Any]:
+def context(definition: ProcessDefinition, instance_id: str) -> dict[str, Any]:
     return {
         "instance_id": instance_id,
         "process_id": definition.process_id,
@@ -211,7 +212,7 @@ def _token_of(state: State, row: StepRow) -> Token:
     return found
 
 
-def _new_steps(
+def new_steps(
     rt: Engine, definition: ProcessDefinition, state: State, effects: Effects, now: datetime
 ) -> list[NewStep]:
     steps = []
@@ -238,7 +239,7 @@ def _new_steps(
     return steps
 
 
-def _closings(
+def closings(
     effects: Effects, open_rows: list[StepRow], now: datetime
 ) -> list[tuple[StepRow, StepUpdate]]:
     out = []
@@ -266,7 +267,7 @@ def _closings(
     return out
 
 
-def _effect_events(
+def effect_events(
     definition: ProcessDefinition,
     instance_id: str,
     effects: Effects,
@@ -276,9 +277,9 @@ def _effect_events(
     step: Step | None,
     actor: str,
 ) -> list[AuditRow]:
-    ctx = _context(definition, instance_id)
+    ctx = context(definition, instance_id)
     audit = [
-        _event(
+        event(
             "gateway.decided",
             now,
             **ctx,
@@ -293,7 +294,7 @@ def _effect_events(
     ]
     for row, update in closings:
         audit.append(
-            _event(
+            event(
                 f"task.{update.outcome}",
                 now,
                 **ctx,
@@ -305,10 +306,10 @@ def _effect_events(
         )
     for new in new_steps:
         audit.append(
-            _event("task.ready", now, **ctx, task_id=new.task, step_no=new.step_no, role=new.role)
+            event("task.ready", now, **ctx, task_id=new.task, step_no=new.step_no, role=new.role)
         )
     if effects.finished:
-        audit.append(_event("instance.completed", now, **ctx, actor=actor))
+        audit.append(event("instance.completed", now, **ctx, actor=actor))
     return audit
 
 
@@ -329,16 +330,16 @@ def start(
     now = rt._now(at)
     instance_id = str(uuid.uuid4())
     state = State([], check_data(data, instance_id, None))
-    effects = Machine(
-        definition, state, instance_id=instance_id, scripts=rt.script_handlers
-    ).start()
-    new_steps = _new_steps(rt, definition, state, effects, now)
+    machine = Machine(definition, state, instance_id=instance_id, scripts=rt.script_handlers)
+    effects = machine.start()
     rt.store.ensure_definition(
         definition.version, definition.process_id, definition.source, definition.xml
     )
-    ctx = _context(definition, instance_id)
-    audit = [_event("instance.started", now, **ctx, actor=actor.id)]
-    audit += _effect_events(definition, instance_id, effects, new_steps, [], now, None, actor.id)
+    children = calls.start_children(rt, definition, instance_id, machine, now, actor.id)
+    steps = new_steps(rt, definition, state, effects, now)
+    ctx = context(definition, instance_id)
+    audit = [event("instance.started", now, **ctx, actor=actor.id)]
+    audit += effect_events(definition, instance_id, effects, steps, [], now, None, actor.id)
     status = COMPLETED if effects.finished else RUNNING
     rt.store.insert_instance(
         NewInstance(
@@ -352,11 +353,12 @@ def start(
             last_action_at=to_ms(now),
             ended_at=to_ms(now) if effects.finished else None,
         ),
-        new_steps,
+        steps,
         audit,
+        children,
     )
-    rt._emit(audit)
-    return Progress(instance_id, status, _ready([], set(), new_steps), tuple(effects.path))
+    rt._emit([*audit, *(a for c in children for a in c.audit)])
+    return Progress(instance_id, status, _ready([], set(), steps), tuple(effects.path))
 
 
 def complete(
@@ -409,21 +411,20 @@ def _complete_once(
     state.data.update(submitted)
     machine = Machine(definition, state, instance_id=instance_id, scripts=rt.script_handlers)
     effects = machine.complete(token)
-    new_steps = _new_steps(rt, definition, state, effects, now)
-    closings = _closings(effects, open_rows, now)
+    children = calls.start_children(rt, definition, instance_id, machine, now, actor.id)
+    steps = new_steps(rt, definition, state, effects, now)
+    closed = closings(effects, open_rows, now)
     audit = [
-        _event(
+        event(
             "task.completed",
             now,
-            **_context(definition, instance_id),
+            **context(definition, instance_id),
             **step_fields(step),
             actor=actor.id,
             data=submitted,
         )
     ]
-    audit += _effect_events(
-        definition, instance_id, effects, new_steps, closings, now, step, actor.id
-    )
+    audit += effect_events(definition, instance_id, effects, steps, closed, now, step, actor.id)
     done = StepUpdate(
         step_id=open_row.id,
         completed_at=to_ms(now),
@@ -431,24 +432,38 @@ def _complete_once(
         data=submitted,
         path=tuple(d.flow for d in effects.path),
     )
-    rt.store.apply(
-        Change(
-            instance_id=instance_id,
-            expected_revision=row.revision,
-            status=COMPLETED if effects.finished else RUNNING,
-            state=dump_state(state),
-            last_action_at=to_ms(now),
-            ended_at=to_ms(now) if effects.finished else None,
-            step_updates=[done, *(update for _, update in closings)],
-            new_steps=new_steps,
-            audit=audit,
-        )
+    also = calls.ended_children(rt, instance_id, effects, now, actor.id)
+    if effects.finished:
+        also += calls.continue_parent(rt, row, state.data, now, actor.id)
+    change = Change(
+        instance_id=instance_id,
+        expected_revision=row.revision,
+        status=COMPLETED if effects.finished else RUNNING,
+        state=dump_state(state),
+        last_action_at=to_ms(now),
+        ended_at=to_ms(now) if effects.finished else None,
+        step_updates=[done, *(update for _, update in closed)],
+        new_steps=steps,
+        audit=audit,
+        children=children,
+        also=also,
     )
-    rt._emit(audit)
-    gone = {open_row.id, *(r.id for r, _ in closings)}
+    rt.store.apply(change)
+    rt._emit(_all_audit(change))
+    gone = {open_row.id, *(r.id for r, _ in closed)}
     status = COMPLETED if effects.finished else RUNNING
-    ready = () if effects.finished else _ready(open_rows, gone, new_steps)
+    ready = () if effects.finished else _ready(open_rows, gone, steps)
     return Progress(instance_id, status, ready, tuple(effects.path))
+
+
+def _all_audit(change: Change) -> list[AuditRow]:
+    """The audit rows of a change and of everything written with it, to log."""
+    rows = list(change.audit)
+    for child in change.children:
+        rows += child.audit
+    for other in change.also:
+        rows += _all_audit(other)
+    return rows
 
 
 def claim(
@@ -493,9 +508,9 @@ def _claim_once(
             task_id=step.id,
         )
     _check_time(row, now, open_row.ready_at)
-    event = "task.claimed" if take else "task.released"
-    ctx = _context(definition, instance_id)
-    audit = [_event(event, now, **ctx, **step_fields(step), actor=actor.id)]
+    name = "task.claimed" if take else "task.released"
+    ctx = context(definition, instance_id)
+    audit = [event(name, now, **ctx, **step_fields(step), actor=actor.id)]
     rt.store.apply(
         Change(
             instance_id=instance_id,
@@ -531,28 +546,33 @@ def _cancel_once(
     _check_time(row, now, None)
     waiting = next((t.node for t in state.tokens if definition.step(t.node)), None)
     audit = [
-        _event(
+        event(
             "instance.cancelled",
             now,
-            **_context(definition, instance_id),
+            **context(definition, instance_id),
             task_id=waiting,
             actor=actor.id,
             reason=reason,
         )
     ]
-    rt.store.apply(
-        Change(
-            instance_id=instance_id,
-            expected_revision=row.revision,
-            status=CANCELLED,
-            state=row.state,
-            last_action_at=to_ms(now),
-            ended_at=to_ms(now),
-            cancel_reason=reason,
-            audit=audit,
-        )
+    change = Change(
+        instance_id=instance_id,
+        expected_revision=row.revision,
+        status=CANCELLED,
+        state=row.state,
+        last_action_at=to_ms(now),
+        ended_at=to_ms(now),
+        cancel_reason=reason,
+        audit=audit,
+        also=[
+            change
+            for child in rt.store.children(instance_id)
+            if child.status == RUNNING
+            for change in calls.cancel_family(rt, child, reason, now, actor.id)
+        ],
     )
-    rt._emit(audit)
+    rt.store.apply(change)
+    rt._emit(_all_audit(change))
     return Progress(instance_id, CANCELLED, ())
 
 

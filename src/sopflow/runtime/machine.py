@@ -53,6 +53,10 @@ class Effects:
     path: list[GatewayDecision] = field(default_factory=list)
     #: the top-level scope has no token left: the instance is done
     finished: bool = False
+    #: call activity tokens that wait for a child instance to be started
+    calls: list[Token] = field(default_factory=list)
+    #: call activity tokens ended around their child: (token id, outcome, reason)
+    ended_calls: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 class Machine:

@@ -125,4 +125,6 @@ def status(rt: Engine, instance_id: str, *, at: datetime | None) -> InstanceView
         data=state.data,
         open_steps=open_steps,
         history=tuple(history(rt, instance_id)),
+        parent=row.parent,
+        children=tuple(c.instance_id for c in rt.store.children(instance_id)),
     )

@@ -176,6 +176,9 @@ class InstanceView:
     data: dict[str, Any]
     open_steps: tuple[WorkItem, ...] = ()
     history: tuple[StepRecord, ...] = field(default=())
+    #: a call activity's links: the instance that called this one, the ones it called
+    parent: str | None = None
+    children: tuple[str, ...] = ()
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
@@ -191,4 +194,6 @@ class InstanceView:
             "data": self.data,
             "open_steps": [w.to_dict(tz) for w in self.open_steps],
             "history": [h.to_dict(tz) for h in self.history],
+            "parent": self.parent,
+            "children": list(self.children),
         }

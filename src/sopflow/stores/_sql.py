@@ -26,6 +26,7 @@ from sopflow.stores.base import (
     AuditRow,
     Change,
     InstanceRow,
+    NewChild,
     NewInstance,
     NewStep,
     StepRow,
@@ -211,35 +212,46 @@ class SqlStore(Store):
 
     # -- instances -----------------------------------------------------------------
     def insert_instance(
-        self, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
+        self,
+        instance: NewInstance,
+        steps: Sequence[NewStep],
+        audit: Sequence[AuditRow],
+        children: Sequence[NewChild] = (),
+    ) -> None:
+        with self._write() as cur:
+            self._insert(cur, instance, steps, audit)
+            for child in children:
+                self._insert(cur, child.instance, child.steps, child.audit)
+
+    def _insert(
+        self, cur: Any, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
     ) -> None:
         definition = self._definition_ids.get(instance.version)
         if definition is None:
             raise StoreError(f"definition version {instance.version[:12]} was not stored first")
-        with self._write() as cur:
-            cur.execute(
-                self._sql(
-                    "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
-                    " started_at, started_by, last_action_at, ended_at, parent, parent_token)"
-                    " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?,"
-                    " (SELECT id FROM sopflow_instances WHERE uuid = ?), ?) RETURNING id"
-                ),
-                (
-                    instance.instance_id,
-                    definition,
-                    instance.status,
-                    instance.state,
-                    instance.started_at,
-                    instance.started_by,
-                    instance.last_action_at,
-                    instance.ended_at,
-                    instance.parent,
-                    instance.parent_token,
-                ),
-            )
-            ref = int(cur.fetchone()[0])
-            self._insert_steps(cur, ref, steps)
-            self._insert_audit(cur, ref, audit)
+        cur.execute(
+            self._sql(
+                "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
+                " started_at, started_by, last_action_at, ended_at, parent, parent_token)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?,"
+                " (SELECT id FROM sopflow_instances WHERE uuid = ?), ?) RETURNING id"
+            ),
+            (
+                instance.instance_id,
+                definition,
+                instance.status,
+                instance.state,
+                instance.started_at,
+                instance.started_by,
+                instance.last_action_at,
+                instance.ended_at,
+                instance.parent,
+                instance.parent_token,
+            ),
+        )
+        ref = int(cur.fetchone()[0])
+        self._insert_steps(cur, ref, steps)
+        self._insert_audit(cur, ref, audit)
 
     def _insert_steps(self, cur: Any, ref: int, steps: Sequence[NewStep]) -> None:
         if steps:
@@ -315,54 +327,61 @@ class SqlStore(Store):
 
     def apply(self, change: Change) -> None:
         with self._write() as cur:
+            self._apply(cur, change)
+
+    def _apply(self, cur: Any, change: Change) -> None:
+        cur.execute(
+            self._sql(
+                "UPDATE sopflow_instances SET status = ?, state = ?, revision = revision + 1,"
+                " last_action_at = ?, ended_at = ?, cancel_reason = COALESCE(?, cancel_reason)"
+                " WHERE uuid = ? AND revision = ? RETURNING id"
+            ),
+            (
+                change.status,
+                change.state,
+                change.last_action_at,
+                change.ended_at,
+                change.cancel_reason,
+                change.instance_id,
+                change.expected_revision,
+            ),
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise ConflictError(
+                "changed by another writer since it was read; reload and retry",
+                instance_id=change.instance_id,
+            )
+        ref = int(row[0])
+        for up in change.step_updates:
+            sets, params = [], []
+            if up.completed_at is not None:
+                sets += ["completed_at = ?", "actor = ?", "data = ?", "path = ?"]
+                params += [up.completed_at, up.actor, _dump(up.data), ",".join(up.path) or None]
+                sets += ["outcome = ?", "reason = ?"]
+                params += [up.outcome, up.reason]
+            if up.set_claim:
+                sets.append("claimed_by = ?")
+                params.append(up.claimed_by)
+            guard = " AND completed_at IS NULL" if up.only_if_open else ""
             cur.execute(
                 self._sql(
-                    "UPDATE sopflow_instances SET status = ?, state = ?, revision = revision + 1,"
-                    " last_action_at = ?, ended_at = ?, cancel_reason = COALESCE(?, cancel_reason)"
-                    " WHERE uuid = ? AND revision = ? RETURNING id"
+                    f"UPDATE sopflow_steps SET {', '.join(sets)}"
+                    f" WHERE id = ? AND instance = ?{guard}"
                 ),
-                (
-                    change.status,
-                    change.state,
-                    change.last_action_at,
-                    change.ended_at,
-                    change.cancel_reason,
-                    change.instance_id,
-                    change.expected_revision,
-                ),
+                (*params, up.step_id, ref),
             )
-            row = cur.fetchone()
-            if row is None:
+            if cur.rowcount != 1:
                 raise ConflictError(
-                    "changed by another writer since it was read; reload and retry",
+                    "step was completed by another writer",
                     instance_id=change.instance_id,
                 )
-            ref = int(row[0])
-            for up in change.step_updates:
-                sets, params = [], []
-                if up.completed_at is not None:
-                    sets += ["completed_at = ?", "actor = ?", "data = ?", "path = ?"]
-                    params += [up.completed_at, up.actor, _dump(up.data), ",".join(up.path) or None]
-                    sets += ["outcome = ?", "reason = ?"]
-                    params += [up.outcome, up.reason]
-                if up.set_claim:
-                    sets.append("claimed_by = ?")
-                    params.append(up.claimed_by)
-                guard = " AND completed_at IS NULL" if up.only_if_open else ""
-                cur.execute(
-                    self._sql(
-                        f"UPDATE sopflow_steps SET {', '.join(sets)}"
-                        f" WHERE id = ? AND instance = ?{guard}"
-                    ),
-                    (*params, up.step_id, ref),
-                )
-                if cur.rowcount != 1:
-                    raise ConflictError(
-                        "step was completed by another writer",
-                        instance_id=change.instance_id,
-                    )
-            self._insert_steps(cur, ref, change.new_steps)
-            self._insert_audit(cur, ref, change.audit)
+        self._insert_steps(cur, ref, change.new_steps)
+        self._insert_audit(cur, ref, change.audit)
+        for child in change.children:
+            self._insert(cur, child.instance, child.steps, child.audit)
+        for other in change.also:
+            self._apply(cur, other)
 
     # -- step queries --------------------------------------------------------------
     def _step_rows(self, where: str, params: Sequence[Any], order: str = "s.id") -> list[StepRow]:
@@ -513,6 +532,10 @@ class SqlStore(Store):
             (instance_id,),
         )
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def children(self, instance_id: str) -> list[InstanceRow]:
+        rows = self._read(_INSTANCE_SELECT + " WHERE p.uuid = ? ORDER BY i.id", (instance_id,))
+        return [self._instance_row(r) for r in rows]
 
     def audit(self, instance_id: str) -> list[AuditRow]:
         rows = self._read(

@@ -7,7 +7,13 @@ element kinds; a new kind is a new class and one line in :data:`REGISTRY`.
 from __future__ import annotations
 
 from sopflow.definitions.model import Node, NodeKind
-from sopflow.runtime.behaviours.activities import PassTask, ScriptTask, SubProcess, UserTask
+from sopflow.runtime.behaviours.activities import (
+    CallActivity,
+    PassTask,
+    ScriptTask,
+    SubProcess,
+    UserTask,
+)
 from sopflow.runtime.behaviours.base import Behaviour
 from sopflow.runtime.behaviours.events import EndEvent, StartEvent, TerminateEndEvent
 from sopflow.runtime.behaviours.gateways import (
@@ -28,6 +34,7 @@ REGISTRY: dict[NodeKind, Behaviour] = {
     NodeKind.SCRIPT_TASK: ScriptTask(),
     NodeKind.PASS: PassTask(),
     NodeKind.SUBPROCESS: SubProcess(),
+    NodeKind.CALL_ACTIVITY: CallActivity(),
     NodeKind.EXCLUSIVE_GATEWAY: ExclusiveGateway(),
     NodeKind.PARALLEL_GATEWAY: ParallelGateway(),
     NodeKind.INCLUSIVE_GATEWAY: InclusiveGateway(),
