@@ -19,10 +19,15 @@ from sopflow.stores.base import Store
 from sopflow.testing import FakeClock
 
 CALLS = ENGINE_FIXTURES / "calls"
+#: the same family, with induk's data passed by the standard's data associations
+#: (data objects, the call's dataInput/dataOutput) instead of camunda:in/out
+ASSOCIATIONS = ENGINE_FIXTURES / "calls_assoc"
 
 
-def _family(store: Store, clock: FakeClock) -> tuple[Engine, str, str, str]:
-    engine = Engine(Catalog.from_directory(CALLS), store, clock=clock)
+def _family(
+    store: Store, clock: FakeClock, directory: Path = CALLS
+) -> tuple[Engine, str, str, str]:
+    engine = Engine(Catalog.from_directory(directory), store, clock=clock)
     parent = engine.start("induk", actor=STAF, data={"perihal": "Surat", "rahasia": 1})
     [child] = engine.status(parent.instance_id).children
     engine.complete(child, "kerjakan", actor=STAF, data={"hasil_anak": "selesai"})
@@ -44,10 +49,15 @@ def test_a_call_activity_starts_a_linked_child_instance(store: Store, clock: Fak
     assert [w.task_id for w in engine.work_list(instance_id=child)] == ["kerjakan"]
 
 
-def test_a_call_two_levels_deep_completes_up_the_family(store: Store, clock: FakeClock) -> None:
+@pytest.mark.parametrize("directory", [CALLS, ASSOCIATIONS], ids=["camunda", "associations"])
+def test_a_call_two_levels_deep_completes_up_the_family(
+    store: Store, clock: FakeClock, directory: Path
+) -> None:
     """13.3.5: a child's completion completes the call activity in its parent, in the same
-    transaction, up to the top; camunda:out maps the result back."""
-    engine, parent, child, grandchild = _family(store, clock)
+    transaction, up to the top; camunda:out (or a dataOutputAssociation) maps the result
+    back, and only what is mapped."""
+    engine, parent, child, grandchild = _family(store, clock, directory)
+    assert engine.status(child).data == {"perihal": "Surat", "hasil_anak": "selesai"}
     assert engine.status(grandchild).data["hasil_anak"] == "selesai"
     progress = engine.complete(grandchild, "periksa", actor=STAF, data={"catatan": "ok"})
     assert progress.status == "completed"
@@ -80,3 +90,22 @@ def test_a_call_to_a_process_not_in_the_catalog_is_a_load_error(tmp_path: Path) 
         Catalog.from_directory(tmp_path)
     [problem] = validate_paths([tmp_path])
     assert "which no file of the catalog defines" in str(problem)
+
+
+def test_a_terminate_end_in_the_parent_cancels_the_running_child(
+    store: Store, clock: FakeClock
+) -> None:
+    """13.5.6 with 13.3.5: terminating the scope of a call activity ends its child
+    instance (and the child's children) in the same transaction."""
+    engine = Engine(Catalog.from_directory(CALLS), store, clock=clock)
+    parent = engine.start("henti", actor=STAF).instance_id
+    [child] = engine.status(parent).children
+    engine.complete(child, "kerjakan", actor=STAF)
+    [grandchild] = engine.status(child).children
+    assert engine.complete(parent, "putus", actor=STAF, data={"batal": True}).status == (
+        "completed"
+    )
+    for iid in (child, grandchild):
+        view = engine.status(iid)
+        assert (view.status, view.cancel_reason) == ("cancelled", "terminate end event batal")
+    assert engine.work_list() == []

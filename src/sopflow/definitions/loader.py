@@ -458,6 +458,19 @@ def _read_multi(elem: etree._Element) -> MultiInstance | None:
     )
 
 
+def _variable(by_id: dict[str, etree._Element], ref: str | None) -> str | None:
+    """The variable a data association end names: a data object (through its reference)
+    by its id, as SpiffWorkflow names it; a call's dataInput/dataOutput by its name."""
+    found = by_id.get(ref or "")
+    if found is None:
+        return None
+    if _local(found.tag) == "dataObjectReference":
+        found = by_id.get(found.get("dataObjectRef") or "")
+        return None if found is None else found.get("id")
+    name = found.get("name") or ""
+    return name if name.isidentifier() else found.get("id")
+
+
 def _read_call(elem: etree._Element) -> tuple[Call | None, str | None]:
     """calledElement and camunda:in / camunda:out; the second value is a problem."""
     called = (elem.get("calledElement") or "").strip()
@@ -482,6 +495,25 @@ def _read_call(elem: etree._Element) -> tuple[Call | None, str | None]:
                         "(sourceExpression and businessKey are not supported)"
                     )
                 into.append((source, target))
+    # The standard's data associations, where both ends are plain names (no
+    # transformation, no assignment): source variable of the caller -> target of the
+    # child going in, the other way coming out.
+    by_id: dict[str, etree._Element] = {}
+    for tag, into in (("dataInputAssociation", inputs), ("dataOutputAssociation", outputs)):
+        for assoc in elem.iterchildren(f"{{{BPMN_NS}}}{tag}"):
+            if not by_id:
+                by_id = {str(e.get("id")): e for e in elem.getroottree().iter() if e.get("id")}
+            source = _variable(by_id, _text(assoc.find(f"{{{BPMN_NS}}}sourceRef")))
+            target = _variable(by_id, _text(assoc.find(f"{{{BPMN_NS}}}targetRef")))
+            plain = assoc.find(f"{{{BPMN_NS}}}transformation") is None and (
+                assoc.find(f"{{{BPMN_NS}}}assignment") is None
+            )
+            if not (source and target and plain):
+                return None, (
+                    f"bpmn:{tag} must map one plain name to another "
+                    "(transformations and assignments are not run)"
+                )
+            into.append((source, target))
     return Call(called, tuple(inputs), tuple(outputs), all_in, all_out), None
 
 
