@@ -26,7 +26,6 @@ from sopflow.errors import (
     ClockError,
     ConflictError,
     CorruptInstanceError,
-    DefinitionError,
     InstanceClosedError,
     PermissionDeniedError,
     TaskAlreadyCompletedError,
@@ -36,14 +35,22 @@ from sopflow.errors import (
 from sopflow.runtime import calls
 from sopflow.runtime.assignment import check_step_access
 from sopflow.runtime.data import check_data
-from sopflow.runtime.machine import Effects, Machine
+from sopflow.runtime.machine import Machine
+from sopflow.runtime.records import (
+    all_audit,
+    closings,
+    context,
+    effect_events,
+    event,
+    new_steps,
+    step_fields,
+)
 from sopflow.runtime.state import State, Token, dump_state, load_state
-from sopflow.runtime.views import Actor, GatewayDecision, Progress, from_ms, to_ms
+from sopflow.runtime.views import Actor, Progress, from_ms, to_ms
 from sopflow.stores.base import (
     CANCELLED,
     COMPLETED,
     RUNNING,
-    AuditRow,
     Change,
     InstanceRow,
     NewInstance,
@@ -75,27 +82,7 @@ def _retrying(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# ---------------------------------------------------------------------------------- helpers
-def step_fields(step: Step) -> dict[str, Any]:
-    """The step keys every audit event about a step carries."""
-    return {"task_id": step.id, "step_no": step.no, "role": step.role}
-
-
-def event(event: str, at: datetime, **fields: Any) -> AuditRow:
-    # Every event carries the same keys, so a log pipeline can index them blindly.
-    payload = {"task_id": None, "step_no": None, "role": None, "actor": None, **fields}
-    payload["timestamp"] = at.isoformat()
-    return AuditRow(at=to_ms(at), event=event, payload=payload)
-
-
-def context(definition: ProcessDefinition, instance_id: str) -> dict[str, Any]:
-    return {
-        "instance_id": instance_id,
-        "process_id": definition.process_id,
-        "version": definition.version,
-    }
-
-
+# ---------------------------------------------------------------------------------- checks
 def resolve(definition: ProcessDefinition, instance_id: str, task: str | int) -> Step:
     step: Step | None = None
     if isinstance(task, int) or (isinstance(task, str) and task.strip().isdigit()):
@@ -210,107 +197,6 @@ def _token_of(state: State, row: StepRow) -> Token:
     if found is None:
         raise CorruptInstanceError(row.instance_id, f"open step {row.task} has no token")
     return found
-
-
-def new_steps(
-    rt: Engine, definition: ProcessDefinition, state: State, effects: Effects, now: datetime
-) -> list[NewStep]:
-    steps = []
-    for token, item in effects.opened:
-        if state.token(token.id) is None:
-            continue  # opened and ended within the same action (a terminate end)
-        step = definition.step(token.node)
-        if step is None:  # pragma: no cover - the loader makes every user/manual task a step
-            raise DefinitionError("task is not a step", element=token.node)
-        due, risk = rt.sla.deadlines(definition, step, now)
-        steps.append(
-            NewStep(
-                task=step.id,
-                step_no=step.no,
-                role=step.role,
-                ready_at=to_ms(now),
-                due_at=None if due is None else to_ms(due),
-                risk_at=None if risk is None else to_ms(risk),
-                standard=step.waktu,
-                token=token.id,
-                item=item,
-            )
-        )
-    return steps
-
-
-def closings(
-    effects: Effects, open_rows: list[StepRow], now: datetime
-) -> list[tuple[StepRow, StepUpdate]]:
-    out = []
-    for closed in effects.closed:
-        row = next(
-            (
-                r
-                for r in open_rows
-                if r.token == closed.token or (r.token is None and r.task == closed.node)
-            ),
-            None,
-        )
-        if row is not None:
-            out.append(
-                (
-                    row,
-                    StepUpdate(
-                        step_id=row.id,
-                        completed_at=to_ms(now),
-                        outcome=closed.outcome,
-                        reason=closed.reason,
-                    ),
-                )
-            )
-    return out
-
-
-def effect_events(
-    definition: ProcessDefinition,
-    instance_id: str,
-    effects: Effects,
-    new_steps: list[NewStep],
-    closings: list[tuple[StepRow, StepUpdate]],
-    now: datetime,
-    step: Step | None,
-    actor: str,
-) -> list[AuditRow]:
-    ctx = context(definition, instance_id)
-    audit = [
-        event(
-            "gateway.decided",
-            now,
-            **ctx,
-            gateway=d.gateway,
-            flow=d.flow,
-            label=d.label,
-            target=d.target,
-            **(step_fields(step) if step else {}),
-            actor=actor,
-        )
-        for d in effects.path
-    ]
-    for row, update in closings:
-        audit.append(
-            event(
-                f"task.{update.outcome}",
-                now,
-                **ctx,
-                task_id=row.task,
-                step_no=row.step_no,
-                role=row.role,
-                reason=update.reason,
-            )
-        )
-    for new in new_steps:
-        audit.append(
-            event("task.ready", now, **ctx, task_id=new.task, step_no=new.step_no, role=new.role)
-        )
-    if effects.finished:
-        audit.append(event("instance.completed", now, **ctx, actor=actor))
-    return audit
 
 
 def _ready(open_rows: list[StepRow], gone: set[int], new_steps: list[NewStep]) -> tuple[str, ...]:
@@ -449,21 +335,11 @@ def _complete_once(
         also=also,
     )
     rt.store.apply(change)
-    rt._emit(_all_audit(change))
+    rt._emit(all_audit(change))
     gone = {open_row.id, *(r.id for r, _ in closed)}
     status = COMPLETED if effects.finished else RUNNING
     ready = () if effects.finished else _ready(open_rows, gone, steps)
     return Progress(instance_id, status, ready, tuple(effects.path))
-
-
-def _all_audit(change: Change) -> list[AuditRow]:
-    """The audit rows of a change and of everything written with it, to log."""
-    rows = list(change.audit)
-    for child in change.children:
-        rows += child.audit
-    for other in change.also:
-        rows += _all_audit(other)
-    return rows
 
 
 def claim(
@@ -572,15 +448,5 @@ def _cancel_once(
         ],
     )
     rt.store.apply(change)
-    rt._emit(_all_audit(change))
+    rt._emit(all_audit(change))
     return Progress(instance_id, CANCELLED, ())
-
-
-def path_of(
-    index: dict[str, tuple[str, str | None, str]], flows: tuple[str, ...]
-) -> tuple[GatewayDecision, ...]:
-    out = []
-    for fid in flows:
-        gateway, label, target = index.get(fid, ("?", None, "?"))
-        out.append(GatewayDecision(gateway, fid, label, target))
-    return tuple(out)

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import Call, ProcessDefinition
+from sopflow.runtime import records
 from sopflow.runtime.data import check_data
 from sopflow.runtime.machine import Effects, Machine
 from sopflow.runtime.state import State, dump_state, load_state
@@ -67,8 +68,6 @@ def start_children(
 ) -> list[NewChild]:
     """Start a child for every call the machine reached; a child that runs to its end
     at once continues the parent's token right away (which may call again)."""
-    from sopflow.runtime import actions
-
     children: list[NewChild] = []
     effects = machine.effects
     while effects.calls:
@@ -87,18 +86,18 @@ def start_children(
             child_definition.source,
             child_definition.xml,
         )
-        steps = actions.new_steps(rt, child_definition, state, child_effects, now)
+        steps = records.new_steps(rt, child_definition, state, child_effects, now)
         audit = [
-            actions.event(
+            records.event(
                 "instance.started",
                 now,
-                **actions.context(child_definition, child_id),
+                **records.context(child_definition, child_id),
                 actor=actor,
                 parent=instance_id,
                 called_by=token.node,
             )
         ]
-        audit += actions.effect_events(
+        audit += records.effect_events(
             child_definition, child_id, child_effects, steps, [], now, None, actor
         )
         finished = child_effects.finished
@@ -132,8 +131,6 @@ def continue_parent(
     rt: Engine, row: InstanceRow, data: dict[str, Any], now: datetime, actor: str
 ) -> list[Change]:
     """The child ``row`` finished: complete its call activity in the parent (and up)."""
-    from sopflow.runtime import actions
-
     if row.parent is None or row.parent_token is None:
         return []
     parent = rt.store.load_instance(row.parent)
@@ -151,19 +148,19 @@ def continue_parent(
     effects = machine.complete(token)
     children = start_children(rt, definition, parent.instance_id, machine, now, actor)
     open_rows = rt.store.open_steps(instance_id=parent.instance_id)
-    steps = actions.new_steps(rt, definition, state, effects, now)
-    closings = actions.closings(effects, open_rows, now)
+    steps = records.new_steps(rt, definition, state, effects, now)
+    closings = records.closings(effects, open_rows, now)
     audit = [
-        actions.event(
+        records.event(
             "call.completed",
             now,
-            **actions.context(definition, parent.instance_id),
+            **records.context(definition, parent.instance_id),
             task_id=token.node,
             child=row.instance_id,
             actor=actor,
         )
     ]
-    audit += actions.effect_events(
+    audit += records.effect_events(
         definition, parent.instance_id, effects, steps, closings, now, None, actor
     )
     also = ended_children(rt, parent.instance_id, effects, now, actor)
@@ -205,14 +202,12 @@ def cancel_family(
     rt: Engine, row: InstanceRow, reason: str, now: datetime, actor: str
 ) -> list[Change]:
     """Cancel a running instance and, depth first, every running child of it."""
-    from sopflow.runtime import actions
-
     definition = rt.definition(row.version)
     audit: list[AuditRow] = [
-        actions.event(
+        records.event(
             "instance.cancelled",
             now,
-            **actions.context(definition, row.instance_id),
+            **records.context(definition, row.instance_id),
             actor=actor,
             reason=reason,
         )

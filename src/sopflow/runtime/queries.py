@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sopflow.definitions.model import ProcessDefinition
-from sopflow.runtime.actions import path_of
+from sopflow.runtime.records import path_of
 from sopflow.runtime.state import load_state
 from sopflow.runtime.views import GatewayDecision, InstanceView, StepRecord, WorkItem, from_ms
 from sopflow.stores.base import RUNNING, StepRow
