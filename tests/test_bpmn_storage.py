@@ -160,3 +160,20 @@ def test_an_unknown_state_format_is_a_corrupt_instance_not_a_crash(tmp_path: Pat
         engine = Engine(ListCatalog(fixture("review_loop")), store)
         with pytest.raises(CorruptInstanceError, match="state format 99"):
             engine.complete("old-1", 2, actor=Actor("sari", {"sekcam"}), data={"disetujui": True})
+
+
+def test_an_instances_open_steps_are_read_through_the_partial_index(tmp_path: Path) -> None:
+    """Flat cost: after schema 3's pass index, "this instance's open steps" still walks the
+    open-steps partial index, not every pass the instance ever recorded."""
+    from sopflow.stores._sql import _STEP_COLUMNS, _STEP_FROM
+
+    path = tmp_path / "plan.db"
+    open_store(f"sqlite:///{path}").close()
+    conn = sqlite3.connect(path)
+    plan = conn.execute(
+        f"EXPLAIN QUERY PLAN SELECT {_STEP_COLUMNS}{_STEP_FROM} WHERE s.completed_at IS NULL"
+        " AND (i.status || '') = 'running' AND i.uuid = ? ORDER BY s.ready_at, s.id",
+        ("x",),
+    ).fetchall()
+    conn.close()
+    assert any("sopflow_steps_instance_open" in str(row[-1]) for row in plan), plan

@@ -146,7 +146,8 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
             ids = ", ".join(s.id for s in starts)
             found.append(
                 raw.error(
-                    f"{what} has {len(starts)} start events ({ids}); sopflow runs one token",
+                    f"{what} has {len(starts)} start events ({ids}); sopflow starts a "
+                    f"{what} at a single none start event",
                     line=line,
                     element=element,
                 )

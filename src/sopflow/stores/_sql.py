@@ -260,7 +260,7 @@ class SqlStore(Store):
                     "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
                     " risk_at, standard, token, item, pass_no)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    # The how-manieth pass: one probe of the (instance, task, pass_no)
+                    # The how-manieth pass: one probe of the (task, instance, pass_no)
                     # index, so the cost stays flat however many returns went before.
                     " COALESCE(?, COALESCE((SELECT MAX(p.pass_no) FROM sopflow_steps p"
                     " WHERE p.instance = ? AND p.task = ?), 0) + 1))"
