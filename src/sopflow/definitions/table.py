@@ -10,6 +10,7 @@ a BPMN file to find a mistake. See docs/table-format.md.
 from __future__ import annotations
 
 import difflib
+import keyword
 import re
 import tomllib
 from collections.abc import Mapping
@@ -20,8 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
-from sopflow.definitions.model import ROLE_CODES, SopHeader
-from sopflow.errors import TableError
+from sopflow.definitions._tablelines import MAX_NESTING, Locator, too_deep
+from sopflow.definitions.model import DECISION_FIELD, ROLE_CODES, SopHeader
+from sopflow.errors import TableError, WaktuError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -41,6 +43,15 @@ FORMAT_VERSION = 1
 MAX_TABLE_BYTES = 1_000_000
 
 PROCESS_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+
+#: a field name of the safe expression language (an ``untuk_setiap`` list)
+FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+#: names the engine gives meaning to: a list of items may not take them
+_RESERVED_FIELDS = frozenset({
+    DECISION_FIELD, "loopCounter", "nrOfInstances", "nrOfActiveInstances",
+    "nrOfCompletedInstances", "true", "false", "null", "none", "and", "or", "not", "in",
+})
 
 #: characters XML 1.0 cannot carry; rejected early so the compiler never fails on them
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -76,6 +87,8 @@ _LANGKAH_KEYS: tuple[str, ...] = (
     "output",
     "keterangan",
     "keputusan",
+    "untuk_setiap",
+    "panggil",
 )
 _KEPUTUSAN_KEYS: tuple[str, ...] = ("ya", "tidak")
 
@@ -100,7 +113,13 @@ class Keputusan:
 
 @dataclass(frozen=True, slots=True)
 class Langkah:
-    """One row of the SOP table (a step) with its Mutu Baku."""
+    """One row of the SOP table (a step) with its Mutu Baku.
+
+    ``pelaksana`` is the first Pelaksana column of the row; ``bersama`` the others that do
+    the same step with it (a row with a symbol in several columns: each must record it).
+    ``untuk_setiap`` names the list field whose items the step is done once for;
+    ``panggil`` the process id of another SOP of the catalog the row runs (Keterkaitan).
+    """
 
     no: int
     kegiatan: str
@@ -110,6 +129,14 @@ class Langkah:
     output: tuple[str, ...] = ()
     keterangan: str | None = None
     keputusan: Keputusan | None = None
+    bersama: tuple[str, ...] = ()
+    untuk_setiap: str | None = None
+    panggil: str | None = None
+
+    @property
+    def semua_pelaksana(self) -> tuple[str, ...]:
+        """Every Pelaksana column of the row, in the order the table names them."""
+        return (self.pelaksana, *self.bersama)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,92 +158,6 @@ class SopTable:
         return self.langkah[no - 1] if 1 <= no <= len(self.langkah) else None
 
 
-# ---------------------------------------------------------------------------- locating lines
-
-_SECTION_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-
-
-class _Locator:
-    """Finds the line of a table entry or key by scanning the text.
-
-    tomllib returns plain dicts without positions, so semantic errors find their line here.
-    It is best effort: a key written as a dotted key or inside a multi-line value falls back
-    to the line of its section, which is still close enough to find the mistake.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        #: (line number, is array header, dotted name)
-        self.sections: list[tuple[int, bool, str]] = []
-        for number, line in enumerate(self.lines, start=1):
-            match = _SECTION_RE.match(line)
-            if match:
-                name = re.sub(r"\s*\.\s*", ".", match.group(2)).replace('"', "")
-                self.sections.append((number, match.group(1) == "[[", name))
-
-    def _span(self, name: str, index: int | None) -> tuple[int, int] | None:
-        """Lines (first, last) of a section; ``index`` picks the n-th ``[[name]]``."""
-        starts = [
-            i for i, (_, is_array, sec) in enumerate(self.sections)
-            if sec == name and (is_array == (index is not None))
-        ]
-        if index is not None:
-            if index >= len(starts):
-                return None
-            start_i = starts[index]
-        elif starts:
-            start_i = starts[0]
-        else:
-            return None
-        first = self.sections[start_i][0]
-        last = len(self.lines)
-        for line_no, _, sec in self.sections[start_i + 1 :]:
-            if not sec.startswith(name + "."):
-                last = line_no - 1
-                break
-        return first, last
-
-    def _key_in(self, key: str, first: int, last: int, sub: str | None = None) -> int | None:
-        pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
-        own_end = last
-        for line_no, _, _sec in self.sections:
-            if first < line_no <= last:
-                own_end = line_no - 1
-                break
-        if sub is None:
-            for number in range(first, own_end + 1):
-                if pattern.match(self.lines[number - 1]):
-                    return number
-            return None
-        for line_no, _, sec in self.sections:
-            if first < line_no <= last and sec.endswith("." + sub):
-                found = self._key_in(key, line_no, last)
-                return found if found is not None else line_no
-        return None
-
-    def top(self, key: str) -> int | None:
-        end = self.sections[0][0] - 1 if self.sections else len(self.lines)
-        return self._key_in(key, 1, end)
-
-    def section(self, name: str, index: int | None = None, key: str | None = None,
-                sub: str | None = None) -> int | None:
-        """Line of ``[name]`` (or the n-th ``[[name]]``), of a key in it, or in a subtable."""
-        span = self._span(name, index)
-        if span is None:
-            return self.top(name) if index is None else None
-        first, last = span
-        if key is None:
-            return first
-        if sub is not None:
-            found = self._key_in(key, first, last, sub=sub)
-            if found is not None:
-                return found
-            found = self._key_in(sub, first, last)
-            return found if found is not None else first
-        found = self._key_in(key, first, last)
-        return found if found is not None else first
-
-
 # ---------------------------------------------------------------------------------- parsing
 
 
@@ -225,7 +166,7 @@ class _Reader:
 
     def __init__(self, text: str, source: str) -> None:
         self.source = source
-        self.loc = _Locator(text)
+        self.loc = Locator(text)
 
     def fail(self, message: str, line: int | None) -> TableError:
         return TableError(message, file=self.source, line=line)
@@ -296,6 +237,12 @@ class _Reader:
         header = self.read_identitas(doc.get("identitas", {}))
         pelaksana = self.read_pelaksana(doc["pelaksana"])
         langkah = self.read_langkah(doc["langkah"], pelaksana)
+        for index, step in enumerate(langkah):
+            if step.panggil == process_id:
+                raise self.fail(
+                    f"step {step.no}: panggil {process_id!r} calls this SOP itself, "
+                    "which would never end", self.loc.section("langkah", index, "panggil")
+                )
         return SopTable(
             process_id=process_id,
             identitas=header,
@@ -404,31 +351,32 @@ class _Reader:
                 raise self.fail(f"{where}: {problem}", line("no"))
             where = f"step {no}"
             kegiatan = self.text(entry["kegiatan"], f"{where}: kegiatan", line("kegiatan"))
-            actor = self.text(entry["pelaksana"], f"{where}: pelaksana", line("pelaksana"))
-            if actor not in names:
-                hint = difflib.get_close_matches(actor, sorted(names), n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                raise self.fail(
-                    f"{where}: pelaksana {actor!r} is not declared in [[pelaksana]]{suggestion}",
-                    line("pelaksana"),
-                )
+            actors = self.read_actors(entry["pelaksana"], where, names, line("pelaksana"))
             keputusan = None
             if "keputusan" in entry:
                 keputusan = self.read_keputusan(entry["keputusan"], no, where, index)
+            untuk_setiap = panggil = None
+            if "untuk_setiap" in entry:
+                untuk_setiap = self.read_field(entry["untuk_setiap"], where,
+                                               line("untuk_setiap"))
+            if "panggil" in entry:
+                panggil = self.read_call(entry["panggil"], where, line("panggil"))
+            self.check_combination(entry, actors, where, line)
+            waktu = None
+            if "waktu" in entry:
+                waktu = self.text(entry["waktu"], f"{where}: waktu (omit it when the SOP "
+                                  "gives none)", line("waktu"))
+                self.check_waktu(waktu, where, line("waktu"))
             steps.append(
                 Langkah(
                     no=no,
                     kegiatan=kegiatan,
-                    pelaksana=actor,
+                    pelaksana=actors[0],
                     kelengkapan=self.text_list(
                         entry.get("kelengkapan", []), f"{where}: kelengkapan",
                         line("kelengkapan"),
                     ),
-                    waktu=(
-                        self.text(entry["waktu"], f"{where}: waktu (omit it when the SOP "
-                                  "gives none)", line("waktu"))
-                        if "waktu" in entry else None
-                    ),
+                    waktu=waktu,
                     output=self.text_list(
                         entry.get("output", []), f"{where}: output", line("output")
                     ),
@@ -438,12 +386,93 @@ class _Reader:
                         if "keterangan" in entry else None
                     ),
                     keputusan=keputusan,
+                    bersama=actors[1:],
+                    untuk_setiap=untuk_setiap,
+                    panggil=panggil,
                 )
             )
             lines.append(line())
         self.check_targets(steps)
         self.check_reachable(steps, lines)
         return tuple(steps)
+
+    def read_actors(self, value: Any, where: str, names: set[str],
+                    line: int | None) -> tuple[str, ...]:
+        """One Pelaksana column, or a list of those that do the step together."""
+        if isinstance(value, list):
+            if not value:
+                raise self.fail(f"{where}: pelaksana must name at least one column", line)
+            actors = tuple(self.text(item, f"{where}: pelaksana[{i + 1}]", line)
+                           for i, item in enumerate(value))
+        else:
+            actors = (self.text(value, f"{where}: pelaksana", line),)
+        for actor in actors:
+            if actor not in names:
+                hint = difflib.get_close_matches(actor, sorted(names), n=1)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise self.fail(
+                    f"{where}: pelaksana {actor!r} is not declared in [[pelaksana]]{suggestion}",
+                    line,
+                )
+            if actors.count(actor) > 1:
+                raise self.fail(f"{where}: pelaksana names {actor!r} twice", line)
+        return actors
+
+    def read_field(self, value: Any, where: str, line: int | None) -> str:
+        name = self.text(value, f"{where}: untuk_setiap", line)
+        if not FIELD_RE.match(name) or keyword.iskeyword(name):
+            raise self.fail(
+                f"{where}: untuk_setiap {name!r} must be a field name "
+                "([A-Za-z_][A-Za-z0-9_]*, the list the step is done for)", line
+            )
+        if name in _RESERVED_FIELDS:
+            raise self.fail(
+                f"{where}: untuk_setiap {name!r} is a name the engine reserves; "
+                "name the list after its items (e.g. 'seksi')", line
+            )
+        return name
+
+    def read_call(self, value: Any, where: str, line: int | None) -> str:
+        called = self.text(value, f"{where}: panggil", line)
+        if not PROCESS_ID_RE.match(called):
+            raise self.fail(
+                f"{where}: panggil {called!r} must be a process id "
+                "([A-Za-z_][A-Za-z0-9_.-]*)", line
+            )
+        return called
+
+    def check_combination(self, entry: Mapping[str, Any], actors: tuple[str, ...],
+                          where: str, line: Any) -> None:
+        """One row, one kind of work: the keys that each need the whole row refuse each other.
+
+        A joint row's decision would need every Pelaksana's verdict, a decision after
+        work done per item the verdict of every item, and a called SOP has its own
+        Pelaksana and decisions; none of these has one reading, so none is guessed.
+        """
+        kinds = [key for key in ("keputusan", "untuk_setiap", "panggil") if key in entry]
+        if len(actors) > 1:
+            kinds.insert(0, "pelaksana")
+        if len(kinds) > 1:
+            shown = " and ".join(
+                "several pelaksana" if kind == "pelaksana" else kind for kind in kinds[:2]
+            )
+            raise self.fail(
+                f"{where}: {shown} cannot be combined in one row; split the row in two",
+                line(kinds[1]),
+            )
+
+    def check_waktu(self, waktu: str, where: str, line: int | None) -> None:
+        """The loader reads every waktu when it loads the compiled file; read it now.
+
+        Otherwise a table with "-5 menit" compiles to a file the catalog refuses, and
+        the transcriber learns it from a BPMN error instead of a line of the table.
+        """
+        from sopflow.sla.durations import parse_waktu
+
+        try:
+            parse_waktu(waktu)
+        except WaktuError as exc:
+            raise self.fail(f"{where}: waktu: {exc}", line) from None
 
     def read_keputusan(self, value: Any, no: int, where: str, index: int) -> Keputusan:
         def line(key: str | None = None) -> int | None:
@@ -546,8 +575,16 @@ def parse_table(path_or_text: Path | str, source: str | None = None) -> SopTable
         text = path_or_text
         if len(text) > MAX_TABLE_BYTES:
             raise TableError(f"table is larger than {MAX_TABLE_BYTES} bytes", file=source)
+    deep = too_deep(text)
+    if deep is not None:
+        raise TableError(
+            f"not valid for an SOP table: arrays or inline tables nest deeper than "
+            f"{MAX_NESTING} levels", file=source, line=deep
+        )
     try:
         doc = tomllib.loads(text)
+    except RecursionError:  # pragma: no cover - too_deep refuses what could get here
+        raise TableError("not valid TOML: nested too deeply", file=source) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_LINE_RE.search(message)
@@ -582,8 +619,10 @@ def _identitas_document(header: SopHeader) -> dict[str, Any]:
 
 
 def _langkah_lines(step: Langkah) -> str:
-    entry: dict[str, Any] = {"no": step.no, "kegiatan": step.kegiatan,
-                             "pelaksana": step.pelaksana}
+    entry: dict[str, Any] = {
+        "no": step.no, "kegiatan": step.kegiatan,
+        "pelaksana": list(step.semua_pelaksana) if step.bersama else step.pelaksana,
+    }
     if step.kelengkapan:
         entry["kelengkapan"] = list(step.kelengkapan)
     if step.waktu is not None:
@@ -592,6 +631,10 @@ def _langkah_lines(step: Langkah) -> str:
         entry["output"] = list(step.output)
     if step.keterangan is not None:
         entry["keterangan"] = step.keterangan
+    if step.untuk_setiap is not None:
+        entry["untuk_setiap"] = step.untuk_setiap
+    if step.panggil is not None:
+        entry["panggil"] = step.panggil
     text = tomli_w.dumps(entry)
     if step.keputusan is not None:
         # written inline by hand: tomli-w would make it a [langkah.keputusan] subtable,
