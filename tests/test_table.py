@@ -427,3 +427,11 @@ def test_extended_tables_write_then_parse_to_the_same_table(table: SopTable) -> 
     text = write_table(table)
     assert parse_table(text) == table
     assert write_table(parse_table(text)) == text
+
+
+def test_the_docs_of_the_tables_stand_on_their_own() -> None:
+    """Issue 15: docs/sops.md named a path of the machine the seeds were read on."""
+    for page in ("sops.md", "table-format.md", "document.md"):
+        text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+        assert not re.search(r"(?<![.\w])/(work|home|tmp|root)/", text), page
+        assert "shared/seeds" not in text, page
