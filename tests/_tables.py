@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import re
 
 from hypothesis import strategies as st
 
@@ -26,10 +27,23 @@ WAKTU = (
 KINDS = ("plain", "keputusan", "bersama", "untuk_setiap", "panggil")
 
 _process_ids = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,20}", fullmatch=True)
-_fields = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True).filter(
+_fields = st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,5})?", fullmatch=True).filter(
     lambda name: (
         not keyword.iskeyword(name)
-        and name not in ("true", "false", "null", "none", DECISION_FIELD)
+        and name
+        not in (
+            "true",
+            "false",
+            "null",
+            "none",
+            "start",
+            "end",
+            "pool",
+            "lanes",
+            "diagram",
+            DECISION_FIELD,
+        )
+        and not re.match(r"(lane|step|merge|decision|fork|join|flow)_|.*_(di|item)$", name)
     )
 )
 
@@ -86,7 +100,11 @@ def sop_tables(draw: st.DrawFn, max_steps: int = 12, *, extended: bool = False) 
         peringatan=draw(_texts),
         zona_waktu=draw(st.none() | st.sampled_from(["Asia/Jakarta", "Asia/Jayapura"])),
     )
-    process_id = draw(_process_ids.filter(lambda pid: all(step.panggil != pid for step in steps)))
+    process_id = draw(
+        _process_ids.filter(
+            lambda pid: all(pid not in (step.panggil, step.untuk_setiap) for step in steps)
+        )
+    )
     return SopTable(
         process_id=process_id, identitas=header, pelaksana=pelaksana, langkah=tuple(steps)
     )

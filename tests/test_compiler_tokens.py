@@ -204,6 +204,10 @@ def test_untuk_setiap_is_a_parallel_multi_instance_over_the_list(
     item = loop.find("bpmn:inputDataItem", NS)
     assert item is not None and item.get("name") == "seksi_item"
     assert list(task)[-1] is loop  # the XSD puts loop characteristics after the flows
+    # the reference resolves (bpmn-js warns "unresolved reference" otherwise): the list
+    # is a data object of the process, named and identified as the field
+    (data,) = process_of(fixture_root).findall("bpmn:dataObject", NS)
+    assert (data.get("id"), data.get("name")) == ("seksi", "seksi")
     assert ("waktu", "2 hari") in props(task)
 
 

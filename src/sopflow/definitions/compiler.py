@@ -352,6 +352,12 @@ def _diagram(root: etree._Element, graph: _Graph, layout: Layout) -> None:
             _bounds(label, bounds_tag, lb.x, lb.y, lb.width, lb.height)
 
 
+def _size(node: _Node) -> tuple[int, int]:
+    """A task's box; a call activity's is wider, as modelers draw a marker at its bottom."""
+    width, height = task_size(node.name or "")
+    return (width + 40, height) if node.tag == "callActivity" else (width, height)
+
+
 def _check_waktu(table: SopTable) -> None:
     """The loader's waktu check, for tables built in code rather than read by parse_table."""
     from sopflow.sla.durations import parse_waktu
@@ -395,6 +401,10 @@ def compile_table(table: SopTable) -> bytes:
             if node.lane == index:
                 etree.SubElement(lane, _bpmn("flowNodeRef")).text = node.id
 
+    # the lists untuk_setiap rows go through, as data objects: loopDataInputRef refers to
+    # an item-aware element by id (BPMN 2.0 section 10.2.8), and modelers resolve it
+    for field_name in dict.fromkeys(s.untuk_setiap for s in table.langkah if s.untuk_setiap):
+        etree.SubElement(process, _bpmn("dataObject"), id=field_name, name=field_name)
     for node in graph.nodes:
         element = etree.SubElement(process, _bpmn(node.tag), id=node.id)
         if node.name is not None:
@@ -425,8 +435,7 @@ def compile_table(table: SopTable) -> bytes:
     layout = layout_process(
         len(table.pelaksana),
         [
-            NodeSpec(n.id, n.shape, n.lane, None, task_size(n.name or ""),
-                     shares_column=n.shares_column)
+            NodeSpec(n.id, n.shape, n.lane, None, _size(n), shares_column=n.shares_column)
             if n.shape is ShapeKind.TASK
             else NodeSpec(n.id, n.shape, n.lane, n.name)
             for n in graph.nodes

@@ -47,6 +47,12 @@ PROCESS_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 #: a field name of the safe expression language (an ``untuk_setiap`` list)
 FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
+#: ids the compiler writes: a list's data object takes the list's name as its id
+_COMPILER_ID_RE = re.compile(
+    r"(start|end|pool|collaboration|definitions|lanes|diagram|diagram_plane"
+    r"|(lane|step|merge|decision|fork|join|flow)_.*|.*_(di|item))\Z"
+)
+
 #: names the engine gives meaning to: a list of items may not take them
 _RESERVED_FIELDS = frozenset({
     DECISION_FIELD, "loopCounter", "nrOfInstances", "nrOfActiveInstances",
@@ -238,6 +244,12 @@ class _Reader:
         pelaksana = self.read_pelaksana(doc["pelaksana"])
         langkah = self.read_langkah(doc["langkah"], pelaksana)
         for index, step in enumerate(langkah):
+            if step.untuk_setiap == process_id:
+                raise self.fail(
+                    f"step {step.no}: untuk_setiap {process_id!r} is also the process id; "
+                    "name the list after its items",
+                    self.loc.section("langkah", index, "untuk_setiap"),
+                )
             if step.panggil == process_id:
                 raise self.fail(
                     f"step {step.no}: panggil {process_id!r} calls this SOP itself, "
@@ -429,6 +441,11 @@ class _Reader:
             raise self.fail(
                 f"{where}: untuk_setiap {name!r} is a name the engine reserves; "
                 "name the list after its items (e.g. 'seksi')", line
+            )
+        if _COMPILER_ID_RE.match(name):
+            raise self.fail(
+                f"{where}: untuk_setiap {name!r} is also the id of an element the compiler "
+                "writes; name the list after its items (e.g. 'seksi')", line
             )
         return name
 
