@@ -287,3 +287,32 @@ def test_compile_refuses_a_waktu_the_loader_refuses_in_a_table_built_in_code() -
         with pytest.raises(TableError, match="step 2: waktu") as caught:
             compile_table(replace(table, langkah=tuple(steps)))
         assert caught.value.file == "sop.toml"
+
+
+def test_two_rows_over_one_list_declare_it_once() -> None:
+    text = replace_once(BASE, 'waktu = "2 hari"', 'waktu = "2 hari"\nuntuk_setiap = "seksi"')
+    text = replace_once(
+        text, 'keterangan = "arsip"', 'keterangan = "arsip"\nuntuk_setiap = "seksi"'
+    )
+    data = compile_table(parse_table(text))
+    root = etree.fromstring(data)
+    assert len(process_of(root).findall("bpmn:dataObject", NS)) == 1
+    refs = process_of(root).findall(".//bpmn:loopDataInputRef", NS)
+    assert [r.text for r in refs] == ["seksi", "seksi"]
+    _validate_xsd(etree.ElementTree(root), "two-lists.bpmn")
+
+
+def test_the_layout_refuses_to_stack_two_nodes_of_one_lane_in_a_column() -> None:
+    """Sharing a column is for the tasks of a parallel block, each in its own lane; two
+    shapes of one lane in one column would overlap."""
+    from sopflow.definitions.layout import NodeSpec, ShapeKind, layout_process
+
+    nodes = [
+        NodeSpec("a", ShapeKind.TASK, 0),
+        NodeSpec("b", ShapeKind.TASK, 1, shares_column=True),
+        NodeSpec("c", ShapeKind.TASK, 0, shares_column=True),
+    ]
+    with pytest.raises(ValueError, match="c shares a column"):
+        layout_process(2, nodes, [])
+    placed = layout_process(2, nodes[:2], [])
+    assert placed.nodes["a"].bounds.x == placed.nodes["b"].bounds.x
