@@ -10,7 +10,6 @@ a BPMN file to find a mistake. See docs/table-format.md.
 from __future__ import annotations
 
 import difflib
-import keyword
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,11 +18,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import tomli_w
-
 from sopflow.definitions._tablelines import MAX_NESTING, Locator, too_deep
-from sopflow.definitions.model import DECISION_FIELD, ROLE_CODES, SopHeader
-from sopflow.errors import TableError, WaktuError
+from sopflow.definitions._tablerows import PROCESS_ID_RE, RowReader
+from sopflow.definitions._tablewrite import (
+    DISAHKAN_KEYS,
+    HEADER_LIST_KEYS,
+    HEADER_TEXT_KEYS,
+    write_table,
+)
+from sopflow.definitions.model import ROLE_CODES, SopHeader
+from sopflow.errors import TableError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -42,46 +46,9 @@ FORMAT_VERSION = 1
 #: a real SOP table is a few kilobytes; anything far larger is a mistake or an attack
 MAX_TABLE_BYTES = 1_000_000
 
-PROCESS_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
-
-#: a field name of the safe expression language (an ``untuk_setiap`` list)
-FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-#: ids the compiler writes: a list's data object takes the list's name as its id
-_COMPILER_ID_RE = re.compile(
-    r"(start|end|pool|collaboration|definitions|lanes|diagram|diagram_plane"
-    r"|(lane|step|merge|decision|fork|join|flow)_.*|.*_(di|item))\Z"
-)
-
-#: names the engine gives meaning to: a list of items may not take them
-_RESERVED_FIELDS = frozenset({
-    DECISION_FIELD, "loopCounter", "nrOfInstances", "nrOfActiveInstances",
-    "nrOfCompletedInstances", "true", "false", "null", "none", "and", "or", "not", "in",
-})
-
 #: characters XML 1.0 cannot carry; rejected early so the compiler never fails on them
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-_HEADER_TEXT_KEYS: tuple[str, ...] = (
-    "nama",
-    "nomor",
-    "pemerintah",
-    "kecamatan",
-    "unit",
-    "tanggal_pembuatan",
-    "tanggal_revisi",
-    "tanggal_efektif",
-    "zona_waktu",
-)
-_HEADER_LIST_KEYS: tuple[str, ...] = (
-    "dasar_hukum",
-    "kualifikasi_pelaksana",
-    "keterkaitan",
-    "peralatan_perlengkapan",
-    "peringatan",
-    "pencatatan_pendataan",
-)
-_DISAHKAN_KEYS: tuple[str, ...] = ("jabatan", "nama", "pangkat", "nip")
 _TOP_KEYS: tuple[str, ...] = ("format", "process_id", "identitas", "pelaksana", "langkah")
 _PELAKSANA_KEYS: tuple[str, ...] = ("nama", "peran")
 _LANGKAH_KEYS: tuple[str, ...] = (
@@ -97,8 +64,6 @@ _LANGKAH_KEYS: tuple[str, ...] = (
     "panggil",
 )
 _KEPUTUSAN_KEYS: tuple[str, ...] = ("ya", "tidak")
-
-_HEADER_COMMENT = "# sopflow SOP table (docs/table-format.md)\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +132,7 @@ class SopTable:
 # ---------------------------------------------------------------------------------- parsing
 
 
-class _Reader:
+class _Reader(RowReader):
     """Checks the decoded TOML document against the format, one entry at a time."""
 
     def __init__(self, text: str, source: str) -> None:
@@ -271,13 +236,13 @@ class _Reader:
             return self.loc.section("identitas", key=key)
 
         self.check_keys(
-            data, (*_HEADER_TEXT_KEYS, "disahkan_oleh", *_HEADER_LIST_KEYS), "[identitas]", line
+            data, (*HEADER_TEXT_KEYS, "disahkan_oleh", *HEADER_LIST_KEYS), "[identitas]", line
         )
         fields: dict[str, Any] = {}
-        for key in _HEADER_TEXT_KEYS:
+        for key in HEADER_TEXT_KEYS:
             if key in data:
                 fields[key] = self.text(data[key], f"identitas.{key}", line(key))
-        for key in _HEADER_LIST_KEYS:
+        for key in HEADER_LIST_KEYS:
             if key in data:
                 fields[key] = self.text_list(data[key], f"identitas.{key}", line(key))
         if "disahkan_oleh" in data:
@@ -287,8 +252,8 @@ class _Reader:
             def sub_line(key: str) -> int | None:
                 return self.loc.section("identitas", key=key, sub="disahkan_oleh")
 
-            self.check_keys(sub, _DISAHKAN_KEYS, "identitas.disahkan_oleh", sub_line)
-            for key in _DISAHKAN_KEYS:
+            self.check_keys(sub, DISAHKAN_KEYS, "identitas.disahkan_oleh", sub_line)
+            for key in DISAHKAN_KEYS:
                 if key in sub:
                     fields[f"disahkan_oleh_{key}"] = self.text(
                         sub[key], f"identitas.disahkan_oleh.{key}", sub_line(key)
@@ -408,89 +373,6 @@ class _Reader:
         self.check_reachable(steps, lines)
         return tuple(steps)
 
-    def read_actors(self, value: Any, where: str, names: set[str],
-                    line: int | None) -> tuple[str, ...]:
-        """One Pelaksana column, or a list of those that do the step together."""
-        if isinstance(value, list):
-            if not value:
-                raise self.fail(f"{where}: pelaksana must name at least one column", line)
-            actors = tuple(self.text(item, f"{where}: pelaksana[{i + 1}]", line)
-                           for i, item in enumerate(value))
-        else:
-            actors = (self.text(value, f"{where}: pelaksana", line),)
-        for actor in actors:
-            if actor not in names:
-                hint = difflib.get_close_matches(actor, sorted(names), n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                raise self.fail(
-                    f"{where}: pelaksana {actor!r} is not declared in [[pelaksana]]{suggestion}",
-                    line,
-                )
-            if actors.count(actor) > 1:
-                raise self.fail(f"{where}: pelaksana names {actor!r} twice", line)
-        return actors
-
-    def read_field(self, value: Any, where: str, line: int | None) -> str:
-        name = self.text(value, f"{where}: untuk_setiap", line)
-        if not FIELD_RE.match(name) or keyword.iskeyword(name):
-            raise self.fail(
-                f"{where}: untuk_setiap {name!r} must be a field name "
-                "([A-Za-z_][A-Za-z0-9_]*, the list the step is done for)", line
-            )
-        if name in _RESERVED_FIELDS:
-            raise self.fail(
-                f"{where}: untuk_setiap {name!r} is a name the engine reserves; "
-                "name the list after its items (e.g. 'seksi')", line
-            )
-        if _COMPILER_ID_RE.match(name):
-            raise self.fail(
-                f"{where}: untuk_setiap {name!r} is also the id of an element the compiler "
-                "writes; name the list after its items (e.g. 'seksi')", line
-            )
-        return name
-
-    def read_call(self, value: Any, where: str, line: int | None) -> str:
-        called = self.text(value, f"{where}: panggil", line)
-        if not PROCESS_ID_RE.match(called):
-            raise self.fail(
-                f"{where}: panggil {called!r} must be a process id "
-                "([A-Za-z_][A-Za-z0-9_.-]*)", line
-            )
-        return called
-
-    def check_combination(self, entry: Mapping[str, Any], actors: tuple[str, ...],
-                          where: str, line: Any) -> None:
-        """One row, one kind of work: the keys that each need the whole row refuse each other.
-
-        A joint row's decision would need every Pelaksana's verdict, a decision after
-        work done per item the verdict of every item, and a called SOP has its own
-        Pelaksana and decisions; none of these has one reading, so none is guessed.
-        """
-        kinds = [key for key in ("keputusan", "untuk_setiap", "panggil") if key in entry]
-        if len(actors) > 1:
-            kinds.insert(0, "pelaksana")
-        if len(kinds) > 1:
-            shown = " and ".join(
-                "several pelaksana" if kind == "pelaksana" else kind for kind in kinds[:2]
-            )
-            raise self.fail(
-                f"{where}: {shown} cannot be combined in one row; split the row in two",
-                line(kinds[1]),
-            )
-
-    def check_waktu(self, waktu: str, where: str, line: int | None) -> None:
-        """The loader reads every waktu when it loads the compiled file; read it now.
-
-        Otherwise a table with "-5 menit" compiles to a file the catalog refuses, and
-        the transcriber learns it from a BPMN error instead of a line of the table.
-        """
-        from sopflow.sla.durations import parse_waktu
-
-        try:
-            parse_waktu(waktu)
-        except WaktuError as exc:
-            raise self.fail(f"{where}: waktu: {exc}", line) from None
-
     def read_keputusan(self, value: Any, no: int, where: str, index: int) -> Keputusan:
         def line(key: str | None = None) -> int | None:
             if key is None:
@@ -609,72 +491,3 @@ def parse_table(path_or_text: Path | str, source: str | None = None) -> SopTable
         message = _TOML_LINE_RE.sub("", message).strip()
         raise TableError(f"not valid TOML: {message}", file=source, line=line) from None
     return _Reader(text, source).read(doc)
-
-
-# ---------------------------------------------------------------------------------- writing
-
-
-def _identitas_document(header: SopHeader) -> dict[str, Any]:
-    identitas: dict[str, Any] = {}
-    for key in _HEADER_TEXT_KEYS:
-        value = getattr(header, key)
-        if value is not None and key != "zona_waktu":
-            identitas[key] = value
-    for key in _HEADER_LIST_KEYS:
-        if getattr(header, key):
-            identitas[key] = list(getattr(header, key))
-    if header.zona_waktu is not None:
-        identitas["zona_waktu"] = header.zona_waktu
-    disahkan = {
-        key: getattr(header, f"disahkan_oleh_{key}")
-        for key in _DISAHKAN_KEYS
-        if getattr(header, f"disahkan_oleh_{key}") is not None
-    }
-    if disahkan:
-        identitas["disahkan_oleh"] = disahkan
-    return identitas
-
-
-def _langkah_lines(step: Langkah) -> str:
-    entry: dict[str, Any] = {
-        "no": step.no, "kegiatan": step.kegiatan,
-        "pelaksana": list(step.semua_pelaksana) if step.bersama else step.pelaksana,
-    }
-    if step.kelengkapan:
-        entry["kelengkapan"] = list(step.kelengkapan)
-    if step.waktu is not None:
-        entry["waktu"] = step.waktu
-    if step.output:
-        entry["output"] = list(step.output)
-    if step.keterangan is not None:
-        entry["keterangan"] = step.keterangan
-    if step.untuk_setiap is not None:
-        entry["untuk_setiap"] = step.untuk_setiap
-    if step.panggil is not None:
-        entry["panggil"] = step.panggil
-    text = tomli_w.dumps(entry)
-    if step.keputusan is not None:
-        # written inline by hand: tomli-w would make it a [langkah.keputusan] subtable,
-        # which reads worse than the one-line form the format documents
-        text += f"keputusan = {{ ya = {step.keputusan.ya}, tidak = {step.keputusan.tidak} }}\n"
-    return text
-
-
-def write_table(table: SopTable) -> str:
-    """The canonical text of a table: ``parse_table(write_table(t)) == t``, byte-stable.
-
-    Sections are written one by one (tomli-w renders each) so that every pelaksana and
-    langkah gets its own ``[[...]]`` header, whatever its length: line numbers in error
-    messages point at them.
-    """
-    parts = [_HEADER_COMMENT,
-             tomli_w.dumps({"format": table.format, "process_id": table.process_id})]
-    identitas = _identitas_document(table.identitas)
-    if identitas:
-        parts.append("\n" + tomli_w.dumps({"identitas": identitas}))
-    for person in table.pelaksana:
-        parts.append("\n[[pelaksana]]\n" + tomli_w.dumps({"nama": person.nama,
-                                                         "peran": person.peran}))
-    for step in table.langkah:
-        parts.append("\n[[langkah]]\n" + _langkah_lines(step))
-    return "".join(parts)
