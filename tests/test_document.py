@@ -647,3 +647,32 @@ def test_a_definition_with_a_joint_step_writes_back_as_one_row() -> None:
     table = definition_to_table(dataclasses.replace(base, steps=(*base.steps, extra)))
     assert [(s.no, s.pelaksana, s.bersama) for s in table.langkah] == [
         (1, "Camat", ()), (2, "Sekcam", ("Kasubag",)), (3, "Kasubag", ())]
+
+
+def test_arrows_into_a_joint_step_pass_its_parallel_split() -> None:
+    """A loaded graph with a split into one task per lane, numbered as one row: the arrow
+    from the row before leads to that row, not to the end of the procedure."""
+    from sopflow.definitions.model import Flow, Node, NodeKind
+
+    base = _definition(3)
+    extra = dataclasses.replace(base.steps[1], id="step_02_2", lane="Kasubag")
+
+    def flow(source: str, target: str) -> Flow:
+        return Flow(f"{source}-{target}", source, target)
+
+    nodes = {
+        "step_01": Node("step_01", NodeKind.USER_TASK, None, (flow("step_01", "fork"),)),
+        "fork": Node("fork", NodeKind.PASS, None,
+                     (flow("fork", "step_02"), flow("fork", "step_02_2"))),
+        "step_02": Node("step_02", NodeKind.USER_TASK, None, (flow("step_02", "join"),)),
+        "step_02_2": Node("step_02_2", NodeKind.USER_TASK, None,
+                          (flow("step_02_2", "join"),)),
+        "join": Node("join", NodeKind.PASS, None, (flow("join", "step_03"),)),
+        "step_03": Node("step_03", NodeKind.USER_TASK, None, (flow("step_03", "end"),)),
+        "end": Node("end", NodeKind.END, None),
+    }
+    definition = dataclasses.replace(base, steps=(*base.steps, extra),
+                                     nodes=MappingProxyType(nodes))
+    (page,) = _flow_pages(_doc(render_html(definition)))
+    assert not page.xpath('.//*[@data-no="selesai"]')
+    assert len(page.xpath('.//g[@class="panah"]')) == 2  # 1 -> 2 and 2 -> 3

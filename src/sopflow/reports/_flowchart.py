@@ -162,14 +162,24 @@ def chart_rows(
 
 
 def _resolve(definition: ProcessDefinition, node_id: str | None, seen: set[str]) -> Step | None:
-    """The step a flow leads to, passing through merge gateways; None for the end."""
+    """The step a flow leads to, passing through merges; None for the end.
+
+    A split whose every branch leads to a step of one number (a joint step's parallel
+    split into one task per lane) leads to that row.
+    """
     while node_id is not None and node_id not in seen:
         seen.add(node_id)
         step = definition.step(node_id)
         if step is not None:
             return step
         node = definition.nodes.get(node_id)
-        if node is None or node.kind is NodeKind.END or len(node.outgoing) != 1:
+        if node is None or node.kind is NodeKind.END or not node.outgoing:
+            return None
+        if len(node.outgoing) > 1:
+            found = [_resolve(definition, f.target, set(seen)) for f in node.outgoing]
+            first = found[0]
+            if first is not None and all(s is not None and s.no == first.no for s in found):
+                return first
             return None
         node_id = node.outgoing[0].target
     return None
