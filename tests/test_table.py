@@ -412,7 +412,7 @@ def test_brackets_in_strings_and_comments_do_not_count_as_nesting() -> None:
     assert table.identitas.nama == f"{deep}\n{deep}"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(toml_noise())
 def test_any_text_is_a_table_or_a_table_error(text: str) -> None:
     """Hostile or broken input is refused with a TableError naming the source, never with
@@ -425,7 +425,7 @@ def test_any_text_is_a_table_or_a_table_error(text: str) -> None:
         assert parse_table(write_table(table)) == table
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(sop_tables(extended=True))
 def test_extended_tables_write_then_parse_to_the_same_table(table: SopTable) -> None:
     text = write_table(table)
