@@ -58,7 +58,8 @@ def _lanes(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         if not node.is_step:
             continue
         lanes = raw.node_lanes(node.id)
-        if not lanes:
+        assigned = bool({"assignee", "candidate_users", "candidate_groups"} & node.extras.keys())
+        if not lanes and not assigned:
             found.append(
                 raw.error(
                     "user task is not in any lane (no lane lists it in flowNodeRef)",

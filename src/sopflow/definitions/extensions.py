@@ -1,0 +1,702 @@
+"""Other engines' BPMN extensions: each one honoured with its meaning, or refused by name.
+
+A file drawn for Camunda 7, Flowable, SpiffArena or Zeebe carries attributes and extension
+elements that change what its home engine does: ``camunda:candidateGroups`` decides who may
+act, ``camunda:formData`` makes a field required, a task listener runs code. Running such a
+file with the extension silently dropped runs a different process from the one its author
+drew (a Camat completing the step the file reserves for the Sekcam). So :data:`RULES` lists,
+for every extension sopflow knows, what its home engine does with it and what sopflow does:
+
+- ``honoured``: sopflow gives it the same meaning (assignment, due dates, forms, properties);
+- ``refused``: the file is refused at load with the element named (code
+  ``unsupported-extension``);
+- ``needs-handler``: it configures work the application must provide (a service task's
+  class, a connector); refused unless the application registers a handler for the task;
+- ``no-effect``: it changes nothing while a process runs, in its home engine either
+  (modeler metadata, version labels, history retention).
+
+Anything in these namespaces that is not in the table is refused too (a new attribute of a
+known engine may change behaviour); anything in an unknown namespace is a warning. The
+table is the source of the docs table (``docs/other-modelers.md``), and the tests check
+that every honoured entry has an effect and every other entry is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from lxml import etree
+
+from sopflow.errors import BpmnSchemaError, DefinitionError, UnsafeDocumentError
+
+__all__ = [
+    "CODES",
+    "NAMESPACES",
+    "RULES",
+    "Action",
+    "Finding",
+    "Rule",
+    "code_of",
+    "extension_problems",
+    "rule_for",
+]
+
+BPMN_NS: Final = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+#: the namespaces of the engines sopflow knows, by the prefix their modelers write
+NAMESPACES: Final[Mapping[str, str]] = {
+    "camunda": "http://camunda.org/schema/1.0/bpmn",
+    "flowable": "http://flowable.org/bpmn",
+    "activiti": "http://activiti.org/bpmn",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    "zeebe": "http://camunda.org/schema/zeebe/1.0",
+    "modeler": "http://camunda.org/schema/modeler/1.0",
+}
+_PREFIX_OF: Final = {uri: prefix for prefix, uri in NAMESPACES.items()}
+
+#: namespaces that never change behaviour: XML Schema instance, DI colours, bpmn.io
+_INERT_NAMESPACES: Final = frozenset(
+    {
+        "http://www.w3.org/2001/XMLSchema-instance",
+        "http://www.w3.org/XML/1998/namespace",
+        "http://bpmn.io/schema/bpmn/biocolor/1.0",
+        "http://www.omg.org/spec/BPMN/non-normative/color/1.0",
+        "http://bpmn.io/schema/bpmn",
+    }
+)
+
+
+class Action(StrEnum):
+    HONOURED = "honoured"
+    REFUSED = "refused"
+    NEEDS_HANDLER = "needs-handler"
+    NO_EFFECT = "no-effect"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One extension: ``prefix:name`` (attribute, or element inside extensionElements)."""
+
+    prefix: str
+    name: str
+    kind: str  # "attribute" or "element"
+    engines: str
+    action: Action
+    #: what sopflow does, in words for the docs table
+    meaning: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.prefix}:{self.name}"
+
+
+def _rules(
+    prefixes: tuple[str, ...], kind: str, engines: str, action: Action, meaning: str, *names: str
+) -> list[Rule]:
+    return [
+        Rule(prefix, name, kind, engines, action, meaning) for prefix in prefixes for name in names
+    ]
+
+
+_C7: Final = ("camunda",)
+_FL: Final = ("flowable", "activiti")
+_C7FL: Final = ("camunda", "flowable", "activiti")
+_A, _E = "attribute", "element"
+_H, _R, _N, _X = Action.HONOURED, Action.REFUSED, Action.NEEDS_HANDLER, Action.NO_EFFECT
+_C7_FL_NAME: Final = "Camunda 7, Flowable"
+
+#: Every extension sopflow knows; the docs table is generated from it (see docs_table()).
+RULES: Final[tuple[Rule, ...]] = tuple(
+    [
+        # -- assignment, due dates, forms: honoured ------------------------------------
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _H,
+            "who may claim and complete the task (with the "
+            "lane's role, when the task is in a lane)",
+            "assignee",
+            "candidateUsers",
+            "candidateGroups",
+        ),
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _H,
+            "the step's due date when it has no waktu "
+            "(ISO date, ISO duration or expression); a conflict with waktu is reported",
+            "dueDate",
+        ),
+        *_rules(
+            _C7,
+            _A,
+            "Camunda 7",
+            _H,
+            "the step's follow-up (at-risk) date, read like dueDate",
+            "followUpDate",
+        ),
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _H,
+            "passed to the application in the work item (form_key)",
+            "formKey",
+        ),
+        *_rules(
+            _C7,
+            _A,
+            "Camunda 7",
+            _H,
+            "Camunda Forms reference, passed in the work item like formKey",
+            "formRef",
+            "formRefBinding",
+            "formRefVersion",
+        ),
+        *_rules(
+            _C7,
+            _E,
+            "Camunda 7",
+            _H,
+            "fields validated on complete; the work item carries them as a JSON schema",
+            "formData",
+        ),
+        *_rules(
+            _FL,
+            _E,
+            "Flowable",
+            _H,
+            "form properties validated on complete, like camunda:formData",
+            "formProperty",
+        ),
+        *_rules(
+            ("camunda", "spiffworkflow", "zeebe"),
+            _E,
+            "Camunda 7, SpiffArena, Zeebe",
+            _H,
+            "sopflow's own step and SOP properties (waktu, kelengkapan, ...); SpiffArena's "
+            "formJsonSchemaFilename / formUiSchemaFilename are passed as the form reference",
+            "properties",
+        ),
+        # -- no behaviour while a process runs -----------------------------------------
+        *_rules(
+            _C7,
+            _A,
+            "Camunda 7",
+            _X,
+            "history retention, an operations setting: "
+            "sopflow keeps every record until the application removes it",
+            "historyTimeToLive",
+        ),
+        *_rules(
+            _C7, _A, "Camunda 7", _X, "a version label; sopflow versions by content", "versionTag"
+        ),
+        *_rules(_C7, _A, "Camunda 7", _X, "Tasklist display only", "isStartableInTasklist"),
+        *_rules(
+            _C7,
+            _A,
+            "Camunda Modeler",
+            _X,
+            "the element template applied in the modeler",
+            "modelerTemplate",
+            "modelerTemplateVersion",
+        ),
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _X,
+            "transaction boundaries: sopflow commits every "
+            "action on its own, and every step is a wait state",
+            "asyncBefore",
+            "asyncAfter",
+            "async",
+            "exclusive",
+        ),
+        *_rules(_C7, _A, "Camunda 7", _X, "the error's message text", "errorMessage"),
+        *_rules(
+            ("modeler",),
+            _A,
+            "Camunda Modeler",
+            _X,
+            "which editor the modeler opens",
+            "executionPlatform",
+            "executionPlatformVersion",
+        ),
+        *_rules(
+            ("spiffworkflow",),
+            _E,
+            "SpiffArena",
+            _X,
+            "text shown to the user; no behaviour",
+            "instructionsForEndUser",
+            "category",
+            "signalButtonLabel",
+            "unitTests",
+        ),
+        *_rules(
+            ("zeebe",), _E, "Zeebe", _X, "marks a Camunda user task; no other behaviour", "userTask"
+        ),
+        *_rules(("zeebe",), _A, "Zeebe", _X, "a version label", "versionTag"),
+        # -- work the application provides --------------------------------------------
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _N,
+            "the application must provide the task's work",
+            "class",
+            "delegateExpression",
+            "expression",
+            "type",
+            "topic",
+            "resultVariable",
+            "decisionRef",
+            "resource",
+        ),
+        *_rules(
+            _C7FL,
+            _E,
+            _C7_FL_NAME,
+            _N,
+            "the application must provide the task's work",
+            "connector",
+            "field",
+        ),
+        *_rules(
+            ("zeebe",),
+            _E,
+            "Zeebe",
+            _N,
+            "a job worker the application must provide",
+            "taskDefinition",
+            "taskHeaders",
+            "script",
+            "calledDecision",
+        ),
+        *_rules(
+            ("spiffworkflow",),
+            _E,
+            "SpiffArena",
+            _N,
+            "a service the application must provide",
+            "serviceTaskOperator",
+            "calledDecisionId",
+        ),
+        # -- refused: behaviour sopflow does not have -----------------------------------
+        *_rules(
+            _C7FL,
+            _E,
+            _C7_FL_NAME,
+            _R,
+            "listeners run code at task or execution events",
+            "taskListener",
+            "executionListener",
+            "eventListener",
+        ),
+        *_rules(
+            _C7FL,
+            _E,
+            _C7_FL_NAME,
+            _R,
+            "variable mappings change what the process sees",
+            "inputOutput",
+            "in",
+            "out",
+        ),
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _R,
+            "who may start the process; give the start check to the application's authority",
+            "candidateStarterGroups",
+            "candidateStarterUsers",
+        ),
+        *_rules(_C7FL, _A, _C7_FL_NAME, _R, "stores the starting user in a variable", "initiator"),
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _R,
+            "multi-instance collections and call-activity bindings",
+            "collection",
+            "elementVariable",
+            "calledElementBinding",
+            "calledElementVersion",
+            "calledElementVersionTag",
+            "calledElementTenantId",
+            "caseRef",
+            "variableMappingClass",
+            "variableMappingDelegateExpression",
+        ),
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _R,
+            "error and escalation variables",
+            "errorCodeVariable",
+            "errorMessageVariable",
+            "escalationCodeVariable",
+        ),
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _R,
+            "job and task priorities order work in the home engine's task list and job executor",
+            "priority",
+            "jobPriority",
+            "taskPriority",
+        ),
+        *_rules(_C7FL, _E, _C7_FL_NAME, _R, "retries of failed jobs", "failedJobRetryTimeCycle"),
+        *_rules(
+            _FL, _A, "Flowable", _R, "skips the task when an expression holds", "skipExpression"
+        ),
+        *_rules(
+            ("spiffworkflow",),
+            _E,
+            "SpiffArena",
+            _R,
+            "scripts run before or after the task",
+            "preScript",
+            "postScript",
+        ),
+        *_rules(
+            ("spiffworkflow",),
+            _E,
+            "SpiffArena",
+            _R,
+            "messages and correlations need a message bus",
+            "messageVariable",
+            "messagePayload",
+            "payloadExpression",
+            "processVariableCorrelation",
+            "variableName",
+            "taskMetadataValues",
+        ),
+        *_rules(
+            ("spiffworkflow",),
+            _A,
+            "SpiffArena",
+            _R,
+            "correlation, guest access and data synchronisation",
+            "isMatchingCorrelation",
+            "scriptsOnInstances",
+            "isOutputSynced",
+            "allowGuest",
+            "guestConfirmation",
+        ),
+        *_rules(
+            ("zeebe",),
+            _E,
+            "Zeebe",
+            _H,
+            "who may claim and complete the task, like "
+            "camunda:assignee / candidateGroups / candidateUsers",
+            "assignmentDefinition",
+        ),
+        *_rules(
+            ("zeebe",),
+            _E,
+            "Zeebe",
+            _H,
+            "the step's due and follow-up dates, like camunda:dueDate",
+            "taskSchedule",
+        ),
+        *_rules(
+            ("zeebe",),
+            _E,
+            "Zeebe",
+            _H,
+            "the form reference, passed in the work item",
+            "formDefinition",
+        ),
+        *_rules(
+            ("zeebe",),
+            _E,
+            "Zeebe",
+            _R,
+            "variable mappings, listeners, subscriptions, called elements and loops",
+            "ioMapping",
+            "executionListeners",
+            "taskListeners",
+            "subscription",
+            "calledElement",
+            "loopCharacteristics",
+            "priorityDefinition",
+            "linkedResources",
+            "adHoc",
+        ),
+    ]
+)
+
+_BY_KEY: Final[Mapping[tuple[str, str, str], Rule]] = {(r.prefix, r.kind, r.name): r for r in RULES}
+
+#: the ``code`` values of ``sopflow validate --json`` (docs/other-modelers.md)
+CODES: Final[Mapping[str, str]] = {
+    "unsafe-document": "hostile or oversized XML (DTD, entities, size)",
+    "bpmn-schema": "not well-formed XML, or not valid BPMN 2.0 (XSD)",
+    "unsupported-element": "a BPMN element sopflow does not run",
+    "needs-handler": "a script or service task the application must provide",
+    "unsupported-extension": "an extension whose behaviour sopflow does not have",
+    "unknown-extension": "an extension sopflow does not know (warning)",
+    "lane": "a step's lane or role is missing or ambiguous",
+    "condition": "a condition outside the expression language and its dialects",
+    "waktu": "a Mutu Baku waktu that cannot be read",
+    "due-date-conflict": "waktu and a due date disagree; waktu wins (warning)",
+    "undeclared-field": "a condition reads a field no step or form sets (warning)",
+    "form": "a form field definition that cannot be used",
+    "assignment": "an assignee or candidate list that cannot be read",
+    "sop-check": "another SOP rule (events, flows, reachability, gateways, diagram)",
+}
+
+
+def rule_for(prefix: str, kind: str, name: str) -> Rule | None:
+    return _BY_KEY.get((prefix, kind, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One line of ``sopflow validate``: an error refuses the file, a warning does not."""
+
+    file: str | None
+    line: int | None
+    element: str | None
+    code: str
+    severity: str  # "error" or "warning"
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "element": self.element,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        error = DefinitionError(self.message, file=self.file, line=self.line, element=self.element)
+        return str(error) if self.severity == "error" else f"{error} [warning]"
+
+
+_CODE_PATTERNS: Final = (
+    (re.compile(r"script handler|service task|application must provide"), "needs-handler"),
+    (re.compile(r"is not supported by sopflow"), "unsupported-element"),
+    (re.compile(r"\blanes?\b"), "lane"),
+    (re.compile(r"expression language|JUEL|FEEL"), "condition"),
+    (re.compile(r"waktu"), "waktu"),
+)
+
+
+def code_of(error: DefinitionError) -> str:
+    """The documented code of a loader error (its own, or read from its kind and message)."""
+    own = getattr(error, "code", None)
+    if isinstance(own, str) and own:
+        return own
+    if isinstance(error, UnsafeDocumentError):
+        return "unsafe-document"
+    if isinstance(error, BpmnSchemaError):
+        return "bpmn-schema"
+    for pattern, code in _CODE_PATTERNS:
+        if pattern.search(error.message):
+            return code
+    return "sop-check"
+
+
+# ---------------------------------------------------------------------------------------
+# The check
+
+
+def _line(elem: etree._Element) -> int | None:
+    line: object = elem.sourceline
+    return line if isinstance(line, int) else None
+
+
+def _owner(elem: etree._Element) -> etree._Element:
+    """The BPMN element an extension belongs to (for extensionElements: its parent)."""
+    current: etree._Element | None = elem
+    while current is not None:
+        tag = etree.QName(current.tag) if isinstance(current.tag, str) else None
+        if tag is not None and tag.namespace == BPMN_NS and tag.localname != "extensionElements":
+            return current
+        current = current.getparent()
+    return elem
+
+
+def _ids_up(elem: etree._Element) -> list[str]:
+    """The ids of ``elem`` and its ancestors, nearest first (multiInstance has none)."""
+    ids: list[str] = []
+    current: etree._Element | None = elem
+    while current is not None:
+        ident = current.get("id") if isinstance(current.tag, str) else None
+        if ident:
+            ids.append(str(ident))
+        current = current.getparent()
+    return ids
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """One extension as written: which rule (or None), on which BPMN element."""
+
+    namespace: str
+    name: str
+    kind: str
+    owner: etree._Element
+    node: etree._Element
+    value: str | None
+
+    @property
+    def label(self) -> str:
+        prefix = _PREFIX_OF.get(self.namespace, "{" + self.namespace + "}")
+        return f"{prefix}:{self.name}"
+
+
+def _uses(root: etree._Element) -> Iterator[_Use]:
+    """Extension attributes on BPMN elements, and top-level extension elements."""
+    for elem in root.iter():
+        if not isinstance(elem.tag, str):
+            continue
+        qname = etree.QName(elem.tag)
+        if qname.namespace == BPMN_NS:
+            for key, value in elem.attrib.items():
+                attr = etree.QName(key)
+                if attr.namespace and attr.namespace not in _INERT_NAMESPACES:
+                    yield _Use(attr.namespace, attr.localname, _A, elem, elem, str(value))
+            if qname.localname == "extensionElements":
+                for child in elem:
+                    if not isinstance(child.tag, str):
+                        continue
+                    child_name = etree.QName(child.tag)
+                    if child_name.namespace and child_name.namespace not in _INERT_NAMESPACES:
+                        yield _Use(
+                            child_name.namespace,
+                            child_name.localname,
+                            _E,
+                            _owner(elem),
+                            child,
+                            None,
+                        )
+
+
+def _blank(use: _Use) -> bool:
+    """An empty attribute or an empty script element has no behaviour to honour or refuse."""
+    if use.kind == _A:
+        return (use.value or "").strip() == ""
+    if use.name in ("preScript", "postScript"):
+        return (use.node.text or "").strip() == ""
+    return False
+
+
+def extension_findings(
+    tree: etree._ElementTree, *, source: str, refused_ids: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """Every extension of the file judged by :data:`RULES`; ``refused_ids`` are elements
+    already refused (an unsupported service task): their configuration is not repeated."""
+    found: list[Finding] = []
+    for use in _uses(tree.getroot()):
+        ids = _ids_up(use.owner)
+        owner_id = ids[0] if ids else None
+        if refused_ids.intersection(ids) or _blank(use):
+            continue
+        prefix = _PREFIX_OF.get(use.namespace)
+        line = _line(use.node)
+        if prefix is None:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unknown-extension",
+                    "warning",
+                    f"{use.label} ({use.kind}) is an extension sopflow does not know; "
+                    "it has no effect here",
+                )
+            )
+            continue
+        rule = rule_for(prefix, use.kind, use.name)
+        if rule is None:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unsupported-extension",
+                    "error",
+                    f"{use.label} ({use.kind}) of {prefix} is not known to sopflow, so its "
+                    "meaning cannot be honoured; remove it or ask for support",
+                )
+            )
+        elif rule.action is Action.REFUSED:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unsupported-extension",
+                    "error",
+                    f"{use.label} is not supported by sopflow ({rule.meaning}); remove it or "
+                    "model the behaviour in the diagram",
+                )
+            )
+        elif rule.action is Action.NEEDS_HANDLER:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "needs-handler",
+                    "error",
+                    f"{use.label}: {rule.meaning}; register a handler for this task",
+                )
+            )
+    return found
+
+
+def extension_problems(
+    tree: etree._ElementTree,
+    *,
+    source: str,
+    refused_ids: frozenset[str] = frozenset(),
+    handled_ids: frozenset[str] = frozenset(),
+) -> list[DefinitionError]:
+    """The errors among :func:`extension_findings`, for the loader (warnings do not refuse)."""
+    problems: list[DefinitionError] = []
+    for finding in extension_findings(tree, source=source, refused_ids=refused_ids):
+        if finding.severity != "error":
+            continue
+        if finding.code == "needs-handler" and finding.element in handled_ids:
+            continue
+        error = DefinitionError(
+            finding.message, file=finding.file, line=finding.line, element=finding.element
+        )
+        error.code = finding.code
+        problems.append(error)
+    return problems
+
+
+def docs_table() -> str:
+    """The Markdown table of docs/other-modelers.md (a test keeps the page in step)."""
+    rows = ["| extension | kind | home engine | sopflow |", "|---|---|---|---|"]
+    seen: set[tuple[str, str, str]] = set()
+    for rule in sorted(RULES, key=lambda r: (r.action, r.prefix, r.name)):
+        key = (rule.name, rule.kind, rule.meaning)
+        prefixes = [r.prefix for r in RULES if (r.name, r.kind, r.meaning) == key]
+        if key in seen:
+            continue
+        seen.add(key)
+        names = ", ".join(f"`{p}:{rule.name}`" for p in prefixes)
+        rows.append(
+            f"| {names} | {rule.kind} | {rule.engines} | **{rule.action}**: {rule.meaning} |"
+        )
+    return "\n".join(rows)
