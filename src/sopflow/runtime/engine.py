@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from sopflow.authority.base import Authority, Holding, TrustedCaller
+from sopflow.authority.base import Authority, Credentials, Holding, TrustedCaller
 from sopflow.definitions.model import Node, NodeKind, ProcessDefinition, Step
 from sopflow.errors import (
     ClaimedError,
@@ -37,10 +37,11 @@ from sopflow.errors import (
     TaskDataError,
     TaskNotFoundError,
 )
-from sopflow.runtime.assignment import check_step_access
+from sopflow.runtime.assignment import check_step_access, may_act
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
 from sopflow.runtime.data import check_data
 from sopflow.runtime.expressions import compile_expression
+from sopflow.runtime.forms import check_form, form_schema
 from sopflow.runtime.views import (
     Actor,
     GatewayDecision,
@@ -250,8 +251,9 @@ class Engine:
         now: datetime,
     ) -> Holding:
         credentials = self.authority.credentials(actor, unit=None, at=now)
+        data = _State.load(row).data  # for assignments written as expressions
         try:
-            return check_step_access(step, credentials, instance_id=row.instance_id)
+            return check_step_access(step, credentials, instance_id=row.instance_id, data=data)
         except PermissionDeniedError:
             self._log.warning(
                 "permission.denied",
@@ -498,6 +500,7 @@ class Engine:
             )
         self._check_time(row, now, open_row.ready_at)
         submitted = check_data(data, instance_id, step.id)
+        submitted = check_form(step, submitted, instance_id=instance_id)
         if step.decision_field is not None:
             value = submitted.get(step.decision_field)
             if not isinstance(value, bool):
@@ -662,6 +665,8 @@ class Engine:
             due_at=None if r.due_at is None else from_ms(r.due_at),
             sla_status=self.sla.status(r.due_at, r.risk_at, now),
             claimed_by=r.claimed_by,
+            form_key=step.form_key if step else None,
+            form=form_schema(step) if step else None,
         )
 
     def work_list(
@@ -671,12 +676,31 @@ class Engine:
         process_id: str | None = None,
         instance_id: str | None = None,
         at: datetime | None = None,
+        user: str | None = None,
     ) -> list[WorkItem]:
-        """Ready steps of running instances, oldest first, by role(s), process or instance."""
+        """Ready steps of running instances, oldest first, by role(s), process or instance.
+
+        With ``user``: the steps that user (holding ``role``, if given) may act on, lanes
+        and assignments (candidate users and groups, assignee) applied as for an action.
+        """
         roles = [role] if isinstance(role, str) else role
         now = self._now(at)
-        rows = self.store.open_steps(roles=roles, process_id=process_id, instance_id=instance_id)
+        if user is not None:
+            rows = self.store.open_steps(process_id=process_id, instance_id=instance_id)
+            rows = [r for r in rows if self._may_act(r, user, roles)]
+        else:
+            rows = self.store.open_steps(
+                roles=roles, process_id=process_id, instance_id=instance_id
+            )
         return [self._work_item(r, now) for r in rows]
+
+    def _may_act(self, r: StepRow, user: str, roles: Iterable[str] | None) -> bool:
+        step = self.definition(r.version).step(r.task)
+        if step is None:
+            return False
+        credentials = Credentials(user, tuple(Holding(role=role) for role in roles or ()))
+        data = _State.load(self.store.load_instance(r.instance_id)).data
+        return may_act(step, credentials, data)
 
     def _path(
         self, definition: ProcessDefinition, flow_ids: tuple[str, ...]

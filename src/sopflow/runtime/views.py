@@ -77,6 +77,10 @@ class WorkItem:
     due_at: datetime | None
     sla_status: str | None
     claimed_by: str | None
+    #: formKey / formRef / SpiffArena form file, for the application (docs/other-modelers.md)
+    form_key: str | None = None
+    #: the step's form as a JSON schema (runtime/forms.py), or None
+    form: dict[str, Any] | None = None
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
@@ -95,6 +99,8 @@ class WorkItem:
             "due_at": iso(self.due_at, tz),
             "sla_status": self.sla_status,
             "claimed_by": self.claimed_by,
+            "form_key": self.form_key,
+            "form": self.form,
         }
 
 
