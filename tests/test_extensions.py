@@ -16,12 +16,17 @@ from pathlib import Path
 
 import pytest
 from tests._modelers import one_task
+from tests.conftest import ListCatalog
 
 from sopflow.cli import main
 from sopflow.definitions.extensions import RULES, Action, Rule, docs_table
 from sopflow.definitions.loader import load_definition_bytes, problems_of
 from sopflow.definitions.model import ProcessDefinition, Step
-from sopflow.errors import BpmnSchemaError, DefinitionError
+from sopflow.errors import BpmnSchemaError, DefinitionError, PermissionDeniedError
+from sopflow.runtime.engine import Engine
+from sopflow.runtime.views import Actor
+from sopflow.stores.base import Store
+from sopflow.testing import FakeClock
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "other-modelers.md"
 
@@ -75,6 +80,8 @@ _EFFECTS: dict[str, Callable[[Step], object]] = {
     "taskSchedule": lambda s: s.due_date == "P2D",
     "formDefinition": lambda s: s.form_key == "periksa",
 }
+#: honoured extensions whose effect is not on the step (tested on their own)
+_ELSEWHERE = {"initiator": "test_camunda_initiator_names_the_starting_actor"}
 
 
 def _file_for(rule: Rule) -> bytes:
@@ -104,7 +111,9 @@ def _problems(data: bytes) -> list[DefinitionError]:
 def test_every_known_extension_is_honoured_or_reported(rule: Rule) -> None:
     """No entry of the table is silently ignored: each is an effect, a refusal or a handler."""
     data = _file_for(rule)
-    if rule.action is Action.HONOURED:
+    if rule.action is Action.HONOURED and rule.name in _ELSEWHERE:
+        assert _ELSEWHERE[rule.name] in globals()
+    elif rule.action is Action.HONOURED:
         definition = _load(data)
         assert rule.name in _EFFECTS, f"{rule.qualified} is honoured but has no tested effect"
         assert _EFFECTS[rule.name](definition.steps[0]), rule.qualified
@@ -198,3 +207,33 @@ def test_validate_json_lists_code_and_severity(
 def test_the_docs_table_is_the_rule_table() -> None:
     """docs/other-modelers.md shows exactly the table in code (regenerate it when it changes)."""
     assert docs_table() in DOCS.read_text(encoding="utf-8")
+
+
+def test_camunda_initiator_names_the_starting_actor(store: Store, clock: FakeClock) -> None:
+    """``camunda:initiator`` on the start event + ``assignee="${initiator}"``: the starter acts."""
+    data = one_task(lane=None, attrs='camunda:assignee="${initiator}"').replace(
+        b'<bpmn:startEvent id="start"', b'<bpmn:startEvent id="start" camunda:initiator="initiator"'
+    )
+    engine = Engine(ListCatalog(_load(data)), store, clock=clock)
+    iid = engine.start("proses", actor=Actor("ani", set())).instance_id
+    with pytest.raises(PermissionDeniedError):
+        engine.complete(iid, "task_1", actor=Actor("budi", set()))
+    engine.complete(iid, "task_1", actor=Actor("ani", set()))
+
+
+@pytest.mark.parametrize(
+    ("attrs", "task"),
+    [
+        ('camunda:assignee="ani"', "task"),
+        ('camunda:candidateGroups="kasi"', "scriptTask"),
+        ('camunda:formKey="x"', "task"),
+        ('camunda:initiator="x"', "userTask"),
+    ],
+)
+def test_task_attributes_elsewhere_are_refused_not_ignored(attrs: str, task: str) -> None:
+    """An assignee on a plain bpmn:task has nobody to assign: refused rather than dropped."""
+    problems = _problems(one_task(attrs=attrs, task=task))
+    assert any(
+        p.code == "unsupported-extension" and "honoured on" in p.message and p.element == "task_1"
+        for p in problems
+    )

@@ -188,3 +188,21 @@ def test_form_key_and_spiffarena_schema_reach_the_work_item(store: Store, clock:
     iid = engine.start("proses", actor=STAF).instance_id
     [item] = engine.work_list(instance_id=iid)
     assert item.form_key == "periksa-schema.json"
+
+
+def test_a_start_event_form_is_checked_when_an_instance_starts(
+    store: Store, clock: FakeClock
+) -> None:
+    """Camunda start forms: the start data must fit them; formKey is on the definition."""
+    data = one_task().replace(
+        b'<bpmn:startEvent id="start">',
+        b'<bpmn:startEvent id="start" camunda:formKey="embedded:app:mulai.html">'
+        b"<bpmn:extensionElements>" + FORM.encode() + b"</bpmn:extensionElements>",
+    )
+    definition = load_definition_bytes(data, source="uji.bpmn")
+    assert definition.start_form_key == "embedded:app:mulai.html"
+    engine = Engine(ListCatalog(definition), store, clock=clock)
+    with pytest.raises(TaskDataError, match="'nomor' \\(Nomor surat\\) is required"):
+        engine.start("proses", actor=STAF)
+    assert engine.work_list() == []
+    engine.start("proses", actor=STAF, data={"nomor": "470/12"})

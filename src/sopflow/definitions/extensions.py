@@ -146,7 +146,8 @@ RULES: Final[tuple[Rule, ...]] = tuple(
             _A,
             _C7_FL_NAME,
             _H,
-            "passed to the application in the work item (form_key)",
+            "passed to the application in the work item (form_key); on the start event as "
+            "ProcessDefinition.start_form_key",
             "formKey",
         ),
         *_rules(
@@ -164,7 +165,8 @@ RULES: Final[tuple[Rule, ...]] = tuple(
             _E,
             "Camunda 7",
             _H,
-            "fields validated on complete; the work item carries them as a JSON schema",
+            "fields validated on complete (on the start event: on start); the work item "
+            "carries them as a JSON schema",
             "formData",
         ),
         *_rules(
@@ -319,7 +321,15 @@ RULES: Final[tuple[Rule, ...]] = tuple(
             "candidateStarterGroups",
             "candidateStarterUsers",
         ),
-        *_rules(_C7FL, _A, _C7_FL_NAME, _R, "stores the starting user in a variable", "initiator"),
+        *_rules(
+            _C7FL,
+            _A,
+            _C7_FL_NAME,
+            _H,
+            "on the start event: the variable that receives the starting actor's id (for "
+            'assignee="${initiator}")',
+            "initiator",
+        ),
         *_rules(
             _C7FL,
             _A,
@@ -637,6 +647,19 @@ def extension_findings(
                     "meaning cannot be honoured; remove it or ask for support",
                 )
             )
+        elif rule.action is Action.HONOURED and not _honoured_here(rule, use.owner):
+            where = etree.QName(use.owner.tag).localname
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unsupported-extension",
+                    "error",
+                    f"{use.label} on a bpmn:{where} is not supported by sopflow: it is honoured "
+                    "on user and manual tasks only",
+                )
+            )
         elif rule.action is Action.REFUSED:
             found.append(
                 Finding(
@@ -661,6 +684,29 @@ def extension_findings(
                 )
             )
     return found
+
+
+#: honoured extensions that mean something anywhere (properties: process, lanes, steps)
+_ANYWHERE: Final = frozenset({"properties"})
+_STEP_TAGS: Final = frozenset({"userTask", "manualTask"})
+#: honoured on the start event: camunda:initiator stores who started the instance
+_ON_START: Final = frozenset({"initiator"})
+#: forms are honoured on the start event too: its data is checked when an instance starts
+_START_FORMS: Final = frozenset(
+    {"formKey", "formRef", "formRefBinding", "formRefVersion", "formData", "formProperty"}
+)
+
+
+def _honoured_here(rule: Rule, owner: etree._Element) -> bool:
+    """Task attributes (assignment, due dates, forms) are honoured on steps only."""
+    if rule.name in _ANYWHERE:
+        return True
+    tag = etree.QName(owner.tag).localname if isinstance(owner.tag, str) else ""
+    if rule.name in _ON_START:
+        return tag == "startEvent"
+    if rule.name in _START_FORMS and tag == "startEvent":
+        return True
+    return tag in _STEP_TAGS
 
 
 def extension_problems(

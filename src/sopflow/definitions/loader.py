@@ -462,7 +462,7 @@ def _read_scope(
         )
         if node.unsupported is not None:
             node.kind = None
-        if node.is_step:
+        if node.is_step or (tag == "startEvent" and scope is None):
             node.extras = _task_extras(elem, raw, node_id)
         raw.nodes[node_id] = node
         if tag == "subProcess":
@@ -803,6 +803,8 @@ def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
         decisions=tuple(decisions),
         nodes=MappingProxyType(nodes),
         start_node=raw.start_of(None)[0].id,
+        start_form=raw.start_of(None)[0].extras.get("form", ()),
+        start_form_key=raw.start_of(None)[0].extras.get("form_key"),
     )
 
 

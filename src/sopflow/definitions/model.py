@@ -198,6 +198,9 @@ class ProcessDefinition:
     decisions: tuple[Decision, ...]
     nodes: Mapping[str, Node] = field(repr=False)
     start_node: str
+    #: the start event's form (camunda:formData / formKey), checked when an instance starts
+    start_form: tuple[FormField, ...] = ()
+    start_form_key: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_steps_by_id", {s.id: s for s in self.steps})

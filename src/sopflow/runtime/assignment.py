@@ -18,13 +18,14 @@ Every action (claim, release, complete) and the work list apply the same rules.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from sopflow.authority.base import CALLER, Credentials, Holding
-from sopflow.definitions.model import Step
+from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import ExpressionError, PermissionDeniedError
 
-__all__ = ["assigned_users", "check_step_access", "has_assignment", "may_act"]
+__all__ = ["assigned_users", "check_step_access", "has_assignment", "initiator_data", "may_act"]
 
 
 def has_assignment(step: Step) -> bool:
@@ -134,3 +135,25 @@ def _describe(step: Step) -> str:
     if step.candidate_groups:
         parts.append("candidate groups " + ", ".join(step.candidate_groups))
     return "; ".join(parts)
+
+
+def initiator_data(definition: ProcessDefinition, actor_id: str) -> dict[str, object]:
+    """``{variable: actor_id}`` when the start event names ``camunda:initiator``, else {}."""
+    variable = _initiator_variable(definition.xml, definition.start_node)
+    return {variable: actor_id} if variable else {}
+
+
+@functools.lru_cache(maxsize=64)
+def _initiator_variable(xml: bytes, start_node: str) -> str | None:
+    from sopflow.definitions.extensions import NAMESPACES
+    from sopflow.definitions.xmlsafe import parse_xml
+
+    root = parse_xml(xml, source="(stored definition)").getroot()
+    for elem in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}startEvent"):
+        if elem.get("id") != start_node:
+            continue
+        for prefix in ("camunda", "flowable", "activiti"):
+            value = (elem.get(f"{{{NAMESPACES[prefix]}}}initiator") or "").strip()
+            if value.isidentifier():
+                return value
+    return None

@@ -37,11 +37,11 @@ from sopflow.errors import (
     TaskDataError,
     TaskNotFoundError,
 )
-from sopflow.runtime.assignment import check_step_access, may_act
+from sopflow.runtime.assignment import check_step_access, initiator_data, may_act
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
 from sopflow.runtime.data import check_data
 from sopflow.runtime.expressions import compile_expression
-from sopflow.runtime.forms import check_form, form_schema
+from sopflow.runtime.forms import check_fields, check_form, form_schema
 from sopflow.runtime.views import (
     Actor,
     GatewayDecision,
@@ -436,6 +436,8 @@ class Engine:
         now = self._now(at)
         instance_id = str(uuid.uuid4())
         values = check_data(data, instance_id, None)
+        values = check_fields(definition.start_form, values, instance_id=None, task_id=None)
+        values = {**initiator_data(definition, actor.id), **values}
         token, path = self._advance(
             definition, definition.start_node, values, instance_id, from_start=True
         )

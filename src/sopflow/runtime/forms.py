@@ -10,14 +10,14 @@ required field is required (Camunda 7's meaning) and a ``long`` is a whole numbe
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sopflow.definitions.model import FormField, Step
 from sopflow.errors import TaskDataError
 
-__all__ = ["check_form", "form_schema"]
+__all__ = ["check_fields", "check_form", "form_schema"]
 
 #: Camunda 7's default date pattern (dd/MM/yyyy), and ISO dates
 _DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
@@ -85,12 +85,23 @@ def _problem(field: FormField, value: object) -> str | None:
 
 def check_form(step: Step, submitted: Mapping[str, Any], *, instance_id: str) -> dict[str, Any]:
     """``submitted`` with form defaults filled in, or TaskDataError naming the field."""
+    return check_fields(step.form, submitted, instance_id=instance_id, task_id=step.id)
+
+
+def check_fields(
+    fields: Iterable[FormField],
+    submitted: Mapping[str, Any],
+    *,
+    instance_id: str | None,
+    task_id: str | None,
+) -> dict[str, Any]:
+    """The check of :func:`check_form` for any list of fields (a start event's form too)."""
     values = dict(submitted)
-    for field in step.form:
+    for field in fields:
         present = field.id in values and values[field.id] is not None
         if field.readonly and present and values[field.id] != _typed_default(field):
             raise TaskDataError(
-                f"form field {_label(field)} is read-only", instance_id=instance_id, task_id=step.id
+                f"form field {_label(field)} is read-only", instance_id=instance_id, task_id=task_id
             )
         if not present and field.default is not None:
             values[field.id] = _typed_default(field)
@@ -100,13 +111,13 @@ def check_form(step: Step, submitted: Mapping[str, Any], *, instance_id: str) ->
                 raise TaskDataError(
                     f"form field {_label(field)} is required",
                     instance_id=instance_id,
-                    task_id=step.id,
+                    task_id=task_id,
                 )
             continue
         why = _problem(field, values[field.id])
         if why is not None:
             raise TaskDataError(
-                f"form field {_label(field)} {why}", instance_id=instance_id, task_id=step.id
+                f"form field {_label(field)} {why}", instance_id=instance_id, task_id=task_id
             )
     return values
 
