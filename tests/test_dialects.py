@@ -206,3 +206,26 @@ def test_big_numbers_from_task_data_are_bounded() -> None:
         compile_expression("n * n > 1").evaluate({"n": 10**4000})
     with pytest.raises(ExpressionError, match="number out of range"):
         compile_expression("n / d > 1").evaluate({"n": 2**255, "d": 1e-300})
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("${approved}", "${!approved}", True),
+        ("#{not approved}", "#{approved}", True),
+        ("${score > 5}", "${score <= 5}", True),
+        ("${foo != 'bar'}", "${foo == 'bar'}", True),
+        ('= status = "ok"', '= status != "ok"', True),
+        ("x in ['a']", "x not in ['a']", True),
+        ("score > 5", "score < 5", False),
+        ("${a}", "${!b}", False),
+        ("${a}", "${a}", False),
+        ("${a", "${!a}", False),
+    ],
+)
+def test_complementary_conditions_cover_every_case(first: str, second: str, expected: bool) -> None:
+    """A gateway whose two flows negate each other needs no default (BPMN 2.0 13.3.2)."""
+    from sopflow.runtime.expressions import complementary
+
+    assert complementary(first, second) is expected
+    assert complementary(second, first) is expected

@@ -297,6 +297,10 @@ def _covering(flows: list[RawFlow]) -> bool:
     """Conservative: only a boolean field test and its negation cover every case."""
     if len(flows) != 2:
         return False
+    from sopflow.runtime.expressions import complementary
+
+    if complementary(flows[0].condition or "", flows[1].condition or ""):
+        return True  # ${approved} / ${!approved}, score > 5 / score <= 5 (any dialect)
     tests = [boolean_test(f.condition) for f in flows]
     first, second = tests
     return (

@@ -52,6 +52,7 @@ __all__ = [
     "ScriptHandler",
     "check_expression",
     "compile_expression",
+    "complementary",
 ]
 
 #: longest condition text, in characters (after stripping surrounding whitespace)
@@ -611,6 +612,47 @@ def compile_expression(text: str) -> Expression:
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, got {type(text).__name__}")
     return _compile(text)
+
+
+_NEGATED: Final[Mapping[type[ast.cmpop], type[ast.cmpop]]] = {
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Lt: ast.GtE,
+    ast.GtE: ast.Lt,
+    ast.Gt: ast.LtE,
+    ast.LtE: ast.Gt,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
+
+
+def _negation_of(a: ast.expr, b: ast.expr) -> bool:
+    if isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.Not):
+        return ast.dump(b.operand) == ast.dump(a)
+    if isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.Not):
+        return ast.dump(a.operand) == ast.dump(b)
+    if isinstance(a, ast.Compare) and isinstance(b, ast.Compare):
+        if len(a.ops) != 1 or len(b.ops) != 1:
+            return False
+        same_sides = ast.dump(a.left) == ast.dump(b.left) and ast.dump(
+            a.comparators[0]
+        ) == ast.dump(b.comparators[0])
+        return same_sides and _NEGATED.get(type(a.ops[0])) is type(b.ops[0])
+    return False
+
+
+def complementary(first: str, second: str) -> bool:
+    """Whether one condition is exactly the negation of the other, in any dialect.
+
+    ``${approved}`` / ``${!approved}``, ``score > 5`` / ``score <= 5``, ``x == 'a'`` /
+    ``x != 'a'``: two such flows cover every case, so their gateway needs no default.
+    Conservative: anything else is False.
+    """
+    try:
+        a, b = compile_expression(first), compile_expression(second)
+    except ExpressionError:
+        return False
+    return _negation_of(a._tree, b._tree)
 
 
 def check_expression(text: str) -> None:
