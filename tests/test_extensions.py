@@ -237,3 +237,9 @@ def test_task_attributes_elsewhere_are_refused_not_ignored(attrs: str, task: str
         p.code == "unsupported-extension" and "honoured on" in p.message and p.element == "task_1"
         for p in problems
     )
+
+
+def test_the_table_names_each_extension_once() -> None:
+    """Two rows for one extension would let the second silently override the first."""
+    keys = [(r.prefix, r.kind, r.name) for r in RULES]
+    assert len(keys) == len(set(keys))

@@ -94,359 +94,117 @@ class Rule:
         return f"{self.prefix}:{self.name}"
 
 
-def _rules(
-    prefixes: tuple[str, ...], kind: str, engines: str, action: Action, meaning: str, *names: str
-) -> list[Rule]:
-    return [
-        Rule(prefix, name, kind, engines, action, meaning) for prefix in prefixes for name in names
-    ]
+#: Every extension sopflow knows, one row per group: prefixes | kind | names | action |
+#: home engines | what sopflow does. A row continues on lines indented by four spaces.
+#: The docs table is generated from it (docs_table()); tests check every entry.
+_TABLE: Final = """
+camunda flowable activiti | attribute | assignee candidateUsers candidateGroups | honoured |
+    Camunda 7, Flowable | who may claim and complete the task (with the lane's role, when the
+    task is in a lane)
+camunda flowable activiti | attribute | dueDate | honoured | Camunda 7, Flowable | the step's
+    due date when it has no waktu (ISO date, ISO duration or expression); a conflict with
+    waktu is reported
+camunda | attribute | followUpDate | honoured | Camunda 7 | the step's follow-up (at-risk)
+    date, read like dueDate
+camunda flowable activiti | attribute | formKey | honoured | Camunda 7, Flowable | passed to
+    the application in the work item (form_key); on the start event as
+    ProcessDefinition.start_form_key
+camunda | attribute | formRef formRefBinding formRefVersion | honoured | Camunda 7 | Camunda
+    Forms reference, passed in the work item like formKey
+camunda | element | formData | honoured | Camunda 7 | fields validated on complete (on the
+    start event: on start); the work item carries them as a JSON schema
+flowable activiti | element | formProperty | honoured | Flowable | form properties validated
+    on complete, like camunda:formData
+camunda spiffworkflow zeebe | element | properties | honoured | Camunda 7, SpiffArena, Zeebe |
+    sopflow's own step and SOP properties (waktu, kelengkapan, ...); SpiffArena's
+    formJsonSchemaFilename / formUiSchemaFilename are passed as the form reference
+camunda | attribute | historyTimeToLive | no-effect | Camunda 7 | history retention, an
+    operations setting: sopflow keeps every record until the application removes it
+camunda | attribute | versionTag | no-effect | Camunda 7 | a version label; sopflow versions
+    by content
+camunda | attribute | isStartableInTasklist | no-effect | Camunda 7 | Tasklist display only
+camunda | attribute | modelerTemplate modelerTemplateVersion | no-effect | Camunda Modeler |
+    the element template applied in the modeler
+camunda flowable activiti | attribute | asyncBefore asyncAfter async exclusive | no-effect |
+    Camunda 7, Flowable | transaction boundaries: sopflow commits every action on its own, and
+    every step is a wait state
+camunda | attribute | errorMessage | no-effect | Camunda 7 | the error's message text
+modeler | attribute | executionPlatform executionPlatformVersion | no-effect | Camunda Modeler
+    | which editor the modeler opens
+spiffworkflow | element | instructionsForEndUser category signalButtonLabel unitTests |
+    no-effect | SpiffArena | text shown to the user; no behaviour
+zeebe | element | userTask | no-effect | Zeebe | marks a Camunda user task; no other behaviour
+zeebe | attribute | versionTag | no-effect | Zeebe | a version label
+camunda flowable activiti | attribute | class delegateExpression expression type topic
+    resultVariable decisionRef resource | needs-handler | Camunda 7, Flowable | the
+    application must provide the task's work
+camunda flowable activiti | element | connector field | needs-handler | Camunda 7, Flowable |
+    the application must provide the task's work
+zeebe | element | taskDefinition taskHeaders script calledDecision | needs-handler | Zeebe | a
+    job worker the application must provide
+spiffworkflow | element | serviceTaskOperator calledDecisionId | needs-handler | SpiffArena |
+    a service the application must provide
+camunda flowable activiti | element | taskListener executionListener eventListener | refused |
+    Camunda 7, Flowable | listeners run code at task or execution events
+camunda flowable activiti | element | inputOutput in out | refused | Camunda 7, Flowable |
+    variable mappings change what the process sees
+camunda flowable activiti | attribute | candidateStarterGroups candidateStarterUsers | refused
+    | Camunda 7, Flowable | who may start the process; give the start check to the
+    application's authority
+camunda flowable activiti | attribute | initiator | honoured | Camunda 7, Flowable | on the
+    start event: the variable that receives the starting actor's id (for
+    assignee="${initiator}")
+camunda flowable activiti | attribute | collection elementVariable calledElementBinding
+    calledElementVersion calledElementVersionTag calledElementTenantId caseRef
+    variableMappingClass variableMappingDelegateExpression | refused | Camunda 7, Flowable |
+    multi-instance collections and call-activity bindings
+camunda flowable activiti | attribute | errorCodeVariable errorMessageVariable
+    escalationCodeVariable | refused | Camunda 7, Flowable | error and escalation variables
+camunda flowable activiti | attribute | priority jobPriority taskPriority | refused | Camunda
+    7, Flowable | job and task priorities order work in the home engine's task list and job
+    executor
+camunda flowable activiti | element | failedJobRetryTimeCycle | refused | Camunda 7, Flowable
+    | retries of failed jobs
+flowable activiti | attribute | skipExpression | refused | Flowable | skips the task when an
+    expression holds
+spiffworkflow | element | preScript postScript | refused | SpiffArena | scripts run before or
+    after the task
+spiffworkflow | element | messageVariable messagePayload payloadExpression
+    processVariableCorrelation variableName taskMetadataValues | refused | SpiffArena |
+    messages and correlations need a message bus
+spiffworkflow | attribute | isMatchingCorrelation scriptsOnInstances isOutputSynced allowGuest
+    guestConfirmation | refused | SpiffArena | correlation, guest access and data
+    synchronisation
+zeebe | element | assignmentDefinition | honoured | Zeebe | who may claim and complete the
+    task, like camunda:assignee / candidateGroups / candidateUsers
+zeebe | element | taskSchedule | honoured | Zeebe | the step's due and follow-up dates, like
+    camunda:dueDate
+zeebe | element | formDefinition | honoured | Zeebe | the form reference, passed in the work
+    item
+zeebe | element | ioMapping executionListeners taskListeners subscription calledElement
+    loopCharacteristics priorityDefinition linkedResources adHoc | refused | Zeebe | variable
+    mappings, listeners, subscriptions, called elements and loops
+"""
 
 
-_C7: Final = ("camunda",)
-_FL: Final = ("flowable", "activiti")
-_C7FL: Final = ("camunda", "flowable", "activiti")
+def _parse_table(text: str) -> tuple[Rule, ...]:
+    rows: list[str] = []
+    for line in text.strip().splitlines():
+        if line.startswith("    ") and rows:
+            rows[-1] += " " + line.strip()
+        else:
+            rows.append(line.strip())
+    rules: list[Rule] = []
+    for row in rows:
+        prefixes, kind, names, action, engines, meaning = (c.strip() for c in row.split(" | ", 5))
+        for prefix in prefixes.split():
+            for name in names.split():
+                rules.append(Rule(prefix, name, kind, engines, Action(action), meaning))
+    return tuple(rules)
+
+
+RULES: Final[tuple[Rule, ...]] = _parse_table(_TABLE)
 _A, _E = "attribute", "element"
-_H, _R, _N, _X = Action.HONOURED, Action.REFUSED, Action.NEEDS_HANDLER, Action.NO_EFFECT
-_C7_FL_NAME: Final = "Camunda 7, Flowable"
-
-#: Every extension sopflow knows; the docs table is generated from it (see docs_table()).
-RULES: Final[tuple[Rule, ...]] = tuple(
-    [
-        # -- assignment, due dates, forms: honoured ------------------------------------
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _H,
-            "who may claim and complete the task (with the "
-            "lane's role, when the task is in a lane)",
-            "assignee",
-            "candidateUsers",
-            "candidateGroups",
-        ),
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _H,
-            "the step's due date when it has no waktu "
-            "(ISO date, ISO duration or expression); a conflict with waktu is reported",
-            "dueDate",
-        ),
-        *_rules(
-            _C7,
-            _A,
-            "Camunda 7",
-            _H,
-            "the step's follow-up (at-risk) date, read like dueDate",
-            "followUpDate",
-        ),
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _H,
-            "passed to the application in the work item (form_key); on the start event as "
-            "ProcessDefinition.start_form_key",
-            "formKey",
-        ),
-        *_rules(
-            _C7,
-            _A,
-            "Camunda 7",
-            _H,
-            "Camunda Forms reference, passed in the work item like formKey",
-            "formRef",
-            "formRefBinding",
-            "formRefVersion",
-        ),
-        *_rules(
-            _C7,
-            _E,
-            "Camunda 7",
-            _H,
-            "fields validated on complete (on the start event: on start); the work item "
-            "carries them as a JSON schema",
-            "formData",
-        ),
-        *_rules(
-            _FL,
-            _E,
-            "Flowable",
-            _H,
-            "form properties validated on complete, like camunda:formData",
-            "formProperty",
-        ),
-        *_rules(
-            ("camunda", "spiffworkflow", "zeebe"),
-            _E,
-            "Camunda 7, SpiffArena, Zeebe",
-            _H,
-            "sopflow's own step and SOP properties (waktu, kelengkapan, ...); SpiffArena's "
-            "formJsonSchemaFilename / formUiSchemaFilename are passed as the form reference",
-            "properties",
-        ),
-        # -- no behaviour while a process runs -----------------------------------------
-        *_rules(
-            _C7,
-            _A,
-            "Camunda 7",
-            _X,
-            "history retention, an operations setting: "
-            "sopflow keeps every record until the application removes it",
-            "historyTimeToLive",
-        ),
-        *_rules(
-            _C7, _A, "Camunda 7", _X, "a version label; sopflow versions by content", "versionTag"
-        ),
-        *_rules(_C7, _A, "Camunda 7", _X, "Tasklist display only", "isStartableInTasklist"),
-        *_rules(
-            _C7,
-            _A,
-            "Camunda Modeler",
-            _X,
-            "the element template applied in the modeler",
-            "modelerTemplate",
-            "modelerTemplateVersion",
-        ),
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _X,
-            "transaction boundaries: sopflow commits every "
-            "action on its own, and every step is a wait state",
-            "asyncBefore",
-            "asyncAfter",
-            "async",
-            "exclusive",
-        ),
-        *_rules(_C7, _A, "Camunda 7", _X, "the error's message text", "errorMessage"),
-        *_rules(
-            ("modeler",),
-            _A,
-            "Camunda Modeler",
-            _X,
-            "which editor the modeler opens",
-            "executionPlatform",
-            "executionPlatformVersion",
-        ),
-        *_rules(
-            ("spiffworkflow",),
-            _E,
-            "SpiffArena",
-            _X,
-            "text shown to the user; no behaviour",
-            "instructionsForEndUser",
-            "category",
-            "signalButtonLabel",
-            "unitTests",
-        ),
-        *_rules(
-            ("zeebe",), _E, "Zeebe", _X, "marks a Camunda user task; no other behaviour", "userTask"
-        ),
-        *_rules(("zeebe",), _A, "Zeebe", _X, "a version label", "versionTag"),
-        # -- work the application provides --------------------------------------------
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _N,
-            "the application must provide the task's work",
-            "class",
-            "delegateExpression",
-            "expression",
-            "type",
-            "topic",
-            "resultVariable",
-            "decisionRef",
-            "resource",
-        ),
-        *_rules(
-            _C7FL,
-            _E,
-            _C7_FL_NAME,
-            _N,
-            "the application must provide the task's work",
-            "connector",
-            "field",
-        ),
-        *_rules(
-            ("zeebe",),
-            _E,
-            "Zeebe",
-            _N,
-            "a job worker the application must provide",
-            "taskDefinition",
-            "taskHeaders",
-            "script",
-            "calledDecision",
-        ),
-        *_rules(
-            ("spiffworkflow",),
-            _E,
-            "SpiffArena",
-            _N,
-            "a service the application must provide",
-            "serviceTaskOperator",
-            "calledDecisionId",
-        ),
-        # -- refused: behaviour sopflow does not have -----------------------------------
-        *_rules(
-            _C7FL,
-            _E,
-            _C7_FL_NAME,
-            _R,
-            "listeners run code at task or execution events",
-            "taskListener",
-            "executionListener",
-            "eventListener",
-        ),
-        *_rules(
-            _C7FL,
-            _E,
-            _C7_FL_NAME,
-            _R,
-            "variable mappings change what the process sees",
-            "inputOutput",
-            "in",
-            "out",
-        ),
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _R,
-            "who may start the process; give the start check to the application's authority",
-            "candidateStarterGroups",
-            "candidateStarterUsers",
-        ),
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _H,
-            "on the start event: the variable that receives the starting actor's id (for "
-            'assignee="${initiator}")',
-            "initiator",
-        ),
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _R,
-            "multi-instance collections and call-activity bindings",
-            "collection",
-            "elementVariable",
-            "calledElementBinding",
-            "calledElementVersion",
-            "calledElementVersionTag",
-            "calledElementTenantId",
-            "caseRef",
-            "variableMappingClass",
-            "variableMappingDelegateExpression",
-        ),
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _R,
-            "error and escalation variables",
-            "errorCodeVariable",
-            "errorMessageVariable",
-            "escalationCodeVariable",
-        ),
-        *_rules(
-            _C7FL,
-            _A,
-            _C7_FL_NAME,
-            _R,
-            "job and task priorities order work in the home engine's task list and job executor",
-            "priority",
-            "jobPriority",
-            "taskPriority",
-        ),
-        *_rules(_C7FL, _E, _C7_FL_NAME, _R, "retries of failed jobs", "failedJobRetryTimeCycle"),
-        *_rules(
-            _FL, _A, "Flowable", _R, "skips the task when an expression holds", "skipExpression"
-        ),
-        *_rules(
-            ("spiffworkflow",),
-            _E,
-            "SpiffArena",
-            _R,
-            "scripts run before or after the task",
-            "preScript",
-            "postScript",
-        ),
-        *_rules(
-            ("spiffworkflow",),
-            _E,
-            "SpiffArena",
-            _R,
-            "messages and correlations need a message bus",
-            "messageVariable",
-            "messagePayload",
-            "payloadExpression",
-            "processVariableCorrelation",
-            "variableName",
-            "taskMetadataValues",
-        ),
-        *_rules(
-            ("spiffworkflow",),
-            _A,
-            "SpiffArena",
-            _R,
-            "correlation, guest access and data synchronisation",
-            "isMatchingCorrelation",
-            "scriptsOnInstances",
-            "isOutputSynced",
-            "allowGuest",
-            "guestConfirmation",
-        ),
-        *_rules(
-            ("zeebe",),
-            _E,
-            "Zeebe",
-            _H,
-            "who may claim and complete the task, like "
-            "camunda:assignee / candidateGroups / candidateUsers",
-            "assignmentDefinition",
-        ),
-        *_rules(
-            ("zeebe",),
-            _E,
-            "Zeebe",
-            _H,
-            "the step's due and follow-up dates, like camunda:dueDate",
-            "taskSchedule",
-        ),
-        *_rules(
-            ("zeebe",),
-            _E,
-            "Zeebe",
-            _H,
-            "the form reference, passed in the work item",
-            "formDefinition",
-        ),
-        *_rules(
-            ("zeebe",),
-            _E,
-            "Zeebe",
-            _R,
-            "variable mappings, listeners, subscriptions, called elements and loops",
-            "ioMapping",
-            "executionListeners",
-            "taskListeners",
-            "subscription",
-            "calledElement",
-            "loopCharacteristics",
-            "priorityDefinition",
-            "linkedResources",
-            "adHoc",
-        ),
-    ]
-)
 
 _BY_KEY: Final[Mapping[tuple[str, str, str], Rule]] = {(r.prefix, r.kind, r.name): r for r in RULES}
 
