@@ -138,7 +138,14 @@ _ISO_DURATION: Final = re.compile(
 
 def _check_due(text: str, what: str, problem: Problem, line: int | None) -> None:
     if is_expression(text):
-        _check_expression(text, what, problem, line)
+        # The SLA is computed when a step becomes ready, from the definition alone; an
+        # expression would need the instance data there, so it is refused, not dropped.
+        problem(
+            "unsupported-extension",
+            f"{what} {text!r} is an expression, which sopflow does not evaluate for due "
+            "dates; write an ISO duration (P2D) or date, or give the step a waktu",
+            line,
+        )
         return
     if _ISO_DATE.fullmatch(text) or _ISO_DURATION.fullmatch(text):
         return

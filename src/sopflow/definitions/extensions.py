@@ -102,7 +102,7 @@ camunda flowable activiti | attribute | assignee candidateUsers candidateGroups 
     Camunda 7, Flowable | who may claim and complete the task (with the lane's role, when the
     task is in a lane)
 camunda flowable activiti | attribute | dueDate | honoured | Camunda 7, Flowable | the step's
-    due date when it has no waktu (ISO date, ISO duration or expression); a conflict with
+    due date when it has no waktu (ISO date or ISO duration); a conflict with
     waktu is reported
 camunda | attribute | followUpDate | honoured | Camunda 7 | the step's follow-up (at-risk)
     date, read like dueDate

@@ -6,8 +6,8 @@ give ``dueDate="P2D"`` (an ISO 8601 duration, counted from when the step became 
 the calendar clock as Camunda counts it) or an absolute ISO date-time. ``followUpDate`` is
 the moment the step is at risk. When a step has both a waktu and a due date, the waktu wins
 and ``sopflow validate`` reports the conflict. An expression due date (``${deadline}``) is
-evaluated over the instance data when the step becomes ready; without data it has no
-deadline (the loader has checked the expression).
+refused at load (the SLA is computed from the definition alone); ``data`` lets a caller
+that has the instance data evaluate one anyway.
 """
 
 from __future__ import annotations
