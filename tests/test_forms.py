@@ -9,6 +9,8 @@ required. The work item carries the form as a JSON schema, and a deciding step's
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests._modelers import one_task
 from tests.conftest import ListCatalog
 
@@ -206,3 +208,26 @@ def test_a_start_event_form_is_checked_when_an_instance_starts(
         engine.start("proses", actor=STAF)
     assert engine.work_list() == []
     engine.start("proses", actor=STAF, data={"nomor": "470/12"})
+
+
+_FORM_STEP = load_definition_bytes(one_task(ext=FORM), source="uji.bpmn").steps[0]
+_any_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    st.dictionaries(
+        st.sampled_from(["nomor", "jumlah", "lengkap", "tanggal", "jenis", "kode", "x"]), _any_value
+    )
+)
+def test_any_submission_is_accepted_or_refused_with_a_typed_error(data: dict[str, object]) -> None:
+    """Hostile values (huge numbers, nested lists, odd text) never escape as another error."""
+    try:
+        values = check_form(_FORM_STEP, data, instance_id="i1")
+    except TaskDataError:
+        return
+    assert isinstance(values["nomor"], str) and 3 <= len(values["nomor"]) <= 10
