@@ -117,7 +117,7 @@ flowable activiti | element | formProperty | honoured | Flowable | form properti
     on complete, like camunda:formData
 camunda spiffworkflow zeebe | element | properties | honoured | Camunda 7, SpiffArena, Zeebe |
     sopflow's own step and SOP properties (waktu, kelengkapan, ...); SpiffArena's
-    formJsonSchemaFilename / formUiSchemaFilename are passed as the form reference
+    formJsonSchemaFilename is passed as the form reference (formUiSchemaFilename only lays it out)
 camunda | attribute | historyTimeToLive | no-effect | Camunda 7 | history retention, an
     operations setting: sopflow keeps every record until the application removes it
 camunda | attribute | versionTag | no-effect | Camunda 7 | a version label; sopflow versions
