@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck test-modeler test-document bench clean
+.PHONY: demo test lint typecheck test-modeler test-document bench clean fuzz-expressions
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test-modeler: $(STAMP_DEV)
 # Each shipped SOP's official document rendered to PNG pages (build/documents/) for a person.
 test-document: $(STAMP_RUN)
 	bash modeler/render-documents.sh
+
+# The expression-language fuzz target (docs/expressions.md): many more hypothesis examples.
+FUZZ_EXAMPLES ?= 200000
+fuzz-expressions: $(STAMP_DEV)
+	SOPFLOW_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/test_expressions_properties.py
 
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run.py

@@ -102,4 +102,9 @@ node_status=$?
 if [ "$node_status" -ne 0 ]; then
     status=$node_status
 fi
+if [ "$#" -eq 0 ]; then
+    # The element template "Langkah SOP (Mutu Baku)": applied, filled, saved, read back.
+    node "$here/template-check.js" --out "$out" --sopflow "$sopflow" --chromium "$chromium" \
+        --screenshot "$out/element-template-langkah-sop.png" || status=1
+fi
 exit "$status"

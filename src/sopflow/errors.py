@@ -84,11 +84,14 @@ class DefinitionError(SopflowError):
         file: str | Path | None = None,
         line: int | None = None,
         element: str | None = None,
+        code: str | None = None,
     ) -> None:
         self.message = message
         self.file = str(file) if file is not None else None
         self.line = line
         self.element = element
+        #: the documented code of ``sopflow validate --json`` (docs/other-modelers.md), if set
+        self.code = code
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
@@ -108,7 +111,22 @@ class UnsafeDocumentError(DefinitionError):
 
 
 class BpmnSchemaError(DefinitionError):
-    """The file is not well-formed XML or not valid against the BPMN 2.0 schema."""
+    """The file is not well-formed XML or not valid against the BPMN 2.0 schema.
+
+    ``problems`` lists every schema finding and then every SOP finding of the file.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        element: str | None = None,
+        problems: list[DefinitionError] | None = None,
+    ) -> None:
+        self.problems: list[DefinitionError] = problems or []
+        super().__init__(message, file=file, line=line, element=element)
 
 
 class SopCheckError(DefinitionError):

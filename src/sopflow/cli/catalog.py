@@ -59,23 +59,29 @@ def register(subparsers: Any) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    """Errors (the file is refused) and warnings (it loads; look at it), each with its code."""
+    from sopflow.definitions._warnings import file_warnings
+    from sopflow.definitions.extensions import Finding, code_of
+
     files, _ = expand_paths(args.paths)
     problems = validate_paths(args.paths)
+    findings = [
+        Finding(p.file, p.line, p.element, code_of(p), "error", p.message) for p in problems
+    ]
+    for file in files:
+        findings += file_warnings(file)
     if args.json:
         print_json(
             {
                 "ok": not problems,
                 "files": [str(f) for f in files],
-                "problems": [
-                    {"file": p.file, "line": p.line, "element": p.element, "message": p.message}
-                    for p in problems
-                ],
+                "problems": [f.to_dict() for f in findings],
             }
         )
-    elif problems:
-        for problem in problems:
-            print(problem)
-    else:
+    elif findings:
+        for finding in findings:
+            print(finding)
+    if not args.json and not problems:
         print(f"ok: {len(files)} files" if len(files) != 1 else "ok: 1 file")
     return 1 if problems else 0
 

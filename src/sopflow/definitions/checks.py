@@ -59,7 +59,8 @@ def _lanes(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         if not node.is_step:
             continue
         lanes = raw.node_lanes(node.id)
-        if not lanes:
+        assigned = bool({"assignee", "candidate_users", "candidate_groups"} & node.extras.keys())
+        if not lanes and not assigned:
             found.append(
                 raw.error(
                     "user task is not in any lane (no lane lists it in flowNodeRef)",
@@ -339,6 +340,10 @@ def _covering(flows: list[RawFlow]) -> bool:
     """Conservative: only a boolean field test and its negation cover every case."""
     if len(flows) != 2:
         return False
+    from sopflow.runtime.expressions import complementary
+
+    if complementary(flows[0].condition or "", flows[1].condition or ""):
+        return True  # ${approved} / ${!approved}, score > 5 / score <= 5 (any dialect)
     tests = [boolean_test(f.condition) for f in flows]
     first, second = tests
     return (

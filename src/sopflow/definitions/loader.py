@@ -70,6 +70,7 @@ DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
 DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 
 _SHORT_NS = {
     BPMN_NS: "bpmn",
@@ -186,6 +187,8 @@ class RawNode:
     call: Call | None = None
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
+    #: Step keyword arguments from other modelers' attributes (definitions/_tasks.py)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def prop(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name and p.value != ""), None)
@@ -274,7 +277,7 @@ def _properties(elem: etree._Element) -> tuple[Property, ...]:
     """camunda:properties (the convention), or spiffworkflow:properties (foreign files)."""
     found: list[Property] = []
     for ext in elem.iterchildren(f"{{{BPMN_NS}}}extensionElements"):
-        for ns in (CAMUNDA_NS, SPIFF_NS):
+        for ns in (CAMUNDA_NS, SPIFF_NS, ZEEBE_NS):
             for prop in ext.iterfind(f"{{{ns}}}properties/{{{ns}}}property"):
                 name = prop.get("name")
                 if name:
@@ -317,22 +320,31 @@ def _element_for(tree: etree._ElementTree, path: str | None, line: int | None) -
     return None
 
 
-def _validate_xsd(tree: etree._ElementTree, source: str) -> None:
+#: most schema findings reported for one file (a broken file can have thousands)
+_MAX_SCHEMA_FINDINGS = 50
+
+
+def _schema_problems(tree: etree._ElementTree, source: str) -> list[DefinitionError]:
+    """Every XSD finding (up to a bound), so ``validate`` shows them all at once."""
     validator = _validator()
     with _SCHEMA_LOCK:
         validator.preprocess(tree)
         schema = validator.validator
         if schema.validate(tree):
-            return
-        entries = list(schema.error_log)
-    first = entries[0]
-    line = first.line if first.line > 0 else None
-    raise BpmnSchemaError(
-        f"not valid BPMN 2.0: {_short(first.message)}",
-        file=source,
-        line=line,
-        element=_element_for(tree, first.path, line),
-    )
+            return []
+        entries = list(schema.error_log)[:_MAX_SCHEMA_FINDINGS]
+    problems: list[DefinitionError] = []
+    for entry in entries:
+        line = entry.line if entry.line > 0 else None
+        problems.append(
+            BpmnSchemaError(
+                f"not valid BPMN 2.0: {_short(entry.message)}",
+                file=source,
+                line=line,
+                element=_element_for(tree, entry.path, line),
+            )
+        )
+    return problems
 
 
 #: SpiffWorkflow parser refusals of valid BPMN that sopflow's engine runs itself.
@@ -572,7 +584,7 @@ def _read_scope(
         if tag == "sequenceFlow":
             cond = elem.find(f"{{{BPMN_NS}}}conditionExpression")
             text = (cond.text or "").strip() if cond is not None else ""
-            flow_id = elem.get("id") or ""
+            flow_id = elem.get("id") or _generated_flow_id(elem, raw)
             raw.flows[flow_id] = RawFlow(
                 id=flow_id,
                 source=elem.get("sourceRef") or "",
@@ -608,9 +620,36 @@ def _read_scope(
             node.loop, node.loop_maximum = _read_loop(elem)
         if node.unsupported is not None:
             node.kind = None
+        if node.is_step or (tag == "startEvent" and scope is None):
+            node.extras = _task_extras(elem, raw, node_id)
         raw.nodes[node_id] = node
         if tag == "subProcess":
             _read_scope(elem, node_id, raw, lane_sets)
+
+
+def _generated_flow_id(elem: etree._Element, raw: RawProcess) -> str:
+    """A stable id for a sequence flow written without one (Flowable files; BPMN allows it).
+
+    Set on the loader's private tree too, so SpiffWorkflow sees the same flow.
+    """
+    base = f"flow_{elem.get('sourceRef') or ''}_to_{elem.get('targetRef') or ''}"
+    flow_id, n = base, 1
+    while flow_id in raw.flows:
+        n += 1
+        flow_id = f"{base}_{n}"
+    elem.set("id", flow_id)
+    return flow_id
+
+
+def _task_extras(elem: etree._Element, raw: RawProcess, node_id: str) -> dict[str, Any]:
+    from sopflow.definitions._tasks import read_task_extras
+
+    def problem(code: str, message: str, line: int | None) -> None:
+        where = line or _line(elem)
+        error = DefinitionError(message, file=raw.source, line=where, element=node_id, code=code)
+        raw.problems.append(error)
+
+    return read_task_extras(elem, problem)
 
 
 def _read_lanes(lane_set: etree._Element, into: list[RawLane]) -> None:
@@ -906,6 +945,7 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
                 keterangan=keterangan.value if keterangan else None,
                 decision_field=keputusan.value.strip() if keputusan else None,
                 line=node.line,
+                **node.extras,
             )
         )
     steps.sort(key=lambda s: s.no)
@@ -953,6 +993,8 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
         decisions=tuple(decisions),
         nodes=MappingProxyType(nodes),
         start_node=raw.start_of(None)[0].id,
+        start_form=raw.start_of(None)[0].extras.get("form", ()),
+        start_form_key=raw.start_of(None)[0].extras.get("form_key"),
     )
 
 
@@ -1003,11 +1045,36 @@ def _load(
     process_id: str | None = None,
 ) -> ProcessDefinition:
     from sopflow.definitions.checks import run_checks
+    from sopflow.definitions.extensions import extension_problems
 
     tree = parse_xml(data, source=source, max_bytes=max_bytes)
-    _validate_xsd(tree, source)
-    raw = read_process(tree, source=source, process_id=process_id)
-    problems = run_checks(raw, script_handlers=script_handlers)
+    schema = _schema_problems(tree, source)
+    raw: RawProcess | None = None
+    try:
+        raw = read_process(tree, source=source, process_id=process_id)
+    except DefinitionError as exc:
+        if not schema:
+            raise
+        schema.append(exc)
+    problems: list[DefinitionError] = []
+    if raw is not None:  # schema errors first, then every SOP and extension finding
+        problems = run_checks(raw, script_handlers=script_handlers)
+        refused = frozenset(n.id for n in raw.nodes.values() if n.unsupported is not None)
+        handled = frozenset(script_handlers)
+        problems += extension_problems(
+            tree, source=source, refused_ids=refused, handled_ids=handled
+        )
+        problems.sort(key=lambda p: p.line or 0)
+    if schema:
+        first = schema[0]
+        raise BpmnSchemaError(
+            first.message,
+            file=first.file,
+            line=first.line,
+            element=first.element,
+            problems=schema + problems,
+        )
+    assert raw is not None
     if problems:
         first = problems[0]
         # str() is the first finding, so a one-line error still points at a place;
@@ -1093,6 +1160,6 @@ def load_definitions(
 
 def problems_of(error: DefinitionError) -> Iterable[DefinitionError]:
     """Every finding an error carries: a SopCheckError's list, or the error itself."""
-    if isinstance(error, SopCheckError) and error.problems:
+    if isinstance(error, SopCheckError | BpmnSchemaError) and error.problems:
         return list(error.problems)
     return [error]

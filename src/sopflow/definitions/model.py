@@ -20,6 +20,7 @@ __all__ = [
     "Call",
     "Decision",
     "Flow",
+    "FormField",
     "Lane",
     "MultiInstance",
     "Node",
@@ -168,6 +169,35 @@ class Step:
     #: for a deciding task, the boolean field its gateway routes on
     decision_field: str | None = None
     line: int | None = None
+    # -- other modelers' task attributes (definitions/extensions.py, docs/other-modelers.md)
+    #: user id, or an expression such as ``${initiator}`` read from the instance data
+    assignee: str | None = None
+    candidate_users: tuple[str, ...] = ()
+    candidate_groups: tuple[str, ...] = ()
+    #: camunda:dueDate / followUpDate as written (ISO date, ISO duration or expression)
+    due_date: str | None = None
+    follow_up_date: str | None = None
+    #: formKey / formRef / SpiffArena's JSON-schema file, passed to the application
+    form_key: str | None = None
+    form: tuple[FormField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """A field of a task form (camunda:formField, flowable:formProperty, a decision)."""
+
+    id: str
+    type: str  # string, long, boolean, date, enum
+    label: str | None = None
+    required: bool = False
+    readonly: bool = False
+    minlength: int | None = None
+    maxlength: int | None = None
+    min: int | None = None
+    max: int | None = None
+    default: str | None = None
+    #: enum values: (id, label) pairs
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +259,9 @@ class ProcessDefinition:
     decisions: tuple[Decision, ...]
     nodes: Mapping[str, Node] = field(repr=False)
     start_node: str
+    #: the start event's form (camunda:formData / formKey), checked when an instance starts
+    start_form: tuple[FormField, ...] = ()
+    start_form_key: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_steps_by_id", {s.id: s for s in self.steps})
@@ -278,7 +311,22 @@ class ProcessDefinition:
                     "waktu": s.waktu,
                     "output": list(s.output),
                     "keterangan": s.keterangan,
+                    **_assignment_dict(s),
                 }
                 for s in sorted(self.steps, key=lambda s: s.no)
             ],
         }
+
+
+def _assignment_dict(step: Step) -> dict[str, Any]:
+    """The other-modeler attributes a step has, for ``show --json`` (absent ones left out)."""
+    found: dict[str, Any] = {
+        "assignee": step.assignee,
+        "candidate_users": list(step.candidate_users),
+        "candidate_groups": list(step.candidate_groups),
+        "due_date": step.due_date,
+        "follow_up_date": step.follow_up_date,
+        "form_key": step.form_key,
+        "form": [f.id for f in step.form],
+    }
+    return {key: value for key, value in found.items() if value}

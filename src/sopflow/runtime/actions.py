@@ -33,8 +33,9 @@ from sopflow.errors import (
     TaskNotFoundError,
 )
 from sopflow.runtime import calls
-from sopflow.runtime.assignment import check_step_access
+from sopflow.runtime.assignment import check_step_access, initiator_data
 from sopflow.runtime.data import check_data
+from sopflow.runtime.forms import check_fields, check_form
 from sopflow.runtime.machine import Machine
 from sopflow.runtime.records import (
     all_audit,
@@ -170,10 +171,12 @@ def _check_role(
     step: Step,
     actor: Actor,
     now: datetime,
+    data: Mapping[str, Any],
 ) -> Holding:
+    """``data`` is the instance data, for assignments written as expressions."""
     credentials = rt.authority.credentials(actor, unit=None, at=now)
     try:
-        return check_step_access(step, credentials, instance_id=row.instance_id)
+        return check_step_access(step, credentials, instance_id=row.instance_id, data=data)
     except PermissionDeniedError:
         rt._log.warning(
             "permission.denied",
@@ -215,7 +218,9 @@ def start(
     definition = rt.catalog.get(process_id)
     now = rt._now(at)
     instance_id = str(uuid.uuid4())
-    state = State([], check_data(data, instance_id, None))
+    values = check_data(data, instance_id, None)
+    values = check_fields(definition.start_form, values, instance_id=None, task_id=None)
+    state = State([], {**initiator_data(definition, actor.id), **values})
     machine = Machine(definition, state, instance_id=instance_id, scripts=rt.script_handlers)
     effects = machine.start()
     rt.store.ensure_definition(
@@ -274,7 +279,7 @@ def _complete_once(
     open_rows = rt.store.open_steps(instance_id=instance_id)
     open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
-    _check_role(rt, row, definition, step, actor, now)
+    _check_role(rt, row, definition, step, actor, now, state.data)
     if open_row.claimed_by is not None and open_row.claimed_by != actor.id:
         raise ClaimedError(
             f"claimed by {open_row.claimed_by!r}; they must release it first",
@@ -283,6 +288,7 @@ def _complete_once(
         )
     _check_time(row, now, open_row.ready_at)
     submitted = check_data(data, instance_id, step.id)
+    submitted = check_form(step, submitted, instance_id=instance_id)
     if step.decision_field is not None:
         value = submitted.get(step.decision_field)
         if not isinstance(value, bool):
@@ -364,12 +370,12 @@ def _claim_once(
     take: bool,
     item: str | None,
 ) -> Progress:
-    row, _state, definition = _load_running(rt, instance_id)
+    row, state, definition = _load_running(rt, instance_id)
     step = resolve(definition, instance_id, task)
     open_rows = rt.store.open_steps(instance_id=instance_id)
     open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
-    _check_role(rt, row, definition, step, actor, now)
+    _check_role(rt, row, definition, step, actor, now, state.data)
     if take and open_row.claimed_by not in (None, actor.id):
         raise ClaimedError(
             f"already claimed by {open_row.claimed_by!r}",

@@ -193,10 +193,15 @@ class Engine:
         process_id: str | None = None,
         instance_id: str | None = None,
         at: datetime | None = None,
+        user: str | None = None,
     ) -> list[WorkItem]:
-        """Ready steps of running instances, oldest first, by role(s), process or instance."""
+        """Ready steps of running instances, oldest first, by role(s), process or instance.
+
+        With ``user``: the steps that user (holding ``role``, if given) may act on, lanes
+        and assignments (candidate users and groups, assignee) applied as for an action.
+        """
         return queries.work_list(
-            self, role=role, process_id=process_id, instance_id=instance_id, at=at
+            self, role=role, process_id=process_id, instance_id=instance_id, at=at, user=user
         )
 
     def history(self, instance_id: str) -> list[StepRecord]:

@@ -36,6 +36,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 )
 
 from sopflow.errors import ExpressionError
+from sopflow.runtime._dialects import EMPTY, detect_dialect, parse_dialect
 
 __all__ = [
     "MAX_BRACKET_DEPTH",
@@ -51,6 +52,7 @@ __all__ = [
     "ScriptHandler",
     "check_expression",
     "compile_expression",
+    "complementary",
 ]
 
 #: longest condition text, in characters (after stripping surrounding whitespace)
@@ -224,24 +226,25 @@ def _measure(root: ast.expr, text: str) -> None:
                     f"more than {MAX_NODES} parts; split the condition", expression=text
                 )
             if depth > MAX_DEPTH:
-                raise ExpressionError(
-                    f"nested more than {MAX_DEPTH} deep", expression=text
-                )
+                raise ExpressionError(f"nested more than {MAX_DEPTH} deep", expression=text)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 class _Checker:
     """Walk a parsed tree and refuse everything outside the language."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, dialect: str | None = None) -> None:
         self.text = text
         self.names: set[str] = set()
+        #: JUEL's ``empty`` operator arrives as a call; only dialect trees may hold it
+        self.dialect = dialect
 
     def refuse(self, what: str, node: ast.AST) -> ExpressionError:
         segment = ast.get_source_segment(self.text, node) or ""
         column = getattr(node, "col_offset", -1) + 1
         detail = f"{segment!r}, column {column}" if segment else f"column {column}"
-        return ExpressionError(f"not allowed: {what} ({detail})", expression=self.text)
+        dialect = f"{self.dialect.upper()}: " if self.dialect else ""
+        return ExpressionError(f"{dialect}not allowed: {what} ({detail})", expression=self.text)
 
     def check(self, node: ast.expr) -> None:
         if isinstance(node, ast.Constant):
@@ -265,6 +268,9 @@ class _Checker:
             self.compare(node)
         elif isinstance(node, ast.List | ast.Tuple):
             raise self.refuse("a list or tuple outside the right side of 'in'", node)
+        elif self.dialect is not None and _is_empty_test(node):
+            assert isinstance(node, ast.Call)
+            self.check(node.args[0])
         else:
             what = _REFUSED.get(type(node), f"the construct {type(node).__name__}")
             raise self.refuse(what, node)
@@ -326,6 +332,16 @@ class _Checker:
         raise self.refuse("a list element that is not a literal", node)
 
 
+def _is_empty_test(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == EMPTY
+        and len(node.args) == 1
+        and not node.keywords
+    )
+
+
 # -- evaluation -------------------------------------------------------------------------
 
 
@@ -342,6 +358,14 @@ def _kind(value: object) -> str:
     if isinstance(value, list | tuple):
         return "list"
     return type(value).__name__
+
+
+def _magnitude(number: int) -> str:
+    """A number for a message: 10**23 is not printed in full (nor 10**4000)."""
+    if number.bit_length() <= 64:
+        return str(number)
+    sign = "a negative" if number < 0 else "a"
+    return f"{sign} number of {number.bit_length()} bits"
 
 
 def _number(value: object) -> int | float | None:
@@ -382,6 +406,10 @@ class _Interpreter:
             return self.compare(node)
         if isinstance(node, ast.List | ast.Tuple):
             return [self.run(element) for element in node.elts]
+        if _is_empty_test(node):  # JUEL's empty: null, "" or an empty list
+            assert isinstance(node, ast.Call)
+            value = self.run(node.args[0])
+            return value is None or (isinstance(value, str | list | tuple) and len(value) == 0)
         raise self.fail(f"cannot evaluate {type(node).__name__}", node)  # checked at compile
 
     def truth(self, value: object, node: ast.expr, what: str) -> bool:
@@ -429,6 +457,12 @@ class _Interpreter:
             if isinstance(sequence, str | list | tuple) and count is not None:
                 if not isinstance(count, int):
                     raise self.fail("a text or list repeats only a whole number of times", node)
+                # bound the count itself: '' * 10**23 is empty but Python cannot index it
+                if abs(count) > MAX_SEQUENCE_LENGTH:
+                    raise self.fail(
+                        f"repeats {_magnitude(count)} times; the limit is {MAX_SEQUENCE_LENGTH}",
+                        node,
+                    )
                 self.bound_length(len(sequence) * max(count, 0), node)
                 return sequence * count if isinstance(sequence, str) else list(sequence) * count
         raise self.fail(f"cannot apply {symbol} to {_kind(left)} and {_kind(right)}", node)
@@ -534,6 +568,8 @@ class Expression:
     text: str
     names: frozenset[str]
     _tree: ast.expr = field(repr=False, compare=False)
+    #: "juel" or "feel" for a condition written in another engine's dialect, else None
+    dialect: str | None = None
 
     def evaluate(self, data: Mapping[str, object]) -> object:
         """The value of the expression with names read from ``data`` (task data)."""
@@ -559,12 +595,16 @@ def _compile(text: str) -> Expression:
             f"expression is {len(stripped)} characters long; the limit is {MAX_LENGTH}",
             expression=_excerpt(stripped),
         )
-    _precheck(stripped)
-    tree = _parse(stripped)
+    dialect = detect_dialect(stripped)
+    if dialect is None:
+        _precheck(stripped)
+        tree = _parse(stripped)
+    else:
+        tree = parse_dialect(stripped, dialect)
     _measure(tree, stripped)
-    checker = _Checker(stripped)
+    checker = _Checker(stripped, dialect=dialect)
     checker.check(tree)
-    return Expression(stripped, frozenset(checker.names), tree)
+    return Expression(stripped, frozenset(checker.names), tree, dialect)
 
 
 def compile_expression(text: str) -> Expression:
@@ -572,6 +612,47 @@ def compile_expression(text: str) -> Expression:
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, got {type(text).__name__}")
     return _compile(text)
+
+
+_NEGATED: Final[Mapping[type[ast.cmpop], type[ast.cmpop]]] = {
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Lt: ast.GtE,
+    ast.GtE: ast.Lt,
+    ast.Gt: ast.LtE,
+    ast.LtE: ast.Gt,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
+
+
+def _negation_of(a: ast.expr, b: ast.expr) -> bool:
+    if isinstance(b, ast.UnaryOp) and isinstance(b.op, ast.Not):
+        return ast.dump(b.operand) == ast.dump(a)
+    if isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.Not):
+        return ast.dump(a.operand) == ast.dump(b)
+    if isinstance(a, ast.Compare) and isinstance(b, ast.Compare):
+        if len(a.ops) != 1 or len(b.ops) != 1:
+            return False
+        same_sides = ast.dump(a.left) == ast.dump(b.left) and ast.dump(
+            a.comparators[0]
+        ) == ast.dump(b.comparators[0])
+        return same_sides and _NEGATED.get(type(a.ops[0])) is type(b.ops[0])
+    return False
+
+
+def complementary(first: str, second: str) -> bool:
+    """Whether one condition is exactly the negation of the other, in any dialect.
+
+    ``${approved}`` / ``${!approved}``, ``score > 5`` / ``score <= 5``, ``x == 'a'`` /
+    ``x != 'a'``: two such flows cover every case, so their gateway needs no default.
+    Conservative: anything else is False.
+    """
+    try:
+        a, b = compile_expression(first), compile_expression(second)
+    except ExpressionError:
+        return False
+    return _negation_of(a._tree, b._tree)
 
 
 def check_expression(text: str) -> None:

@@ -6,7 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sopflow.authority.base import Credentials, Holding
 from sopflow.definitions.model import ProcessDefinition
+from sopflow.runtime.assignment import may_act
+from sopflow.runtime.forms import form_schema
 from sopflow.runtime.records import path_of
 from sopflow.runtime.state import load_state
 from sopflow.runtime.views import GatewayDecision, InstanceView, StepRecord, WorkItem, from_ms
@@ -40,6 +43,8 @@ def work_item(rt: Engine, r: StepRow, now: datetime) -> WorkItem:
         token=r.token,
         pass_no=r.pass_no,
         item=r.item,
+        form_key=step.form_key if step else None,
+        form=form_schema(step) if step else None,
     )
 
 
@@ -50,11 +55,27 @@ def work_list(
     process_id: str | None,
     instance_id: str | None,
     at: datetime | None,
+    user: str | None = None,
 ) -> list[WorkItem]:
     roles = [role] if isinstance(role, str) else role
     now = rt._now(at)
-    rows = rt.store.open_steps(roles=roles, process_id=process_id, instance_id=instance_id)
+    if user is not None:
+        rows = rt.store.open_steps(process_id=process_id, instance_id=instance_id)
+        rows = [r for r in rows if _may_act(rt, r, user, roles)]
+    else:
+        rows = rt.store.open_steps(roles=roles, process_id=process_id, instance_id=instance_id)
     return [work_item(rt, r, now) for r in rows]
+
+
+def _may_act(rt: Engine, r: StepRow, user: str, roles: Iterable[str] | None) -> bool:
+    """Lanes and assignments applied to ``user`` as an action would apply them."""
+    definition = rt.definition(r.version)
+    step = definition.step(r.task)
+    if step is None:
+        return False
+    credentials = Credentials(user, tuple(Holding(role=role) for role in roles or ()))
+    row = rt.store.load_instance(r.instance_id)
+    return may_act(step, credentials, load_state(row.state, r.instance_id, definition).data)
 
 
 def _path(

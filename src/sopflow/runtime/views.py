@@ -81,6 +81,10 @@ class WorkItem:
     token: int | None = None
     pass_no: int | None = None
     item: str | None = None
+    #: formKey / formRef / SpiffArena form file, for the application (docs/other-modelers.md)
+    form_key: str | None = None
+    #: the step's form as a JSON schema (runtime/forms.py), or None
+    form: dict[str, Any] | None = None
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
@@ -102,6 +106,8 @@ class WorkItem:
             "token": self.token,
             "pass": self.pass_no,
             "item": self.item,
+            "form_key": self.form_key,
+            "form": self.form,
         }
 
 

@@ -69,7 +69,9 @@ class SlaPolicy:
     ) -> tuple[datetime | None, datetime | None]:
         standard = self.standard(step.waktu)
         if standard.kind is StandardKind.NONE:
-            return None, None
+            from sopflow.runtime.due_dates import attribute_deadlines
+
+            return attribute_deadlines(step, ready_at)  # camunda:dueDate, or none
         cal = self.calendar_for(definition)
         if standard.kind is StandardKind.WORKING_MINUTES:
             # one walk of the calendar each, instead of measuring the span afterwards

@@ -1,0 +1,127 @@
+"""Warnings of ``sopflow validate``: findings that do not refuse a file but need a look.
+
+- ``unknown-extension``: an extension in a namespace sopflow does not know;
+- ``due-date-conflict``: a step has a waktu and a due date that say different things (the
+  waktu wins, as the SOP's Mutu Baku is the signed standard);
+- ``undeclared-field``: a gateway condition reads a field that no step's decision
+  (``keputusan``) and no form field declares, so an instance stops at that gateway unless
+  the application happens to send the field (SpiffArena's ``approved == True`` files).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lxml import etree
+
+from sopflow.definitions.extensions import Finding, extension_findings
+from sopflow.definitions.loader import RawProcess, read_process
+from sopflow.definitions.model import DECISION_FIELD, NodeKind
+from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES, parse_xml, read_limited
+from sopflow.errors import DefinitionError, ExpressionError, WaktuError
+
+__all__ = ["file_warnings", "iso_duration_minutes", "tree_warnings"]
+
+_DURATION = re.compile(
+    r"P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?"
+)
+
+
+def iso_duration_minutes(text: str) -> float | None:
+    """Minutes of an ISO 8601 duration without years or months (``P2D``, ``PT4H``), or None."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None or text.strip() in ("P", "PT"):
+        return None
+    weeks, days, hours, minutes, seconds = (int(match[g] or 0) for g in "wdhms")
+    return ((weeks * 7 + days) * 24 + hours) * 60 + minutes + seconds / 60
+
+
+def file_warnings(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Finding]:
+    """The warnings of one file; a file that cannot be read has none (its errors say why)."""
+    try:
+        data = read_limited(path, max_bytes=max_bytes)
+        tree = parse_xml(data, source=str(path), max_bytes=max_bytes)
+    except DefinitionError:
+        return []
+    return tree_warnings(tree, source=str(path))
+
+
+def tree_warnings(tree: etree._ElementTree, *, source: str) -> list[Finding]:
+    found = [f for f in extension_findings(tree, source=source) if f.severity == "warning"]
+    try:
+        raw = read_process(tree, source=source)
+    except DefinitionError:
+        return found
+    found += _due_date_conflicts(raw)
+    found += _undeclared_fields(raw)
+    return sorted(found, key=lambda f: f.line or 0)
+
+
+def _due_date_conflicts(raw: RawProcess) -> list[Finding]:
+    from sopflow.sla.durations import StandardKind, parse_waktu
+
+    found: list[Finding] = []
+    for node in raw.nodes.values():
+        waktu = node.prop("waktu") if node.is_step else None
+        due = node.extras.get("due_date")
+        if waktu is None or not isinstance(due, str):
+            continue
+        try:
+            standard = parse_waktu(waktu.value)
+        except WaktuError:
+            continue  # an error of its own
+        minutes = iso_duration_minutes(due)
+        if standard.kind is StandardKind.CALENDAR and minutes == standard.amount:
+            continue  # "2 x 24 jam" and P2D say the same
+        found.append(
+            Finding(
+                raw.source,
+                node.line,
+                node.id,
+                "due-date-conflict",
+                "warning",
+                f"waktu {waktu.value!r} and due date {due!r} differ; the waktu is the step's "
+                "standard, the due date is not used",
+            )
+        )
+    return found
+
+
+def _undeclared_fields(raw: RawProcess) -> list[Finding]:
+    from sopflow.runtime.expressions import compile_expression
+
+    if any(n.kind is NodeKind.SCRIPT_TASK or n.tag == "serviceTask" for n in raw.nodes.values()):
+        return []  # a handler may set any field
+    declared = {DECISION_FIELD}
+    for node in raw.nodes.values():
+        keputusan = node.prop("keputusan")
+        if keputusan is not None:
+            declared.add(keputusan.value.strip())
+        declared.update(f.id for f in node.extras.get("form", ()))
+    found: list[Finding] = []
+    for node in raw.nodes.values():
+        if node.kind is not NodeKind.EXCLUSIVE_GATEWAY:
+            continue
+        for flow_id in node.outgoing:
+            flow = raw.flows[flow_id]
+            if flow.condition is None:
+                continue
+            try:
+                names = compile_expression(flow.condition).names
+            except ExpressionError:
+                continue  # an error of its own
+            for name in sorted(names - declared):
+                found.append(
+                    Finding(
+                        raw.source,
+                        flow.condition_line or flow.line,
+                        flow.id,
+                        "undeclared-field",
+                        "warning",
+                        f"the condition reads {name!r}, which no step (keputusan) or form field "
+                        "declares: an instance stops at this gateway unless the application "
+                        "sends it",
+                    )
+                )
+    return found

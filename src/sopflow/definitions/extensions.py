@@ -1,0 +1,530 @@
+"""Other engines' BPMN extensions: each one honoured with its meaning, or refused by name.
+
+A file drawn for Camunda 7, Flowable, SpiffArena or Zeebe carries attributes and extension
+elements that change what its home engine does: ``camunda:candidateGroups`` decides who may
+act, ``camunda:formData`` makes a field required, a task listener runs code. Running such a
+file with the extension silently dropped runs a different process from the one its author
+drew (a Camat completing the step the file reserves for the Sekcam). So :data:`RULES` lists,
+for every extension sopflow knows, what its home engine does with it and what sopflow does:
+
+- ``honoured``: sopflow gives it the same meaning (assignment, due dates, forms, properties);
+- ``refused``: the file is refused at load with the element named (code
+  ``unsupported-extension``);
+- ``needs-handler``: it configures work the application must provide (a service task's
+  class, a connector); refused unless the application registers a handler for the task;
+- ``no-effect``: it changes nothing while a process runs, in its home engine either
+  (modeler metadata, version labels, history retention).
+
+Anything in these namespaces that is not in the table is refused too (a new attribute of a
+known engine may change behaviour); anything in an unknown namespace is a warning. The
+table is the source of the docs table (``docs/other-modelers.md``), and the tests check
+that every honoured entry has an effect and every other entry is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from lxml import etree
+
+from sopflow.errors import BpmnSchemaError, DefinitionError, UnsafeDocumentError
+
+__all__ = [
+    "CODES",
+    "NAMESPACES",
+    "RULES",
+    "Action",
+    "Finding",
+    "Rule",
+    "code_of",
+    "extension_problems",
+    "rule_for",
+]
+
+BPMN_NS: Final = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+#: the namespaces of the engines sopflow knows, by the prefix their modelers write
+NAMESPACES: Final[Mapping[str, str]] = {
+    "camunda": "http://camunda.org/schema/1.0/bpmn",
+    "flowable": "http://flowable.org/bpmn",
+    "activiti": "http://activiti.org/bpmn",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    "zeebe": "http://camunda.org/schema/zeebe/1.0",
+    "modeler": "http://camunda.org/schema/modeler/1.0",
+}
+_PREFIX_OF: Final = {uri: prefix for prefix, uri in NAMESPACES.items()}
+
+#: namespaces that never change behaviour: XML Schema instance, DI colours, bpmn.io
+_INERT_NAMESPACES: Final = frozenset(
+    {
+        "http://www.w3.org/2001/XMLSchema-instance",
+        "http://www.w3.org/XML/1998/namespace",
+        "http://bpmn.io/schema/bpmn/biocolor/1.0",
+        "http://www.omg.org/spec/BPMN/non-normative/color/1.0",
+        "http://bpmn.io/schema/bpmn",
+    }
+)
+
+
+class Action(StrEnum):
+    HONOURED = "honoured"
+    REFUSED = "refused"
+    NEEDS_HANDLER = "needs-handler"
+    NO_EFFECT = "no-effect"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One extension: ``prefix:name`` (attribute, or element inside extensionElements)."""
+
+    prefix: str
+    name: str
+    kind: str  # "attribute" or "element"
+    engines: str
+    action: Action
+    #: what sopflow does, in words for the docs table
+    meaning: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.prefix}:{self.name}"
+
+
+#: Every extension sopflow knows, one row per group: prefixes | kind | names | action |
+#: home engines | what sopflow does. A row continues on lines indented by four spaces.
+#: The docs table is generated from it (docs_table()); tests check every entry.
+_TABLE: Final = """
+camunda flowable activiti | attribute | assignee candidateUsers candidateGroups | honoured |
+    Camunda 7, Flowable | who may claim and complete the task (with the lane's role, when the
+    task is in a lane)
+camunda flowable activiti | attribute | dueDate | honoured | Camunda 7, Flowable | the step's
+    due date when it has no waktu (ISO date or ISO duration); a conflict with
+    waktu is reported
+camunda | attribute | followUpDate | honoured | Camunda 7 | the step's follow-up (at-risk)
+    date, read like dueDate
+camunda flowable activiti | attribute | formKey | honoured | Camunda 7, Flowable | passed to
+    the application in the work item (form_key); on the start event as
+    ProcessDefinition.start_form_key
+camunda | attribute | formRef formRefBinding formRefVersion | honoured | Camunda 7 | Camunda
+    Forms reference, passed in the work item like formKey
+camunda | element | formData | honoured | Camunda 7 | fields validated on complete (on the
+    start event: on start); the work item carries them as a JSON schema
+flowable activiti | element | formProperty | honoured | Flowable | form properties validated
+    on complete, like camunda:formData
+camunda spiffworkflow zeebe | element | properties | honoured | Camunda 7, SpiffArena, Zeebe |
+    sopflow's own step and SOP properties (waktu, kelengkapan, ...); SpiffArena's
+    formJsonSchemaFilename is passed as the form reference (formUiSchemaFilename only lays it out)
+camunda | attribute | historyTimeToLive | no-effect | Camunda 7 | history retention, an
+    operations setting: sopflow keeps every record until the application removes it
+camunda | attribute | versionTag | no-effect | Camunda 7 | a version label; sopflow versions
+    by content
+camunda | attribute | isStartableInTasklist | no-effect | Camunda 7 | Tasklist display only
+camunda | attribute | modelerTemplate modelerTemplateVersion | no-effect | Camunda Modeler |
+    the element template applied in the modeler
+camunda flowable activiti | attribute | asyncBefore asyncAfter async exclusive | no-effect |
+    Camunda 7, Flowable | transaction boundaries: sopflow commits every action on its own, and
+    every step is a wait state
+camunda | attribute | errorMessage | no-effect | Camunda 7 | the error's message text
+modeler | attribute | executionPlatform executionPlatformVersion | no-effect | Camunda Modeler
+    | which editor the modeler opens
+spiffworkflow | element | instructionsForEndUser category signalButtonLabel unitTests |
+    no-effect | SpiffArena | text shown to the user; no behaviour
+zeebe | element | userTask | no-effect | Zeebe | marks a Camunda user task; no other behaviour
+zeebe | attribute | versionTag | no-effect | Zeebe | a version label
+camunda flowable activiti | attribute | class delegateExpression expression type topic
+    resultVariable decisionRef resource | needs-handler | Camunda 7, Flowable | the
+    application must provide the task's work
+camunda flowable activiti | element | connector field | needs-handler | Camunda 7, Flowable |
+    the application must provide the task's work
+zeebe | element | taskDefinition taskHeaders script calledDecision | needs-handler | Zeebe | a
+    job worker the application must provide
+spiffworkflow | element | serviceTaskOperator calledDecisionId | needs-handler | SpiffArena |
+    a service the application must provide
+camunda flowable activiti | element | taskListener executionListener eventListener | refused |
+    Camunda 7, Flowable | listeners run code at task or execution events
+camunda | element | in out | honoured | Camunda 7 | on a callActivity: the variables passed
+    to the called process and back (source/target, variables="all"); on other elements refused
+camunda flowable activiti | element | inputOutput | refused | Camunda 7, Flowable | variable
+    mappings change what the process sees
+flowable activiti | element | in out | refused | Flowable | call-activity variable mappings
+    (write them as camunda:in / camunda:out)
+camunda flowable activiti | attribute | candidateStarterGroups candidateStarterUsers | refused
+    | Camunda 7, Flowable | who may start the process; give the start check to the
+    application's authority
+camunda flowable activiti | attribute | initiator | honoured | Camunda 7, Flowable | on the
+    start event: the variable that receives the starting actor's id (for
+    assignee="${initiator}")
+camunda | attribute | collection elementVariable | honoured | Camunda 7 | on
+    multiInstanceLoopCharacteristics: the list whose items the instances are for, and the
+    variable each instance sees its item in
+flowable activiti | attribute | collection elementVariable | refused | Flowable |
+    multi-instance collections (write them as camunda:collection / camunda:elementVariable)
+camunda flowable activiti | attribute | calledElementBinding calledElementVersion
+    calledElementVersionTag calledElementTenantId caseRef variableMappingClass
+    variableMappingDelegateExpression | refused | Camunda 7, Flowable | call-activity
+    bindings to a version other than the catalog's, and mapping code
+camunda flowable activiti | attribute | errorCodeVariable errorMessageVariable
+    escalationCodeVariable | refused | Camunda 7, Flowable | error and escalation variables
+camunda flowable activiti | attribute | priority jobPriority taskPriority | refused | Camunda
+    7, Flowable | job and task priorities order work in the home engine's task list and job
+    executor
+camunda flowable activiti | element | failedJobRetryTimeCycle | refused | Camunda 7, Flowable
+    | retries of failed jobs
+flowable activiti | attribute | skipExpression | refused | Flowable | skips the task when an
+    expression holds
+spiffworkflow | element | preScript postScript | refused | SpiffArena | scripts run before or
+    after the task
+spiffworkflow | element | messageVariable messagePayload payloadExpression
+    processVariableCorrelation variableName taskMetadataValues | refused | SpiffArena |
+    messages and correlations need a message bus
+spiffworkflow | attribute | isMatchingCorrelation scriptsOnInstances isOutputSynced allowGuest
+    guestConfirmation | refused | SpiffArena | correlation, guest access and data
+    synchronisation
+zeebe | element | assignmentDefinition | honoured | Zeebe | who may claim and complete the
+    task, like camunda:assignee / candidateGroups / candidateUsers
+zeebe | element | taskSchedule | honoured | Zeebe | the step's due and follow-up dates, like
+    camunda:dueDate
+zeebe | element | formDefinition | honoured | Zeebe | the form reference, passed in the work
+    item
+zeebe | element | ioMapping executionListeners taskListeners subscription calledElement
+    loopCharacteristics priorityDefinition linkedResources adHoc | refused | Zeebe | variable
+    mappings, listeners, subscriptions, called elements and loops
+"""
+
+
+def _parse_table(text: str) -> tuple[Rule, ...]:
+    rows: list[str] = []
+    for line in text.strip().splitlines():
+        if line.startswith("    ") and rows:
+            rows[-1] += " " + line.strip()
+        else:
+            rows.append(line.strip())
+    rules: list[Rule] = []
+    for row in rows:
+        prefixes, kind, names, action, engines, meaning = (c.strip() for c in row.split(" | ", 5))
+        for prefix in prefixes.split():
+            for name in names.split():
+                rules.append(Rule(prefix, name, kind, engines, Action(action), meaning))
+    return tuple(rules)
+
+
+RULES: Final[tuple[Rule, ...]] = _parse_table(_TABLE)
+_A, _E = "attribute", "element"
+
+_BY_KEY: Final[Mapping[tuple[str, str, str], Rule]] = {(r.prefix, r.kind, r.name): r for r in RULES}
+
+#: the ``code`` values of ``sopflow validate --json`` (docs/other-modelers.md)
+CODES: Final[Mapping[str, str]] = {
+    "unsafe-document": "hostile or oversized XML (DTD, entities, size)",
+    "bpmn-schema": "not well-formed XML, or not valid BPMN 2.0 (XSD)",
+    "unsupported-element": "a BPMN element sopflow does not run",
+    "needs-handler": "a script or service task the application must provide",
+    "unsupported-extension": "an extension whose behaviour sopflow does not have",
+    "unknown-extension": "an extension sopflow does not know (warning)",
+    "lane": "a step's lane or role is missing or ambiguous",
+    "condition": "a condition outside the expression language and its dialects",
+    "waktu": "a Mutu Baku waktu that cannot be read",
+    "due-date-conflict": "waktu and a due date disagree; waktu wins (warning)",
+    "undeclared-field": "a condition reads a field no step or form sets (warning)",
+    "form": "a form field definition that cannot be used",
+    "assignment": "an assignee or candidate list that cannot be read",
+    "sop-check": "another SOP rule (events, flows, reachability, gateways, diagram)",
+}
+
+
+def rule_for(prefix: str, kind: str, name: str) -> Rule | None:
+    return _BY_KEY.get((prefix, kind, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One line of ``sopflow validate``: an error refuses the file, a warning does not."""
+
+    file: str | None
+    line: int | None
+    element: str | None
+    code: str
+    severity: str  # "error" or "warning"
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "element": self.element,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        error = DefinitionError(self.message, file=self.file, line=self.line, element=self.element)
+        return str(error) if self.severity == "error" else f"{error} [warning]"
+
+
+_CODE_PATTERNS: Final = (
+    (re.compile(r"script handler|service task|application must provide"), "needs-handler"),
+    (re.compile(r"is not supported by sopflow"), "unsupported-element"),
+    (re.compile(r"\blanes?\b"), "lane"),
+    (re.compile(r"expression language|JUEL|FEEL"), "condition"),
+    (re.compile(r"waktu"), "waktu"),
+)
+
+
+def code_of(error: DefinitionError) -> str:
+    """The documented code of a loader error (its own, or read from its kind and message)."""
+    own = getattr(error, "code", None)
+    if isinstance(own, str) and own:
+        return own
+    if isinstance(error, UnsafeDocumentError):
+        return "unsafe-document"
+    if isinstance(error, BpmnSchemaError):
+        return "bpmn-schema"
+    for pattern, code in _CODE_PATTERNS:
+        if pattern.search(error.message):
+            return code
+    return "sop-check"
+
+
+# ---------------------------------------------------------------------------------------
+# The check
+
+
+def _line(elem: etree._Element) -> int | None:
+    line: object = elem.sourceline
+    return line if isinstance(line, int) else None
+
+
+def _owner(elem: etree._Element) -> etree._Element:
+    """The BPMN element an extension belongs to (for extensionElements: its parent)."""
+    current: etree._Element | None = elem
+    while current is not None:
+        tag = etree.QName(current.tag) if isinstance(current.tag, str) else None
+        if tag is not None and tag.namespace == BPMN_NS and tag.localname != "extensionElements":
+            return current
+        current = current.getparent()
+    return elem
+
+
+def _ids_up(elem: etree._Element) -> list[str]:
+    """The ids of ``elem`` and its ancestors, nearest first (multiInstance has none)."""
+    ids: list[str] = []
+    current: etree._Element | None = elem
+    while current is not None:
+        ident = current.get("id") if isinstance(current.tag, str) else None
+        if ident:
+            ids.append(str(ident))
+        current = current.getparent()
+    return ids
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """One extension as written: which rule (or None), on which BPMN element."""
+
+    namespace: str
+    name: str
+    kind: str
+    owner: etree._Element
+    node: etree._Element
+    value: str | None
+
+    @property
+    def label(self) -> str:
+        prefix = _PREFIX_OF.get(self.namespace, "{" + self.namespace + "}")
+        return f"{prefix}:{self.name}"
+
+
+def _uses(root: etree._Element) -> Iterator[_Use]:
+    """Extension attributes on BPMN elements, and top-level extension elements."""
+    for elem in root.iter():
+        if not isinstance(elem.tag, str):
+            continue
+        qname = etree.QName(elem.tag)
+        if qname.namespace == BPMN_NS:
+            for key, value in elem.attrib.items():
+                attr = etree.QName(key)
+                if attr.namespace and attr.namespace not in _INERT_NAMESPACES:
+                    yield _Use(attr.namespace, attr.localname, _A, elem, elem, str(value))
+            if qname.localname == "extensionElements":
+                for child in elem:
+                    if not isinstance(child.tag, str):
+                        continue
+                    child_name = etree.QName(child.tag)
+                    if child_name.namespace and child_name.namespace not in _INERT_NAMESPACES:
+                        yield _Use(
+                            child_name.namespace,
+                            child_name.localname,
+                            _E,
+                            _owner(elem),
+                            child,
+                            None,
+                        )
+
+
+def _blank(use: _Use) -> bool:
+    """An empty attribute or an empty script element has no behaviour to honour or refuse."""
+    if use.kind == _A:
+        return (use.value or "").strip() == ""
+    if use.name in ("preScript", "postScript"):
+        return (use.node.text or "").strip() == ""
+    return False
+
+
+def extension_findings(
+    tree: etree._ElementTree, *, source: str, refused_ids: frozenset[str] = frozenset()
+) -> list[Finding]:
+    """Every extension of the file judged by :data:`RULES`; ``refused_ids`` are elements
+    already refused (an unsupported service task): their configuration is not repeated."""
+    found: list[Finding] = []
+    for use in _uses(tree.getroot()):
+        ids = _ids_up(use.owner)
+        owner_id = ids[0] if ids else None
+        if refused_ids.intersection(ids) or _blank(use):
+            continue
+        prefix = _PREFIX_OF.get(use.namespace)
+        line = _line(use.node)
+        if prefix is None:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unknown-extension",
+                    "warning",
+                    f"{use.label} ({use.kind}) is an extension sopflow does not know; "
+                    "it has no effect here",
+                )
+            )
+            continue
+        rule = rule_for(prefix, use.kind, use.name)
+        if rule is None:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unsupported-extension",
+                    "error",
+                    f"{use.label} ({use.kind}) of {prefix} is not known to sopflow, so its "
+                    "meaning cannot be honoured; remove it or ask for support",
+                )
+            )
+        elif rule.action is Action.HONOURED and not _honoured_here(rule, use.owner):
+            where = etree.QName(use.owner.tag).localname
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unsupported-extension",
+                    "error",
+                    f"{use.label} on a bpmn:{where} is not supported by sopflow: it is honoured "
+                    f"on {_honoured_on(rule)} only",
+                )
+            )
+        elif rule.action is Action.REFUSED:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unsupported-extension",
+                    "error",
+                    f"{use.label} is not supported by sopflow ({rule.meaning}); remove it or "
+                    "model the behaviour in the diagram",
+                )
+            )
+        elif rule.action is Action.NEEDS_HANDLER:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "needs-handler",
+                    "error",
+                    f"{use.label}: {rule.meaning}; register a handler for this task",
+                )
+            )
+    return found
+
+
+#: honoured extensions that mean something anywhere (properties: process, lanes, steps)
+_ANYWHERE: Final = frozenset({"properties"})
+_STEP_TAGS: Final = frozenset({"userTask", "manualTask"})
+#: honoured on the start event: camunda:initiator stores who started the instance
+_ON_START: Final = frozenset({"initiator"})
+#: the engine reads these where the standard puts them (runtime/calls.py, behaviours/loops.py)
+_ON_CALL: Final = frozenset({"in", "out"})
+_ON_MULTI: Final = frozenset({"collection", "elementVariable"})
+#: forms are honoured on the start event too: its data is checked when an instance starts
+_START_FORMS: Final = frozenset(
+    {"formKey", "formRef", "formRefBinding", "formRefVersion", "formData", "formProperty"}
+)
+
+
+def _honoured_on(rule: Rule) -> str:
+    if rule.name in _ON_CALL:
+        return "call activities"
+    if rule.name in _ON_MULTI:
+        return "multiInstanceLoopCharacteristics"
+    return "user and manual tasks"
+
+
+def _honoured_here(rule: Rule, owner: etree._Element) -> bool:
+    """Task attributes (assignment, due dates, forms) are honoured on steps only."""
+    if rule.name in _ANYWHERE:
+        return True
+    tag = etree.QName(owner.tag).localname if isinstance(owner.tag, str) else ""
+    if rule.name in _ON_START:
+        return tag == "startEvent"
+    if rule.name in _START_FORMS and tag == "startEvent":
+        return True
+    if rule.name in _ON_CALL:
+        return tag == "callActivity"
+    if rule.name in _ON_MULTI:
+        return tag == "multiInstanceLoopCharacteristics"
+    return tag in _STEP_TAGS
+
+
+def extension_problems(
+    tree: etree._ElementTree,
+    *,
+    source: str,
+    refused_ids: frozenset[str] = frozenset(),
+    handled_ids: frozenset[str] = frozenset(),
+) -> list[DefinitionError]:
+    """The errors among :func:`extension_findings`, for the loader (warnings do not refuse)."""
+    problems: list[DefinitionError] = []
+    for finding in extension_findings(tree, source=source, refused_ids=refused_ids):
+        if finding.severity != "error":
+            continue
+        if finding.code == "needs-handler" and finding.element in handled_ids:
+            continue
+        error = DefinitionError(
+            finding.message, file=finding.file, line=finding.line, element=finding.element
+        )
+        error.code = finding.code
+        problems.append(error)
+    return problems
+
+
+def docs_table() -> str:
+    """The Markdown table of docs/other-modelers.md (a test keeps the page in step)."""
+    rows = ["| extension | kind | home engine | sopflow |", "|---|---|---|---|"]
+    seen: set[tuple[str, str, str]] = set()
+    for rule in sorted(RULES, key=lambda r: (r.action, r.prefix, r.name)):
+        key = (rule.name, rule.kind, rule.meaning)
+        prefixes = [r.prefix for r in RULES if (r.name, r.kind, r.meaning) == key]
+        if key in seen:
+            continue
+        seen.add(key)
+        names = ", ".join(f"`{p}:{rule.name}`" for p in prefixes)
+        rows.append(
+            f"| {names} | {rule.kind} | {rule.engines} | **{rule.action}**: {rule.meaning} |"
+        )
+    return "\n".join(rows)
