@@ -55,6 +55,8 @@ class StepRules:
 class ProcessRules:
     cancel_roles: tuple[str, ...]
     definitive_only: bool | None = None
+    #: every lane role a step of the process asks for
+    roles: tuple[str, ...] = ()
     steps: dict[str, StepRules] = field(default_factory=dict)
 
     def step(self, task_id: str) -> StepRules:
@@ -148,6 +150,7 @@ def _rules(definition: ProcessDefinition) -> ProcessRules:
         )
     return ProcessRules(
         cancel_roles=cancel,
+        roles=tuple(sorted({s.role for s in definition.steps})),
         definitive_only=_flag(
             pprops.get("hanya_definitif"), "hanya_definitif", definition.process_id
         ),

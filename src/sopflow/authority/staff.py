@@ -60,13 +60,10 @@ class DirectoryAuthority:
         person = directory.people.get(nip)
         if person is None:
             return Credentials(actor_id=nip, holdings=())
-        reach = None
-        if unit is not None:
-            reach = directory.subtree(unit) | set(directory.ancestors(unit))
+        # Every holding, in whatever unit: the unit rules (runtime/duties.py) need to tell
+        # "holds the role elsewhere" from "does not hold it", and say which.
         holdings = []
         for assignment, position in directory.held(nip, at):
-            if reach is not None and position.unit not in reach:
-                continue
             if actor.roles and not ({position.peran, position.kode} & actor.roles):
                 continue
             holdings.append(
@@ -100,17 +97,3 @@ def signature(holding: Holding, actor_id: str, name: str | None = None) -> str:
     who = f"{name}, " if name else ""
     basis = f", dasar {holding.basis}" if holding.basis else ""
     return f"{_PREFIX.get(holding.kind, '')}{holding.position_name} ({who}NIP {nip}{basis})"
-
-
-def holding_record(holding: Holding, credentials: Credentials) -> dict[str, Any]:
-    """The holding as the step record and audit row keep it."""
-    return {
-        "nip": credentials.actor_id,
-        "name": credentials.name,
-        "position": holding.position,
-        "position_name": holding.position_name,
-        "unit": holding.unit,
-        "kind": holding.kind,
-        "basis": holding.basis,
-        "signature": signature(holding, credentials.actor_id, credentials.name),
-    }

@@ -34,7 +34,7 @@ from sopflow.errors import (
 from sopflow.runtime.assignment import check_step_access
 from sopflow.stores.base import StepRow
 
-__all__ = ["authorize", "in_unit", "refusal_rule", "same_person", "visible"]
+__all__ = ["authorize", "in_unit", "parent_allowed", "refusal_rule", "same_person", "visible"]
 
 
 def same_person(a: str | None, b: str | None) -> bool:
@@ -58,15 +58,29 @@ def in_unit(
     return parent_ok and holding.unit in set(directory.ancestors(unit))
 
 
+def parent_allowed(role: str, marked: bool, unit: str | None, directory: Directory | None) -> bool:
+    """May a holder in a parent unit act? When the step says so (``unit_induk``), or
+    when the instance's unit has no position with that role at all: the Inspektorat of
+    a Cibatu SOP sits in the kabupaten, and the step would otherwise wait forever."""
+    if marked:
+        return True
+    if directory is None or unit is None:
+        return False
+    return not any(
+        p.peran == role and directory.within(p.unit, unit) for p in directory.positions.values()
+    )
+
+
 def visible(
     credentials: Credentials, unit: str | None, directory: Directory | None, rules: ProcessRules
 ) -> bool:
     """May these credentials see (work list, status) an instance of ``unit``?"""
     if directory is None or unit is None:
         return True
-    return any(
-        in_unit(h, unit, directory, parent_ok=rules.any_parent_unit) for h in credentials.holdings
+    parent_ok = rules.any_parent_unit or any(
+        parent_allowed(role, False, unit, directory) for role in rules.roles
     )
+    return any(in_unit(h, unit, directory, parent_ok=parent_ok) for h in credentials.holdings)
 
 
 def authorize(
@@ -82,10 +96,9 @@ def authorize(
 ) -> Holding:
     """The holding under which ``credentials`` may act on ``step`` of this instance."""
     step_rules = rules.step(step.id)
+    parent_ok = parent_allowed(step.role, step_rules.parent_unit, unit, directory)
     scoped = tuple(
-        h
-        for h in credentials.holdings
-        if in_unit(h, unit, directory, parent_ok=step_rules.parent_unit)
+        h for h in credentials.holdings if in_unit(h, unit, directory, parent_ok=parent_ok)
     )
     if credentials.holding(step.role) is not None and not any(h.role == step.role for h in scoped):
         raise UnitAccessError(

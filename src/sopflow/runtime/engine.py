@@ -23,7 +23,9 @@ from typing import Any, Protocol
 
 import structlog
 
-from sopflow.authority.base import Authority, Holding, TrustedCaller
+from sopflow.authority import gate
+from sopflow.authority.base import Authority, Credentials, Holding
+from sopflow.authority.staff import authority_for
 from sopflow.definitions.model import Node, NodeKind, ProcessDefinition, Step
 from sopflow.errors import (
     ClaimedError,
@@ -32,12 +34,10 @@ from sopflow.errors import (
     DefinitionError,
     ExpressionError,
     InstanceClosedError,
-    PermissionDeniedError,
     TaskAlreadyCompletedError,
     TaskDataError,
     TaskNotFoundError,
 )
-from sopflow.runtime.assignment import check_step_access
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
 from sopflow.runtime.data import check_data
 from sopflow.runtime.expressions import compile_expression
@@ -151,7 +151,7 @@ class Engine:
             sla = SlaPolicy()
         self.sla = sla
         self.script_handlers = dict(script_handlers or {})
-        self.authority: Authority = authority or TrustedCaller()
+        self.authority: Authority = authority or authority_for(store)
         self._log = structlog.get_logger("sopflow")
         self._by_version: dict[str, ProcessDefinition] = {d.version: d for d in catalog}
         self._flows: dict[str, dict[str, tuple[str, str | None, str]]] = {}
@@ -248,22 +248,16 @@ class Engine:
         step: Step,
         actor: Actor,
         now: datetime,
-    ) -> Holding:
-        credentials = self.authority.credentials(actor, unit=None, at=now)
-        try:
-            return check_step_access(step, credentials, instance_id=row.instance_id)
-        except PermissionDeniedError:
-            self._log.warning(
-                "permission.denied",
-                instance_id=row.instance_id,
-                process_id=definition.process_id,
-                version=definition.version,
-                **_step_fields(step),
-                actor=actor.id,
-                actor_roles=sorted(credentials.roles),
-                timestamp=now.isoformat(),
-            )
-            raise
+    ) -> tuple[Holding, Credentials]:
+        return gate.check_action(
+            self.authority,
+            self.store,
+            row=row,
+            definition=definition,
+            step=step,
+            actor=actor,
+            now=now,
+        )
 
     # ------------------------------------------------------------------ navigation
     def _advance(
@@ -428,10 +422,12 @@ class Engine:
         actor: Actor,
         data: Mapping[str, Any] | None = None,
         at: datetime | None = None,
+        unit: str | None = None,
     ) -> Progress:
-        """Start an instance; returns its id and its first ready step."""
+        """Start an instance in ``unit`` (default: the SOP's kecamatan); returns its id."""
         definition = self.catalog.get(process_id)
         now = self._now(at)
+        unit = gate.start_unit(self.authority, definition, unit, actor, now)
         instance_id = str(uuid.uuid4())
         values = check_data(data, instance_id, None)
         token, path = self._advance(
@@ -450,6 +446,7 @@ class Engine:
                 step_no=None,
                 role=None,
                 actor=actor.id,
+                unit=unit,
             )
         ]
         audit += self._path_events(definition, instance_id, path, now, None, actor.id)
@@ -489,8 +486,14 @@ class Engine:
         step = self._resolve(definition, instance_id, task)
         open_row = self._open_row(row, step)
         now = self._now(at)
-        self._check_role(row, definition, step, actor, now)
-        if open_row.claimed_by is not None and open_row.claimed_by != actor.id:
+        holding, credentials = self._check_role(row, definition, step, actor, now)
+        if (
+            open_row.claimed_by is not None
+            and open_row.claimed_by != actor.id
+            and not gate.claim_lapsed(
+                self.authority, self.store, row=row, step=step, claimer=open_row.claimed_by, now=now
+            )
+        ):
             raise ClaimedError(
                 f"claimed by {open_row.claimed_by!r}; they must release it first",
                 instance_id=instance_id,
@@ -520,6 +523,7 @@ class Engine:
                 **_step_fields(step),
                 actor=actor.id,
                 data=submitted,
+                holding=gate.holding_payload(holding, credentials),
             )
         ]
         audit += self._path_events(definition, instance_id, path, now, step, actor.id)
@@ -570,7 +574,13 @@ class Engine:
         open_row = self._open_row(row, step)
         now = self._now(at)
         self._check_role(row, definition, step, actor, now)
-        if claim and open_row.claimed_by not in (None, actor.id):
+        if (
+            claim
+            and open_row.claimed_by not in (None, actor.id)
+            and not gate.claim_lapsed(
+                self.authority, self.store, row=row, step=step, claimer=open_row.claimed_by, now=now
+            )
+        ):
             raise ClaimedError(
                 f"already claimed by {open_row.claimed_by!r}",
                 instance_id=instance_id,
@@ -614,6 +624,9 @@ class Engine:
         row, state, definition = self._load_running(instance_id)
         now = self._now(at)
         self._check_time(row, now, None)
+        gate.check_cancel(
+            self.authority, self.store, row=row, definition=definition, actor=actor, now=now
+        )
         ctx = self._context(definition, instance_id)
         audit = [
             self._event(
@@ -671,11 +684,25 @@ class Engine:
         process_id: str | None = None,
         instance_id: str | None = None,
         at: datetime | None = None,
+        actor: Actor | None = None,
     ) -> list[WorkItem]:
-        """Ready steps of running instances, oldest first, by role(s), process or instance."""
+        """Ready steps of running instances, oldest first, by role(s), process or instance.
+
+        With ``actor``: only the steps that person may take now (their positions' roles,
+        in their units; with a directory, what they hold, not what they claim).
+        """
         roles = [role] if isinstance(role, str) else role
         now = self._now(at)
         rows = self.store.open_steps(roles=roles, process_id=process_id, instance_id=instance_id)
+        if actor is not None:
+            rows = gate.filter_work(
+                self.authority,
+                self.store,
+                rows,
+                actor=actor,
+                now=now,
+                definition_of=self.definition,
+            )
         return [self._work_item(r, now) for r in rows]
 
     def _path(
@@ -698,6 +725,7 @@ class Engine:
     def history(self, instance_id: str) -> list[StepRecord]:
         row = self.store.load_instance(instance_id)
         definition = self.definition(row.version)
+        signed = gate.signatures(self.store, instance_id)
         records = []
         for r in self.store.steps(instance_id):
             step = definition.step(r.task)
@@ -716,15 +744,31 @@ class Engine:
                     path=self._path(definition, r.path),
                     waktu=r.standard,
                     due_at=None if r.due_at is None else from_ms(r.due_at),
+                    signed_as=signed.get(r.id),
                 )
             )
         return records
 
-    def status(self, instance_id: str, *, at: datetime | None = None) -> InstanceView:
-        """State, open steps and full history of one instance."""
+    def status(
+        self, instance_id: str, *, at: datetime | None = None, actor: Actor | None = None
+    ) -> InstanceView:
+        """State, open steps and full history of one instance (for ``actor``, if given).
+
+        An instance whose hash chain does not verify is refused (ChainBrokenError):
+        its rows were changed outside sopflow and would be shown as if they were true.
+        """
         row = self.store.load_instance(instance_id)
         state = _State.load(row)
         now = self._now(at)
+        gate.check_visible(
+            self.authority,
+            self.store,
+            row=row,
+            definition=self.definition(row.version),
+            actor=actor,
+            now=now,
+        )
+        gate.check_chain(self.store, instance_id)
         open_steps = (
             tuple(self._work_item(r, now) for r in self.store.open_steps(instance_id=instance_id))
             if row.status == RUNNING

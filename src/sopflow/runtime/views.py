@@ -115,9 +115,12 @@ class StepRecord:
     path: tuple[GatewayDecision, ...]
     waktu: str | None
     due_at: datetime | None
+    #: who completed it as what: "Plh. Camat Cibatu (Nama, NIP ..., dasar Sprin ...)"
+    signed_as: str | None = None
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
+            "signed_as": self.signed_as,
             "task_id": self.task_id,
             "step_no": self.step_no,
             "name": self.name,
