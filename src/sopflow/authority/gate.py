@@ -21,7 +21,7 @@ from sopflow.authority.directory import Directory
 from sopflow.authority.policy import ProcessRules, rules_of
 from sopflow.authority.staff import DirectoryAuthority, signature
 from sopflow.definitions.model import ProcessDefinition, Step
-from sopflow.errors import DirectoryError, PermissionDeniedError, UnitAccessError
+from sopflow.errors import ChainBrokenError, DirectoryError, PermissionDeniedError, UnitAccessError
 from sopflow.runtime.duties import authorize, in_unit, parent_allowed, refusal_rule, visible
 from sopflow.runtime.views import Actor, to_ms
 from sopflow.stores.base import AuditRow, InstanceRow, StepRow
@@ -30,6 +30,7 @@ __all__ = [
     "check_action",
     "check_cancel",
     "check_chain",
+    "check_report_chains",
     "check_visible",
     "claim_lapsed",
     "directory_of",
@@ -297,3 +298,24 @@ def check_chain(store: Any, instance_id: str) -> None:
     verify = getattr(store, "verify_chain", None)
     if verify is not None:
         verify(instance_id).raise_if_broken()
+
+
+def check_report_chains(
+    store: Any, *, instance_id: str | None = None, process_id: str | None = None
+) -> None:
+    """A report is refused while any instance it covers has a broken chain."""
+    if instance_id is not None:
+        check_chain(store, instance_id)
+        return
+    verify = getattr(store, "verify_chains", None)
+    if verify is None:
+        return
+    reports = verify(process_id=process_id)
+    broken = [r for r in reports if not r.ok]
+    if broken:
+        first = broken[0]
+        raise ChainBrokenError(
+            first.instance_id,
+            f"{first.first_bad}: {first.reason} ({len(broken)} of {len(reports)} instances "
+            "broken; `sopflow audit verify` lists them)",
+        )

@@ -120,6 +120,9 @@ def _report(args: argparse.Namespace) -> int:
     at = _now(args)
     lookup = monitor.definition
     reports: list[Any] = []
+    from sopflow.authority.gate import check_report_chains
+
+    check_report_chains(store, instance_id=args.instance, process_id=args.process)
     if args.instance:
         row = store.load_instance(args.instance)
         if args.process and row.process_id != args.process:

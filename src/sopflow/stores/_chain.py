@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sopflow.errors import ChainBrokenError, CorruptDefinitionError, InstanceNotFoundError
 from sopflow.stores.base import AuditRow, StepUpdate
@@ -224,58 +224,101 @@ class ChainStoreMixin:
         if not found:
             raise InstanceNotFoundError("no such instance", instance_id=instance_id)
         ref = int(found[0][0])
-        chain = self._read(
-            "SELECT kind, row_id, digest, hash FROM sopflow_chain WHERE instance = ? ORDER BY id",
-            (ref,),
-        )
-        steps = {int(r[0]): r for r in self._read(f"{_STEP_SELECT} WHERE s.instance = ?", (ref,))}
-        audits = {int(r[0]): r for r in self._read(f"{_AUDIT_SELECT} WHERE a.instance = ?", (ref,))}
-        if not chain:
-            start = self._read("SELECT after_id FROM sopflow_chain_start")
-            if start and ref <= int(start[0][0]):
-                return ChainReport(instance_id, True, 0, None, unsealed=True)
-            return ChainReport(
-                instance_id, False, 0, None, "the whole chain", "no chain rows (deleted?)"
+        return self._verify_refs({ref: instance_id}, " WHERE instance = ?", (ref,))[0]
+
+    def verify_chains(self, *, process_id: str | None = None) -> list[ChainReport]:
+        """Verify every instance (of ``process_id``) in four queries, oldest first."""
+        where, params = "", cast(tuple[Any, ...], ())
+        if process_id is not None:
+            where = (
+                " WHERE instance IN (SELECT i.id FROM sopflow_instances i JOIN"
+                " sopflow_definitions d ON d.id = i.definition WHERE d.process_id = ?)"
             )
-        latest: dict[tuple[str, int], int] = {
-            (str(k), int(i)): n for n, (k, i, _, _) in enumerate(chain)
+            params = (process_id,)
+        refs = {
+            int(r[0]): str(r[1])
+            for r in self._read(
+                "SELECT i.id, i.uuid FROM sopflow_instances i JOIN sopflow_definitions d"
+                " ON d.id = i.definition" + (" WHERE d.process_id = ?" if process_id else ""),
+                params,
+            )
         }
-        previous = instance_id
-        for n, (kind, row_id, digest, stored) in enumerate(chain):
-            kind, row_id = str(kind), int(row_id)
-            table = steps if kind == "step" else audits
-            label = f"{kind} row {row_id}"
-            if kind == "audit" and row_id in audits:
-                label += f" ({audits[row_id][2]})"
-            elif kind == "step" and row_id in steps:
-                label += f" (step {steps[row_id][2]})"
-            if _link(previous, kind, row_id, str(digest)) != stored:
+        return self._verify_refs(refs, where, params)
+
+    def _verify_refs(
+        self, refs: dict[int, str], where: str, params: Sequence[Any]
+    ) -> list[ChainReport]:
+        chains: dict[int, list[Any]] = {ref: [] for ref in refs}
+        for r in self._read(
+            f"SELECT instance, kind, row_id, digest, hash FROM sopflow_chain{where} ORDER BY id",
+            params,
+        ):
+            chains.setdefault(int(r[0]), []).append(r[1:])
+        steps: dict[int, dict[int, Any]] = {ref: {} for ref in refs}
+        swhere = where.replace("instance", "s.instance", 1)
+        for r in self._read(
+            _STEP_SELECT.replace("SELECT s.id", "SELECT s.instance, s.id") + swhere, params
+        ):
+            steps.setdefault(int(r[0]), {})[int(r[1])] = r[1:]
+        audits: dict[int, dict[int, Any]] = {ref: {} for ref in refs}
+        awhere = where.replace("instance", "a.instance", 1)
+        for r in self._read(
+            _AUDIT_SELECT.replace("SELECT a.id", "SELECT a.instance, a.id") + awhere, params
+        ):
+            audits.setdefault(int(r[0]), {})[int(r[1])] = r[1:]
+        start_rows = self._read("SELECT after_id FROM sopflow_chain_start")
+        start = int(start_rows[0][0]) if start_rows else 0
+        return [
+            _verify(refs[ref], ref <= start, chains[ref], steps[ref], audits[ref])
+            for ref in sorted(refs)
+        ]
+
+
+def _verify(
+    instance_id: str,
+    before_chain: bool,
+    chain: list[Any],
+    steps: dict[int, Any],
+    audits: dict[int, Any],
+) -> ChainReport:
+    if not chain:
+        if before_chain:
+            return ChainReport(instance_id, True, 0, None, unsealed=True)
+        return ChainReport(
+            instance_id, False, 0, None, "the whole chain", "no chain rows (deleted?)"
+        )
+    latest = {(str(k), int(i)): n for n, (k, i, _, _) in enumerate(chain)}
+    previous = instance_id
+    for n, (kind, row_id, digest, stored) in enumerate(chain):
+        kind, row_id = str(kind), int(row_id)
+        table = steps if kind == "step" else audits
+        label = f"{kind} row {row_id}"
+        if kind == "audit" and row_id in audits:
+            label += f" ({audits[row_id][2]})"
+        elif kind == "step" and row_id in steps:
+            label += f" (step {steps[row_id][2]})"
+        if _link(previous, kind, row_id, str(digest)) != stored:
+            return ChainReport(
+                instance_id, False, n, previous, label, "its chain entry was altered"
+            )
+        if latest[(kind, row_id)] == n:
+            row = table.get(row_id)
+            if row is None:
+                return ChainReport(instance_id, False, n, previous, label, "row was deleted")
+            if _digest(kind, row) != digest:
                 return ChainReport(
-                    instance_id, False, n, previous, label, "its chain entry was altered"
+                    instance_id, False, n, previous, label, "row was changed after it was written"
                 )
-            if latest[(kind, row_id)] == n:
-                row = table.get(row_id)
-                if row is None:
-                    return ChainReport(instance_id, False, n, previous, label, "row was deleted")
-                if _digest(kind, row) != digest:
-                    return ChainReport(
-                        instance_id,
-                        False,
-                        n,
-                        previous,
-                        label,
-                        "row was changed after it was written",
-                    )
-            previous = str(stored)
-        for kind, table in (("step", steps), ("audit", audits)):
-            extra = sorted(set(table) - {i for (k, i) in latest if k == kind})
-            if extra:
-                return ChainReport(
-                    instance_id,
-                    False,
-                    len(chain),
-                    previous,
-                    f"{kind} row {extra[0]}",
-                    "row was added outside sopflow",
-                )
-        return ChainReport(instance_id, True, len(chain), previous)
+        previous = str(stored)
+    for kind, rows in (("step", steps), ("audit", audits)):
+        extra = sorted(set(rows) - {i for (k, i) in latest if k == kind})
+        if extra:
+            return ChainReport(
+                instance_id,
+                False,
+                len(chain),
+                previous,
+                f"{kind} row {extra[0]}",
+                "row was added outside sopflow",
+            )
+    return ChainReport(instance_id, True, len(chain), previous)
