@@ -9,14 +9,13 @@ be named, and the instance not to be shown as if nothing happened.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from tests._staff import CAMAT, KASI, SEKCAM, TIM, purbalingga, staffed_engine, who
 from tests.conftest import ListCatalog
 
+from _stores import raw_execute, store_url_fixture  # noqa: F401  (fixture)
 from sopflow.errors import ChainBrokenError, CorruptDefinitionError, PermissionDeniedError
 from sopflow.runtime.engine import Engine
 from sopflow.stores import open_store
@@ -27,13 +26,14 @@ PROCESS = "purbalingga_pengukuran_kinerja"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "sopflow.sqlite"
+def db(store_url: str) -> str:
+    """The store's URL: SQLite file or PostgreSQL schema (tests/_stores.py)."""
+    return store_url
 
 
 @pytest.fixture
-def file_store(db: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{db}")
+def file_store(db: str) -> Iterator[Store]:
+    s = open_store(db)
     yield s
     s.close()
 
@@ -51,14 +51,8 @@ def worked(file_store: Store, clock: FakeClock) -> tuple[Engine, str]:
     return engine, iid
 
 
-def _sql(db: Path, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        rows = conn.execute(statement, params).fetchall()
-        conn.commit()
-        return rows
-    finally:
-        conn.close()
+def _sql(db: str, statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    return raw_execute(db, statement, params)
 
 
 def test_an_untouched_instance_verifies(worked: tuple[Engine, str], file_store: Store) -> None:
@@ -72,7 +66,7 @@ def test_an_untouched_instance_verifies(worked: tuple[Engine, str], file_store: 
 
 
 def test_an_edited_audit_row_is_named_and_status_refuses(
-    worked: tuple[Engine, str], file_store: Store, db: Path
+    worked: tuple[Engine, str], file_store: Store, db: str
 ) -> None:
     engine, iid = worked
     (row_id,) = _sql(
@@ -90,7 +84,7 @@ def test_an_edited_audit_row_is_named_and_status_refuses(
 
 
 def test_an_edited_step_row_is_named(
-    worked: tuple[Engine, str], file_store: Store, db: Path
+    worked: tuple[Engine, str], file_store: Store, db: str
 ) -> None:
     _, iid = worked
     (row_id,) = _sql(db, "SELECT id FROM sopflow_steps WHERE step_no = 2")[0]
@@ -101,7 +95,7 @@ def test_an_edited_step_row_is_named(
 
 
 def test_a_changed_signature_is_detected(
-    worked: tuple[Engine, str], file_store: Store, db: Path
+    worked: tuple[Engine, str], file_store: Store, db: str
 ) -> None:
     _, iid = worked
     _sql(db, "UPDATE sopflow_step_holdings SET kind = 'definitif', basis = 'SK palsu'")
@@ -117,12 +111,16 @@ def test_a_changed_signature_is_detected(
             " SELECT instance, at, event, payload FROM sopflow_audit LIMIT 1",
             "row was added outside sopflow",
         ),
-        ("UPDATE sopflow_chain SET digest = 'x' WHERE id = 3", "its chain entry was altered"),
+        (
+            "UPDATE sopflow_chain SET digest = 'x'"
+            " WHERE id = (SELECT MIN(id) + 2 FROM sopflow_chain)",
+            "its chain entry was altered",
+        ),
         ("DELETE FROM sopflow_chain", "no chain rows"),
     ],
 )
 def test_removed_added_and_rechained_rows_are_detected(
-    worked: tuple[Engine, str], file_store: Store, db: Path, statement: str, reason: str
+    worked: tuple[Engine, str], file_store: Store, db: str, statement: str, reason: str
 ) -> None:
     _, iid = worked
     _sql(db, statement)
@@ -131,16 +129,14 @@ def test_removed_added_and_rechained_rows_are_detected(
 
 
 def test_an_edited_stored_definition_is_refused_before_any_action(
-    worked: tuple[Engine, str], db: Path, clock: FakeClock
+    worked: tuple[Engine, str], db: str, clock: FakeClock
 ) -> None:
     """The catalog no longer has the version, so the engine must read it from the store."""
     _, iid = worked
-    _sql(
-        db,
-        "UPDATE sopflow_definitions SET xml = CAST(replace(CAST(xml AS TEXT), ?, ?) AS BLOB)",
-        ('name="no" value="4"', 'name="no" value="4"/><camunda:property name="x" value="y"'),
-    )
-    store = open_store(f"sqlite:///{db}")
+    ((xml,),) = _sql(db, "SELECT xml FROM sopflow_definitions")
+    edited = bytes(xml).replace(b'name="no" value="4"', b'name="no" value="5"')
+    _sql(db, "UPDATE sopflow_definitions SET xml = ?", (edited,))
+    store = open_store(db)
     try:
         engine = Engine(ListCatalog(), store, clock=clock)
         before = store.load_instance(iid)
@@ -153,9 +149,9 @@ def test_an_edited_stored_definition_is_refused_before_any_action(
         store.close()
 
 
-def test_an_unedited_stored_definition_is_used(worked: tuple[Engine, str], db: Path) -> None:
+def test_an_unedited_stored_definition_is_used(worked: tuple[Engine, str], db: str) -> None:
     _, iid = worked
-    store = open_store(f"sqlite:///{db}")
+    store = open_store(db)
     try:
         assert Engine(ListCatalog(), store).status(iid).instance_id == iid
     finally:
@@ -163,7 +159,7 @@ def test_an_unedited_stored_definition_is_used(worked: tuple[Engine, str], db: P
 
 
 def test_verifying_a_whole_store_names_only_the_broken_instance(
-    worked: tuple[Engine, str], file_store: Store, db: Path
+    worked: tuple[Engine, str], file_store: Store, db: str
 ) -> None:
     engine, iid = worked
     other = engine.start(PROCESS, actor=who(CAMAT)).instance_id

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from _stores import store_url_fixture  # noqa: F401  (fixture)
 from sopflow.authority.directory import Assignment, Directory
 from sopflow.authority.io import dump_csv, dump_toml, load_directory_file, parse_directory
 from sopflow.authority.nip import format_nip, normalize_nip
@@ -186,9 +187,9 @@ def test_a_csv_row_error_names_its_line(tmp_path: Path) -> None:
 
 
 def test_the_store_keeps_the_directory_and_rejects_a_conflicting_assignment(
-    tmp_path: Path,
+    store_url: str,
 ) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store = open_store(store_url)
     try:
         store.import_directory(parse_directory(DIRECTORY))  # type: ignore[attr-defined]
         stored: Directory = store.load_directory()  # type: ignore[attr-defined]
@@ -209,3 +210,37 @@ def test_the_store_keeps_the_directory_and_rejects_a_conflicting_assignment(
         assert holders == ["198206122000121001", "198503172010012004"]
     finally:
         store.close()
+
+
+def test_the_demo_directory_staffs_every_role_of_every_shipped_sop() -> None:
+    """``make demo`` runs with it: each SOP's kecamatan is a unit with a holder per lane."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from sopflow.authority.demo import demo_staff_text
+    from sopflow.definitions.catalog import Catalog
+    from sopflow.runtime.duties import parent_allowed
+
+    d = parse_directory(demo_staff_text())
+    monday = datetime(2025, 8, 4, 9, tzinfo=ZoneInfo("Asia/Jakarta"))
+    catalog = Catalog.from_directory(Path(__file__).resolve().parent.parent / "bpmn")
+    for definition in catalog:
+        unit = d.find_unit(definition.header.kecamatan or "")
+        assert unit is not None, definition.process_id
+        for role in {s.role for s in definition.steps}:
+            scope = (
+                [unit.kode, *d.ancestors(unit.kode)]
+                if parent_allowed(role, False, unit.kode, d)
+                else [unit.kode]
+            )
+            held = [
+                a
+                for p in d.positions.values()
+                if p.peran == role and any(d.within(p.unit, s) for s in scope)
+                for a in d.holders(p.kode, monday)
+            ]
+            assert held, (definition.process_id, role)
+    plh = [a for a in d.assignments if a.jenis == "plh"]
+    assert plh and all(
+        date(2025, 8, 4) <= a.mulai <= (a.selesai or a.mulai) <= date(2025, 8, 22) for a in plh
+    )

@@ -55,7 +55,12 @@ def in_unit(
         return True
     if directory.within(holding.unit, unit):
         return True
-    return parent_ok and holding.unit in set(directory.ancestors(unit))
+    if not parent_ok:
+        return False
+    # a parent unit and its offices (the kabupaten's Inspektorat), not a sibling kecamatan
+    if not any(directory.within(holding.unit, a) for a in directory.ancestors(unit)):
+        return False
+    return directory.kecamatan_of(holding.unit) in (None, directory.kecamatan_of(unit))
 
 
 def parent_allowed(role: str, marked: bool, unit: str | None, directory: Directory | None) -> bool:
