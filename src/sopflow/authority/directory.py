@@ -110,6 +110,18 @@ class Directory:
     people: dict[str, Person]
     assignments: tuple[Assignment, ...]
     zone: str = DEFAULT_ZONE
+    # indexes for the questions asked on every action (a kabupaten has thousands of rows)
+    _by_nip: dict[str, list[Assignment]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    _by_position: dict[str, list[Assignment]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        for a in self.assignments:
+            self._by_nip.setdefault(a.nip, []).append(a)
+            self._by_position.setdefault(a.jabatan, []).append(a)
 
     @classmethod
     def build(
@@ -232,17 +244,13 @@ class Directory:
     def held(self, nip: str, at: datetime) -> list[tuple[Assignment, Position]]:
         """What ``nip`` holds at ``at``, definitive first."""
         day = self.day(at)
-        found = [
-            (a, self.positions[a.jabatan])
-            for a in self.assignments
-            if a.nip == nip and a.covers(day)
-        ]
+        found = [(a, self.positions[a.jabatan]) for a in self._by_nip.get(nip, ()) if a.covers(day)]
         return sorted(found, key=lambda ap: (KINDS.index(ap[0].jenis), ap[1].kode))
 
     def holders(self, jabatan: str, at: datetime) -> list[Assignment]:
         """Who holds ``jabatan`` at ``at``, definitive first."""
         day = self.day(at)
-        found = [a for a in self.assignments if a.jabatan == jabatan and a.covers(day)]
+        found = [a for a in self._by_position.get(jabatan, ()) if a.covers(day)]
         return sorted(found, key=lambda a: KINDS.index(a.jenis))
 
     def ancestors(self, kode: str) -> Iterator[str]:
