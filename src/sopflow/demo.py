@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from sopflow.authority.demo import import_demo_staff, staff_names
+from sopflow.authority.demo import acting_case, import_demo_staff, staff_names
 from sopflow.definitions.catalog import Catalog, bpmn_files
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import DefinitionError, StoreError
@@ -395,7 +395,9 @@ def _write_outputs(
         echo("")
         echo(format_report([report], "table").rstrip())
         reports.append(report)
-        case = _showcase([i for i in instances if i.process_id == definition.process_id])
+        cases = [i for i in instances if i.process_id == definition.process_id]
+        # a case with a step signed by a Plh./Plt., if any: the report shows how it reads
+        case = acting_case(store, cases) or _showcase(cases)
         if case is not None:
             reports.append(
                 instance_report(

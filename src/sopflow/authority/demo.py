@@ -8,18 +8,20 @@ act, and the report shows the step signed "Plh. Camat Cibatu (...)".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sopflow.authority.directory import KINDS, Directory
 from sopflow.authority.io import parse_directory
 from sopflow.authority.staff import DirectoryAuthority
 from sopflow.definitions.model import ProcessDefinition
 
-__all__ = ["DEMO_STAFF", "StaffNames", "import_demo_staff", "staff_names"]
+__all__ = ["DEMO_STAFF", "StaffNames", "acting_case", "import_demo_staff", "staff_names"]
+
+_T = TypeVar("_T")
 
 #: the shipped directory file (package data)
 DEMO_STAFF = "demo-staf.toml"
@@ -90,3 +92,15 @@ def staff_names(
     if unit is None:
         return fallback
     return StaffNames(directory, unit.kode, clock, fallback)
+
+
+def acting_case(store: Any, cases: Sequence[_T]) -> _T | None:
+    """The first of ``cases`` (anything with an ``instance_id``) a Plh./Plt. signed a step of."""
+    getter = getattr(store, "step_holdings", None)
+    if getter is None:
+        return None
+    for case in cases:
+        held = getter(case.instance_id)  # type: ignore[attr-defined]
+        if any(h["kind"] in ("plh", "plt") for h in held.values()):
+            return case
+    return None

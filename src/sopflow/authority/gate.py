@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from sopflow.authority.base import Authority, Credentials, Holding
+from sopflow.authority.base import CALLER, Authority, Credentials, Holding
 from sopflow.authority.directory import Directory
 from sopflow.authority.policy import ProcessRules, rules_of
 from sopflow.authority.staff import DirectoryAuthority, signature
@@ -276,12 +276,14 @@ def filter_work(
 
 
 def signatures(store: Any, instance_id: str) -> dict[int, str]:
-    """step row id -> "Plh. Camat Cibatu (Nama, NIP ..., dasar Sprin ...)"."""
+    """step row id -> "Plh. Camat Cibatu (Nama, NIP ..., dasar Sprin ...)", directory mode."""
     getter = getattr(store, "step_holdings", None)
     if getter is None:
         return {}
     out = {}
     for step_id, h in getter(instance_id).items():
+        if h["kind"] == CALLER:
+            continue  # trusted-caller mode: nothing to say beyond the actor id
         holding = Holding(
             role="",
             kind=h["kind"],
