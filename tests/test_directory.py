@@ -244,3 +244,39 @@ def test_the_demo_directory_staffs_every_role_of_every_shipped_sop() -> None:
     assert plh and all(
         date(2025, 8, 4) <= a.mulai <= (a.selesai or a.mulai) <= date(2025, 8, 22) for a in plh
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "match"),
+    [
+        ('[[unit]]\nkode = "32.14"\nnama = "x"\nwarna = "merah"\n', "toml", "no key 'warna'"),
+        ('[[lurah]]\nkode = "1"\n', "toml", "unknown table 'lurah'"),
+        ('[[pegawai]]\nnip = 196607051987031007\nnama = "A"\n', "toml", "must be text"),
+        ('[[unit]]\nkode = "32.14"\nnama = "' + "x" * 501 + '"\n', "toml", "at most 500"),
+        ('[[unit]]\nkode = "a b; DROP TABLE"\nnama = "x"\n', "toml", "not a code"),
+        ("unit = 3\n", "toml", "array of tables"),
+        ("tabel,kode,nama,sandi\nunit,32.14,x,y\n", "csv", "unknown column 'sandi'"),
+        ("kode,nama\n32.14,x\n", "csv", "starting with 'tabel'"),
+        ("tabel,kode,nama\nlurah,1,x\n", "csv", "tabel 'lurah'"),
+        ('[[unit]\nkode = "1"', "toml", "not valid TOML"),
+    ],
+)
+def test_hostile_or_malformed_files_are_refused_with_a_reason(
+    text: str, fmt: str, match: str
+) -> None:
+    with pytest.raises(DirectoryError, match=match):
+        parse_directory(text, fmt=fmt, source="upload")
+
+
+def test_a_stored_directory_edited_by_hand_is_refused(store_url: str) -> None:
+    from _stores import raw_execute
+
+    store = open_store(store_url)
+    try:
+        store.import_directory(parse_directory(DIRECTORY))  # type: ignore[attr-defined]
+        raw_execute(store_url, "UPDATE sopflow_assignments SET jenis = 'definitif'")
+        raw_execute(store_url, "UPDATE sopflow_directory_rev SET rev = rev + 1")
+        with pytest.raises(DirectoryError, match="edited by hand"):
+            store.load_directory()  # type: ignore[attr-defined]
+    finally:
+        store.close()
