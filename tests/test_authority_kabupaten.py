@@ -68,3 +68,20 @@ def test_the_cli_compares_units_and_needs_a_directory(
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     assert main(["kabupaten", "--db", empty]) == 1
     assert "no staff directory" in capsys.readouterr().err
+
+
+def test_the_sla_scan_filters_by_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'kab.db'}"
+    _office_week(url)
+    common = ["--db", url, "--catalog", str(Path(__file__).resolve().parent.parent / "bpmn")]
+    assert main(["sla", *common, "--at", "2025-08-04T11:00", "--json"]) == 0
+    everything = capsys.readouterr().out
+    assert main(["sla", *common, "--unit", "33.03", "--at", "2025-08-04T11:00", "--json"]) == 0
+    kabupaten = capsys.readouterr().out
+    assert main(["sla", *common, "--unit", PACE, "--at", "2025-08-04T11:00", "--json"]) == 0
+    pace = capsys.readouterr().out
+    assert everything.count('"instance_id"') == 2
+    assert kabupaten.count('"instance_id"') == 1 and pace.count('"instance_id"') == 1
+    assert kabupaten != pace
+    assert main(["sla", *common, "--unit", "99.99"]) == 1
+    assert "not in the directory" in capsys.readouterr().err

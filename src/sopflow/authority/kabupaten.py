@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sopflow.authority.directory import Directory
 from sopflow.errors import DirectoryError
 from sopflow.sla.policy import AT_RISK, BREACHED, open_status
 from sopflow.stores.base import CANCELLED, COMPLETED, RUNNING
 
-__all__ = ["UnitFigures", "compare_units", "format_comparison"]
+__all__ = ["UnitFigures", "compare_units", "format_comparison", "in_units"]
+
+_T = TypeVar("_T")
 
 
 _COUNTS = (
@@ -180,3 +182,19 @@ def format_comparison(rows: list[UnitFigures], total: UnitFigures) -> str:
     rule = "  ".join("-" * w for w in widths)
     out = [line(headers), rule, *(line(r) for r in body[:-1]), rule, line(body[-1])]
     return "\n".join(out) + "\n"
+
+
+def in_units(found: Iterable[_T], store: Any, root: str) -> list[_T]:
+    """The scan entries (anything with ``instance_id``) of instances in ``root`` or below."""
+    if not hasattr(store, "has_directory") or not store.has_directory():
+        raise DirectoryError("--unit needs a staff directory (instances have no units)")
+    directory: Directory = store.load_directory()
+    if root not in directory.units:
+        raise DirectoryError(f"unit {root!r} is not in the directory", field="unit")
+    units: dict[str, str] = store.instance_units()
+    return [
+        s
+        for s in found
+        if (unit := units.get(s.instance_id)) is not None  # type: ignore[attr-defined]
+        and directory.within(unit, root)
+    ]
