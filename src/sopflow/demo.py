@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from sopflow.authority.demo import acting_case, import_demo_staff, staff_names
 from sopflow.definitions.catalog import Catalog, bpmn_files
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import DefinitionError, StoreError
@@ -223,9 +224,12 @@ def simulate(
     out: list[DemoInstance] = []
     for definition in sorted(catalog, key=lambda d: d.process_id):
         code = (definition.header.kecamatan or definition.process_id).upper().replace(" ", "")
-        names = {lane.role: f"{lane.role}.{code.lower()}" for lane in definition.lanes}
+        names: Mapping[str, str] = {
+            lane.role: f"{lane.role}.{code.lower()}" for lane in definition.lanes
+        }
         for n, start in enumerate(_start_times(rng, definition, policy, weeks, horizon), 1):
             number = f"{code}-{n:03d}"
+            names = staff_names(engine, definition, names, start)
             first = definition.step_by_no(1) or definition.steps[0]
             progress = engine.start(
                 definition.process_id,
@@ -246,11 +250,12 @@ def _work(
     instance_id: str,
     number: str,
     start: datetime,
-    names: dict[str, str],
+    names: Mapping[str, str],
     planner: _Planner,
     horizon: datetime,
 ) -> DemoInstance:
     clock = FakeClock(start)
+    names = staff_names(engine, definition, names, clock.now)
     plan = _Next()
     staff = SimulatedStaff(
         engine, clock, duration=lambda item: plan.duration, decide=lambda item: plan.approve,
@@ -317,6 +322,7 @@ def run_demo(
     policy = SlaPolicy()
     target = Path(out) if Path(out).is_absolute() else base / out
     with open_store(url) as store:
+        import_demo_staff(store)  # the four kecamatan's officials (docs/authority.md)
         engine = Engine(catalog, store, sla=policy)
         echo(
             f"sopflow demo: {len(list(catalog))} SOPs from {catalog_path}, {weeks} simulated "
@@ -378,7 +384,9 @@ def _write_outputs(
         echo("")
         echo(format_report([report], "table").rstrip())
         reports.append(report)
-        case = _showcase([i for i in instances if i.process_id == definition.process_id])
+        cases = [i for i in instances if i.process_id == definition.process_id]
+        # a case with a step signed by a Plh./Plt., if any: the report shows how it reads
+        case = acting_case(store, cases) or _showcase(cases)
         if case is not None:
             reports.append(
                 instance_report(

@@ -23,6 +23,9 @@ at a traceback.
     │   ├── TaskNotFoundError      unknown task, or not ready (already completed)
     │   ├── InstanceClosedError    the instance is completed or cancelled
     │   ├── PermissionDeniedError  the actor lacks the task's lane role
+    │   │   ├── UnitAccessError        no position in the instance's unit
+    │   │   ├── SeparationOfDutiesError  the actor did a step this one checks
+    │   │   └── DefinitiveOnlyError    a Plh./Plt. may not take this step
     │   ├── ClaimedError           the task is claimed by another actor
     │   ├── TaskDataError          missing or invalid task data (e.g. ``disetujui``)
     │   │   └── GatewayError       no outgoing flow of a gateway or activity can be taken
@@ -31,7 +34,11 @@ at a traceback.
     │   └── TaskAlreadyCompletedError  (also a TaskNotFoundError) the step is done
     └── StoreError                 the database cannot be used
         ├── SchemaVersionError     written by a newer sopflow, or unmigratable
-        └── CorruptInstanceError   one stored instance cannot be read
+        ├── CorruptInstanceError   one stored instance cannot be read
+        ├── CorruptDefinitionError a stored definition does not match its version
+        └── ChainBrokenError       an instance's audit/step hash chain does not verify
+    DirectoryError                 a staff directory row or file cannot be used
+    └── NipError                   an NIP that is not 18 digits of date, TMT, gender
 """
 
 from __future__ import annotations
@@ -41,18 +48,24 @@ from pathlib import Path
 __all__ = [
     "BpmnSchemaError",
     "CalendarError",
+    "ChainBrokenError",
     "ClaimedError",
     "ClockError",
     "ConflictError",
+    "CorruptDefinitionError",
     "CorruptInstanceError",
     "DefinitionError",
+    "DefinitiveOnlyError",
+    "DirectoryError",
     "ExpressionError",
     "GatewayError",
     "InstanceClosedError",
     "InstanceNotFoundError",
+    "NipError",
     "PermissionDeniedError",
     "RuntimeFault",
     "SchemaVersionError",
+    "SeparationOfDutiesError",
     "SopCheckError",
     "SopflowError",
     "StoreError",
@@ -60,6 +73,7 @@ __all__ = [
     "TaskAlreadyCompletedError",
     "TaskDataError",
     "TaskNotFoundError",
+    "UnitAccessError",
     "UnknownProcessError",
     "UnsafeDocumentError",
     "WaktuError",
@@ -213,6 +227,18 @@ class PermissionDeniedError(RuntimeFault):
     """The actor does not hold the role of the task's lane."""
 
 
+class UnitAccessError(PermissionDeniedError):
+    """The actor holds no position in the instance's unit (or its sections)."""
+
+
+class SeparationOfDutiesError(PermissionDeniedError):
+    """The actor did a step this step must be checked independently of."""
+
+
+class DefinitiveOnlyError(PermissionDeniedError):
+    """The step needs the definitive holder of the position; a Plh./Plt. may not take it."""
+
+
 class ClaimedError(RuntimeFault):
     """The task is claimed by another actor."""
 
@@ -264,3 +290,47 @@ class CorruptInstanceError(StoreError):
     def __init__(self, instance_id: str, reason: str) -> None:
         self.instance_id = instance_id
         super().__init__(f"instance {instance_id}: stored state is unreadable: {reason}")
+
+
+class CorruptDefinitionError(StoreError):
+    """A stored definition's bytes do not hash to its version: it was edited in the store."""
+
+    def __init__(self, version: str, reason: str) -> None:
+        self.version = version
+        super().__init__(f"stored definition {version[:12]}: {reason}; no action runs on it")
+
+
+class ChainBrokenError(StoreError):
+    """An instance's hash chain does not verify: a stored row was changed or removed."""
+
+    def __init__(self, instance_id: str, reason: str) -> None:
+        self.instance_id = instance_id
+        self.reason = reason
+        super().__init__(f"instance {instance_id}: audit chain broken: {reason}")
+
+
+class DirectoryError(SopflowError):
+    """A staff directory row or file cannot be used; names the file, line and field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.line = line
+        self.field = field
+        where = self.file or ""
+        if line is not None:
+            where += f":{line}" if where else f"line {line}"
+        if field:
+            where += f" ({field})" if where else f"field {field}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class NipError(DirectoryError):
+    """An NIP that is not 18 digits: birth date, TMT year and month, gender 1/2, sequence."""

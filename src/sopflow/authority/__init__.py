@@ -10,5 +10,28 @@ given, and the store says it runs in that mode.
 from __future__ import annotations
 
 from sopflow.authority.base import Authority, Credentials, Holding, TrustedCaller
+from sopflow.authority.directory import Assignment, Directory, Person, Position, Unit
+from sopflow.authority.io import dump_csv, dump_toml, load_directory_file, parse_directory
+from sopflow.authority.nip import format_nip, normalize_nip
+from sopflow.authority.staff import DirectoryAuthority, authority_for, signature
 
-__all__ = ["Authority", "Credentials", "Holding", "TrustedCaller"]
+__all__ = [
+    "Assignment",
+    "Authority",
+    "Credentials",
+    "Directory",
+    "DirectoryAuthority",
+    "Holding",
+    "Person",
+    "Position",
+    "TrustedCaller",
+    "Unit",
+    "authority_for",
+    "dump_csv",
+    "dump_toml",
+    "format_nip",
+    "load_directory_file",
+    "normalize_nip",
+    "parse_directory",
+    "signature",
+]

@@ -31,20 +31,32 @@ def _actor(args: argparse.Namespace) -> Actor:
     return Actor(args.actor, args.role or [])
 
 
+def _viewer(args: argparse.Namespace, engine: Any) -> Actor | None:
+    """Who reads (inbox, status); a store with a staff directory needs to know."""
+    from sopflow.authority.cli import viewer
+
+    return viewer(args, engine)
+
+
 def _add_actor(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--actor", required=True, help="who acts (an id, e.g. an NIP or user name)")
+    p.add_argument("--actor", required=True, help="who acts: an NIP (or a user name)")
     p.add_argument(
         "--role",
+        "--as",
         action="append",
-        required=True,
-        help="a role the actor holds (camat, sekcam, kasubag, kasi, tim, ...); repeatable",
+        help="trusted-caller mode: a role the actor holds (camat, sekcam, kasi, ...); with a "
+        "staff directory: chooses among the positions (role or jabatan code) the NIP holds",
     )
 
 
 def _start(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     progress = engine.start(
-        args.process, actor=_actor(args), data=parse_data(args.data), at=parse_at(args.at)
+        args.process,
+        actor=_actor(args),
+        data=parse_data(args.data),
+        at=parse_at(args.at),
+        unit=args.unit,
     )
     if args.json:
         print_json(
@@ -62,7 +74,11 @@ def _start(args: argparse.Namespace) -> int:
 def _inbox(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     items = engine.work_list(
-        role=args.role, process_id=args.process, instance_id=args.instance, at=parse_at(args.at)
+        role=args.role,
+        process_id=args.process,
+        instance_id=args.instance,
+        at=parse_at(args.at),
+        actor=_viewer(args, engine),
     )
     if args.json:
         print_json([i.to_dict(DISPLAY_TZ) for i in items])
@@ -123,10 +139,12 @@ def _claim(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     engine = open_engine(args)
-    view = engine.status(args.instance, at=parse_at(args.at))
+    view = engine.status(args.instance, at=parse_at(args.at), actor=_viewer(args, engine))
     if args.json:
         print_json(view.to_dict(DISPLAY_TZ))
         return 0
+    if engine.authority.trusted_caller:
+        print("mode     trusted caller: no staff directory, roles are taken as given")
     print(f"instance {view.instance_id}")
     print(f"process  {view.process_id} (version {view.version[:12]})")
     print(f"status   {view.status}" + (f" ({view.cancel_reason})" if view.cancel_reason else ""))
@@ -144,7 +162,7 @@ def _status(args: argparse.Namespace) -> int:
                 str(h.step_no or ""),
                 (h.name or h.task_id)[:48],
                 h.role or "",
-                h.actor or "",
+                h.signed_as or h.actor or "",
                 when(h.ready_at),
                 when(h.completed_at),
                 path,
@@ -176,6 +194,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("process", help="process id (see `sopflow show`)")
     _add_actor(p)
+    p.add_argument("--unit", help="unit code of the instance (default: the SOP's kecamatan)")
     p.add_argument("--data", action="append", metavar="K=V", help="initial data (repeatable)")
     add_at(p)
     add_json(p)
@@ -186,6 +205,7 @@ def register(sub: Any) -> None:
     p.add_argument("--role", action="append", help="only steps of this role (repeatable)")
     p.add_argument("--process", help="only this process id")
     p.add_argument("--instance", help="only this instance")
+    p.add_argument("--actor", help="only steps this NIP may take now (needed with a directory)")
     add_at(p)
     add_json(p)
     add_store_args(p)
@@ -226,6 +246,7 @@ def register(sub: Any) -> None:
         description="State, open steps and history of an instance.",
     )
     p.add_argument("instance")
+    p.add_argument("--actor", help="who reads: an NIP (needed with a staff directory)")
     add_at(p)
     add_json(p)
     add_store_args(p)
@@ -237,7 +258,7 @@ def register(sub: Any) -> None:
     p.add_argument("instance")
     p.add_argument("--reason", required=True)
     p.add_argument("--actor", default="cli", help="who cancels (default: cli)")
-    p.add_argument("--role", action="append", help="roles of the actor (recorded only)")
+    p.add_argument("--role", "--as", action="append", help="chooses among the actor's positions")
     add_at(p)
     add_store_args(p)
     p.set_defaults(run=_cancel)

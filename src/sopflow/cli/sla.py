@@ -56,6 +56,10 @@ def _minutes(value: float | None) -> str:
 
 
 def _print_scan(found: list[Any], args: argparse.Namespace) -> None:
+    if getattr(args, "unit", None):
+        from sopflow.authority.kabupaten import in_units
+
+        found = in_units(found, args.store, args.unit)
     if args.json:
         rows = [s.to_dict(DISPLAY_TZ) for s in found]
         if args.watch:
@@ -89,6 +93,7 @@ def _now(args: argparse.Namespace) -> datetime:
 
 def _sla(args: argparse.Namespace) -> int:
     monitor = _monitor(args, escalate=args.watch)
+    args.store = monitor.store
     at = parse_at(args.at)
     if not args.watch:
         _print_scan(monitor.scan(at, process_id=args.process, role=args.role), args)
@@ -120,6 +125,9 @@ def _report(args: argparse.Namespace) -> int:
     at = _now(args)
     lookup = monitor.definition
     reports: list[Any] = []
+    from sopflow.authority.gate import check_report_chains
+
+    check_report_chains(store, instance_id=args.instance, process_id=args.process)
     if args.instance:
         row = store.load_instance(args.instance)
         if args.process and row.process_id != args.process:
@@ -179,6 +187,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--process", help="only this process id")
     p.add_argument("--role", help="only steps of this role")
+    p.add_argument("--unit", help="only instances of this unit and the units under it")
     p.add_argument("--watch", action="store_true", help="keep scanning and escalate")
     p.add_argument(
         "--every", type=float, default=60.0, metavar="SECONDS",

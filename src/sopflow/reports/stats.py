@@ -19,10 +19,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from sopflow.authority.gate import signatures
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.runtime.views import GatewayDecision, StepRecord, from_ms, iso
 from sopflow.sla.calendar import WorkCalendar
@@ -339,8 +340,11 @@ def instance_report(
     row = store.load_instance(instance_id)
     ctx = _Context(definitions, policy)
     cancelled_at = row.ended_at if row.status == CANCELLED else None
+    signed = signatures(store, instance_id)  # "Plh. Camat Cibatu (..., NIP ..., dasar ...)"
     steps = tuple(
-        ctx.step_pass(r, at, cancelled_at=cancelled_at) for r in store.steps(instance_id)
+        replace(p, actor=signed.get(r.id, p.actor))
+        for r in store.steps(instance_id)
+        for p in (ctx.step_pass(r, at, cancelled_at=cancelled_at),)
     )
     definition = definitions(row.version)
     return InstanceReport(

@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sopflow.authority.base import Holding
+from sopflow.authority import gate
+from sopflow.authority.base import Credentials, Holding
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import (
     ClaimedError,
@@ -27,13 +28,12 @@ from sopflow.errors import (
     ConflictError,
     CorruptInstanceError,
     InstanceClosedError,
-    PermissionDeniedError,
     TaskAlreadyCompletedError,
     TaskDataError,
     TaskNotFoundError,
 )
 from sopflow.runtime import calls
-from sopflow.runtime.assignment import check_step_access, initiator_data
+from sopflow.runtime.assignment import initiator_data
 from sopflow.runtime.data import check_data
 from sopflow.runtime.forms import check_fields, check_form
 from sopflow.runtime.machine import Machine
@@ -172,23 +172,35 @@ def _check_role(
     actor: Actor,
     now: datetime,
     data: Mapping[str, Any],
-) -> Holding:
-    """``data`` is the instance data, for assignments written as expressions."""
-    credentials = rt.authority.credentials(actor, unit=None, at=now)
-    try:
-        return check_step_access(step, credentials, instance_id=row.instance_id, data=data)
-    except PermissionDeniedError:
-        rt._log.warning(
-            "permission.denied",
-            instance_id=row.instance_id,
-            process_id=definition.process_id,
-            version=definition.version,
-            **step_fields(step),
-            actor=actor.id,
-            actor_roles=sorted(credentials.roles),
-            timestamp=now.isoformat(),
+) -> tuple[Holding, Credentials]:
+    """Unit, role, assignment, separation of duties: the rules of authority/gate.py.
+
+    ``data`` is the instance data, for assignments written as expressions. A refusal is
+    stored as an audit row of the instance, not only logged.
+    """
+    return gate.check_action(
+        rt.authority,
+        rt.store,
+        row=row,
+        definition=definition,
+        step=step,
+        actor=actor,
+        now=now,
+        data=data,
+    )
+
+
+def _claimed_by_other(
+    rt: Engine, row: InstanceRow, step: Step, open_row: StepRow, actor: Actor, now: datetime
+) -> bool:
+    """Claimed by someone else who still holds the position (a lapsed claim is free)."""
+    return (
+        open_row.claimed_by is not None
+        and open_row.claimed_by != actor.id
+        and not gate.claim_lapsed(
+            rt.authority, rt.store, row=row, step=step, claimer=open_row.claimed_by, now=now
         )
-        raise
+    )
 
 
 def _token_of(state: State, row: StepRow) -> Token:
@@ -214,9 +226,11 @@ def start(
     actor: Actor,
     data: Mapping[str, Any] | None,
     at: datetime | None,
+    unit: str | None = None,
 ) -> Progress:
     definition = rt.catalog.get(process_id)
     now = rt._now(at)
+    unit = gate.start_unit(rt.authority, definition, unit, actor, now)
     instance_id = str(uuid.uuid4())
     values = check_data(data, instance_id, None)
     values = check_fields(definition.start_form, values, instance_id=None, task_id=None)
@@ -226,10 +240,10 @@ def start(
     rt.store.ensure_definition(
         definition.version, definition.process_id, definition.source, definition.xml
     )
-    children = calls.start_children(rt, definition, instance_id, machine, now, actor.id)
+    children = calls.start_children(rt, definition, instance_id, machine, now, actor.id, unit)
     steps = new_steps(rt, definition, state, effects, now)
     ctx = context(definition, instance_id)
-    audit = [event("instance.started", now, **ctx, actor=actor.id)]
+    audit = [event("instance.started", now, **ctx, actor=actor.id, unit=unit)]
     audit += effect_events(definition, instance_id, effects, steps, [], now, None, actor.id)
     status = COMPLETED if effects.finished else RUNNING
     rt.store.insert_instance(
@@ -279,8 +293,8 @@ def _complete_once(
     open_rows = rt.store.open_steps(instance_id=instance_id)
     open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
-    _check_role(rt, row, definition, step, actor, now, state.data)
-    if open_row.claimed_by is not None and open_row.claimed_by != actor.id:
+    holding, credentials = _check_role(rt, row, definition, step, actor, now, state.data)
+    if _claimed_by_other(rt, row, step, open_row, actor, now):
         raise ClaimedError(
             f"claimed by {open_row.claimed_by!r}; they must release it first",
             instance_id=instance_id,
@@ -314,6 +328,7 @@ def _complete_once(
             **step_fields(step),
             actor=actor.id,
             data=submitted,
+            holding=gate.holding_payload(holding, credentials),
         )
     ]
     audit += effect_events(definition, instance_id, effects, steps, closed, now, step, actor.id)
@@ -376,7 +391,7 @@ def _claim_once(
     open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     _check_role(rt, row, definition, step, actor, now, state.data)
-    if take and open_row.claimed_by not in (None, actor.id):
+    if take and _claimed_by_other(rt, row, step, open_row, actor, now):
         raise ClaimedError(
             f"already claimed by {open_row.claimed_by!r}",
             instance_id=instance_id,
@@ -426,6 +441,7 @@ def _cancel_once(
     row, state, definition = _load_running(rt, instance_id)
     now = rt._now(at)
     _check_time(row, now, None)
+    gate.check_cancel(rt.authority, rt.store, row=row, definition=definition, actor=actor, now=now)
     waiting = next((t.node for t in state.tokens if definition.step(t.node)), None)
     audit = [
         event(

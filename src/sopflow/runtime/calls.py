@@ -65,11 +65,19 @@ def start_children(
     machine: Machine,
     now: datetime,
     actor: str,
+    unit: str | None = None,
 ) -> list[NewChild]:
     """Start a child for every call the machine reached; a child that runs to its end
-    at once continues the parent's token right away (which may call again)."""
+    at once continues the parent's token right away (which may call again).
+
+    A child belongs to its parent's unit (``unit``; read from the store when not given),
+    so the same officials see and act on both.
+    """
     children: list[NewChild] = []
     effects = machine.effects
+    if effects.calls and unit is None:
+        unit_of = getattr(rt.store, "instance_unit", None)
+        unit = unit_of(instance_id) if unit_of is not None else None
     while effects.calls:
         token = effects.calls.pop(0)
         call = definition.nodes[token.node].call
@@ -79,7 +87,9 @@ def start_children(
         state = State([], check_data(map_in(call, machine.variables(token)), child_id, None))
         child = Machine(child_definition, state, instance_id=child_id, scripts=rt.script_handlers)
         child_effects = child.start()
-        grandchildren = start_children(rt, child_definition, child_id, child, now, actor)
+        grandchildren = start_children(
+            rt, child_definition, child_id, child, now, actor, unit
+        )
         rt.store.ensure_definition(
             child_definition.version,
             child_definition.process_id,
@@ -95,6 +105,7 @@ def start_children(
                 actor=actor,
                 parent=instance_id,
                 called_by=token.node,
+                **({"unit": unit} if unit is not None else {}),
             )
         ]
         audit += records.effect_events(

@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 import structlog
 
-from sopflow.authority.base import Authority, TrustedCaller
+from sopflow.authority.base import Authority
+from sopflow.authority.staff import authority_for
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import DefinitionError
 from sopflow.runtime import actions, queries
@@ -88,7 +89,7 @@ class Engine:
             sla = SlaPolicy()
         self.sla = sla
         self.script_handlers = dict(script_handlers or {})
-        self.authority: Authority = authority or TrustedCaller()
+        self.authority: Authority = authority or authority_for(store)
         self._log = structlog.get_logger("sopflow")
         self._by_version: dict[str, ProcessDefinition] = {d.version: d for d in catalog}
         self._flows: dict[str, dict[str, tuple[str, str | None, str]]] = {}
@@ -133,9 +134,11 @@ class Engine:
         actor: Actor,
         data: Mapping[str, Any] | None = None,
         at: datetime | None = None,
+        unit: str | None = None,
     ) -> Progress:
-        """Start an instance; returns its id and its first ready step(s)."""
-        return actions.start(self, process_id, actor=actor, data=data, at=at)
+        """Start an instance in ``unit`` (default: the SOP's kecamatan); returns its id
+        and its first ready step(s)."""
+        return actions.start(self, process_id, actor=actor, data=data, at=at, unit=unit)
 
     def complete(
         self,
@@ -194,20 +197,35 @@ class Engine:
         instance_id: str | None = None,
         at: datetime | None = None,
         user: str | None = None,
+        actor: Actor | None = None,
     ) -> list[WorkItem]:
         """Ready steps of running instances, oldest first, by role(s), process or instance.
 
         With ``user``: the steps that user (holding ``role``, if given) may act on, lanes
         and assignments (candidate users and groups, assignee) applied as for an action.
+        With ``actor``: only the steps that person may take now (their positions' roles,
+        in their units; with a directory, what they hold, not what they claim).
         """
         return queries.work_list(
-            self, role=role, process_id=process_id, instance_id=instance_id, at=at, user=user
+            self,
+            role=role,
+            process_id=process_id,
+            instance_id=instance_id,
+            at=at,
+            user=user,
+            actor=actor,
         )
 
     def history(self, instance_id: str) -> list[StepRecord]:
         """Every pass through every step of an instance, in the order they became ready."""
         return queries.history(self, instance_id)
 
-    def status(self, instance_id: str, *, at: datetime | None = None) -> InstanceView:
-        """State, open steps and full history of one instance."""
-        return queries.status(self, instance_id, at=at)
+    def status(
+        self, instance_id: str, *, at: datetime | None = None, actor: Actor | None = None
+    ) -> InstanceView:
+        """State, open steps and full history of one instance (for ``actor``, if given).
+
+        An instance whose hash chain does not verify is refused (ChainBrokenError): its
+        rows were changed outside sopflow and would be shown as if they were true.
+        """
+        return queries.status(self, instance_id, at=at, actor=actor)

@@ -6,13 +6,21 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sopflow.authority import gate
 from sopflow.authority.base import Credentials, Holding
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.runtime.assignment import may_act
 from sopflow.runtime.forms import form_schema
 from sopflow.runtime.records import path_of
 from sopflow.runtime.state import load_state
-from sopflow.runtime.views import GatewayDecision, InstanceView, StepRecord, WorkItem, from_ms
+from sopflow.runtime.views import (
+    Actor,
+    GatewayDecision,
+    InstanceView,
+    StepRecord,
+    WorkItem,
+    from_ms,
+)
 from sopflow.stores.base import RUNNING, StepRow
 
 if TYPE_CHECKING:
@@ -56,6 +64,7 @@ def work_list(
     instance_id: str | None,
     at: datetime | None,
     user: str | None = None,
+    actor: Actor | None = None,
 ) -> list[WorkItem]:
     roles = [role] if isinstance(role, str) else role
     now = rt._now(at)
@@ -64,6 +73,10 @@ def work_list(
         rows = [r for r in rows if _may_act(rt, r, user, roles)]
     else:
         rows = rt.store.open_steps(roles=roles, process_id=process_id, instance_id=instance_id)
+    if actor is not None:
+        rows = gate.filter_work(
+            rt.authority, rt.store, rows, actor=actor, now=now, definition_of=rt.definition
+        )
     return [work_item(rt, r, now) for r in rows]
 
 
@@ -95,6 +108,7 @@ def _path(
 def history(rt: Engine, instance_id: str) -> list[StepRecord]:
     row = rt.store.load_instance(instance_id)
     definition = rt.definition(row.version)
+    signed = gate.signatures(rt.store, instance_id)
     records = []
     for r in rt.store.steps(instance_id):
         step = definition.step(r.task)
@@ -118,16 +132,21 @@ def history(rt: Engine, instance_id: str) -> list[StepRecord]:
                 item=r.item,
                 outcome=r.outcome,
                 reason=r.reason,
+                signed_as=signed.get(r.id),
             )
         )
     return records
 
 
-def status(rt: Engine, instance_id: str, *, at: datetime | None) -> InstanceView:
+def status(
+    rt: Engine, instance_id: str, *, at: datetime | None, actor: Actor | None = None
+) -> InstanceView:
     row = rt.store.load_instance(instance_id)
     definition = rt.definition(row.version)
-    state = load_state(row.state, instance_id, definition)
     now = rt._now(at)
+    gate.check_visible(rt.authority, rt.store, row=row, definition=definition, actor=actor, now=now)
+    gate.check_chain(rt.store, instance_id)
+    state = load_state(row.state, instance_id, definition)
     open_steps = (
         tuple(work_item(rt, r, now) for r in rt.store.open_steps(instance_id=instance_id))
         if row.status == RUNNING

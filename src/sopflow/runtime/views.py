@@ -134,9 +134,12 @@ class StepRecord:
     #: completed / cancelled / terminated once closed, and why when not completed
     outcome: str | None = None
     reason: str | None = None
+    #: who completed it as what: "Plh. Camat Cibatu (Nama, NIP ..., dasar Sprin ...)"
+    signed_as: str | None = None
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
+            "signed_as": self.signed_as,
             "task_id": self.task_id,
             "step_no": self.step_no,
             "name": self.name,

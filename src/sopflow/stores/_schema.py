@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -100,5 +100,57 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE sopflow_instances ADD COLUMN parent_token {bigint}",
         """CREATE INDEX sopflow_instances_parent ON sopflow_instances(parent)
             WHERE parent IS NOT NULL""",
+    ],
+    # The staff directory, the unit of each instance, who signed each step as what, and
+    # the hash chain over each instance's audit and step rows (docs/authority.md).
+    4: [
+        """CREATE TABLE sopflow_units (
+            kode TEXT PRIMARY KEY,
+            nama TEXT NOT NULL,
+            induk TEXT)""",
+        """CREATE TABLE sopflow_positions (
+            kode TEXT PRIMARY KEY,
+            nama TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            peran TEXT NOT NULL)""",
+        """CREATE TABLE sopflow_people (
+            nip TEXT PRIMARY KEY,
+            nama TEXT NOT NULL)""",
+        """CREATE TABLE sopflow_assignments (
+            id {pk},
+            nip TEXT NOT NULL,
+            jabatan TEXT NOT NULL,
+            mulai TEXT NOT NULL,
+            selesai TEXT,
+            jenis TEXT NOT NULL,
+            dasar TEXT NOT NULL)""",
+        """CREATE TABLE sopflow_instance_units (
+            instance {bigint} PRIMARY KEY REFERENCES sopflow_instances(id),
+            unit TEXT NOT NULL)""",
+        "CREATE INDEX sopflow_instance_units_unit ON sopflow_instance_units(unit)",
+        """CREATE TABLE sopflow_step_holdings (
+            step {bigint} PRIMARY KEY REFERENCES sopflow_steps(id),
+            nip TEXT NOT NULL,
+            nama TEXT,
+            position TEXT,
+            position_name TEXT,
+            unit TEXT,
+            kind TEXT NOT NULL,
+            basis TEXT)""",
+        """CREATE TABLE sopflow_chain (
+            id {pk},
+            instance {bigint} NOT NULL REFERENCES sopflow_instances(id),
+            kind TEXT NOT NULL,
+            row_id {bigint} NOT NULL,
+            digest TEXT NOT NULL,
+            hash TEXT NOT NULL)""",
+        "CREATE INDEX sopflow_chain_instance ON sopflow_chain(instance, id)",
+        # Instances written before the chain existed cannot be verified; every later one
+        # must have a chain, so deleting an instance's chain rows is itself detected.
+        """CREATE TABLE sopflow_chain_start AS
+            SELECT COALESCE(MAX(id), 0) AS after_id FROM sopflow_instances""",
+        # Bumped by every directory write, so each process knows when its cache is stale.
+        "CREATE TABLE sopflow_directory_rev (rev {bigint} NOT NULL)",
+        "INSERT INTO sopflow_directory_rev (rev) VALUES (0)",
     ],
 }

@@ -21,6 +21,8 @@ from sopflow.errors import (
     SchemaVersionError,
     StoreError,
 )
+from sopflow.stores._chain import ChainStoreMixin, check_definition
+from sopflow.stores._directory import DirectoryStoreMixin
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from sopflow.stores.base import (
     AuditRow,
@@ -70,7 +72,7 @@ def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-class SqlStore(Store):
+class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
     """Shared implementation; subclasses provide the connection and dialect."""
 
     placeholder = "?"
@@ -207,8 +209,14 @@ class SqlStore(Store):
         self._definition_ids[version] = int(row[0])
 
     def definition_xml(self, version: str) -> bytes | None:
-        rows = self._read("SELECT xml FROM sopflow_definitions WHERE version = ?", (version,))
-        return bytes(rows[0][0]) if rows else None
+        rows = self._read(
+            "SELECT xml, process_id FROM sopflow_definitions WHERE version = ?", (version,)
+        )
+        if not rows:
+            return None
+        xml = bytes(rows[0][0])
+        check_definition(version, str(rows[0][1]), xml)
+        return xml
 
     # -- instances -----------------------------------------------------------------
     def insert_instance(
@@ -252,6 +260,7 @@ class SqlStore(Store):
         ref = int(cur.fetchone()[0])
         self._insert_steps(cur, ref, steps)
         self._insert_audit(cur, ref, audit)
+        self._after_write(cur, ref, instance.instance_id, audit)
 
     def _insert_steps(self, cur: Any, ref: int, steps: Sequence[NewStep]) -> None:
         if steps:
@@ -378,6 +387,7 @@ class SqlStore(Store):
                 )
         self._insert_steps(cur, ref, change.new_steps)
         self._insert_audit(cur, ref, change.audit)
+        self._after_write(cur, ref, change.instance_id, change.audit, change.step_updates)
         for child in change.children:
             self._insert(cur, child.instance, child.steps, child.audit)
         for other in change.also:

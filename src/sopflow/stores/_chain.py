@@ -1,0 +1,325 @@
+"""Tamper evidence: a hash chain over each instance's audit and step rows.
+
+An ``UPDATE`` on a stored row must not silently change what ``status`` or a report
+shows. Every write transaction that touches an instance appends, for each step row it
+inserted or changed and each audit row it inserted, an entry ``hash = sha256(previous
+hash, kind, row id, digest of the row as written)``; the first entry chains to the
+instance id. Verifying recomputes each row's digest from what is stored now and walks the
+links: the first entry that does not match names the row that was edited, removed or
+added. The chain does not stop someone who rewrites the chain itself along with the rows
+(they can write the database); publishing an instance's head hash (``sopflow audit
+verify --json``) somewhere they cannot write closes that gap.
+
+Definitions are content-addressed: the version *is* the sha256 of the file, so a stored
+definition is checked against its version each time it is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from sopflow.errors import ChainBrokenError, CorruptDefinitionError, InstanceNotFoundError
+from sopflow.stores.base import AuditRow, StepUpdate
+
+__all__ = ["ChainReport", "ChainStoreMixin", "check_definition", "definition_version"]
+
+_STEP_SELECT = (
+    "SELECT s.id, s.task, s.step_no, s.role, s.ready_at, s.due_at, s.risk_at, s.standard,"
+    " s.completed_at, s.actor, s.claimed_by, s.data, s.path, s.token, s.pass_no, s.item,"
+    " s.outcome, s.reason, h.nip, h.nama, h.position,"
+    " h.position_name, h.unit, h.kind, h.basis"
+    " FROM sopflow_steps s LEFT JOIN sopflow_step_holdings h ON h.step = s.id"
+)
+_AUDIT_SELECT = "SELECT a.id, a.at, a.event, a.payload FROM sopflow_audit a"
+
+
+def definition_version(xml: bytes, process_id: str, *, shared_file: bool) -> str:
+    """The version rule: sha256 of the bytes; with the process id for a shared file."""
+    if shared_file:
+        return hashlib.sha256(xml + b"\n#" + process_id.encode()).hexdigest()
+    return hashlib.sha256(xml).hexdigest()
+
+
+def check_definition(version: str, process_id: str, xml: bytes) -> None:
+    """CorruptDefinitionError unless ``xml`` hashes to ``version`` under either rule."""
+    if version not in (
+        definition_version(xml, process_id, shared_file=False),
+        definition_version(xml, process_id, shared_file=True),
+    ):
+        raise CorruptDefinitionError(
+            version, f"its bytes do not hash to its version (process {process_id})"
+        )
+
+
+def _digest(kind: str, row: Sequence[Any]) -> str:
+    values = [v if not isinstance(v, (bytes, memoryview)) else bytes(v).hex() for v in row]
+    text = json.dumps([kind, *values], ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _link(previous: str, kind: str, row_id: int, digest: str) -> str:
+    return hashlib.sha256(f"{previous}|{kind}|{row_id}|{digest}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """The result of verifying one instance's chain."""
+
+    instance_id: str
+    ok: bool
+    entries: int
+    head: str | None
+    #: the first row that does not match ("audit row 17 (task.completed)"), or None
+    first_bad: str | None = None
+    reason: str | None = None
+    #: True for an instance written before the chain existed (schema < 4)
+    unsealed: bool = False
+
+    def raise_if_broken(self) -> None:
+        if not self.ok:
+            raise ChainBrokenError(self.instance_id, f"{self.first_bad}: {self.reason}")
+
+
+class ChainStoreMixin:
+    """Chain methods of :class:`~sopflow.stores._sql.SqlStore`."""
+
+    if TYPE_CHECKING:
+        url: str
+
+        def _write(self) -> AbstractContextManager[Any]: ...
+        def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]: ...
+        def _sql(self, statement: str) -> str: ...
+
+    # -- the write hook ----------------------------------------------------------------
+    def _after_write(
+        self,
+        cur: Any,
+        ref: int,
+        instance_id: str,
+        audit: Sequence[AuditRow],
+        step_updates: Sequence[StepUpdate] = (),
+    ) -> None:
+        """Called inside each write transaction of an instance, after its rows are written."""
+        for row in audit:
+            unit = row.payload.get("unit")
+            if row.event == "instance.started" and isinstance(unit, str):
+                cur.execute(
+                    self._sql("INSERT INTO sopflow_instance_units (instance, unit) VALUES (?, ?)"),
+                    (ref, unit),
+                )
+        holdings = {
+            str(a.payload.get("task_id")): a.payload["holding"]
+            for a in audit
+            if a.event == "task.completed" and isinstance(a.payload.get("holding"), dict)
+        }
+        for up in step_updates:
+            if up.completed_at is None or not holdings:
+                continue
+            cur.execute(self._sql("SELECT task FROM sopflow_steps WHERE id = ?"), (up.step_id,))
+            task = cur.fetchone()
+            held = holdings.get(str(task[0])) if task else None
+            if held is not None:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO sopflow_step_holdings (step, nip, nama, position,"
+                        " position_name, unit, kind, basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    (
+                        up.step_id,
+                        str(held.get("nip") or ""),
+                        held.get("name"),
+                        held.get("position"),
+                        held.get("position_name"),
+                        held.get("unit"),
+                        str(held.get("kind") or "caller"),
+                        held.get("basis"),
+                    ),
+                )
+        self._seal(cur, ref, instance_id, {up.step_id for up in step_updates})
+
+    def _seal(self, cur: Any, ref: int, instance_id: str, touched: set[int]) -> None:
+        def one(statement: str, params: Sequence[Any]) -> Any:
+            cur.execute(self._sql(statement), tuple(params))
+            row = cur.fetchone()
+            return None if row is None else row[0]
+
+        head = one(
+            "SELECT hash FROM sopflow_chain WHERE instance = ? ORDER BY id DESC LIMIT 1", (ref,)
+        )
+        last_step = one(
+            "SELECT MAX(row_id) FROM sopflow_chain WHERE instance = ? AND kind = 'step'", (ref,)
+        )
+        last_audit = one(
+            "SELECT MAX(row_id) FROM sopflow_chain WHERE instance = ? AND kind = 'audit'", (ref,)
+        )
+        marks = ", ".join("?" for _ in touched) or "NULL"
+        cur.execute(
+            self._sql(
+                f"{_STEP_SELECT} WHERE s.instance = ? AND (s.id > ? OR s.id IN ({marks}))"
+                " ORDER BY s.id"
+            ),
+            (ref, last_step or 0, *sorted(touched)),
+        )
+        entries = [("step", r) for r in cur.fetchall()]
+        cur.execute(
+            self._sql(f"{_AUDIT_SELECT} WHERE a.instance = ? AND a.id > ? ORDER BY a.id"),
+            (ref, last_audit or 0),
+        )
+        entries += [("audit", r) for r in cur.fetchall()]
+        previous = head or instance_id
+        rows = []
+        for kind, r in entries:
+            digest = _digest(kind, r)
+            previous = _link(previous, kind, int(r[0]), digest)
+            rows.append((ref, kind, int(r[0]), digest, previous))
+        if rows:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO sopflow_chain (instance, kind, row_id, digest, hash)"
+                    " VALUES (?, ?, ?, ?, ?)"
+                ),
+                rows,
+            )
+
+    def record_refusal(self, instance_id: str, row: AuditRow) -> None:
+        """Store a refused action's audit row, chained, without changing the instance.
+
+        The no-op UPDATE takes the instance's row lock (PostgreSQL), so a refusal and an
+        action on the same instance never both extend the chain from the same head.
+        """
+        with self._write() as cur:
+            cur.execute(
+                self._sql(
+                    "UPDATE sopflow_instances SET revision = revision WHERE uuid = ? RETURNING id"
+                ),
+                (instance_id,),
+            )
+            found = cur.fetchone()
+            if found is None:
+                raise InstanceNotFoundError("no such instance", instance_id=instance_id)
+            ref = int(found[0])
+            cur.execute(
+                self._sql(
+                    "INSERT INTO sopflow_audit (instance, at, event, payload) VALUES (?, ?, ?, ?)"
+                ),
+                (
+                    ref,
+                    row.at,
+                    row.event,
+                    json.dumps(
+                        row.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+                    ),
+                ),
+            )
+            self._seal(cur, ref, instance_id, set())
+
+    # -- verification ------------------------------------------------------------------
+    def verify_chain(self, instance_id: str) -> ChainReport:
+        """Recompute ``instance_id``'s chain from the rows stored now."""
+        found = self._read("SELECT id FROM sopflow_instances WHERE uuid = ?", (instance_id,))
+        if not found:
+            raise InstanceNotFoundError("no such instance", instance_id=instance_id)
+        ref = int(found[0][0])
+        return self._verify_refs({ref: instance_id}, " WHERE instance = ?", (ref,))[0]
+
+    def verify_chains(self, *, process_id: str | None = None) -> list[ChainReport]:
+        """Verify every instance (of ``process_id``) in four queries, oldest first."""
+        where, params = "", cast(tuple[Any, ...], ())
+        if process_id is not None:
+            where = (
+                " WHERE instance IN (SELECT i.id FROM sopflow_instances i JOIN"
+                " sopflow_definitions d ON d.id = i.definition WHERE d.process_id = ?)"
+            )
+            params = (process_id,)
+        refs = {
+            int(r[0]): str(r[1])
+            for r in self._read(
+                "SELECT i.id, i.uuid FROM sopflow_instances i JOIN sopflow_definitions d"
+                " ON d.id = i.definition" + (" WHERE d.process_id = ?" if process_id else ""),
+                params,
+            )
+        }
+        return self._verify_refs(refs, where, params)
+
+    def _verify_refs(
+        self, refs: dict[int, str], where: str, params: Sequence[Any]
+    ) -> list[ChainReport]:
+        chains: dict[int, list[Any]] = {ref: [] for ref in refs}
+        for r in self._read(
+            f"SELECT instance, kind, row_id, digest, hash FROM sopflow_chain{where} ORDER BY id",
+            params,
+        ):
+            chains.setdefault(int(r[0]), []).append(r[1:])
+        steps: dict[int, dict[int, Any]] = {ref: {} for ref in refs}
+        swhere = where.replace("instance", "s.instance", 1)
+        for r in self._read(
+            _STEP_SELECT.replace("SELECT s.id", "SELECT s.instance, s.id") + swhere, params
+        ):
+            steps.setdefault(int(r[0]), {})[int(r[1])] = r[1:]
+        audits: dict[int, dict[int, Any]] = {ref: {} for ref in refs}
+        awhere = where.replace("instance", "a.instance", 1)
+        for r in self._read(
+            _AUDIT_SELECT.replace("SELECT a.id", "SELECT a.instance, a.id") + awhere, params
+        ):
+            audits.setdefault(int(r[0]), {})[int(r[1])] = r[1:]
+        start_rows = self._read("SELECT after_id FROM sopflow_chain_start")
+        start = int(start_rows[0][0]) if start_rows else 0
+        return [
+            _verify(refs[ref], ref <= start, chains[ref], steps[ref], audits[ref])
+            for ref in sorted(refs)
+        ]
+
+
+def _verify(
+    instance_id: str,
+    before_chain: bool,
+    chain: list[Any],
+    steps: dict[int, Any],
+    audits: dict[int, Any],
+) -> ChainReport:
+    if not chain:
+        if before_chain:
+            return ChainReport(instance_id, True, 0, None, unsealed=True)
+        return ChainReport(
+            instance_id, False, 0, None, "the whole chain", "no chain rows (deleted?)"
+        )
+    latest = {(str(k), int(i)): n for n, (k, i, _, _) in enumerate(chain)}
+    previous = instance_id
+    for n, (kind, row_id, digest, stored) in enumerate(chain):
+        kind, row_id = str(kind), int(row_id)
+        table = steps if kind == "step" else audits
+        label = f"{kind} row {row_id}"
+        if kind == "audit" and row_id in audits:
+            label += f" ({audits[row_id][2]})"
+        elif kind == "step" and row_id in steps:
+            label += f" (step {steps[row_id][2]})"
+        if _link(previous, kind, row_id, str(digest)) != stored:
+            return ChainReport(
+                instance_id, False, n, previous, label, "its chain entry was altered"
+            )
+        if latest[(kind, row_id)] == n:
+            row = table.get(row_id)
+            if row is None:
+                return ChainReport(instance_id, False, n, previous, label, "row was deleted")
+            if _digest(kind, row) != digest:
+                return ChainReport(
+                    instance_id, False, n, previous, label, "row was changed after it was written"
+                )
+        previous = str(stored)
+    for kind, rows in (("step", steps), ("audit", audits)):
+        extra = sorted(set(rows) - {i for (k, i) in latest if k == kind})
+        if extra:
+            return ChainReport(
+                instance_id,
+                False,
+                len(chain),
+                previous,
+                f"{kind} row {extra[0]}",
+                "row was added outside sopflow",
+            )
+    return ChainReport(instance_id, True, len(chain), previous)
