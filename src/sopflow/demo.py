@@ -59,21 +59,23 @@ DEMO_START = datetime(2025, 8, 4, 7, 30, tzinfo=ZoneInfo("Asia/Jakarta"))
 DEMO_NO = "nomor_demo"
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_REPO_CATALOG = Path(__file__).resolve().parents[2] / "bpmn"
 
 
 # ----------------------------------------------------------------------------- setup
 
 
 def find_catalog(cwd: Path | None = None) -> Path:
-    """The shipped SOPs: ``bpmn/`` under the working directory, else the source tree's."""
+    """``bpmn/`` under the working directory, else the SOPs shipped in the package."""
+    from sopflow.definitions import catalog
+
     here = (cwd or Path.cwd()) / "bpmn"
-    for candidate in (here, _REPO_CATALOG):
+    shipped = catalog.builtin_directory()
+    for candidate in (here, shipped):
         if candidate.is_dir() and bpmn_files(candidate):
             return candidate
     raise DefinitionError(
-        f"no SOP catalog found (looked for *.bpmn in {here} and {_REPO_CATALOG}); "
-        "run the demo from the sopflow checkout"
+        f"no SOP catalog found (looked for *.bpmn in {here} and {shipped}); "
+        "reinstall sopflow (the package ships its SOPs)"
     )
 
 

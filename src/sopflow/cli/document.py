@@ -42,9 +42,9 @@ def load_source(source: str, catalog: str) -> ProcessDefinition:
         from sopflow.definitions.loader import load_definition
 
         return load_definition(path)
-    from sopflow.definitions.catalog import Catalog
+    from sopflow.cli._common import open_catalog
 
-    return Catalog.from_directory(catalog).get(source)
+    return open_catalog(catalog).get(source)
 
 
 def _run(args: argparse.Namespace) -> int:

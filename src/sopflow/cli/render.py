@@ -21,9 +21,9 @@ def _definition(target: str, catalog: str) -> ProcessDefinition:
         from sopflow.definitions.loader import load_definition
 
         return load_definition(path)
-    from sopflow.definitions.catalog import Catalog
+    from sopflow.cli._common import open_catalog
 
-    return Catalog.from_directory(catalog).get(target)
+    return open_catalog(catalog).get(target)
 
 
 def _write(text: str, out: str) -> int:

@@ -24,7 +24,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from sopflow.definitions.model import ProcessDefinition, Step
-from sopflow.runtime.views import GatewayDecision, StepRecord, from_ms, iso
+from sopflow.runtime.views import STORED_DAMAGE, GatewayDecision, StepRecord, from_ms, iso
 from sopflow.sla.calendar import WorkCalendar
 from sopflow.sla.monitor import MET, MISSED, assess_completed
 from sopflow.sla.policy import AT_RISK, BREACHED, NO_STANDARD, ON_TRACK, SlaPolicy
@@ -480,6 +480,8 @@ class ProcessReport:
     roles: tuple[RoleFigures, ...]
     form: tuple[FormRow, ...]
     definition: ProcessDefinition = field(repr=False)
+    #: (instance id, reason) of each instance left out because its stored rows are damaged
+    damaged: tuple[tuple[str, str], ...] = ()
 
     def share_met(self) -> dict[str, float]:
         """Task id -> share met, for the SOP-wide picture (steps without data left out)."""
@@ -531,10 +533,16 @@ def process_report(
         if not instances:
             raise ValueError(f"no instances of {process_id} and no definition given")
         definition = definitions(instances[-1].version)
-    done = [ctx.step_pass(r, at, cancelled_at=None)
-            for r in store.completed_steps(process_id=process_id)]
-    running = [ctx.step_pass(r, at, cancelled_at=None)
-               for r in store.open_steps(process_id=process_id)]
+    damaged: dict[str, str] = {}
+
+    def completed(instance_id: str | None) -> list[StepRow]:
+        return store.completed_steps(process_id=process_id, instance_id=instance_id)
+
+    def open_rows(instance_id: str | None) -> list[StepRow]:
+        return store.open_steps(process_id=process_id, instance_id=instance_id)
+
+    done = _passes(ctx, at, completed, instances, damaged)
+    running = _passes(ctx, at, open_rows, instances, damaged)
 
     by_task: dict[str, list[StepPass]] = {}
     open_by_task: dict[str, list[StepPass]] = {}
@@ -581,7 +589,32 @@ def process_report(
         roles=tuple(roles),
         form=form,
         definition=definition,
+        damaged=tuple(damaged.items()),
     )
+
+
+def _passes(
+    ctx: _Context,
+    at: datetime,
+    read: Callable[[str | None], list[StepRow]],
+    instances: Sequence[Any],
+    damaged: dict[str, str],
+) -> list[StepPass]:
+    """Every pass ``read`` gives; when stored data breaks that, instance by instance,
+    leaving out (and noting in ``damaged``) each instance that cannot be read."""
+    try:
+        return [ctx.step_pass(r, at, cancelled_at=None) for r in read(None)]
+    except STORED_DAMAGE:
+        pass
+    out: list[StepPass] = []
+    for inst in instances:
+        if inst.instance_id in damaged:
+            continue
+        try:
+            out.extend(ctx.step_pass(r, at, cancelled_at=None) for r in read(inst.instance_id))
+        except STORED_DAMAGE as exc:
+            damaged[inst.instance_id] = str(exc)
+    return out
 
 
 def _step_figures(

@@ -13,19 +13,37 @@ See docs/stores.md for choosing a backend, several processes, backups and restor
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 from sopflow.errors import StoreError
 from sopflow.stores.base import Store
 
-__all__ = ["DEFAULT_URL", "Store", "open_store"]
+__all__ = ["DEFAULT_URL", "Store", "open_store", "redact_url"]
 
 DEFAULT_URL = "sqlite:///sopflow.db"
+
+_USERINFO = re.compile(r"(?P<head>^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*):[^/?#@]*@")
+_SECRET_QUERY = re.compile(r"(?i)(?P<key>[?&](?:password|passwd|pwd|sslpassword)=)[^&#]*")
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit for an error message or a log: the password (userinfo or query) masked.
+
+    Works on URLs ``urlsplit`` cannot parse too (``postgresql://u:pw@[::1:5432``),
+    since those are exactly the ones that end up in an error.
+    """
+    url = _USERINFO.sub(lambda m: f"{m.group('head')}:***@", url)
+    return _SECRET_QUERY.sub(lambda m: f"{m.group('key')}***", url)
 
 
 def open_store(url: str = DEFAULT_URL) -> Store:
     """Open (and create or migrate) the store a URL names."""
-    parts = urlsplit(url)
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise StoreError(f"{shown}: not a store URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme == "memory":
         from sopflow.stores.sqlite import SQLiteStore
@@ -34,15 +52,27 @@ def open_store(url: str = DEFAULT_URL) -> Store:
     if scheme == "sqlite":
         from sopflow.stores.sqlite import SQLiteStore
 
+        if parts.netloc:
+            # sqlite://name:PW@host/x once created a file named after the password
+            raise StoreError(
+                f"{shown}: an SQLite URL has no host (write sqlite:///file.db for a "
+                "relative path or sqlite:////abs/file.db for an absolute one)"
+            )
         path = url[len("sqlite://") :].split("?", 1)[0]
         if path.startswith("/"):
             path = path[1:]  # sqlite:///rel.db -> rel.db ; sqlite:////abs.db -> /abs.db
         if not path:
-            raise StoreError(f"{url}: no database path (write sqlite:///file.db)")
+            raise StoreError(f"{shown}: no database path (write sqlite:///file.db)")
         options = dict(parse_qsl(parts.query))
         return SQLiteStore(path, url=url, synchronous=options.get("synchronous", "normal"))
     if scheme in ("postgresql", "postgres"):
         from sopflow.stores.postgres import PostgresStore
 
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise StoreError(f"{shown}: not a store URL ({exc})") from None
         return PostgresStore(url)
-    raise StoreError(f"{url}: unknown store URL (use sqlite:///FILE, postgresql://..., memory://)")
+    raise StoreError(
+        f"{shown}: unknown store URL (use sqlite:///FILE, postgresql://..., memory://)"
+    )

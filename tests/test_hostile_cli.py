@@ -1,0 +1,204 @@
+"""Hostile and odd input at the command line (issue 15): one line, non-zero exit, nothing stored.
+
+Each test names the probe that once ended in a traceback, took a store down or leaked a
+secret. The rule (docs/errors.md): every error a user can cause is one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from sopflow.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESS = "pace_data_kinerja"
+AT = "2025-08-04T08:00+07:00"
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "h.db"
+    monkeypatch.setenv("SOPFLOW_DB", f"sqlite:///{path}")
+    monkeypatch.setenv("SOPFLOW_CATALOG", str(ROOT / "bpmn"))
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def start(capsys: pytest.CaptureFixture[str], at: str = AT, *extra: str) -> str:
+    code, out, err = run(capsys, "start", PROCESS, "--actor", "x", "--role", "camat", "--at", at,
+                         *extra)
+    assert code == 0, err
+    return out.strip()
+
+
+def one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err, err
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "0001-01-01T00:00",
+        "0001-01-01T00:00+14:00",
+        "9999-12-31T23:59:59-12:00",
+        "3000-01-01T00:00+07:00",
+        "1899-12-31T23:59+00:00",
+        "2200-01-01T00:00+00:00",
+    ],
+)
+def test_an_action_time_outside_1900_2200_is_refused_and_nothing_is_stored(
+    db: Path, capsys: pytest.CaptureFixture[str], at: str
+) -> None:
+    code, _, err = run(capsys, "start", PROCESS, "--actor", "x", "--role", "camat", "--at", at)
+    one_line_error(code, err, "--at")
+    code, out, _ = run(capsys, "inbox")
+    assert (code, out.strip()) == (0, "no ready steps")
+
+
+def test_an_action_dated_in_the_future_is_refused_a_view_may_look_ahead(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A completion dated years ahead froze its instance: every later action was "before" it."""
+    iid = start(capsys)
+    code, _, err = run(capsys, "complete", iid, "1", "--actor", "x", "--role", "camat",
+                       "--at", "2150-01-01T08:00+07:00")
+    one_line_error(code, err, "future")
+    code, out, _ = run(capsys, "inbox", "--at", "2150-01-01T08:00+07:00")
+    assert code == 0 and iid in out and "as of" in out
+
+
+def _damage(path: Path, instance_id: str, column: str, value: object) -> None:
+    con = sqlite3.connect(path)
+    con.execute(
+        f"UPDATE sopflow_steps SET {column} = ? WHERE instance = "
+        "(SELECT id FROM sopflow_instances WHERE uuid = ?)",
+        (value, instance_id),
+    )
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("ready_at", -62135596800000 - 86_400_000 * 400), ("due_at", "soon"), ("data", "{nope")],
+)
+def test_one_damaged_row_stays_one_bad_row(
+    db: Path, capsys: pytest.CaptureFixture[str], column: str, value: object
+) -> None:
+    """docs/stores.md: inbox, sla, report and status list the rest and name the damaged one."""
+    good, bad = start(capsys), start(capsys)
+    run(capsys, "complete", bad, "1", "--actor", "x", "--role", "camat",
+        "--at", "2025-08-04T08:05+07:00")
+    _damage(db, bad, column, value)
+    listings = [["inbox"], ["report", "--process", PROCESS, "--format", "csv"]]
+    if column != "data":  # the SLA scan reads times only: unreadable data does not stop it
+        listings.append(["sla"])
+    for argv in listings:
+        code, out, err = run(capsys, *argv, "--at", "2025-08-04T09:00+07:00")
+        assert code == 0, (argv, err)
+        if argv[0] != "report":
+            assert good in out and bad not in out, argv
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and bad in lines[0] and "damaged" in lines[0], (argv, err)
+    code, _, err = run(capsys, "status", bad)
+    one_line_error(code, err, bad)
+    code, out, _ = run(capsys, "status", good)
+    assert code == 0 and good in out
+
+
+def test_a_password_never_appears_in_an_error(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for url in (
+        "mysql://u:TopSecret123@h/db",
+        "postgresql://u:TopSecret123@[::1:5432/x",
+        "postgresql://u@127.0.0.1:1/x?password=TopSecret123&connect_timeout=1",
+        "sqlite://relative:TopSecret123@x",
+    ):
+        code, _, err = run(capsys, "inbox", "--db", url)
+        one_line_error(code, err)
+        assert "TopSecret123" not in err, err
+    assert not list(Path.cwd().glob("*TopSecret123*"))
+
+
+def test_data_text_stays_text_booleans_only_for_the_decision_field(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    iid = start(capsys, AT, "--data", "NeedClarification=Yes", "--data", "nomor=007",
+                "--data", "x=nan", "--data", "jumlah=3", "--data-json", "tim=[\"a\", 1]")
+    out = run(capsys, "status", iid, "--json")[1]
+    data = json.loads(out)["data"]
+    assert data == {"NeedClarification": "Yes", "nomor": "007", "x": "nan", "jumlah": 3,
+                    "tim": ["a", 1]}
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "[" * 5000 + "]" * 5000])
+def test_data_json_refuses_non_finite_numbers_and_deep_nesting(
+    db: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    code, _, err = run(capsys, "start", PROCESS, "--actor", "x", "--role", "camat",
+                       "--at", AT, "--data-json", f"x={value}")
+    one_line_error(code, err)
+    assert run(capsys, "inbox")[1].strip() == "no ready steps"
+
+
+@pytest.mark.parametrize("actor", ["a\nb", "\x1b[31mred", "a\udcff", ""])
+def test_an_actor_id_with_a_newline_escape_or_bad_byte_is_refused(
+    db: Path, capsys: pytest.CaptureFixture[str], actor: str
+) -> None:
+    code, _, err = run(capsys, "start", PROCESS, "--actor", actor, "--role", "camat", "--at", AT)
+    one_line_error(code, err, "actor id")
+    assert "\x1b" not in err
+
+
+def test_status_prints_a_stored_control_character_escaped(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows written before the check (or by hand) must not forge terminal lines."""
+    iid = start(capsys)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE sopflow_instances SET started_by = ?", ("evil\n\x1b[2Jforged",))
+    con.commit()
+    con.close()
+    code, out, _ = run(capsys, "status", iid)
+    assert code == 0 and "\x1b" not in out and "evil\\x0a\\x1b[2Jforged" in out
+
+
+def test_a_damaged_database_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    code, _, err = run(capsys, "inbox", "--db", f"sqlite:///{bad}")
+    one_line_error(code, err)
+
+
+def test_a_dropped_table_is_one_line(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    start(capsys)
+    con = sqlite3.connect(db)
+    con.execute("DROP TABLE sopflow_audit")
+    con.commit()
+    con.close()
+    code, _, err = run(capsys, "start", PROCESS, "--actor", "x", "--role", "camat", "--at", AT)
+    one_line_error(code, err, "database error")
+
+
+@pytest.mark.parametrize("every", ["nan", "inf", "1e308", "-1"])
+def test_sla_every_must_be_a_finite_positive_number(
+    db: Path, capsys: pytest.CaptureFixture[str], every: str
+) -> None:
+    code, _, err = run(capsys, "sla", "--watch", "--every", every, "--count", "2")
+    assert code in (1, 2) and "Traceback" not in err and "--every" in err
