@@ -144,6 +144,7 @@ def test_cli_render_file_and_process(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["render", str(CATALOG / "pace-data-kinerja.bpmn"), "-o", str(out)]) == 0
     root = etree.fromstring(out.read_bytes())
     assert root.get("data-process-id") == "pace_data_kinerja"
+    assert capsys.readouterr().out == f"wrote {out}\n"
     assert main(["render", "pace_data_kinerja", "--catalog", str(CATALOG)]) == 0
     assert capsys.readouterr().out.startswith("<svg")
 

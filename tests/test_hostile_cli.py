@@ -202,3 +202,71 @@ def test_sla_every_must_be_a_finite_positive_number(
 ) -> None:
     code, _, err = run(capsys, "sla", "--watch", "--every", every, "--count", "2")
     assert code in (1, 2) and "Traceback" not in err and "--every" in err
+
+
+def _outputs(tmp_path: Path, target: Path) -> list[list[str]]:
+    table = ROOT / "bpmn" / "tables" / "pace-data-kinerja.toml"
+    return [
+        ["compile", str(table), "-o", str(target)],
+        ["document", PROCESS, "-o", str(target)],
+        ["render", PROCESS, "-o", str(target)],
+        ["report", "--format", "csv", "-o", str(target)],
+    ]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
+def test_every_o_refuses_what_is_not_a_regular_file(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    """One rule for every -o (compile once replaced /dev/full when run as root)."""
+    import os
+
+    start(capsys)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep", encoding="utf-8")
+    target = tmp_path / "out"
+    if kind == "symlink":
+        target.symlink_to(precious)
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    for argv in _outputs(tmp_path, target):
+        code, _, err = run(capsys, *argv)
+        one_line_error(code, err, "regular file")
+    assert precious.read_text(encoding="utf-8") == "keep"
+    assert target.is_symlink() or target.is_fifo() or target.is_dir()
+
+
+def test_every_o_says_wrote_then_unchanged(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start(capsys)
+    for i, argv in enumerate(_outputs(tmp_path, tmp_path / "x")):
+        target = tmp_path / f"out{i}"
+        argv[-1] = str(target)
+        if argv[0] == "report":
+            argv += ["--at", "2025-08-05T08:00+07:00"]
+        code, out, err = run(capsys, *argv)
+        assert code == 0 and out.startswith(f"wrote {target}"), (argv, out, err)
+        code, out, _ = run(capsys, *argv)
+        assert code == 0 and out.startswith(f"{target} unchanged"), (argv, out)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OWASP CSV injection: an actor =HYPERLINK(...) must not become a formula."""
+    import csv
+    import io
+
+    code, out, err = run(capsys, "start", PROCESS, "--actor", "=HYPERLINK(\"http://x\")",
+                         "--role", "camat", "--at", AT)
+    assert code == 0, err
+    iid = out.strip()
+    run(capsys, "complete", iid, "1", "--actor", "@SUM(A1)", "--role", "camat",
+        "--at", "2025-08-04T08:05+07:00")
+    code, out, _ = run(capsys, "report", "--instance", iid, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["actor"] == "'@SUM(A1)"
+    assert not any(v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values() if v)

@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from sopflow.definitions.catalog import Catalog, bpmn_files
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import DefinitionError, StoreError
+from sopflow.logging import get_logger
 from sopflow.runtime.engine import Engine
 from sopflow.runtime.views import Actor, WorkItem
 from sopflow.sla.monitor import Monitor
@@ -47,7 +46,7 @@ __all__ = [
     "simulate",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: The demo's own database file: never the user's ``sopflow.db``.
 DEFAULT_DB = "sopflow-demo.db"

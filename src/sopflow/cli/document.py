@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from sopflow.cli._common import DEFAULT_CATALOG, print_json
+from sopflow.cli._output import write_output
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import SopflowError
 
@@ -64,10 +65,9 @@ def _run(args: argparse.Namespace) -> int:
     else:
         data = render_html(definition).encode("utf-8")
     if args.output and args.output != "-":
-        try:
-            Path(args.output).write_bytes(data)
-        except OSError as exc:
-            raise OutputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+        line = write_output(args.output, data)
+        if not args.json:
+            print(line)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -30,11 +30,9 @@ def _write(text: str, out: str) -> int:
     if out == "-":
         sys.stdout.write(text + "\n")
         return 0
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"sopflow render: error: {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+    from sopflow.cli._output import write_output
+
+    print(write_output(out, text.encode("utf-8")))
     return 0
 
 

@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sopflow.cli._common import (
@@ -185,11 +184,9 @@ def _report(args: argparse.Namespace) -> int:
             report_damaged("report", instance_id, CorruptInstanceError(instance_id, reason))
     text = format_report(reports, args.format, tz=DISPLAY_TZ)
     if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise SopflowError(f"{args.output}: cannot write the report: {exc.strerror}") from None
-        print(f"wrote {args.output}")
+        from sopflow.cli._output import write_output
+
+        print(write_output(args.output, text.encode("utf-8")))
     else:
         sys.stdout.write(text)
     return 0

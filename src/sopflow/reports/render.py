@@ -20,12 +20,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import structlog
 from lxml import etree
 
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.definitions.xmlsafe import parse_xml
 from sopflow.errors import DefinitionError
+from sopflow.logging import get_logger
 from sopflow.runtime.views import InstanceView
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
     "share_colour",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DONE_IN_TIME, DONE_LATE, NOT_REACHED = "done_in_time", "done_late", "not_reached"
 ON_TRACK, AT_RISK, BREACHED = "on_track", "at_risk", "breached"

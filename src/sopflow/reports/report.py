@@ -13,15 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from sopflow.errors import SopflowError
+from sopflow.logging import get_logger
 from sopflow.reports.stats import (
     BELUM_DINILAI,
     BERJALAN_BAIK,
@@ -36,7 +35,7 @@ Report = ProcessReport | InstanceReport
 FORMATS = ("table", "csv", "json", "html")
 DISPLAY_TZ = ZoneInfo("Asia/Jakarta")
 
-_log = structlog.get_logger("sopflow.reports")
+_log = get_logger("sopflow.reports")
 
 
 def format_report(reports: Sequence[Report], fmt: str, *, tz: tzinfo = DISPLAY_TZ) -> str:
@@ -217,13 +216,33 @@ _INSTANCE_CSV = [
 ]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text, never runs (OWASP "CSV injection").
+
+    An actor ``=HYPERLINK(...)`` or a step named ``=cmd|' /C calc'!A0`` would otherwise
+    be a formula when the officer opens the export; such text gets a leading ``'``.
+    Numbers are left alone (a negative number is not a formula).
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _SafeWriter(csv.DictWriter):  # type: ignore[type-arg]
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow({k: csv_cell(v) for k, v in rowdict.items()})
+
+
 def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
     kinds = {type(r) for r in reports}
     if len(kinds) > 1:
         raise ValueError("CSV holds one kind of report: instances or processes, not both")
     buf = io.StringIO()
     if kinds == {InstanceReport}:
-        writer = csv.DictWriter(buf, _INSTANCE_CSV, lineterminator="\n")
+        writer = _SafeWriter(buf, _INSTANCE_CSV, lineterminator="\n")
         writer.writeheader()
         for r in reports:
             assert isinstance(r, InstanceReport)
@@ -233,7 +252,7 @@ def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
                     **{k: v for k, v in p.to_dict(tz).items() if k in _INSTANCE_CSV},
                 })
         return buf.getvalue()
-    writer = csv.DictWriter(buf, _PROCESS_CSV, lineterminator="\n")
+    writer = _SafeWriter(buf, _PROCESS_CSV, lineterminator="\n")
     writer.writeheader()
     for r in reports:
         assert isinstance(r, ProcessReport)

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import structlog
-
 from sopflow.authority.base import Authority, Holding, TrustedCaller
 from sopflow.definitions.model import Node, NodeKind, ProcessDefinition, Step
 from sopflow.errors import (
@@ -37,6 +35,7 @@ from sopflow.errors import (
     TaskDataError,
     TaskNotFoundError,
 )
+from sopflow.logging import get_logger
 from sopflow.runtime.assignment import check_step_access
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
 from sopflow.runtime.data import check_data
@@ -152,7 +151,7 @@ class Engine:
         self.sla = sla
         self.script_handlers = dict(script_handlers or {})
         self.authority: Authority = authority or TrustedCaller()
-        self._log = structlog.get_logger("sopflow")
+        self._log = get_logger("sopflow")
         self._by_version: dict[str, ProcessDefinition] = {d.version: d for d in catalog}
         self._flows: dict[str, dict[str, tuple[str, str | None, str]]] = {}
 

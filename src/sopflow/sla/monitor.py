@@ -23,10 +23,9 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any, overload
 
-import structlog
-
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import WaktuError
+from sopflow.logging import get_logger
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
 from sopflow.runtime.views import STORED_MAX_MS, STORED_MIN_MS, from_ms, iso
 from sopflow.sla.calendar import WorkCalendar
@@ -394,7 +393,7 @@ class Monitor:
         self._definitions = definitions
         self._calendars: dict[tuple[str, str], WorkCalendar] = {}
         self._loaded: dict[str, ProcessDefinition] = {}
-        self._log = structlog.get_logger("sopflow.sla")
+        self._log = get_logger("sopflow.sla")
 
     # -- calendars -----------------------------------------------------------------
     def definition(self, version: str) -> ProcessDefinition:
