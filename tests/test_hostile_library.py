@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from sopflow.runtime.views import Actor, from_ms
 from sopflow.stores.base import Store
 
 PROCESS = "review_loop"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _nested(depth: int) -> dict[str, Any]:
@@ -99,3 +101,18 @@ def test_the_edges_of_the_window_read_back_in_every_zone() -> None:
     for ms in (STORED_MIN_MS, STORED_MAX_MS):
         for hours in (-12, 14):
             from_ms(ms).astimezone(timezone(timedelta(hours=hours))).isoformat()
+
+
+@pytest.mark.parametrize("no", ["1" + "0" * 26, "10000", "0"])
+def test_a_step_number_the_store_cannot_keep_fails_validate(tmp_path: Path, no: str) -> None:
+    """10^26 passed validate and then overflowed the store's integer column at start."""
+    from sopflow.definitions.loader import load_definition
+    from sopflow.errors import DefinitionError
+
+    source = (ROOT / "bpmn" / "pace-data-kinerja.bpmn").read_text(encoding="utf-8")
+    assert 'name="no" value="1"' in source
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text(source.replace('name="no" value="1"', f'name="no" value="{no}"', 1),
+                   encoding="utf-8")
+    with pytest.raises(DefinitionError, match="1 to 9999"):
+        load_definition(bad)
