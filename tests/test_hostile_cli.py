@@ -270,3 +270,63 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text(
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[0]["actor"] == "'@SUM(A1)"
     assert not any(v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values() if v)
+
+
+LONG_IKIS = "long_ikis_data_kinerja"  # zona_waktu Asia/Makassar (WITA, UTC+8)
+
+
+def test_at_without_offset_is_read_and_shown_in_the_process_zone(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "start", LONG_IKIS, "--actor", "x", "--role", "camat",
+                         "--at", "2025-08-04T08:00", "--json")
+    assert code == 0, err
+    iid = json.loads(out)["instance_id"]
+    code, out, _ = run(capsys, "status", iid, "--json")
+    view = json.loads(out)
+    assert view["started_at"] == "2025-08-04T08:00:00+08:00"  # WITA, not WIB
+    code, out, _ = run(capsys, "status", iid)
+    assert "2025-08-04 08:00 WITA" in out
+
+
+def test_a_clock_error_quotes_times_in_the_process_zone(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    iid = start(capsys, "2025-08-04T09:00")
+    code, _, err = run(capsys, "complete", iid, "1", "--actor", "x", "--role", "camat",
+                       "--at", "2025-08-04T08:00")
+    one_line_error(code, err, "2025-08-04T08:00:00+07:00", "(2025-08-04T09:00:00+07:00)")
+    assert "+00:00" not in err
+
+
+def test_bytes_that_are_not_utf8_in_actor_or_data_are_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SOPFLOW_DB": f"sqlite:///{tmp_path / 'b.db'}",
+           "SOPFLOW_CATALOG": str(ROOT / "bpmn")}
+    for extra in ([b"--actor", b"a\xff"], [b"--actor", b"x", b"--data", b"k=\xfe\xff"]):
+        done = subprocess.run(
+            [sys.executable.encode(), b"-m", b"sopflow", b"start", PROCESS.encode(),
+             b"--role", b"camat", b"--at", AT.encode(), *extra],
+            env=env, capture_output=True, timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and b"Traceback" not in done.stderr
+
+
+def test_stdout_on_a_full_device_is_one_line(db: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "sopflow", "show", PROCESS], stdout=full,
+            stderr=subprocess.PIPE, text=True, timeout=120, env=dict(os.environ),
+        )
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

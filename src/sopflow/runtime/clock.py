@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-__all__ = ["EARLIEST", "LATEST", "Clock", "SystemClock", "ensure_aware"]
+__all__ = ["EARLIEST", "LATEST", "Clock", "SystemClock", "ensure_aware", "shown_in"]
 
 #: The window an action time must fall in. An SOP step recorded before 1900 or after 2200
 #: is a typing error, and refusing it keeps every stored time well inside what
@@ -51,3 +51,18 @@ def ensure_aware(moment: object, what: str = "time") -> datetime:
             f"{what} {moment.isoformat()} is outside {EARLIEST.year}..{LATEST.year - 1}"
         )
     return moment
+
+
+def shown_in(moment: datetime, zone: str | None) -> str:
+    """``moment`` as ISO text in a process's zone (its ``zona_waktu``; WIB when None).
+
+    Messages about an instance quote its times in the zone its office works in, beside
+    the local time the user typed, not in UTC.
+    """
+    from zoneinfo import ZoneInfo
+
+    try:
+        tz = ZoneInfo(zone or "Asia/Jakarta")
+    except (ValueError, KeyError):
+        tz = ZoneInfo("Asia/Jakarta")
+    return moment.astimezone(tz).isoformat()

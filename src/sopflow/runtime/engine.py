@@ -37,7 +37,7 @@ from sopflow.errors import (
 )
 from sopflow.logging import get_logger
 from sopflow.runtime.assignment import check_step_access
-from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
+from sopflow.runtime.clock import Clock, SystemClock, ensure_aware, shown_in
 from sopflow.runtime.data import check_data
 from sopflow.runtime.expressions import compile_expression
 from sopflow.runtime.views import (
@@ -207,9 +207,10 @@ class Engine:
         ]
         if done:
             last = done[-1]
+            zone = self.definition(row.version).header.zona_waktu
             raise TaskAlreadyCompletedError(
                 f"step {step.no} is not ready: already completed by {last.actor} at "
-                f"{from_ms(last.completed_at or 0).isoformat()}",
+                f"{shown_in(from_ms(last.completed_at or 0), zone)}",
                 instance_id=row.instance_id,
                 task_id=step.id,
             )
@@ -227,16 +228,17 @@ class Engine:
 
     def _check_time(self, row: InstanceRow, now: datetime, ready_at: int | None) -> None:
         at = to_ms(now)
+        zone = self.definition(row.version).header.zona_waktu  # times in the office's zone
         if ready_at is not None and at < ready_at:
             raise ClockError(
-                f"action dated {now.isoformat()} is before the step became ready "
-                f"({from_ms(ready_at).isoformat()})",
+                f"action dated {shown_in(now, zone)} is before the step became ready "
+                f"({shown_in(from_ms(ready_at), zone)})",
                 instance_id=row.instance_id,
             )
         if at < row.last_action_at:
             raise ClockError(
-                f"action dated {now.isoformat()} is before the instance's last action "
-                f"({from_ms(row.last_action_at).isoformat()})",
+                f"action dated {shown_in(now, zone)} is before the instance's last action "
+                f"({shown_in(from_ms(row.last_action_at), zone)})",
                 instance_id=row.instance_id,
             )
 
