@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from html import escape
@@ -81,15 +82,19 @@ def _step_rows(report: ProcessReport) -> list[list[str]]:
             _share(s.figures.share_met),
             format_minutes(s.figures.p90_overrun_minutes) if s.figures.with_standard else "-",
             str(s.figures.returns),
-            f"{s.figures.open} ({s.figures.open_breached} breached)" if s.figures.open else "0",
+            (
+                f"{s.figures.open} ({s.figures.open_breached} melewati standar)"
+                if s.figures.open
+                else "0"
+            ),
         ]
         for s in report.steps
     ]
 
 
 _STEP_HEADERS = [
-    "no", "step", "role", "passes", "median", "p90", "standard", "met", "p90 overrun",
-    "returns", "open",
+    "no", "langkah", "pelaksana", "dilaksanakan", "median", "p90", "standar", "tepat waktu",
+    "p90 kelebihan", "dikembalikan", "berjalan",
 ]
 
 
@@ -109,7 +114,27 @@ def _role_rows(report: ProcessReport) -> list[list[str]]:
     ]
 
 
-_ROLE_HEADERS = ["role", "steps", "passes", "median", "p90", "met", "returns", "open"]
+_ROLE_HEADERS = [
+    "pelaksana", "langkah", "dilaksanakan", "median", "p90", "tepat waktu", "dikembalikan",
+    "berjalan",
+]
+
+#: Status codes (kept as they are in CSV and JSON) as the officer's table says them.
+STATUS_ID = {
+    "met": "tepat waktu",
+    "missed": "terlambat",
+    "breached": "melewati standar",
+    "at_risk": "mendekati batas",
+    "on_track": "sesuai jadwal",
+    "no_standard": "tanpa standar",
+    "cancelled": "dibatalkan",
+    "running": "berjalan",
+    "completed": "selesai",
+}
+
+
+def _id(status: str) -> str:
+    return STATUS_ID.get(status, status)
 
 
 def _pass_rows(report: InstanceReport, tz: tzinfo) -> list[list[str]]:
@@ -123,43 +148,63 @@ def _pass_rows(report: InstanceReport, tz: tzinfo) -> list[list[str]]:
             _when(p.completed_at, tz),
             p.standard or "-",
             format_minutes(p.actual_minutes),
-            p.status + (f" +{format_minutes(p.overrun_minutes)}" if p.overrun_minutes else "")
+            _id(p.status)
+            + (f" +{format_minutes(p.overrun_minutes)}" if p.overrun_minutes else "")
             + (" (Tidak)" if p.returned else ""),
         ]
         for p in report.steps
     ]
 
 
-_PASS_HEADERS = ["no", "step", "role", "actor", "ready", "done", "standard", "worked", "status"]
+_PASS_HEADERS = [
+    "no", "langkah", "pelaksana", "pegawai", "siap", "selesai", "standar", "waktu", "status",
+]
 
 
 def _totals(report: InstanceReport) -> str:
     text = (
-        f"total working time {format_minutes(report.total_minutes)} against "
-        f"{format_minutes(report.standard_total_minutes)} of standards along the path taken"
+        f"total waktu {format_minutes(report.total_minutes)} terhadap standar "
+        f"{format_minutes(report.standard_total_minutes)} sepanjang alur yang dilalui"
     )
     if report.without_standard:
-        text += f" ({report.without_standard} passes without a standard)"
+        text += f" ({report.without_standard} pelaksanaan langkah tanpa standar)"
     return text
 
 
 def _instances(report: ProcessReport) -> str:
-    parts = [f"{status} {n}" for status, n in sorted(report.instances.items())]
-    return ", ".join(parts) or "none"
+    parts = [f"{_id(status)} {n}" for status, n in sorted(report.instances.items())]
+    return ", ".join(parts) or "tidak ada"
 
 
 # ------------------------------------------------------------------------- table
 
 
-def _grid(rows: list[list[str]], headers: list[str]) -> str:
+#: The widest a step name runs in the terminal table before it wraps (as `show` wraps).
+STEP_COLUMN = 40
+
+
+def _grid(rows: list[list[str]], headers: list[str], wrap: int | None = 1) -> str:
+    """A plain-text table; column ``wrap`` (the step name) wraps at :data:`STEP_COLUMN`."""
+    cells = [
+        [
+            textwrap.wrap(c, STEP_COLUMN) or [""] if i == wrap else [c]
+            for i, c in enumerate(row)
+        ]
+        for row in rows
+    ]
     widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    for row_cells in cells:
+        widths = [max(w, *(len(x) for x in c)) for w, c in zip(widths, row_cells, strict=True)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    for row_cells in cells:
+        for k in range(max(len(c) for c in row_cells)):
+            lines.append(
+                "  ".join(
+                    (c[k] if k < len(c) else "").ljust(w)
+                    for c, w in zip(row_cells, widths, strict=True)
+                ).rstrip()
+            )
     return "\n".join(lines)
 
 
@@ -168,9 +213,10 @@ def _table(reports: Sequence[Report], tz: tzinfo) -> str:
     for r in reports:
         if isinstance(r, InstanceReport):
             out += [
-                f"Instance {r.instance_id}: {r.process_name} ({r.process_id}), {r.status}",
-                f"started {_when(r.started_at, tz)}, ended {_when(r.ended_at, tz)}, "
-                f"as of {_when(r.at, tz)}",
+                f"Pelaksanaan {r.instance_id}: {r.process_name} ({r.process_id}), "
+                f"{_id(r.status)}",
+                f"mulai {_when(r.started_at, tz)}, selesai {_when(r.ended_at, tz)}, "
+                f"per {_when(r.at, tz)}",
                 "",
                 _grid(_pass_rows(r, tz), _PASS_HEADERS),
                 "",
@@ -181,25 +227,28 @@ def _table(reports: Sequence[Report], tz: tzinfo) -> str:
         title = f"{r.name} ({r.process_id})" + (f", nomor {r.nomor}" if r.nomor else "")
         out += [
             title,
-            f"instances: {_instances(r)}; as of {_when(r.at, tz)}",
+            f"pelaksanaan: {_instances(r)}; per {_when(r.at, tz)}",
             "",
-            "Steps, bottlenecks first (working time):",
+            "Langkah, hambatan terbesar lebih dahulu (waktu kerja):",
             _grid(_step_rows(r), _STEP_HEADERS),
             "",
-            "Roles:",
-            _grid(_role_rows(r), _ROLE_HEADERS),
+            "Pelaksana:",
+            _grid(_role_rows(r), _ROLE_HEADERS, wrap=None),
             "",
-            "Monitoring Pelaksanaan SOP AP (pre-filled; to be confirmed by the officer):",
+            "Monitoring Pelaksanaan SOP AP (diisi otomatis; dikonfirmasi petugas monitoring):",
         ]
         for row in r.form:
-            out += [
-                f"{row.no:>3}. {row.prosedur}",
-                f"     Penilaian: {row.penilaian}",
-                f"     Catatan:   {row.catatan}",
-                f"     Tindakan:  {row.tindakan}",
-            ]
+            out += textwrap.wrap(f"{row.no:>3}. {row.prosedur}", 100, subsequent_indent="     ")
+            for label, text in (
+                ("Penilaian: ", row.penilaian),
+                ("Catatan:   ", row.catatan),
+                ("Tindakan:  ", row.tindakan),
+            ):
+                out += textwrap.wrap(
+                    text, 100, initial_indent="     " + label, subsequent_indent=" " * 16
+                )
         out.append("")
-    return "\n".join(out).rstrip() + "\n" if out else "no instances to report\n"
+    return "\n".join(out).rstrip() + "\n" if out else "tidak ada pelaksanaan untuk dilaporkan\n"
 
 
 # ------------------------------------------------------------------------- csv / json

@@ -5,8 +5,13 @@ each step actually takes in working time, how often it meets its Mutu Baku waktu
 often its decision sends the file back. From them the monitoring form ("Monitoring
 Pelaksanaan SOP AP") is pre-filled for the officer to confirm, by a stated rule:
 
-- *Berjalan dengan baik* when at least :data:`GOOD_SHARE_MET` (80%) of the passes with a
-  standard met it and the step caused no return ("Tidak");
+- *Berjalan dengan baik* when all three hold: (1) at least :data:`GOOD_SHARE_MET` (80%)
+  of the passes with a standard met it (or the step has none); (2) the late passes are
+  not far late: the p90 overrun is at most :data:`MAX_P90_OVERRUN_SHARE` (half) of the
+  standard; (3) at most :data:`MAX_RETURN_SHARE` (a third) of its passes sent the file
+  back ("Tidak"): a return says the file that reached the step was incomplete, so an
+  occasional one is noted (and the kelengkapan action suggested), not held against a
+  step that decided on time;
 - otherwise *Tidak berjalan dengan baik*; a step never performed is *Belum dapat dinilai*.
 
 Working time is counted on each process's calendar. Percentiles use the nearest-rank
@@ -34,6 +39,8 @@ __all__ = [
     "BELUM_DINILAI",
     "BERJALAN_BAIK",
     "GOOD_SHARE_MET",
+    "MAX_P90_OVERRUN_SHARE",
+    "MAX_RETURN_SHARE",
     "TIDAK_BERJALAN_BAIK",
     "Figures",
     "FormRow",
@@ -56,6 +63,10 @@ TIDAK_BERJALAN_BAIK = "Tidak berjalan dengan baik"
 BELUM_DINILAI = "Belum dapat dinilai"
 #: Share of passes meeting the standard from which a step "berjalan dengan baik".
 GOOD_SHARE_MET = 0.8
+#: Rule (2): the p90 overrun may be at most this share of the standard.
+MAX_P90_OVERRUN_SHARE = 0.5
+#: Rule (3): at most this share of a step's passes may return the file.
+MAX_RETURN_SHARE = 1 / 3
 CANCELLED_STATUS = "cancelled"
 
 #: Statuses of the process picture (agreed with sopflow.reports.render).
@@ -373,6 +384,8 @@ class Figures:
     p90_overrun_minutes: float | None
     open: int
     open_breached: int
+    #: the median standard of the passes with one, in the minutes they are counted in
+    standard_minutes: float | None = None
 
     @property
     def share_met(self) -> float | None:
@@ -398,6 +411,9 @@ class Figures:
             p90_overrun_minutes=p90([p.overrun_minutes for p in judged]),
             open=len(open_passes),
             open_breached=sum(1 for p in open_passes if p.status == BREACHED),
+            standard_minutes=median(
+                [p.standard_minutes for p in judged if p.standard_minutes is not None]
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -642,7 +658,16 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
         return FormRow(no, sf.task_id, prosedur, BELUM_DINILAI, catatan,
                        "Pastikan langkah ini dilaksanakan dan dicatat.")
     share = f.share_met
-    good = (share is None or share >= GOOD_SHARE_MET) and f.returns == 0
+    far_late = (
+        f.standard_minutes is not None
+        and f.p90_overrun_minutes is not None
+        and f.p90_overrun_minutes > MAX_P90_OVERRUN_SHARE * f.standard_minutes
+    )
+    good = (
+        (share is None or share >= GOOD_SHARE_MET)
+        and not far_late
+        and f.returns <= MAX_RETURN_SHARE * f.count
+    )
     notes = [
         f"{f.count} kali dilaksanakan; waktu kerja median {format_minutes(f.median_minutes)}, "
         f"p90 {format_minutes(f.p90_minutes)}"
@@ -667,6 +692,11 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
                 f"Tambah pelaksana atau atur ulang beban kerja peran {sf.role} "
                 f"(tepat waktu {_pct(role_share_met)} di semua langkahnya)"
             )
+    if far_late and (share is None or share >= GOOD_SHARE_MET):
+        actions.append(
+            "Cari penyebab keterlambatan yang jauh melewati standar waktu "
+            f"(p90 kelebihan {format_minutes(f.p90_overrun_minutes)})"
+        )
     if f.returns:
         needed = "; ".join(sf.kelengkapan) or "dokumen yang diperiksa"
         actions.append(
