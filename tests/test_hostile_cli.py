@@ -330,3 +330,33 @@ def test_stdout_on_a_full_device_is_one_line(db: Path, tmp_path: Path) -> None:
         )
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_without_catalog_or_bpmn_folder_the_builtin_sops_are_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sopflow.definitions.catalog import Catalog
+
+    monkeypatch.delenv("SOPFLOW_CATALOG", raising=False)
+    monkeypatch.setenv("SOPFLOW_DB", f"sqlite:///{tmp_path / 'b.db'}")
+    monkeypatch.chdir(tmp_path)
+    assert sorted(d.process_id for d in Catalog.builtin()) == [
+        "cibatu_data_kinerja", "long_ikis_data_kinerja", "pace_data_kinerja",
+        "purbalingga_pengukuran_kinerja",
+    ]
+    code, out, err = run(capsys, "show", "purbalingga_pengukuran_kinerja")
+    assert "Kecamatan Purbalingga" in out or "purbalingga" in out.lower()
+    assert code == 0, err
+    iid = start(capsys)
+    assert iid in run(capsys, "inbox")[1]
+
+
+def test_the_library_never_puts_a_password_in_a_store_error() -> None:
+    from sopflow.errors import StoreError
+    from sopflow.stores import open_store
+
+    for url in ("postgresql://u:TopSecret123@127.0.0.1:1/x?connect_timeout=1",
+                "postgresql://u@127.0.0.1:1/x?password=TopSecret123&connect_timeout=1"):
+        with pytest.raises(StoreError) as caught:
+            open_store(url)
+        assert "TopSecret123" not in str(caught.value)

@@ -72,7 +72,12 @@ def open_store(url: str = DEFAULT_URL) -> Store:
             parts.port  # noqa: B018 - raises on a port that is not a number
         except ValueError as exc:
             raise StoreError(f"{shown}: not a store URL ({exc})") from None
-        return PostgresStore(url)
+        try:
+            return PostgresStore(url)
+        except StoreError as exc:  # its messages name the URL: never with the password
+            if shown == url:
+                raise
+            raise StoreError(redact_url(str(exc).replace(url, shown))) from None
     raise StoreError(
         f"{shown}: unknown store URL (use sqlite:///FILE, postgresql://..., memory://)"
     )
