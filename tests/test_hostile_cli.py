@@ -360,3 +360,19 @@ def test_the_library_never_puts_a_password_in_a_store_error() -> None:
         with pytest.raises(StoreError) as caught:
             open_store(url)
         assert "TopSecret123" not in str(caught.value)
+
+
+def test_reports_show_a_wita_process_in_wita(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "start", LONG_IKIS, "--actor", "x", "--role", "camat",
+                         "--at", "2025-08-04T08:00")
+    iid = out.strip()
+    code, out, err = run(capsys, "report", "--instance", iid, "--format", "json",
+                         "--at", "2025-08-04T09:00+08:00")
+    assert code == 0, err
+    [report] = json.loads(out)
+    assert report["at"] == "2025-08-04T09:00:00+08:00"
+    assert report["steps"][0]["ready_at"] == "2025-08-04T08:00:00+08:00"
+    code, out, err = run(capsys, "sla", "--json", "--at", "2025-08-04T09:00+08:00")
+    assert json.loads(out)[0]["ready_at"] == "2025-08-04T08:00:00+08:00"

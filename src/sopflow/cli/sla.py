@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sopflow.cli._common import (
-    DISPLAY_TZ,
     add_at,
     add_json,
     add_store_args,
@@ -182,7 +181,7 @@ def _report(args: argparse.Namespace) -> int:
     for r in reports:
         for instance_id, reason in getattr(r, "damaged", ()):
             report_damaged("report", instance_id, CorruptInstanceError(instance_id, reason))
-    text = format_report(reports, args.format, tz=DISPLAY_TZ)
+    text = format_report(reports, args.format, tz=None)  # each in its process's zone
     if args.output:
         from sopflow.cli._output import write_output
 

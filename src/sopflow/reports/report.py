@@ -39,9 +39,15 @@ DISPLAY_TZ = ZoneInfo("Asia/Jakarta")
 _log = get_logger("sopflow.reports")
 
 
-def format_report(reports: Sequence[Report], fmt: str, *, tz: tzinfo = DISPLAY_TZ) -> str:
-    """Render reports in ``fmt`` (one of :data:`FORMATS`)."""
-    writers: dict[str, Callable[[Sequence[Report], tzinfo], str]] = {
+def format_report(
+    reports: Sequence[Report], fmt: str, *, tz: tzinfo | None = DISPLAY_TZ
+) -> str:
+    """Render reports in ``fmt`` (one of :data:`FORMATS`).
+
+    ``tz=None`` shows each report's times in its process's zone (``zona_waktu``: WITA for
+    Long Ikis), WIB when the SOP names none.
+    """
+    writers: dict[str, Callable[[Sequence[Report], tzinfo | None], str]] = {
         "table": _table,
         "csv": _csv,
         "json": _json,
@@ -52,6 +58,19 @@ def format_report(reports: Sequence[Report], fmt: str, *, tz: tzinfo = DISPLAY_T
     except KeyError:
         raise ValueError(f"unknown format {fmt!r} (use one of {', '.join(FORMATS)})") from None
     return writer(reports, tz)
+
+
+def _zone(report: Report, tz: tzinfo | None) -> tzinfo:
+    """``tz``, or the zone of the report's process when ``tz`` is None."""
+    if tz is not None:
+        return tz
+    name = report.definition.header.zona_waktu
+    if not name:
+        return DISPLAY_TZ
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):
+        return DISPLAY_TZ
 
 
 def _when(moment: datetime | None, tz: tzinfo) -> str:
@@ -208,9 +227,10 @@ def _grid(rows: list[list[str]], headers: list[str], wrap: int | None = 1) -> st
     return "\n".join(lines)
 
 
-def _table(reports: Sequence[Report], tz: tzinfo) -> str:
+def _table(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
     out: list[str] = []
     for r in reports:
+        tz = _zone(r, default_tz)
         if isinstance(r, InstanceReport):
             out += [
                 f"Pelaksanaan {r.instance_id}: {r.process_name} ({r.process_id}), "
@@ -285,7 +305,7 @@ class _SafeWriter(csv.DictWriter):  # type: ignore[type-arg]
         return super().writerow({k: csv_cell(v) for k, v in rowdict.items()})
 
 
-def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
+def _csv(reports: Sequence[Report], tz: tzinfo | None) -> str:
     kinds = {type(r) for r in reports}
     if len(kinds) > 1:
         raise ValueError("CSV holds one kind of report: instances or processes, not both")
@@ -298,7 +318,9 @@ def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
             for p in r.steps:
                 writer.writerow({
                     "instance_id": r.instance_id, "process_id": r.process_id,
-                    **{k: v for k, v in p.to_dict(tz).items() if k in _INSTANCE_CSV},
+                    **{
+                        k: v for k, v in p.to_dict(_zone(r, tz)).items() if k in _INSTANCE_CSV
+                    },
                 })
         return buf.getvalue()
     writer = _SafeWriter(buf, _PROCESS_CSV, lineterminator="\n")
@@ -318,8 +340,8 @@ def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
     return buf.getvalue()
 
 
-def _json(reports: Sequence[Report], tz: tzinfo) -> str:
-    return json.dumps([r.to_dict(tz) for r in reports], ensure_ascii=False, indent=2) + "\n"
+def _json(reports: Sequence[Report], tz: tzinfo | None) -> str:
+    return json.dumps(report_dicts(reports, tz), ensure_ascii=False, indent=2) + "\n"
 
 
 # ------------------------------------------------------------------------- html
@@ -460,9 +482,11 @@ def _instance_html(r: InstanceReport, tz: tzinfo) -> str:
     )
 
 
-def _html(reports: Sequence[Report], tz: tzinfo) -> str:
+def _html(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
     sections = "".join(
-        _instance_html(r, tz) if isinstance(r, InstanceReport) else _process_html(r, tz)
+        _instance_html(r, _zone(r, default_tz))
+        if isinstance(r, InstanceReport)
+        else _process_html(r, _zone(r, default_tz))
         for r in reports
     ) or "<p>Tidak ada instance untuk dilaporkan.</p>"
     first = reports[0] if reports else None
@@ -470,6 +494,7 @@ def _html(reports: Sequence[Report], tz: tzinfo) -> str:
         f": {first.process_name if isinstance(first, InstanceReport) else first.name}"
         if first is not None and len(reports) == 1 else ""
     )
+    tz = _zone(first, default_tz) if first is not None else default_tz or DISPLAY_TZ
     made = _when(first.at, tz) if first is not None else ""
     return (
         '<!DOCTYPE html>\n<html lang="id"><head><meta charset="utf-8">'
@@ -481,5 +506,7 @@ def _html(reports: Sequence[Report], tz: tzinfo) -> str:
     )
 
 
-def report_dicts(reports: Sequence[Report], tz: tzinfo = DISPLAY_TZ) -> list[dict[str, Any]]:
-    return [r.to_dict(tz) for r in reports]
+def report_dicts(
+    reports: Sequence[Report], tz: tzinfo | None = DISPLAY_TZ
+) -> list[dict[str, Any]]:
+    return [r.to_dict(_zone(r, tz)) for r in reports]
