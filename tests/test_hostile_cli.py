@@ -376,3 +376,32 @@ def test_reports_show_a_wita_process_in_wita(
     assert report["steps"][0]["ready_at"] == "2025-08-04T08:00:00+08:00"
     code, out, err = run(capsys, "sla", "--json", "--at", "2025-08-04T09:00+08:00")
     assert json.loads(out)[0]["ready_at"] == "2025-08-04T08:00:00+08:00"
+
+
+def test_a_read_only_database_can_be_read_and_refuses_writes_in_one_line(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A monitoring host's copy on a read-only mount: reading commands must work.
+
+    The suite may run as root, for whom no permission bit holds, so "not writable" is
+    what ``os.access`` answers here; the file itself is then opened with SQLite's
+    ``mode=ro``, which SQLite enforces for everyone.
+    """
+    import os
+
+    iid = start(capsys)
+    real = os.access
+    monkeypatch.setattr(
+        "sopflow.stores.os.access",
+        lambda p, mode: False if mode == os.W_OK else real(p, mode),
+    )
+    before = db.read_bytes()
+    for argv in (["inbox"], ["sla"], ["report"], ["status", iid]):
+        code, out, err = run(capsys, *argv, "--at", "2025-08-04T09:00+07:00")
+        assert code == 0 and err == "", (argv, err)
+        assert argv[0] == "report" or iid in out
+    code, _, err = run(capsys, "complete", iid, "1", "--actor", "x", "--role", "camat",
+                       "--at", "2025-08-04T08:05+07:00")
+    one_line_error(code, err, "read-only")
+    assert db.read_bytes() == before

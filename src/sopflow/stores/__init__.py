@@ -8,12 +8,17 @@ Choose a backend by URL with :func:`open_store`:
 - ``postgresql://user@host/db?schema=sopflow``: shared deployments (``sopflow[postgres]``);
 - ``memory://``: an in-memory SQLite database, for tests and simulations.
 
+An existing SQLite file that sopflow may not write (the file or its directory is
+read-only) is opened read-only: reading commands work, writing ones get one StoreError.
+
 See docs/stores.md for choosing a backend, several processes, backups and restores.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from sopflow.errors import StoreError
@@ -25,6 +30,14 @@ DEFAULT_URL = "sqlite:///sopflow.db"
 
 _USERINFO = re.compile(r"(?P<head>^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@:]*):[^/?#@]*@")
 _SECRET_QUERY = re.compile(r"(?i)(?P<key>[?&](?:password|passwd|pwd|sslpassword)=)[^&#]*")
+
+
+def _read_only(path: str) -> bool:
+    """An existing database file sopflow cannot write (the file or its directory)."""
+    file = Path(path)
+    if not file.is_file():
+        return False
+    return not os.access(file, os.W_OK) or not os.access(file.parent or Path("."), os.W_OK)
 
 
 def redact_url(url: str) -> str:
@@ -64,6 +77,10 @@ def open_store(url: str = DEFAULT_URL) -> Store:
         if not path:
             raise StoreError(f"{shown}: no database path (write sqlite:///file.db)")
         options = dict(parse_qsl(parts.query))
+        if _read_only(path):
+            from sopflow.stores._readonly import ReadOnlySQLiteStore
+
+            return ReadOnlySQLiteStore(path, url=url)
         return SQLiteStore(path, url=url, synchronous=options.get("synchronous", "normal"))
     if scheme in ("postgresql", "postgres"):
         from sopflow.stores.postgres import PostgresStore
