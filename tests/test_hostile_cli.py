@@ -396,7 +396,13 @@ def test_a_read_only_database_can_be_read_and_refuses_writes_in_one_line(
         "sopflow.stores.os.access",
         lambda p, mode: False if mode == os.W_OK else real(p, mode),
     )
-    before = db.read_bytes()
+    def stored() -> list[tuple[object, ...]]:
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT * FROM sopflow_audit ORDER BY id").fetchall()
+        con.close()
+        return rows
+
+    before = stored()
     for argv in (["inbox"], ["sla"], ["report"], ["status", iid]):
         code, out, err = run(capsys, *argv, "--at", "2025-08-04T09:00+07:00")
         assert code == 0 and err == "", (argv, err)
@@ -404,4 +410,4 @@ def test_a_read_only_database_can_be_read_and_refuses_writes_in_one_line(
     code, _, err = run(capsys, "complete", iid, "1", "--actor", "x", "--role", "camat",
                        "--at", "2025-08-04T08:05+07:00")
     one_line_error(code, err, "read-only")
-    assert db.read_bytes() == before
+    assert stored() == before
