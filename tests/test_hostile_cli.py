@@ -411,3 +411,51 @@ def test_a_read_only_database_can_be_read_and_refuses_writes_in_one_line(
                        "--at", "2025-08-04T08:05+07:00")
     one_line_error(code, err, "read-only")
     assert stored() == before
+
+
+def test_a_stored_definition_that_no_longer_loads_fails_only_its_instances(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SLA scan and the report read definitions back from the store."""
+    pace = start(capsys)
+    code, out, err = run(capsys, "start", LONG_IKIS, "--actor", "x", "--role", "camat",
+                         "--at", AT)
+    other = out.strip()
+    con = sqlite3.connect(db)
+    con.execute("UPDATE sopflow_definitions SET xml = ? WHERE process_id = ?",
+                (b"<not-bpmn/>", PROCESS))
+    con.commit()
+    con.close()
+    code, out, err = run(capsys, "sla", "--at", "2025-08-04T09:00+07:00")
+    assert code == 0 and other in out and pace not in out
+    [line] = err.strip().splitlines()
+    assert pace in line and "damaged" in line
+
+
+def test_a_driver_error_over_several_lines_is_one_line(
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full\nDETAIL: line two\n\nthree")
+
+    monkeypatch.setattr("sopflow.stores._sql.SqlStore.insert_instance", broken)
+    code, _, err = run(capsys, "start", PROCESS, "--actor", "x", "--role", "camat", "--at", AT)
+    one_line_error(code, err, "database error", "disk is full | DETAIL: line two | three")
+
+
+def test_a_full_disk_while_writing_o_is_one_line_and_leaves_no_file(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import errno
+    import os
+
+    def full(fd: int, *args: object, **kwargs: object) -> object:
+        os.close(fd)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("sopflow.cli._output.os.fdopen", full)
+    target = tmp_path / "sop.html"
+    code, _, err = run(capsys, "document", PROCESS, "-o", str(target))
+    one_line_error(code, err, "No space left")
+    assert list(tmp_path.glob("*sop.html*")) == []
