@@ -92,9 +92,10 @@ def open_store(url: str = DEFAULT_URL) -> Store:
         try:
             return PostgresStore(url)
         except StoreError as exc:  # its messages name the URL: never with the password
-            if shown == url:
-                raise
-            raise StoreError(redact_url(str(exc).replace(url, shown))) from None
+            message = redact_url(str(exc).replace(url, shown))
+            if message != str(exc):
+                exc.args = (message,)  # keep the type (SchemaVersionError stays one)
+            raise
     raise StoreError(
         f"{shown}: unknown store URL (use sqlite:///FILE, postgresql://..., memory://)"
     )
