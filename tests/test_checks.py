@@ -132,7 +132,7 @@ def test_step_number_must_be_a_whole_number_and_unique() -> None:
     text = mutate(('name="no" value="3"', 'name="no" value="tiga"'))
     assert only_problem(text) == (
         f"{SOURCE}:{line_of(text, 'tiga')}: step_03: "
-        "step number no='tiga' is not a whole number from 1"
+        "step number no='tiga' is not a whole number from 1 to 9999"
     )
     text = mutate(('name="no" value="3"', 'name="no" value="1"'))
     line = line_of(text, '<bpmn:userTask id="step_03"') + 3

@@ -13,6 +13,7 @@ from tests.conftest import FIXTURES, ROOT
 
 from sopflow import demo
 from sopflow.cli import main
+from sopflow.definitions import catalog as catalog_module
 from sopflow.definitions.catalog import Catalog
 from sopflow.errors import DefinitionError, StoreError
 from sopflow.runtime.engine import Engine
@@ -124,12 +125,13 @@ def test_database_guard(tmp_path: Path) -> None:
 def test_catalog_is_found_from_the_cwd_or_the_source_tree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert demo.find_catalog(tmp_path) == CATALOG  # nothing in tmp: the repository's
+    # nothing in tmp: the SOPs shipped in the package (the checkout's bpmn/, by a symlink)
+    assert demo.find_catalog(tmp_path).samefile(CATALOG)
     local = tmp_path / "bpmn"
     local.mkdir()
     (local / "x.bpmn").write_bytes((CATALOG / "pace-data-kinerja.bpmn").read_bytes())
     assert demo.find_catalog(tmp_path) == local
-    monkeypatch.setattr(demo, "_REPO_CATALOG", tmp_path / "missing")
+    monkeypatch.setattr(catalog_module, "builtin_directory", lambda: tmp_path / "missing")
     with pytest.raises(DefinitionError, match="no SOP catalog found"):
         demo.find_catalog(tmp_path / "elsewhere")
 
@@ -142,6 +144,7 @@ def test_cli_render_file_and_process(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["render", str(CATALOG / "pace-data-kinerja.bpmn"), "-o", str(out)]) == 0
     root = etree.fromstring(out.read_bytes())
     assert root.get("data-process-id") == "pace_data_kinerja"
+    assert capsys.readouterr().out == f"wrote {out}\n"
     assert main(["render", "pace_data_kinerja", "--catalog", str(CATALOG)]) == 0
     assert capsys.readouterr().out.startswith("<svg")
 

@@ -498,6 +498,7 @@ def test_cli_writes_html_table_and_json(tmp_path: Path, capsys: pytest.CaptureFi
     bpmn = SHIPPED[0]
     out = tmp_path / "sop.html"
     assert main(["document", str(bpmn), "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"  # as report -o and compile -o say
     assert _step_rows(_doc(out.read_text(encoding="utf-8")))
 
     table_out = tmp_path / "sop.toml"

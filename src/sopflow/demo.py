@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from sopflow.authority.demo import acting_case, import_demo_staff, staff_names
 from sopflow.definitions.catalog import Catalog, bpmn_files
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import DefinitionError, StoreError
+from sopflow.logging import get_logger
 from sopflow.runtime.engine import Engine
 from sopflow.runtime.views import Actor, WorkItem
 from sopflow.sla.monitor import Monitor
@@ -48,7 +47,7 @@ __all__ = [
     "simulate",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: The demo's own database file: never the user's ``sopflow.db``.
 DEFAULT_DB = "sopflow-demo.db"
@@ -60,21 +59,23 @@ DEMO_START = datetime(2025, 8, 4, 7, 30, tzinfo=ZoneInfo("Asia/Jakarta"))
 DEMO_NO = "nomor_demo"
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_REPO_CATALOG = Path(__file__).resolve().parents[2] / "bpmn"
 
 
 # ----------------------------------------------------------------------------- setup
 
 
 def find_catalog(cwd: Path | None = None) -> Path:
-    """The shipped SOPs: ``bpmn/`` under the working directory, else the source tree's."""
+    """``bpmn/`` under the working directory, else the SOPs shipped in the package."""
+    from sopflow.definitions import catalog
+
     here = (cwd or Path.cwd()) / "bpmn"
-    for candidate in (here, _REPO_CATALOG):
+    shipped = catalog.builtin_directory()
+    for candidate in (here, shipped):
         if candidate.is_dir() and bpmn_files(candidate):
             return candidate
     raise DefinitionError(
-        f"no SOP catalog found (looked for *.bpmn in {here} and {_REPO_CATALOG}); "
-        "run the demo from the sopflow checkout"
+        f"no SOP catalog found (looked for *.bpmn in {here} and {shipped}); "
+        "reinstall sopflow (the package ships its SOPs)"
     )
 
 

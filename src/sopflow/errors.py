@@ -287,9 +287,11 @@ class SchemaVersionError(StoreError):
 class CorruptInstanceError(StoreError):
     """One stored instance cannot be read; other instances are unaffected."""
 
-    def __init__(self, instance_id: str, reason: str) -> None:
+    def __init__(self, instance_id: str | None, reason: str) -> None:
         self.instance_id = instance_id
-        super().__init__(f"instance {instance_id}: stored state is unreadable: {reason}")
+        self.reason = reason
+        where = f"instance {instance_id}: " if instance_id else ""
+        super().__init__(f"{where}stored state is unreadable: {reason}")
 
 
 class CorruptDefinitionError(StoreError):

@@ -1,19 +1,46 @@
 """structlog configuration for programs that use sopflow.
 
-The library only ever calls ``structlog.get_logger``; it never configures logging at
-import time, so an application embedding sopflow keeps its own pipeline. The CLI calls
-:func:`configure_logging` once: a console renderer for people, JSON lines for machines.
+The library is silent until the application configures logging. sopflow never
+configures structlog itself (an application embedding it keeps its own pipeline), and
+its modules log through :func:`get_logger`, which drops every event while structlog is
+unconfigured: structlog's own default would print each audit event to stdout (a script
+completing 540 steps once printed 1,600 lines). Once the application calls
+``structlog.configure`` (or :func:`configure_logging`, as the CLI does), sopflow's events
+flow through that configuration like any other.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 import structlog
 
-__all__ = ["configure_logging"]
+__all__ = ["configure_logging", "get_logger"]
+
+
+def _drop(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+class _SilentUntilConfigured:
+    """A structlog logger that exists only once structlog is configured."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        if not structlog.is_configured():
+            return _drop
+        return getattr(structlog.get_logger(self._name), method)
+
+
+def get_logger(name: str = "sopflow") -> Any:
+    """sopflow's logger ``name``: silent while the application has not configured structlog."""
+    return _SilentUntilConfigured(name)
 
 
 def configure_logging(

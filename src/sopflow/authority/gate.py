@@ -14,19 +14,19 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from sopflow.authority.base import CALLER, Authority, Credentials, Holding
 from sopflow.authority.directory import Directory
 from sopflow.authority.policy import ProcessRules, rules_of
 from sopflow.authority.staff import DirectoryAuthority, signature
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import ChainBrokenError, DirectoryError, PermissionDeniedError, UnitAccessError
+from sopflow.logging import get_logger
 from sopflow.runtime.duties import authorize, in_unit, parent_allowed, refusal_rule, visible
 from sopflow.runtime.views import Actor, to_ms
 from sopflow.stores.base import AuditRow, InstanceRow, StepRow
 
 __all__ = [
+    "broken_chains",
     "check_action",
     "check_cancel",
     "check_chain",
@@ -41,7 +41,7 @@ __all__ = [
     "start_unit",
 ]
 
-_log = structlog.get_logger("sopflow")
+_log = get_logger("sopflow")
 
 
 def directory_of(authority: Authority) -> Directory | None:
@@ -303,6 +303,19 @@ def check_chain(store: Any, instance_id: str) -> None:
     verify = getattr(store, "verify_chain", None)
     if verify is not None:
         verify(instance_id).raise_if_broken()
+
+
+def broken_chains(store: Any, *, process_id: str | None = None) -> dict[str, str]:
+    """Instance id -> why its chain does not verify, for every instance a report covers."""
+    verify = getattr(store, "verify_chains", None)
+    if verify is None:
+        return {}
+    return {
+        r.instance_id: f"audit chain broken at {r.first_bad}: {r.reason} "
+        "(left out of the figures; `sopflow audit verify` lists every broken instance)"
+        for r in verify(process_id=process_id)
+        if not r.ok
+    }
 
 
 def check_report_chains(

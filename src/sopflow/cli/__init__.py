@@ -13,8 +13,6 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from sopflow.errors import SopflowError
-
 __all__ = ["main"]
 
 #: verb modules, in the order ``--help`` lists them
@@ -56,20 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from sopflow.cli._errors import run_guarded
     from sopflow.logging import configure_logging
 
     configure_logging(json=args.log_json, level=args.log_level)
-    try:
-        status: int = args.run(args)
-    except SopflowError as exc:
-        print(f"sopflow {args.verb}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"sopflow {args.verb}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    return status
+    return run_guarded(args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sopflow.cli._common import DEFAULT_CATALOG, print_json
-from sopflow.definitions.catalog import Catalog, expand_paths, validate_paths
+from sopflow.definitions.catalog import expand_paths, validate_paths
 from sopflow.definitions.loader import load_definition
 from sopflow.definitions.model import ProcessDefinition, SopHeader
 
@@ -90,7 +90,9 @@ def _resolve(target: str, catalog: str) -> ProcessDefinition:
     path = Path(target)
     if path.suffix == ".bpmn" or path.is_file() or os.sep in target:
         return load_definition(path)
-    return Catalog.from_directory(catalog).get(target)
+    from sopflow.cli._common import open_catalog
+
+    return open_catalog(catalog).get(target)
 
 
 def run_show(args: argparse.Namespace) -> int:

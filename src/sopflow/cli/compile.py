@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from sopflow.cli._output import check_output, write_output
 from sopflow.errors import SopflowError
 
 __all__ = ["CompileOutputError", "register"]
@@ -21,18 +20,6 @@ __all__ = ["CompileOutputError", "register"]
 
 class CompileOutputError(SopflowError):
     """The BPMN output cannot be written, or (with --check) differs from the table."""
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step, so a failed run never leaves half a BPMN file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    except OSError as exc:
-        raise CompileOutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -52,7 +39,7 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return 0
-    target = Path(output)
+    target = check_output(output)
     status = "written"
     if args.check:
         try:
@@ -66,7 +53,8 @@ def _run(args: argparse.Namespace) -> int:
             )
         status = "up to date"
     else:
-        _write_atomically(target, data)
+        line = write_output(target, data)
+        status = "written" if line.startswith("wrote") else "unchanged"
     if args.json:
         summary = {
             "table": args.table,
@@ -80,7 +68,8 @@ def _run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        print(f"{target}: {status} ({table.process_id}, {len(table.langkah)} steps)")
+        what = "up to date" if status == "up to date" else line
+        print(f"{what} ({table.process_id}, {len(table.langkah)} steps)")
     return 0
 
 

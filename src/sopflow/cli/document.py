@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from sopflow.cli._common import DEFAULT_CATALOG, print_json
+from sopflow.cli._output import write_output
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.definitions.table import SopTable, parse_table, write_table
 from sopflow.errors import SopflowError
@@ -43,9 +44,9 @@ def load_source(source: str, catalog: str) -> ProcessDefinition:
         from sopflow.definitions.loader import load_definition
 
         return load_definition(path)
-    from sopflow.definitions.catalog import Catalog
+    from sopflow.cli._common import open_catalog
 
-    return Catalog.from_directory(catalog).get(source)
+    return open_catalog(catalog).get(source)
 
 
 def _called_names(source: ProcessDefinition | SopTable, catalog: str) -> dict[str, str]:
@@ -85,10 +86,9 @@ def _run(args: argparse.Namespace) -> int:
     else:
         data = render_html(definition, called=called).encode("utf-8")
     if args.output and args.output != "-":
-        try:
-            Path(args.output).write_bytes(data)
-        except OSError as exc:
-            raise OutputError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+        line = write_output(args.output, data)
+        if not args.json:
+            print(line)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

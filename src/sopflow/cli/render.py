@@ -21,20 +21,18 @@ def _definition(target: str, catalog: str) -> ProcessDefinition:
         from sopflow.definitions.loader import load_definition
 
         return load_definition(path)
-    from sopflow.definitions.catalog import Catalog
+    from sopflow.cli._common import open_catalog
 
-    return Catalog.from_directory(catalog).get(target)
+    return open_catalog(catalog).get(target)
 
 
 def _write(text: str, out: str) -> int:
     if out == "-":
         sys.stdout.write(text + "\n")
         return 0
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"sopflow render: error: {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+    from sopflow.cli._output import write_output
+
+    print(write_output(out, text.encode("utf-8")))
     return 0
 
 

@@ -1,30 +1,41 @@
-"""Verbs that act on instances: start, inbox, claim, release, complete, status, cancel."""
+"""Verbs that act on instances: start, inbox, claim, release, complete, status, cancel.
+
+Times are read and shown in the zone of the process they concern (``zona_waktu``: WITA
+for Long Ikis), WIB when the SOP names none. Listings go on past a damaged instance
+(one line on stderr naming it), see :func:`sopflow.cli._damage.listing`.
+"""
 
 from __future__ import annotations
 
 import argparse
+from datetime import tzinfo
 from typing import Any
 
 from sopflow.cli._common import (
-    DISPLAY_TZ,
     add_at,
+    add_data,
     add_json,
     add_store_args,
+    open_catalog,
     parse_at,
     parse_data,
     print_json,
     table,
     when,
+    zone,
 )
+from sopflow.cli._damage import listing
+from sopflow.cli._errors import clean
+from sopflow.definitions.model import DECISION_FIELD
+from sopflow.errors import CorruptInstanceError
 from sopflow.runtime.views import Actor
 
 
 def open_engine(args: argparse.Namespace) -> Any:
-    from sopflow.definitions.catalog import Catalog
     from sopflow.runtime.engine import Engine
     from sopflow.stores import open_store
 
-    return Engine(Catalog.from_directory(args.catalog), open_store(args.db))
+    return Engine(open_catalog(args.catalog), open_store(args.db))
 
 
 def _actor(args: argparse.Namespace) -> Actor:
@@ -49,13 +60,37 @@ def _add_actor(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _definition_of(engine: Any, instance_id: str) -> Any:
+    return engine.definition(engine.store.load_instance(instance_id).version)
+
+
+def _instance_zone(engine: Any, instance_id: str) -> tzinfo:
+    return zone(_definition_of(engine, instance_id).header.zona_waktu)
+
+
+class _Zones:
+    """Process id -> zone, looked up once per process of a listing."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self._by_version: dict[str, tzinfo] = {}
+
+    def of(self, version: str) -> tzinfo:
+        found = self._by_version.get(version)
+        if found is None:
+            found = zone(self.engine.definition(version).header.zona_waktu)
+            self._by_version[version] = found
+        return found
+
+
 def _start(args: argparse.Namespace) -> int:
     engine = open_engine(args)
+    tz = zone(engine.catalog.get(args.process).header.zona_waktu)
     progress = engine.start(
         args.process,
         actor=_actor(args),
-        data=parse_data(args.data),
-        at=parse_at(args.at),
+        data=parse_data(args.data, args.data_json),
+        at=parse_at(args.at, tz, action=True),
         unit=args.unit,
     )
     if args.json:
@@ -73,43 +108,74 @@ def _start(args: argparse.Namespace) -> int:
 
 def _inbox(args: argparse.Namespace) -> int:
     engine = open_engine(args)
-    items = engine.work_list(
-        role=args.role,
-        process_id=args.process,
-        instance_id=args.instance,
-        at=parse_at(args.at),
-        actor=_viewer(args, engine),
-    )
-    if args.json:
-        print_json([i.to_dict(DISPLAY_TZ) for i in items])
-        return 0
-    rows = [
-        [
-            i.instance_id,
-            i.task_id,
-            str(i.step_no or ""),
-            (i.name or "")[:50],
-            i.role or "",
-            when(i.ready_at),
-            when(i.due_at),
-            i.sla_status or "",
-            i.claimed_by or "",
+    at = parse_at(args.at)
+    viewer = _viewer(args, engine)
+
+    def one(instance_id: str | None) -> list[Any]:
+        items: list[Any] = engine.work_list(
+            role=args.role,
+            process_id=args.process,
+            instance_id=instance_id,
+            at=at,
+            actor=viewer,
+        )
+        return items
+
+    def running() -> list[str]:
+        return [
+            r.instance_id
+            for r in engine.store.instances(process_id=args.process, status="running")
+            if args.instance is None or r.instance_id == args.instance
         ]
-        for i in items
-    ]
+
+    items = listing("inbox", lambda: one(args.instance), running, one, key=lambda i: i.ready_at)
+    zones = _Zones(engine)
+    if args.json:
+        print_json([i.to_dict(zones.of(i.version)) for i in items])
+        return 0
+    rows = []
+    for i in items:
+        tz = zones.of(i.version)
+        rows.append(
+            [
+                i.instance_id,
+                i.task_id,
+                str(i.step_no or ""),
+                clean((i.name or "")[:50]),
+                clean(i.role or ""),
+                when(i.ready_at, tz),
+                when(i.due_at, tz),
+                i.sla_status or "",
+                clean(i.claimed_by or ""),
+            ]
+        )
+    if at is not None:
+        print(f"SLA as of {when(at)} (--at), not the real time")
     headers = ["instance", "task", "no", "name", "role", "ready", "due", "sla", "claimed"]
     print(table(rows, headers) if rows else "no ready steps")
     return 0
 
 
+def _booleans(definition: Any, task: str) -> frozenset[str]:
+    """The fields ``--data`` reads as booleans for this step: its decision field."""
+    step = None
+    if task.strip().isdigit():
+        step = definition.step_by_no(int(task))
+    if step is None:
+        step = definition.step(task.strip())
+    field = getattr(step, "decision_field", None)
+    return frozenset({DECISION_FIELD, field} if field else {DECISION_FIELD})
+
+
 def _complete(args: argparse.Namespace) -> int:
     engine = open_engine(args)
+    definition = _definition_of(engine, args.instance)
     progress = engine.complete(
         args.instance,
         args.task,
         actor=_actor(args),
-        data=parse_data(args.data),
-        at=parse_at(args.at),
+        data=parse_data(args.data, args.data_json, booleans=_booleans(definition, args.task)),
+        at=parse_at(args.at, zone(definition.header.zona_waktu), action=True),
     )
     if args.json:
         print_json(
@@ -129,43 +195,54 @@ def _complete(args: argparse.Namespace) -> int:
 def _claim(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     action = engine.claim if args.verb == "claim" else engine.release
-    action(args.instance, args.task, actor=_actor(args), at=parse_at(args.at))
+    at = parse_at(args.at, _instance_zone(engine, args.instance), action=True)
+    action(args.instance, args.task, actor=_actor(args), at=at)
     print(
         f"{args.instance}: task {args.task} "
-        f"{'claimed by' if args.verb == 'claim' else 'released by'} {args.actor}"
+        f"{'claimed by' if args.verb == 'claim' else 'released by'} {clean(args.actor)}"
     )
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
     engine = open_engine(args)
-    view = engine.status(args.instance, at=parse_at(args.at), actor=_viewer(args, engine))
+    tz = _instance_zone(engine, args.instance)
+    try:
+        view = engine.status(
+            args.instance, at=parse_at(args.at, tz), actor=_viewer(args, engine)
+        )
+    except CorruptInstanceError as exc:
+        if exc.instance_id:
+            raise
+        raise CorruptInstanceError(args.instance, exc.reason) from None
     if args.json:
-        print_json(view.to_dict(DISPLAY_TZ))
+        print_json(view.to_dict(tz))
         return 0
     if engine.authority.trusted_caller:
         print("mode     trusted caller: no staff directory, roles are taken as given")
     print(f"instance {view.instance_id}")
     print(f"process  {view.process_id} (version {view.version[:12]})")
-    print(f"status   {view.status}" + (f" ({view.cancel_reason})" if view.cancel_reason else ""))
-    print(f"started  {when(view.started_at)} by {view.started_by}")
+    reason = f" ({clean(view.cancel_reason)})" if view.cancel_reason else ""
+    print(f"status   {view.status}{reason}")
+    print(f"started  {when(view.started_at, tz)} by {clean(view.started_by)}")
     if view.open_steps:
         print("open:")
         for i in view.open_steps:
-            due = f", due {when(i.due_at)} ({i.sla_status})" if i.due_at else ""
-            print(f"  {i.step_no}. {i.name} [{i.role}] ready {when(i.ready_at)}{due}")
+            due = f", due {when(i.due_at, tz)} ({i.sla_status})" if i.due_at else ""
+            name, role = clean(i.name or ""), clean(i.role or "")
+            print(f"  {i.step_no}. {name} [{role}] ready {when(i.ready_at, tz)}{due}")
     rows = []
     for h in view.history:
         path = " ".join(f"{d.gateway}->{d.label or d.flow}" for d in h.path)
         rows.append(
             [
                 str(h.step_no or ""),
-                (h.name or h.task_id)[:48],
-                h.role or "",
-                h.signed_as or h.actor or "",
-                when(h.ready_at),
-                when(h.completed_at),
-                path,
+                clean((h.name or h.task_id)[:48]),
+                clean(h.role or ""),
+                clean(h.signed_as or h.actor or ""),
+                when(h.ready_at, tz),
+                when(h.completed_at, tz),
+                clean(path),
             ]
         )
     if rows:
@@ -180,7 +257,7 @@ def _cancel(args: argparse.Namespace) -> int:
         args.instance,
         reason=args.reason,
         actor=Actor(args.actor, args.role or []),
-        at=parse_at(args.at),
+        at=parse_at(args.at, _instance_zone(engine, args.instance), action=True),
     )
     print(f"{args.instance}: cancelled")
     return 0
@@ -195,7 +272,7 @@ def register(sub: Any) -> None:
     p.add_argument("process", help="process id (see `sopflow show`)")
     _add_actor(p)
     p.add_argument("--unit", help="unit code of the instance (default: the SOP's kecamatan)")
-    p.add_argument("--data", action="append", metavar="K=V", help="initial data (repeatable)")
+    add_data(p, "initial data; text stays text, plain numbers are numbers (repeatable)")
     add_at(p)
     add_json(p)
     add_store_args(p)
@@ -229,12 +306,7 @@ def register(sub: Any) -> None:
     p.add_argument("instance")
     p.add_argument("task", help="task id or step number")
     _add_actor(p)
-    p.add_argument(
-        "--data",
-        action="append",
-        metavar="K=V",
-        help="task data, e.g. disetujui=ya|tidak|true|false (repeatable)",
-    )
+    add_data(p, "task data, e.g. disetujui=ya|tidak (the decision field); repeatable")
     add_at(p)
     add_json(p)
     add_store_args(p)

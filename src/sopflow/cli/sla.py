@@ -11,11 +11,9 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sopflow.cli._common import (
-    DISPLAY_TZ,
     add_at,
     add_json,
     add_store_args,
@@ -24,7 +22,17 @@ from sopflow.cli._common import (
     table,
     when,
 )
-from sopflow.errors import InstanceNotFoundError, SopflowError, UnknownProcessError
+from sopflow.cli._damage import DAMAGE, report_damaged
+from sopflow.cli._errors import clean
+from sopflow.errors import (
+    CorruptInstanceError,
+    InstanceNotFoundError,
+    SopflowError,
+    UnknownProcessError,
+)
+
+#: The longest pause between scans: a week (a longer one is a typing error).
+MAX_EVERY = 7 * 24 * 3600.0
 
 
 def _monitor(args: argparse.Namespace, *, escalate: bool = False) -> Any:
@@ -55,35 +63,57 @@ def _minutes(value: float | None) -> str:
     return format_minutes(value)
 
 
-def _print_scan(found: list[Any], args: argparse.Namespace) -> None:
+def _readable(found: Any) -> list[tuple[Any, Any]]:
+    """(step, zone) of each scanned step that reads; one stderr line per damaged one."""
+    for instance_id, reason in getattr(found, "damaged", ()):
+        report_damaged("sla", instance_id, CorruptInstanceError(instance_id, reason))
+    zones: dict[str, Any] = {}
+    out = []
+    for s in found:
+        try:
+            tz = zones.get(s.version)
+            if tz is None:
+                tz = zones[s.version] = s.calendar.time_zone
+            s.elapsed_minutes  # noqa: B018 - reads the calendar: a broken definition fails here
+            out.append((s, tz))
+        except DAMAGE as exc:
+            report_damaged("sla", s.instance_id, exc)
+    return out
+
+
+def _print_scan(found: Any, args: argparse.Namespace) -> None:
+    steps = _readable(found)
     if getattr(args, "unit", None):
         from sopflow.authority.kabupaten import in_units
 
-        found = in_units(found, args.store, args.unit)
+        kept = {id(s) for s in in_units([s for s, _ in steps], args.store, args.unit)}
+        steps = [(s, tz) for s, tz in steps if id(s) in kept]
     if args.json:
-        rows = [s.to_dict(DISPLAY_TZ) for s in found]
+        rows = [s.to_dict(tz) for s, tz in steps]
         if args.watch:
             print(json.dumps(rows, ensure_ascii=False), flush=True)
         else:
             print_json(rows)
         return
     if args.watch:
-        print(f"-- scan at {when(found[0].at if found else _now(args))}", flush=True)
+        print(f"-- scan at {when(steps[0][0].at if steps else _now(args))}", flush=True)
+    elif args.at:
+        print(f"SLA as of {when(parse_at(args.at))} (--at), not the real time")
     rows = [
         [
             s.instance_id,
             s.process_id,
             str(s.step_no or ""),
-            s.role or "",
-            when(s.ready_at),
-            s.standard or "-",
-            when(s.due_at),
-            _minutes(s.elapsed_minutes),
+            clean(s.role or ""),
+            when(s.ready_at, tz),
+            clean(s.standard or "-"),
+            when(s.due_at, tz),
+            _minutes(s.elapsed_minutes) + (" (kalender)" if s.minutes_kind == "calendar" else ""),
             s.status,
         ]
-        for s in found
+        for s, tz in steps
     ]
-    headers = ["instance", "process", "no", "role", "ready", "standard", "due", "worked", "status"]
+    headers = ["instance", "process", "no", "role", "ready", "standard", "due", "elapsed", "status"]
     print(table(rows, headers) if rows else "no open steps", flush=True)
 
 
@@ -98,8 +128,10 @@ def _sla(args: argparse.Namespace) -> int:
     if not args.watch:
         _print_scan(monitor.scan(at, process_id=args.process, role=args.role), args)
         return 0
-    if args.every <= 0:
-        raise SopflowError(f"--every {args.every}: must be a positive number of seconds")
+    if not 0 < args.every <= MAX_EVERY:  # also refuses nan; inf and 1e308 overflow sleep()
+        raise SopflowError(
+            f"--every {args.every}: must be a number of seconds in (0, {MAX_EVERY:.0f}]"
+        )
     if args.count is not None and args.count < 1:
         raise SopflowError(f"--count {args.count}: must be at least 1")
     import time
@@ -125,10 +157,10 @@ def _report(args: argparse.Namespace) -> int:
     at = _now(args)
     lookup = monitor.definition
     reports: list[Any] = []
-    from sopflow.authority.gate import check_report_chains
+    from sopflow.authority.gate import broken_chains, check_chain
 
-    check_report_chains(store, instance_id=args.instance, process_id=args.process)
     if args.instance:
+        check_chain(store, args.instance)  # one instance: refused outright when broken
         row = store.load_instance(args.instance)
         if args.process and row.process_id != args.process:
             raise InstanceNotFoundError(
@@ -141,23 +173,31 @@ def _report(args: argparse.Namespace) -> int:
     else:
         current = _catalog(args)
         ids = [args.process] if args.process else processes_in(store)
+        # A broken chain leaves its instance out of the figures, named on stderr.
+        excluded = broken_chains(store, process_id=args.process)
         for pid in ids:
             definition = current.get(pid)
             if definition is None and not store.instances(process_id=pid):
                 raise UnknownProcessError(f"no instances of process {pid!r} in {args.db}")
             reports.append(
                 process_report(
-                    store, pid, definitions=lookup, policy=monitor.policy, at=at,
+                    store,
+                    pid,
+                    definitions=lookup,
+                    policy=monitor.policy,
+                    at=at,
                     definition=definition,
+                    excluded=excluded,
                 )
             )
-    text = format_report(reports, args.format, tz=DISPLAY_TZ)
+    for r in reports:
+        for instance_id, reason in getattr(r, "damaged", ()):
+            report_damaged("report", instance_id, CorruptInstanceError(instance_id, reason))
+    text = format_report(reports, args.format, tz=None)  # each in its process's zone
     if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise SopflowError(f"{args.output}: cannot write the report: {exc.strerror}") from None
-        print(f"wrote {args.output}")
+        from sopflow.cli._output import write_output
+
+        print(write_output(args.output, text.encode("utf-8")))
     else:
         sys.stdout.write(text)
     return 0
@@ -165,11 +205,11 @@ def _report(args: argparse.Namespace) -> int:
 
 def _catalog(args: argparse.Namespace) -> dict[str, Any]:
     """Process id -> current definition, when the catalog directory exists."""
-    if not Path(args.catalog).is_dir():
-        return {}
-    from sopflow.definitions.catalog import Catalog
+    from sopflow.cli._common import catalog_directory, open_catalog
 
-    return {d.process_id: d for d in Catalog.from_directory(args.catalog)}
+    if not catalog_directory(args.catalog).is_dir():
+        return {}
+    return {d.process_id: d for d in open_catalog(args.catalog)}
 
 
 def register(sub: Any) -> None:
@@ -190,7 +230,10 @@ def register(sub: Any) -> None:
     p.add_argument("--unit", help="only instances of this unit and the units under it")
     p.add_argument("--watch", action="store_true", help="keep scanning and escalate")
     p.add_argument(
-        "--every", type=float, default=60.0, metavar="SECONDS",
+        "--every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
         help="seconds between scans with --watch (default 60)",
     )
     p.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N scans")
@@ -212,7 +255,9 @@ def register(sub: Any) -> None:
     p.add_argument("--process", help="only this process id")
     p.add_argument("--instance", help="report one instance")
     p.add_argument(
-        "--format", choices=["table", "csv", "json", "html"], default="table",
+        "--format",
+        choices=["table", "csv", "json", "html"],
+        default="table",
         help="output format (default table); html is one self-contained page",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")

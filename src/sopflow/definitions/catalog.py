@@ -17,12 +17,24 @@ from sopflow.definitions.model import ProcessDefinition
 from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES
 from sopflow.errors import DefinitionError, UnknownProcessError
 
-__all__ = ["Catalog", "bpmn_files", "call_problems", "expand_paths", "validate_paths"]
+__all__ = [
+    "Catalog",
+    "bpmn_files",
+    "builtin_directory",
+    "call_problems",
+    "expand_paths",
+    "validate_paths",
+]
 
 
 def bpmn_files(directory: str | Path) -> list[Path]:
     """The ``*.bpmn`` files directly in a directory (not recursive), in name order."""
     return sorted(p for p in Path(directory).glob("*.bpmn") if p.is_file())
+
+
+def builtin_directory() -> Path:
+    """Where the shipped SOPs are installed: package data ``sopflow/_data/catalog``."""
+    return Path(__file__).resolve().parents[1] / "_data" / "catalog"
 
 
 class Catalog:
@@ -55,6 +67,11 @@ class Catalog:
                 file, script_handlers=script_handlers, max_bytes=max_bytes
             )
         )
+
+    @classmethod
+    def builtin(cls) -> Catalog:
+        """The four SOPs shipped inside the package (the checkout's ``bpmn/`` is their source)."""
+        return cls.from_directory(builtin_directory())
 
     def add(self, definition: ProcessDefinition) -> None:
         existing = self._by_id.get(definition.process_id)

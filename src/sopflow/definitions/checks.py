@@ -97,10 +97,11 @@ def _step_properties(raw: RawProcess, _: Collection[str]) -> list[DefinitionErro
         no = node.prop("no")
         if no is not None:
             text = no.value.strip()
-            if not text.isascii() or not text.isdigit() or int(text) < 1:
+            # at most 9999: the store keeps step numbers as integers (10^26 overflowed)
+            if not text.isascii() or not text.isdigit() or not 1 <= int(text[:9]) <= 9999:
                 found.append(
                     raw.error(
-                        f"step number no={no.value!r} is not a whole number from 1",
+                        f"step number no={no.value!r} is not a whole number from 1 to 9999",
                         line=no.line or node.line,
                         element=node.id,
                     )

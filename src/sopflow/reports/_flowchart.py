@@ -15,11 +15,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import structlog
 from lxml import etree
 
 from sopflow.definitions.model import NodeKind, ProcessDefinition, Step
 from sopflow.errors import DefinitionError
+from sopflow.logging import get_logger
 from sopflow.reports import _symbols as sym
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "row_steps",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: height of the zone holding an off-page connector at the top or bottom of a segment
 CONNECTOR_ZONE = 34

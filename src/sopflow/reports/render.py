@@ -20,12 +20,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import structlog
 from lxml import etree
 
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.definitions.xmlsafe import parse_xml
 from sopflow.errors import DefinitionError
+from sopflow.logging import get_logger
 from sopflow.runtime.views import InstanceView
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
     "share_colour",
 ]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DONE_IN_TIME, DONE_LATE, NOT_REACHED = "done_in_time", "done_late", "not_reached"
 ON_TRACK, AT_RISK, BREACHED = "on_track", "at_risk", "breached"
@@ -400,7 +400,9 @@ def render_process_svg(
     for shape in shapes:
         kind = shape.kind
         if kind.endswith("Task") or kind in ("task", "callActivity"):
-            colours, badge = _step_style(shape.element, mode, step_status, share_met)
+            colours, badge = _step_style(
+                shape.element, mode, step_status, share_met, _without_standard(definition, shape)
+            )
             _draw_activity(canvas, body, shape, definition, colours, badge)
         elif kind.endswith("Gateway"):
             _draw_gateway(canvas, body, shape)
@@ -469,11 +471,26 @@ def _draw_lane(canvas: _Canvas, parent: etree._Element, lane: _Shape) -> None:
         canvas.title(group, lane.name)
 
 
+def _without_standard(definition: ProcessDefinition, shape: _Shape) -> bool:
+    """A step whose waktu sets no standard ("sesuai jadwal", none): no share to show."""
+    from sopflow.errors import WaktuError
+    from sopflow.sla.durations import StandardKind, parse_waktu
+
+    step = definition.step(shape.element)
+    if step is None:
+        return False
+    try:
+        return parse_waktu(step.waktu).kind is StandardKind.NONE
+    except WaktuError:
+        return False
+
+
 def _step_style(
     task: str,
     mode: str | None,
     step_status: Mapping[str, str] | None,
     share_met: Mapping[str, float] | None,
+    without_standard: bool = False,
 ) -> tuple[tuple[str, str], str | None]:
     if mode == "status" and step_status is not None:
         status = step_status.get(task, NOT_REACHED)
@@ -481,7 +498,8 @@ def _step_style(
     if mode == "share" and share_met is not None:
         share = share_met.get(task)
         if share is None:
-            return _NO_DATA, "no data"
+            # "no data" is for a step never worked; a step without a standard has no share
+            return _NO_DATA, "tanpa standar" if without_standard else "no data"
         return share_colour(float(share)), f"{math.floor(share * 100 + 0.5)}% met"
     return ("#fff", _INK), None
 

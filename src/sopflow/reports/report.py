@@ -13,15 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from sopflow.errors import SopflowError
+from sopflow.logging import get_logger
 from sopflow.reports.stats import (
     BELUM_DINILAI,
     BERJALAN_BAIK,
@@ -36,12 +36,18 @@ Report = ProcessReport | InstanceReport
 FORMATS = ("table", "csv", "json", "html")
 DISPLAY_TZ = ZoneInfo("Asia/Jakarta")
 
-_log = structlog.get_logger("sopflow.reports")
+_log = get_logger("sopflow.reports")
 
 
-def format_report(reports: Sequence[Report], fmt: str, *, tz: tzinfo = DISPLAY_TZ) -> str:
-    """Render reports in ``fmt`` (one of :data:`FORMATS`)."""
-    writers: dict[str, Callable[[Sequence[Report], tzinfo], str]] = {
+def format_report(
+    reports: Sequence[Report], fmt: str, *, tz: tzinfo | None = DISPLAY_TZ
+) -> str:
+    """Render reports in ``fmt`` (one of :data:`FORMATS`).
+
+    ``tz=None`` shows each report's times in its process's zone (``zona_waktu``: WITA for
+    Long Ikis), WIB when the SOP names none.
+    """
+    writers: dict[str, Callable[[Sequence[Report], tzinfo | None], str]] = {
         "table": _table,
         "csv": _csv,
         "json": _json,
@@ -52,6 +58,19 @@ def format_report(reports: Sequence[Report], fmt: str, *, tz: tzinfo = DISPLAY_T
     except KeyError:
         raise ValueError(f"unknown format {fmt!r} (use one of {', '.join(FORMATS)})") from None
     return writer(reports, tz)
+
+
+def _zone(report: Report, tz: tzinfo | None) -> tzinfo:
+    """``tz``, or the zone of the report's process when ``tz`` is None."""
+    if tz is not None:
+        return tz
+    name = report.definition.header.zona_waktu
+    if not name:
+        return DISPLAY_TZ
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):
+        return DISPLAY_TZ
 
 
 def _when(moment: datetime | None, tz: tzinfo) -> str:
@@ -82,15 +101,19 @@ def _step_rows(report: ProcessReport) -> list[list[str]]:
             _share(s.figures.share_met),
             format_minutes(s.figures.p90_overrun_minutes) if s.figures.with_standard else "-",
             str(s.figures.returns),
-            f"{s.figures.open} ({s.figures.open_breached} breached)" if s.figures.open else "0",
+            (
+                f"{s.figures.open} ({s.figures.open_breached} melewati standar)"
+                if s.figures.open
+                else "0"
+            ),
         ]
         for s in report.steps
     ]
 
 
 _STEP_HEADERS = [
-    "no", "step", "role", "passes", "median", "p90", "standard", "met", "p90 overrun",
-    "returns", "open",
+    "no", "langkah", "pelaksana", "dilaksanakan", "median", "p90", "standar", "tepat waktu",
+    "p90 kelebihan", "dikembalikan", "berjalan",
 ]
 
 
@@ -110,7 +133,27 @@ def _role_rows(report: ProcessReport) -> list[list[str]]:
     ]
 
 
-_ROLE_HEADERS = ["role", "steps", "passes", "median", "p90", "met", "returns", "open"]
+_ROLE_HEADERS = [
+    "pelaksana", "langkah", "dilaksanakan", "median", "p90", "tepat waktu", "dikembalikan",
+    "berjalan",
+]
+
+#: Status codes (kept as they are in CSV and JSON) as the officer's table says them.
+STATUS_ID = {
+    "met": "tepat waktu",
+    "missed": "terlambat",
+    "breached": "melewati standar",
+    "at_risk": "mendekati batas",
+    "on_track": "sesuai jadwal",
+    "no_standard": "tanpa standar",
+    "cancelled": "dibatalkan",
+    "running": "berjalan",
+    "completed": "selesai",
+}
+
+
+def _id(status: str) -> str:
+    return STATUS_ID.get(status, status)
 
 
 def _pass_rows(report: InstanceReport, tz: tzinfo) -> list[list[str]]:
@@ -124,54 +167,76 @@ def _pass_rows(report: InstanceReport, tz: tzinfo) -> list[list[str]]:
             _when(p.completed_at, tz),
             p.standard or "-",
             format_minutes(p.actual_minutes),
-            p.status + (f" +{format_minutes(p.overrun_minutes)}" if p.overrun_minutes else "")
+            _id(p.status)
+            + (f" +{format_minutes(p.overrun_minutes)}" if p.overrun_minutes else "")
             + (" (Tidak)" if p.returned else ""),
         ]
         for p in report.steps
     ]
 
 
-_PASS_HEADERS = ["no", "step", "role", "actor", "ready", "done", "standard", "worked", "status"]
+_PASS_HEADERS = [
+    "no", "langkah", "pelaksana", "pegawai", "siap", "selesai", "standar", "waktu", "status",
+]
 
 
 def _totals(report: InstanceReport) -> str:
     text = (
-        f"total working time {format_minutes(report.total_minutes)} against "
-        f"{format_minutes(report.standard_total_minutes)} of standards along the path taken"
+        f"total waktu {format_minutes(report.total_minutes)} terhadap standar "
+        f"{format_minutes(report.standard_total_minutes)} sepanjang alur yang dilalui"
     )
     if report.without_standard:
-        text += f" ({report.without_standard} passes without a standard)"
+        text += f" ({report.without_standard} pelaksanaan langkah tanpa standar)"
     return text
 
 
 def _instances(report: ProcessReport) -> str:
-    parts = [f"{status} {n}" for status, n in sorted(report.instances.items())]
-    return ", ".join(parts) or "none"
+    parts = [f"{_id(status)} {n}" for status, n in sorted(report.instances.items())]
+    return ", ".join(parts) or "tidak ada"
 
 
 # ------------------------------------------------------------------------- table
 
 
-def _grid(rows: list[list[str]], headers: list[str]) -> str:
+#: The widest a step name runs in the terminal table before it wraps (as `show` wraps).
+STEP_COLUMN = 40
+
+
+def _grid(rows: list[list[str]], headers: list[str], wrap: int | None = 1) -> str:
+    """A plain-text table; column ``wrap`` (the step name) wraps at :data:`STEP_COLUMN`."""
+    cells = [
+        [
+            textwrap.wrap(c, STEP_COLUMN) or [""] if i == wrap else [c]
+            for i, c in enumerate(row)
+        ]
+        for row in rows
+    ]
     widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    for row_cells in cells:
+        widths = [max(w, *(len(x) for x in c)) for w, c in zip(widths, row_cells, strict=True)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    for row_cells in cells:
+        for k in range(max(len(c) for c in row_cells)):
+            lines.append(
+                "  ".join(
+                    (c[k] if k < len(c) else "").ljust(w)
+                    for c, w in zip(row_cells, widths, strict=True)
+                ).rstrip()
+            )
     return "\n".join(lines)
 
 
-def _table(reports: Sequence[Report], tz: tzinfo) -> str:
+def _table(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
     out: list[str] = []
     for r in reports:
+        tz = _zone(r, default_tz)
         if isinstance(r, InstanceReport):
             out += [
-                f"Instance {r.instance_id}: {r.process_name} ({r.process_id}), {r.status}",
-                f"started {_when(r.started_at, tz)}, ended {_when(r.ended_at, tz)}, "
-                f"as of {_when(r.at, tz)}",
+                f"Pelaksanaan {r.instance_id}: {r.process_name} ({r.process_id}), "
+                f"{_id(r.status)}",
+                f"mulai {_when(r.started_at, tz)}, selesai {_when(r.ended_at, tz)}, "
+                f"per {_when(r.at, tz)}",
                 "",
                 _grid(_pass_rows(r, tz), _PASS_HEADERS),
                 "",
@@ -182,25 +247,28 @@ def _table(reports: Sequence[Report], tz: tzinfo) -> str:
         title = f"{r.name} ({r.process_id})" + (f", nomor {r.nomor}" if r.nomor else "")
         out += [
             title,
-            f"instances: {_instances(r)}; as of {_when(r.at, tz)}",
+            f"pelaksanaan: {_instances(r)}; per {_when(r.at, tz)}",
             "",
-            "Steps, bottlenecks first (working time):",
+            "Langkah, hambatan terbesar lebih dahulu (waktu kerja):",
             _grid(_step_rows(r), _STEP_HEADERS),
             "",
-            "Roles:",
-            _grid(_role_rows(r), _ROLE_HEADERS),
+            "Pelaksana:",
+            _grid(_role_rows(r), _ROLE_HEADERS, wrap=None),
             "",
-            "Monitoring Pelaksanaan SOP AP (pre-filled; to be confirmed by the officer):",
+            "Monitoring Pelaksanaan SOP AP (diisi otomatis; dikonfirmasi petugas monitoring):",
         ]
         for row in r.form:
-            out += [
-                f"{row.no:>3}. {row.prosedur}",
-                f"     Penilaian: {row.penilaian}",
-                f"     Catatan:   {row.catatan}",
-                f"     Tindakan:  {row.tindakan}",
-            ]
+            out += textwrap.wrap(f"{row.no:>3}. {row.prosedur}", 100, subsequent_indent="     ")
+            for label, text in (
+                ("Penilaian: ", row.penilaian),
+                ("Catatan:   ", row.catatan),
+                ("Tindakan:  ", row.tindakan),
+            ):
+                out += textwrap.wrap(
+                    text, 100, initial_indent="     " + label, subsequent_indent=" " * 16
+                )
         out.append("")
-    return "\n".join(out).rstrip() + "\n" if out else "no instances to report\n"
+    return "\n".join(out).rstrip() + "\n" if out else "tidak ada pelaksanaan untuk dilaporkan\n"
 
 
 # ------------------------------------------------------------------------- csv / json
@@ -217,23 +285,45 @@ _INSTANCE_CSV = [
 ]
 
 
-def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text, never runs (OWASP "CSV injection").
+
+    An actor ``=HYPERLINK(...)`` or a step named ``=cmd|' /C calc'!A0`` would otherwise
+    be a formula when the officer opens the export; such text gets a leading ``'``.
+    Numbers are left alone (a negative number is not a formula).
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _SafeWriter(csv.DictWriter):  # type: ignore[type-arg]
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow({k: csv_cell(v) for k, v in rowdict.items()})
+
+
+def _csv(reports: Sequence[Report], tz: tzinfo | None) -> str:
     kinds = {type(r) for r in reports}
     if len(kinds) > 1:
         raise ValueError("CSV holds one kind of report: instances or processes, not both")
     buf = io.StringIO()
     if kinds == {InstanceReport}:
-        writer = csv.DictWriter(buf, _INSTANCE_CSV, lineterminator="\n")
+        writer = _SafeWriter(buf, _INSTANCE_CSV, lineterminator="\n")
         writer.writeheader()
         for r in reports:
             assert isinstance(r, InstanceReport)
             for p in r.steps:
                 writer.writerow({
                     "instance_id": r.instance_id, "process_id": r.process_id,
-                    **{k: v for k, v in p.to_dict(tz).items() if k in _INSTANCE_CSV},
+                    **{
+                        k: v for k, v in p.to_dict(_zone(r, tz)).items() if k in _INSTANCE_CSV
+                    },
                 })
         return buf.getvalue()
-    writer = csv.DictWriter(buf, _PROCESS_CSV, lineterminator="\n")
+    writer = _SafeWriter(buf, _PROCESS_CSV, lineterminator="\n")
     writer.writeheader()
     for r in reports:
         assert isinstance(r, ProcessReport)
@@ -250,8 +340,8 @@ def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
     return buf.getvalue()
 
 
-def _json(reports: Sequence[Report], tz: tzinfo) -> str:
-    return json.dumps([r.to_dict(tz) for r in reports], ensure_ascii=False, indent=2) + "\n"
+def _json(reports: Sequence[Report], tz: tzinfo | None) -> str:
+    return json.dumps(report_dicts(reports, tz), ensure_ascii=False, indent=2) + "\n"
 
 
 # ------------------------------------------------------------------------- html
@@ -392,9 +482,11 @@ def _instance_html(r: InstanceReport, tz: tzinfo) -> str:
     )
 
 
-def _html(reports: Sequence[Report], tz: tzinfo) -> str:
+def _html(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
     sections = "".join(
-        _instance_html(r, tz) if isinstance(r, InstanceReport) else _process_html(r, tz)
+        _instance_html(r, _zone(r, default_tz))
+        if isinstance(r, InstanceReport)
+        else _process_html(r, _zone(r, default_tz))
         for r in reports
     ) or "<p>Tidak ada instance untuk dilaporkan.</p>"
     first = reports[0] if reports else None
@@ -402,6 +494,7 @@ def _html(reports: Sequence[Report], tz: tzinfo) -> str:
         f": {first.process_name if isinstance(first, InstanceReport) else first.name}"
         if first is not None and len(reports) == 1 else ""
     )
+    tz = _zone(first, default_tz) if first is not None else default_tz or DISPLAY_TZ
     made = _when(first.at, tz) if first is not None else ""
     return (
         '<!DOCTYPE html>\n<html lang="id"><head><meta charset="utf-8">'
@@ -413,5 +506,7 @@ def _html(reports: Sequence[Report], tz: tzinfo) -> str:
     )
 
 
-def report_dicts(reports: Sequence[Report], tz: tzinfo = DISPLAY_TZ) -> list[dict[str, Any]]:
-    return [r.to_dict(tz) for r in reports]
+def report_dicts(
+    reports: Sequence[Report], tz: tzinfo | None = DISPLAY_TZ
+) -> list[dict[str, Any]]:
+    return [r.to_dict(_zone(r, tz)) for r in reports]

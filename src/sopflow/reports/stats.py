@@ -5,8 +5,13 @@ each step actually takes in working time, how often it meets its Mutu Baku waktu
 often its decision sends the file back. From them the monitoring form ("Monitoring
 Pelaksanaan SOP AP") is pre-filled for the officer to confirm, by a stated rule:
 
-- *Berjalan dengan baik* when at least :data:`GOOD_SHARE_MET` (80%) of the passes with a
-  standard met it and the step caused no return ("Tidak");
+- *Berjalan dengan baik* when all three hold: (1) at least :data:`GOOD_SHARE_MET` (80%)
+  of the passes with a standard met it (or the step has none); (2) the late passes are
+  not far late: the p90 overrun is at most :data:`MAX_P90_OVERRUN_SHARE` (half) of the
+  standard; (3) at most :data:`MAX_RETURN_SHARE` (a third) of its passes sent the file
+  back ("Tidak"): a return says the file that reached the step was incomplete, so an
+  occasional one is noted (and the kelengkapan action suggested), not held against a
+  step that decided on time;
 - otherwise *Tidak berjalan dengan baik*; a step never performed is *Belum dapat dinilai*.
 
 Working time is counted on each process's calendar. Percentiles use the nearest-rank
@@ -25,7 +30,7 @@ from typing import Any
 
 from sopflow.authority.gate import signatures
 from sopflow.definitions.model import ProcessDefinition, Step
-from sopflow.runtime.views import GatewayDecision, StepRecord, from_ms, iso
+from sopflow.runtime.views import STORED_DAMAGE, GatewayDecision, StepRecord, from_ms, iso
 from sopflow.sla.calendar import WorkCalendar
 from sopflow.sla.monitor import MET, MISSED, assess_completed
 from sopflow.sla.policy import AT_RISK, BREACHED, NO_STANDARD, ON_TRACK, SlaPolicy
@@ -35,6 +40,8 @@ __all__ = [
     "BELUM_DINILAI",
     "BERJALAN_BAIK",
     "GOOD_SHARE_MET",
+    "MAX_P90_OVERRUN_SHARE",
+    "MAX_RETURN_SHARE",
     "TIDAK_BERJALAN_BAIK",
     "Figures",
     "FormRow",
@@ -57,6 +64,10 @@ TIDAK_BERJALAN_BAIK = "Tidak berjalan dengan baik"
 BELUM_DINILAI = "Belum dapat dinilai"
 #: Share of passes meeting the standard from which a step "berjalan dengan baik".
 GOOD_SHARE_MET = 0.8
+#: Rule (2): the p90 overrun may be at most this share of the standard.
+MAX_P90_OVERRUN_SHARE = 0.5
+#: Rule (3): at most this share of a step's passes may return the file.
+MAX_RETURN_SHARE = 1 / 3
 CANCELLED_STATUS = "cancelled"
 
 #: Statuses of the process picture (agreed with sopflow.reports.render).
@@ -377,6 +388,8 @@ class Figures:
     p90_overrun_minutes: float | None
     open: int
     open_breached: int
+    #: the median standard of the passes with one, in the minutes they are counted in
+    standard_minutes: float | None = None
 
     @property
     def share_met(self) -> float | None:
@@ -402,6 +415,9 @@ class Figures:
             p90_overrun_minutes=p90([p.overrun_minutes for p in judged]),
             open=len(open_passes),
             open_breached=sum(1 for p in open_passes if p.status == BREACHED),
+            standard_minutes=median(
+                [p.standard_minutes for p in judged if p.standard_minutes is not None]
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -484,6 +500,8 @@ class ProcessReport:
     roles: tuple[RoleFigures, ...]
     form: tuple[FormRow, ...]
     definition: ProcessDefinition = field(repr=False)
+    #: (instance id, reason) of each instance left out because its stored rows are damaged
+    damaged: tuple[tuple[str, str], ...] = ()
 
     def share_met(self) -> dict[str, float]:
         """Task id -> share met, for the SOP-wide picture (steps without data left out)."""
@@ -519,11 +537,14 @@ def process_report(
     policy: SlaPolicy | None = None,
     at: datetime,
     definition: ProcessDefinition | None = None,
+    excluded: Mapping[str, str] | None = None,
 ) -> ProcessReport:
     """Per step and per role figures of one SOP across all its instances, and the form.
 
     ``definition`` names steps and orders the form (default: the version of the latest
-    instance); passes of steps only older versions have are still counted.
+    instance); passes of steps only older versions have are still counted. ``excluded``
+    maps instances that must not be counted (a broken audit chain) to the reason: they
+    are left out and listed in ``damaged``, so the report says so.
     """
     policy = policy if policy is not None else SlaPolicy()
     ctx = _Context(definitions, policy)
@@ -535,10 +556,21 @@ def process_report(
         if not instances:
             raise ValueError(f"no instances of {process_id} and no definition given")
         definition = definitions(instances[-1].version)
-    done = [ctx.step_pass(r, at, cancelled_at=None)
-            for r in store.completed_steps(process_id=process_id)]
-    running = [ctx.step_pass(r, at, cancelled_at=None)
-               for r in store.open_steps(process_id=process_id)]
+    mine = {i.instance_id for i in instances}
+    damaged: dict[str, str] = {k: v for k, v in (excluded or {}).items() if k in mine}
+    if damaged:
+        instances = [i for i in instances if i.instance_id not in damaged]
+
+    def completed(instance_id: str | None) -> list[StepRow]:
+        rows = store.completed_steps(process_id=process_id, instance_id=instance_id)
+        return [r for r in rows if r.instance_id not in damaged] if excluded else rows
+
+    def open_rows(instance_id: str | None) -> list[StepRow]:
+        rows = store.open_steps(process_id=process_id, instance_id=instance_id)
+        return [r for r in rows if r.instance_id not in damaged] if excluded else rows
+
+    done = _passes(ctx, at, completed, instances, damaged)
+    running = _passes(ctx, at, open_rows, instances, damaged)
 
     by_task: dict[str, list[StepPass]] = {}
     open_by_task: dict[str, list[StepPass]] = {}
@@ -585,7 +617,32 @@ def process_report(
         roles=tuple(roles),
         form=form,
         definition=definition,
+        damaged=tuple(damaged.items()),
     )
+
+
+def _passes(
+    ctx: _Context,
+    at: datetime,
+    read: Callable[[str | None], list[StepRow]],
+    instances: Sequence[Any],
+    damaged: dict[str, str],
+) -> list[StepPass]:
+    """Every pass ``read`` gives; when stored data breaks that, instance by instance,
+    leaving out (and noting in ``damaged``) each instance that cannot be read."""
+    try:
+        return [ctx.step_pass(r, at, cancelled_at=None) for r in read(None)]
+    except STORED_DAMAGE:
+        pass
+    out: list[StepPass] = []
+    for inst in instances:
+        if inst.instance_id in damaged:
+            continue
+        try:
+            out.extend(ctx.step_pass(r, at, cancelled_at=None) for r in read(inst.instance_id))
+        except STORED_DAMAGE as exc:
+            damaged[inst.instance_id] = str(exc)
+    return out
 
 
 def _step_figures(
@@ -613,7 +670,16 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
         return FormRow(no, sf.task_id, prosedur, BELUM_DINILAI, catatan,
                        "Pastikan langkah ini dilaksanakan dan dicatat.")
     share = f.share_met
-    good = (share is None or share >= GOOD_SHARE_MET) and f.returns == 0
+    far_late = (
+        f.standard_minutes is not None
+        and f.p90_overrun_minutes is not None
+        and f.p90_overrun_minutes > MAX_P90_OVERRUN_SHARE * f.standard_minutes
+    )
+    good = (
+        (share is None or share >= GOOD_SHARE_MET)
+        and not far_late
+        and f.returns <= MAX_RETURN_SHARE * f.count
+    )
     notes = [
         f"{f.count} kali dilaksanakan; waktu kerja median {format_minutes(f.median_minutes)}, "
         f"p90 {format_minutes(f.p90_minutes)}"
@@ -638,6 +704,11 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
                 f"Tambah pelaksana atau atur ulang beban kerja peran {sf.role} "
                 f"(tepat waktu {_pct(role_share_met)} di semua langkahnya)"
             )
+    if far_late and (share is None or share >= GOOD_SHARE_MET):
+        actions.append(
+            "Cari penyebab keterlambatan yang jauh melewati standar waktu "
+            f"(p90 kelebihan {format_minutes(f.p90_overrun_minutes)})"
+        )
     if f.returns:
         needed = "; ".join(sf.kelengkapan) or "dokumen yang diperiksa"
         actions.append(

@@ -34,6 +34,7 @@ from sopflow.errors import (
 )
 from sopflow.runtime import calls
 from sopflow.runtime.assignment import initiator_data
+from sopflow.runtime.clock import shown_in
 from sopflow.runtime.data import check_data
 from sopflow.runtime.forms import check_fields, check_form
 from sopflow.runtime.machine import Machine
@@ -127,9 +128,10 @@ def _open_row(
     if done:
         last = done[-1]
         how = "completed" if last.outcome in (None, COMPLETED) else last.outcome
+        zone = rt.definition(row.version).header.zona_waktu
         raise TaskAlreadyCompletedError(
             f"step {step.no} is not ready: already {how} by {last.actor or 'the engine'} at "
-            f"{from_ms(last.completed_at or 0).isoformat()}",
+            f"{shown_in(from_ms(last.completed_at or 0), zone)}",
             instance_id=row.instance_id,
             task_id=step.id,
         )
@@ -148,18 +150,21 @@ def _load_running(rt: Engine, instance_id: str) -> tuple[InstanceRow, State, Pro
     return row, load_state(row.state, instance_id, definition), definition
 
 
-def _check_time(row: InstanceRow, now: datetime, ready_at: int | None) -> None:
+def _check_time(
+    row: InstanceRow, definition: ProcessDefinition, now: datetime, ready_at: int | None
+) -> None:
     at = to_ms(now)
+    zone = definition.header.zona_waktu  # times in the office's zone
     if ready_at is not None and at < ready_at:
         raise ClockError(
-            f"action dated {now.isoformat()} is before the step became ready "
-            f"({from_ms(ready_at).isoformat()})",
+            f"action dated {shown_in(now, zone)} is before the step became ready "
+            f"({shown_in(from_ms(ready_at), zone)})",
             instance_id=row.instance_id,
         )
     if at < row.last_action_at:
         raise ClockError(
-            f"action dated {now.isoformat()} is before the instance's last action "
-            f"({from_ms(row.last_action_at).isoformat()})",
+            f"action dated {shown_in(now, zone)} is before the instance's last action "
+            f"({shown_in(from_ms(row.last_action_at), zone)})",
             instance_id=row.instance_id,
         )
 
@@ -300,7 +305,7 @@ def _complete_once(
             instance_id=instance_id,
             task_id=step.id,
         )
-    _check_time(row, now, open_row.ready_at)
+    _check_time(row, definition, now, open_row.ready_at)
     submitted = check_data(data, instance_id, step.id)
     submitted = check_form(step, submitted, instance_id=instance_id)
     if step.decision_field is not None:
@@ -404,7 +409,7 @@ def _claim_once(
             instance_id=instance_id,
             task_id=step.id,
         )
-    _check_time(row, now, open_row.ready_at)
+    _check_time(row, definition, now, open_row.ready_at)
     name = "task.claimed" if take else "task.released"
     ctx = context(definition, instance_id)
     audit = [event(name, now, **ctx, **step_fields(step), actor=actor.id)]
@@ -440,7 +445,7 @@ def _cancel_once(
 ) -> Progress:
     row, state, definition = _load_running(rt, instance_id)
     now = rt._now(at)
-    _check_time(row, now, None)
+    _check_time(row, definition, now, None)
     gate.check_cancel(rt.authority, rt.store, row=row, definition=definition, actor=actor, now=now)
     waiting = next((t.node for t in state.tokens if definition.step(t.node)), None)
     audit = [

@@ -21,12 +21,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-import structlog
-
 from sopflow.authority.base import Authority
 from sopflow.authority.staff import authority_for
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import DefinitionError
+from sopflow.logging import get_logger
 from sopflow.runtime import actions, queries
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
 from sopflow.runtime.views import Actor, InstanceView, Progress, StepRecord, WorkItem
@@ -90,7 +89,7 @@ class Engine:
         self.sla = sla
         self.script_handlers = dict(script_handlers or {})
         self.authority: Authority = authority or authority_for(store)
-        self._log = structlog.get_logger("sopflow")
+        self._log = get_logger("sopflow")
         self._by_version: dict[str, ProcessDefinition] = {d.version: d for d in catalog}
         self._flows: dict[str, dict[str, tuple[str, str | None, str]]] = {}
 

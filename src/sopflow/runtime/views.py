@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from sopflow.errors import (
+    CorruptDefinitionError,
+    CorruptInstanceError,
+    DefinitionError,
+    RuntimeFault,
+    WaktuError,
+)
+
 __all__ = ["Actor", "GatewayDecision", "InstanceView", "Progress", "StepRecord", "WorkItem"]
 
 
@@ -18,7 +26,41 @@ def to_ms(moment: datetime) -> int:
     return round(moment.timestamp() * 1000)
 
 
-def from_ms(ms: int) -> datetime:
+#: What a stored time may be, in ms since the epoch: years 2..9998, so that the moment
+#: shows in any zone (UTC-12..UTC+14) without leaving what ``datetime`` can represent.
+STORED_MIN_MS = round(datetime(2, 1, 1, tzinfo=UTC).timestamp() * 1000)
+STORED_MAX_MS = round(datetime(9998, 12, 31, tzinfo=UTC).timestamp() * 1000)
+
+
+#: What reading one damaged stored instance raises: typed (CorruptInstanceError from
+#: :func:`from_ms` or a step's data; DefinitionError for a stored definition that no
+#: longer loads) or, for a value a driver hands back with the wrong type, untyped. A
+#: listing catches these per instance and goes on (one damaged row stays one bad row).
+STORED_DAMAGE: tuple[type[BaseException], ...] = (
+    CorruptInstanceError,
+    CorruptDefinitionError,
+    DefinitionError,
+    WaktuError,
+    ValueError,
+    TypeError,
+    OverflowError,
+    KeyError,
+    IndexError,
+)
+
+
+def from_ms(ms: object) -> datetime:
+    """A stored time back as a datetime; a damaged value is a CorruptInstanceError.
+
+    The engine stores only times inside :data:`sopflow.runtime.clock.EARLIEST` ..
+    ``LATEST``, but a row written by hand, by an older sopflow or by a damaged page must
+    fail as one typed error for one instance, not as a ValueError that takes a whole
+    listing down.
+    """
+    if isinstance(ms, bool) or not isinstance(ms, int):
+        raise CorruptInstanceError(None, f"stored time {ms!r} is not a number of milliseconds")
+    if not STORED_MIN_MS <= ms <= STORED_MAX_MS:
+        raise CorruptInstanceError(None, f"stored time {ms} ms is out of range")
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
@@ -36,8 +78,25 @@ class Actor:
     roles: frozenset[str]
 
     def __init__(self, id: str, roles: Iterable[str] | str = ()) -> None:
-        object.__setattr__(self, "id", id)
-        object.__setattr__(self, "roles", frozenset([roles] if isinstance(roles, str) else roles))
+        object.__setattr__(self, "id", check_text(id, "actor id"))
+        values = [roles] if isinstance(roles, str) else list(roles)
+        object.__setattr__(self, "roles", frozenset(check_text(r, "role") for r in values))
+
+
+def check_text(value: object, what: str) -> str:
+    """A non-empty id that every store keeps and every terminal prints as it is.
+
+    Refused: not a string (``Actor(None)``), empty, a NUL byte (PostgreSQL cannot store
+    it), a lone surrogate (no encoding can write it) and control characters (a newline
+    or an ANSI escape in an actor id would forge lines of ``status`` and the logs).
+    """
+    if not isinstance(value, str):
+        raise RuntimeFault(f"{what} must be text, not {type(value).__name__}")
+    if not value.strip():
+        raise RuntimeFault(f"{what} is empty")
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or 0xD800 <= ord(c) < 0xE000 for c in value):
+        raise RuntimeFault(f"{what} {value!r} contains a control character or a lone surrogate")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

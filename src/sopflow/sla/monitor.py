@@ -8,8 +8,10 @@ so it is computed lazily, only for the rows someone looks at (a printed list, a 
 Escalation: with ``on_status_change`` (or ``escalate=True``) each scan records which
 steps it has notified as ``at_risk`` or ``breached`` in the store (``INSERT ... ON
 CONFLICT DO NOTHING``), so the hook runs once per step and status even when several
-monitor processes share one database. A hook that raises is logged and its record
-removed, so the next scan tries again rather than losing the escalation.
+monitor processes share one database. The record is written after the hook returns:
+a hook that raises, or a watcher killed while its hook runs, records nothing, so the
+next scan tries again rather than losing the escalation (at least once; two watchers
+scanning at the very same moment may both call their hook).
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any, overload
 
-import structlog
-
 from sopflow.definitions.model import ProcessDefinition
+from sopflow.errors import WaktuError
+from sopflow.logging import get_logger
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
-from sopflow.runtime.views import from_ms, iso
+from sopflow.runtime.views import STORED_MAX_MS, STORED_MIN_MS, from_ms, iso
 from sopflow.sla.calendar import WorkCalendar
+from sopflow.sla.durations import StandardKind, parse_waktu
 from sopflow.sla.policy import (
     AT_RISK,
     BREACHED,
@@ -55,6 +59,32 @@ MET, MISSED = "met", "missed"
 CalendarSource = Callable[[str, str], WorkCalendar]
 
 
+def _time_ok(value: object, optional: bool) -> bool:
+    if value is None:
+        return optional
+    return type(value) is int and STORED_MIN_MS <= value <= STORED_MAX_MS
+
+
+def _times_ok(row: Sequence[Any]) -> bool:
+    """ready_at, due_at, risk_at of a scan row are what the engine writes (epoch ms)."""
+    return _time_ok(row[6], False) and _time_ok(row[7], True) and _time_ok(row[8], True)
+
+
+@lru_cache(maxsize=1024)
+def counts_calendar_time(waktu: str | None) -> bool:
+    """Whether a standard counts elapsed time day and night ("2 x 24 jam", "1 bulan").
+
+    Such a step's elapsed and remaining time are calendar minutes: the standard's own
+    kind, so "2 x 24 jam" twenty hours in shows 1,200 minutes elapsed, not the 30
+    working minutes inside office hours.
+    """
+    try:
+        kind = parse_waktu(waktu).kind
+    except WaktuError:
+        return False
+    return kind in (StandardKind.CALENDAR, StandardKind.CALENDAR_MONTHS)
+
+
 class ScanResult(Sequence["OpenStepStatus"]):
     """The steps of one scan, most urgent first; each built when it is read.
 
@@ -62,7 +92,7 @@ class ScanResult(Sequence["OpenStepStatus"]):
     actually looks at (often just the first screenful) are made on access.
     """
 
-    __slots__ = ("_calendars", "_counts", "_now_ms", "_rows")
+    __slots__ = ("_calendars", "_counts", "_now_ms", "_rows", "damaged")
 
     def __init__(
         self,
@@ -70,7 +100,11 @@ class ScanResult(Sequence["OpenStepStatus"]):
         counts: tuple[int, int, int],
         now_ms: int,
         calendars: CalendarSource,
+        damaged: Sequence[tuple[str, str]] = (),
     ) -> None:
+        #: (instance id, reason) of each open step the scan skipped: stored times that
+        #: are not numbers or out of range. One damaged row stays one bad row.
+        self.damaged = tuple(damaged)
         self._rows = rows
         self._counts = counts  # how many are breached, at risk, on track (in that order)
         self._now_ms = now_ms
@@ -204,27 +238,38 @@ class OpenStepStatus:
         return self._calendars(self.process_id, self.version)
 
     @property
+    def minutes_kind(self) -> str:
+        """``calendar`` for a day-and-night standard ("2 x 24 jam"), else ``working``."""
+        return "calendar" if counts_calendar_time(self.standard) else "working"
+
+    def _between(self, start: datetime, end: datetime) -> float:
+        if counts_calendar_time(self.standard):
+            return (end - start).total_seconds() / 60.0
+        return self.calendar.working_minutes_between(start, end)
+
+    @property
     def elapsed_minutes(self) -> float:
-        """Working minutes since the step became ready, on its process's calendar."""
+        """Minutes since the step became ready, in the standard's own kind (working or
+        calendar minutes, see :attr:`minutes_kind`)."""
         if self._elapsed is None:
-            self._elapsed = max(0.0, self.calendar.working_minutes_between(self.ready_at, self.at))
+            self._elapsed = max(0.0, self._between(self.ready_at, self.at))
         return self._elapsed
 
     @property
     def standard_minutes(self) -> float | None:
-        """The standard as working minutes from ready to due (None without a standard)."""
+        """The standard as minutes from ready to due (None without a standard)."""
         due = self.due_at
         if due is None:
             return None
-        return self.calendar.working_minutes_between(self.ready_at, due)
+        return self._between(self.ready_at, due)
 
     @property
     def remaining_minutes(self) -> float | None:
-        """Working minutes left until due; negative once breached (minutes overdue)."""
+        """Minutes left until due; negative once breached (minutes overdue)."""
         due = self.due_at
         if due is None:
             return None
-        return self.calendar.working_minutes_between(self.at, due)
+        return self._between(self.at, due)
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         """The JSON shape of ``sopflow sla --json`` (computes elapsed time)."""
@@ -240,6 +285,7 @@ class OpenStepStatus:
             "due_at": iso(self.due_at, tz),
             "status": self.status,
             "elapsed_minutes": round(self.elapsed_minutes, 1),
+            "minutes_kind": self.minutes_kind,
             "remaining_minutes": None if remaining is None else round(remaining, 1),
             "claimed_by": self.claimed_by,
         }
@@ -303,14 +349,20 @@ def assess_completed(row: StepRow, calendar: WorkCalendar) -> CompletedStepStatu
     if row.completed_at is None:
         raise ValueError(f"step {row.task} of instance {row.instance_id} is not completed")
     ready, done = from_ms(row.ready_at), from_ms(row.completed_at)
-    actual = max(0.0, calendar.working_minutes_between(ready, done))
+
+    def between(start: datetime, end: datetime) -> float:
+        if counts_calendar_time(row.standard):  # "2 x 24 jam": the standard's own kind
+            return (end - start).total_seconds() / 60.0
+        return calendar.working_minutes_between(start, end)
+
+    actual = max(0.0, between(ready, done))
     if row.due_at is None:
         return CompletedStepStatus(row, NO_STANDARD, actual, None, 0.0)
     due = from_ms(row.due_at)
-    standard = calendar.working_minutes_between(ready, due)
+    standard = between(ready, due)
     if row.completed_at <= row.due_at:
         return CompletedStepStatus(row, MET, actual, standard, 0.0)
-    overrun = max(0.0, calendar.working_minutes_between(due, done))
+    overrun = max(0.0, between(due, done))
     return CompletedStepStatus(row, MISSED, actual, standard, overrun)
 
 
@@ -341,7 +393,7 @@ class Monitor:
         self._definitions = definitions
         self._calendars: dict[tuple[str, str], WorkCalendar] = {}
         self._loaded: dict[str, ProcessDefinition] = {}
-        self._log = structlog.get_logger("sopflow.sla")
+        self._log = get_logger("sopflow.sla")
 
     # -- calendars -----------------------------------------------------------------
     def definition(self, version: str) -> ProcessDefinition:
@@ -391,7 +443,12 @@ class Monitor:
             ON_TRACK: [],
             NO_STANDARD: [],
         }
+        damaged: list[tuple[str, str]] = []
         for row in rows:
+            if not _times_ok(row):
+                damaged.append((str(row[1]), f"step {row[3]}: stored times {row[6:9]!r}"))
+                self._log.warning("sla.damaged_row", instance_id=str(row[1]), task_id=str(row[3]))
+                continue
             buckets[open_status(row[7], row[8], now_ms)].append(row)
         breached, at_risk, on_track, none = buckets.values()
         out = ScanResult(
@@ -399,6 +456,7 @@ class Monitor:
             (len(breached), len(at_risk), len(on_track)),
             now_ms,
             calendars,
+            damaged,
         )
         if self.escalate:
             self._escalate(out, now, now_ms)
@@ -421,19 +479,27 @@ class Monitor:
                 changed[(s.step_id, AT_RISK)] = s
         if not wanted:
             return
-        for key in self.store.claim_escalations(wanted, now_ms):
-            step = changed.get(key)
-            if step is None:
-                continue
+        if self.on_status_change is None:
+            for key in self.store.claim_escalations(wanted, now_ms):
+                step = changed.get(key)
+                if step is not None:
+                    self._log.warning(f"sla.{key[1]}", **SlaEvent(key[1], step, now).fields())
+            return
+        # The hook runs BEFORE the escalation is recorded: a watcher killed inside the
+        # hook records nothing, and the next scan announces the step again (at least
+        # once). Recording first lost such escalations for good.
+        done: set[int] = set()
+        for key, step in changed.items():
             event = SlaEvent(key[1], step, now)
-            self._log.warning(f"sla.{key[1]}", **event.fields())
-            if self.on_status_change is None:
-                continue
             try:
                 self.on_status_change(event)
             except Exception as exc:  # the hook is application code: keep scanning
                 self._log.error("sla.hook_failed", **event.fields(), status=key[1], error=repr(exc))
-                self.store.forget_escalation(*key)
+                continue
+            done.add(key[0])
+            self._log.warning(f"sla.{key[1]}", **event.fields())
+        if done:
+            self.store.claim_escalations([k for k in wanted if k[0] in done], now_ms)
 
     def watch(
         self,
