@@ -716,3 +716,36 @@ def test_a_loaded_call_activity_is_a_connector_row_naming_the_called_sop() -> No
 def test_a_compiled_table_with_every_row_kind_writes_back_as_itself() -> None:
     text = render_table(_compiled_fixture())
     assert text == FIXTURE_TABLE.read_text(encoding="utf-8")
+
+
+def test_a_split_into_different_rows_links_the_step_to_each_of_them() -> None:
+    """BPMN 2.0 section 13.4.1/13.4.3: a parallel or inclusive split sends the work down
+    every branch, so the flowchart draws an arrow to each branch's row (not an early end);
+    a terminate end event (13.5.6) ends the procedure like a none end event."""
+    from sopflow.definitions.model import Flow, Node, NodeKind
+    from sopflow.reports._flowchart import Link, chart_links
+
+    base = _definition(4)
+
+    def flow(source: str, target: str) -> Flow:
+        return Flow(f"{source}-{target}", source, target)
+
+    def task(no: int, target: str) -> Node:
+        return Node(f"step_{no:02d}", NodeKind.USER_TASK, None, (flow(f"step_{no:02d}", target),))
+
+    for split_kind in (NodeKind.PARALLEL_GATEWAY, NodeKind.INCLUSIVE_GATEWAY):
+        nodes = {
+            "step_01": task(1, "split"),
+            "split": Node("split", split_kind, None,
+                          (flow("split", "step_02"), flow("split", "step_03"))),
+            "step_02": task(2, "join"),
+            "step_03": task(3, "join"),
+            "join": Node("join", split_kind, None, (flow("join", "step_04"),)),
+            "step_04": task(4, "end"),
+            "end": Node("end", NodeKind.TERMINATE_END, None),
+        }
+        definition = dataclasses.replace(base, nodes=MappingProxyType(nodes))
+        assert chart_links(definition) == [
+            Link(1, 2, None, True), Link(1, 3, None, False),
+            Link(2, 4, None, False), Link(3, 4, None, True),
+        ]
