@@ -136,6 +136,9 @@ def test_the_call_row_is_numbered_but_no_step_of_the_work_list(catalog: Catalog)
     ]
     (decision,) = definition.decisions
     assert (decision.yes_target, decision.no_target) == ("step_05", "step_02_1")
+    assert definition.row("step_05") == definition.calls[0]
+    assert definition.step("step_05") is None
+    assert [s.no for s in definition.rows] == [1, 2, 2, 3, 4, 5, 6]
 
 
 # ------------------------------------------------------------ step numbers in a file

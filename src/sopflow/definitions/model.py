@@ -245,6 +245,15 @@ class ProcessDefinition:
     def step(self, task_id: str) -> Step | None:
         return self._steps_by_id.get(task_id)  # type: ignore[attr-defined, no-any-return]
 
+    @property
+    def rows(self) -> tuple[Step, ...]:
+        """Every row of the SOP in number order: the steps and the call rows."""
+        return tuple(sorted((*self.steps, *self.calls), key=lambda s: s.no))
+
+    def row(self, element_id: str) -> Step | None:
+        """The step or call row of an element id (a decision may lead to either)."""
+        return self.step(element_id) or next((c for c in self.calls if c.id == element_id), None)
+
     def step_by_no(self, no: int) -> Step | None:
         """The step numbered ``no``; None when there is none, or several (a joint step's
         tasks: name one by its task id)."""

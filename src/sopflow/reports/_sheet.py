@@ -97,8 +97,7 @@ def _with_calls(definition: ProcessDefinition) -> ProcessDefinition:
     """The definition with its call rows among its steps: every row of the SOP."""
     if not definition.calls:
         return definition
-    rows = sorted((*definition.steps, *definition.calls), key=lambda s: s.no)
-    return replace(definition, steps=tuple(rows), calls=())
+    return replace(definition, steps=definition.rows, calls=())
 
 
 def _per_item(definition: ProcessDefinition, step: Step) -> str | None:
