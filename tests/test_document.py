@@ -749,3 +749,11 @@ def test_a_split_into_different_rows_links_the_step_to_each_of_them() -> None:
             Link(1, 2, None, True), Link(1, 3, None, False),
             Link(2, 4, None, False), Link(3, 4, None, True),
         ]
+
+
+def test_a_call_activity_outside_every_lane_is_left_off_the_paper() -> None:
+    definition = _compiled_fixture()
+    (call,) = definition.calls
+    moved = dataclasses.replace(definition, calls=(dataclasses.replace(call, lane=None),))
+    doc = _doc(render_html(moved))
+    assert [int(r.get("data-no")) for r in _step_rows(doc)] == [1, 2, 3, 4, 6]

@@ -94,10 +94,16 @@ def render_table(definition: ProcessDefinition) -> str:
 
 
 def _with_calls(definition: ProcessDefinition) -> ProcessDefinition:
-    """The definition with its call rows among its steps: every row of the SOP."""
+    """The definition with its call rows among its steps: every row of the SOP.
+
+    A call outside every lane (a foreign file may leave one there) has no column to be
+    drawn in, and the engine does not need one: it is left out of the paper.
+    """
     if not definition.calls:
         return definition
-    return replace(definition, steps=definition.rows, calls=())
+    calls = tuple(c for c in definition.calls if c.lane is not None)
+    rows = sorted((*definition.steps, *calls), key=lambda s: s.no)
+    return replace(definition, steps=tuple(rows), calls=())
 
 
 def _per_item(definition: ProcessDefinition, step: Step) -> str | None:
