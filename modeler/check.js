@@ -116,7 +116,7 @@ async function checkRoundTrip(ctx) {
     const file = writeArtefact(ctx, 'roundtrip', saved.xml);
     note = `saved ${shown(file)}; sopflow validate ok, show --json unchanged`;
     const [invalid, after] = await Promise.all([
-      sopflow.validate(ctx.sopflow, file), sopflow.show(ctx.sopflow, file)]);
+      sopflow.validate(ctx.sopflow, file, ctx.called), sopflow.show(ctx.sopflow, file)]);
     if (invalid) problems.push(`saved file: ${invalid}`);
     if (after.error) {
       problems.push(`saved file: ${after.error}`);
@@ -161,7 +161,7 @@ async function checkEdit(ctx) {
   if (edited.xml) {
     const file = writeArtefact(ctx, 'edited', edited.xml);
     const [invalid, after] = await Promise.all([
-      sopflow.validate(ctx.sopflow, file), sopflow.show(ctx.sopflow, file)]);
+      sopflow.validate(ctx.sopflow, file, ctx.called), sopflow.show(ctx.sopflow, file)]);
     if (invalid) problems.push(`edited file: ${invalid}`);
     if (after.error) {
       problems.push(`edited file: ${after.error}`);
@@ -194,6 +194,14 @@ async function main() {
   let failed = 0;
   try {
     const names = labels(opts.files);
+    const texts = opts.files.map((file) => {
+      try {
+        return fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        return '';
+      }
+    });
+    const called = sopflow.calledFiles(opts.files, texts);
     for (let i = 0; i < opts.files.length; i++) {
       const file = opts.files[i];
       let xml;
@@ -210,6 +218,7 @@ async function main() {
         label: names[i],
         out: opts.out,
         sopflow: opts.sopflow,
+        called: called[i],
         browser,
         lintConfig,
         screenshot: path.join(opts.out, `${names[i]}.png`),

@@ -3,7 +3,8 @@
 # open in bpmn-js without warnings, lint clean with bpmnlint:recommended, and survive an
 # untouched and an edited round trip through the bpmn-js modeler (docs/modeler.md).
 #
-#   bash modeler/check.sh              bpmn/*.bpmn, plus every bpmn/tables/*.toml compiled
+#   bash modeler/check.sh              bpmn/*.bpmn, plus every bpmn/tables/*.toml and
+#                                      tests/fixtures/tables/*.toml compiled
 #   bash modeler/check.sh FILE.bpmn... only these files
 #
 # Exit status: 0 all passed, 1 a file failed a stage (or would not compile), 2 usage error,
@@ -26,7 +27,7 @@ missing() {
 
 case "${1:-}" in
     -h|--help)
-        sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     -*)
@@ -77,11 +78,16 @@ else
     for file in "$root"/bpmn/*.bpmn; do
         files+=("${file#"$PWD"/}")
     done
-    # What `sopflow compile` makes of the table files must pass the same check.
-    mkdir -p "$out/compiled"
-    for table in "$root"/bpmn/tables/*.toml; do
+    # What `sopflow compile` makes of the table files must pass the same check: the
+    # shipped tables, and the test fixtures whose rows are joint (pelaksana = [..]),
+    # per item (untuk_setiap) or calls (panggil).
+    mkdir -p "$out/compiled" "$out/compiled/fixtures"
+    for table in "$root"/bpmn/tables/*.toml "$root"/tests/fixtures/tables/*.toml; do
         name="$(basename "$table" .toml)"
         target="$out/compiled/$name.bpmn"
+        case "$table" in
+            "$root"/tests/*) target="$out/compiled/fixtures/$name.bpmn" ;;
+        esac
         if message="$("$sopflow" compile "$table" -o "$target" 2>&1)"; then
             echo "ok   compile   ${table#"$PWD"/}  (-> ${target#"$PWD"/})"
             files+=("${target#"$PWD"/}")

@@ -25,6 +25,8 @@ from test_table import BASE, replace_once
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "tables" / "rapat-seksi-laporan.toml"
+#: the SOP the fixture's panggil row runs
+CALLED = ROOT / "tests" / "fixtures" / "tables" / "himpun-data-kinerja.toml"
 BPMN = f"{{{NS['bpmn']}}}"
 CAMUNDA = f"{{{NS['camunda']}}}"
 FLOW_NODES = (
@@ -221,7 +223,7 @@ def test_panggil_is_a_call_activity_passing_all_data_both_ways(
     camunda:in / camunda:out variables="all" hand the instance data to it and back."""
     call = node(fixture_root, "step_05")
     assert call.tag == f"{BPMN}callActivity"
-    assert call.get("calledElement") == "pace_data_kinerja"
+    assert call.get("calledElement") == "contoh_himpun_data"
     assert call.get("name") == "Menjalankan SOP Pengumpulan Data Kinerja"
     assert lane_of(fixture_root)["step_05"] == "Kasubag"
     extension = call.find("bpmn:extensionElements", NS)
@@ -244,7 +246,7 @@ def test_the_fixture_is_valid_bpmn_and_spiffworkflow_parses_it_with_the_called_s
 ) -> None:
     data = compile_table(parse_table(FIXTURE))
     assert _schema_problems(etree.ElementTree(etree.fromstring(data)), str(FIXTURE)) == []
-    spiff_parse(data, (ROOT / "bpmn" / "pace-data-kinerja.bpmn").read_bytes())
+    spiff_parse(data, compile_table(parse_table(CALLED)))
     check_drawing(fixture_root)
 
 
@@ -253,7 +255,7 @@ def test_a_call_to_a_process_spiffworkflow_cannot_find_is_refused_by_it() -> Non
     so the parse is a real check (the catalog reports it, naming both files)."""
     from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-    with pytest.raises(ValidationException, match="pace_data_kinerja"):
+    with pytest.raises(ValidationException, match="contoh_himpun_data"):
         spiff_parse(compile_table(parse_table(FIXTURE)))
 
 

@@ -555,6 +555,9 @@ def test_html_is_well_formed_for_an_html_parser() -> None:
 # ------------------------------------------------ rows done together, per item, by a call
 
 FIXTURE_TABLE = ROOT / "tests" / "fixtures" / "tables" / "rapat-seksi-laporan.toml"
+#: the SOP the fixture's panggil row runs
+CALLED_TABLE = ROOT / "tests" / "fixtures" / "tables" / "himpun-data-kinerja.toml"
+CALLED_NAMES = {"contoh_himpun_data": "Pengumpulan Data Kinerja"}
 
 
 def _row(doc: lxml.html.HtmlElement, no: int) -> lxml.html.HtmlElement:
@@ -595,7 +598,7 @@ def test_untuk_setiap_is_one_row_with_a_note() -> None:
 def test_panggil_draws_the_connector_with_the_called_sops_name() -> None:
     """The Keterkaitan made executable: the off-page connector stands for the other SOP."""
     table = parse_table(FIXTURE_TABLE)
-    named = _doc(render_html(table, called={"pace_data_kinerja": "Pengumpulan Data Kinerja"}))
+    named = _doc(render_html(table, called={"contoh_himpun_data": "Pengumpulan Data Kinerja"}))
     (symbol,) = _symbols_of(named, 5)
     assert symbol.get("class") == "penghubung panggil"
     assert symbol.xpath('./*[contains(@class, "simbol")]')[0].get("class") == (
@@ -607,7 +610,7 @@ def test_panggil_draws_the_connector_with_the_called_sops_name() -> None:
     assert len(cell.xpath(".//br")) == 1
     unnamed = _doc(render_html(table))
     assert _cell(_row(unnamed, 5), "keterangan").text_content().startswith(
-        "Menjalankan SOP pace_data_kinerja")
+        "Menjalankan SOP contoh_himpun_data")
     # arrows still reach the connector and leave it for step 6
     assert _symbols_of(unnamed, 6)
 
@@ -631,7 +634,10 @@ def test_steps_sharing_a_number_in_a_definition_are_one_row() -> None:
 
 def test_cli_draws_a_table_with_joint_rows_and_names_the_called_sop(tmp_path: Path) -> None:
     out = tmp_path / "rapat.html"
-    code = main(["document", str(FIXTURE_TABLE), "-o", str(out), "--catalog", str(ROOT / "bpmn")])
+    catalog = tmp_path / "katalog"
+    catalog.mkdir()
+    (catalog / "himpun.bpmn").write_bytes(compile_table(parse_table(CALLED_TABLE)))
+    code = main(["document", str(FIXTURE_TABLE), "-o", str(out), "--catalog", str(catalog)])
     assert code == 0
     doc = _doc(out.read_text(encoding="utf-8"))
     assert len(_symbols_of(doc, 2)) == 2
@@ -677,3 +683,78 @@ def test_arrows_into_a_joint_step_pass_its_parallel_split() -> None:
     (page,) = _flow_pages(_doc(render_html(definition)))
     assert not page.xpath('.//*[@data-no="selesai"]')
     assert len(page.xpath('.//g[@class="panah"]')) == 2  # 1 -> 2 and 2 -> 3
+
+
+def _compiled_fixture() -> ProcessDefinition:
+    return load_definition_bytes(compile_table(parse_table(FIXTURE_TABLE)),
+                                 source=str(FIXTURE_TABLE))
+
+
+@pytest.mark.parametrize("called", [CALLED_NAMES, None], ids=["named", "unnamed"])
+def test_a_table_with_joint_per_item_and_calling_rows_draws_as_its_compiled_file(
+    called: dict[str, str] | None,
+) -> None:
+    """The document drawn from a loaded BPMN knows parallel splits and joins (13.4.1),
+    multi-instance tasks (13.3.7) and call activities (13.3.5) as the rows they came from:
+    drawing the table and drawing the file it compiles to give the same page."""
+    table = parse_table(FIXTURE_TABLE)
+    assert render_html(table, called=called) == render_html(_compiled_fixture(), called=called)
+
+
+def test_a_loaded_call_activity_is_a_connector_row_naming_the_called_sop() -> None:
+    doc = _doc(render_html(_compiled_fixture(), called=CALLED_NAMES))
+    assert [int(r.get("data-no")) for r in _step_rows(doc)] == [1, 2, 3, 4, 5, 6]
+    (symbol,) = _symbols_of(doc, 5)
+    assert symbol.get("class") == "penghubung panggil"
+    assert _cell(_row(doc, 5), "keterangan").text_content().startswith(
+        "Menjalankan SOP Pengumpulan Data Kinerja")
+    assert _cell(_row(doc, 3), "keterangan").text_content() == "Dilakukan untuk setiap seksi"
+    assert [s.get("data-pelaksana") for s in _symbols_of(doc, 2)] == ["3", "4"]
+    # the decision's Ya reaches the call row, its Tidak the joint step: no early end
+    assert not doc.xpath('//*[@data-no="selesai"]')
+
+
+def test_a_compiled_table_with_every_row_kind_writes_back_as_itself() -> None:
+    text = render_table(_compiled_fixture())
+    assert text == FIXTURE_TABLE.read_text(encoding="utf-8")
+
+
+def test_a_split_into_different_rows_links_the_step_to_each_of_them() -> None:
+    """BPMN 2.0 section 13.4.1/13.4.3: a parallel or inclusive split sends the work down
+    every branch, so the flowchart draws an arrow to each branch's row (not an early end);
+    a terminate end event (13.5.6) ends the procedure like a none end event."""
+    from sopflow.definitions.model import Flow, Node, NodeKind
+    from sopflow.reports._flowchart import Link, chart_links
+
+    base = _definition(4)
+
+    def flow(source: str, target: str) -> Flow:
+        return Flow(f"{source}-{target}", source, target)
+
+    def task(no: int, target: str) -> Node:
+        return Node(f"step_{no:02d}", NodeKind.USER_TASK, None, (flow(f"step_{no:02d}", target),))
+
+    for split_kind in (NodeKind.PARALLEL_GATEWAY, NodeKind.INCLUSIVE_GATEWAY):
+        nodes = {
+            "step_01": task(1, "split"),
+            "split": Node("split", split_kind, None,
+                          (flow("split", "step_02"), flow("split", "step_03"))),
+            "step_02": task(2, "join"),
+            "step_03": task(3, "join"),
+            "join": Node("join", split_kind, None, (flow("join", "step_04"),)),
+            "step_04": task(4, "end"),
+            "end": Node("end", NodeKind.TERMINATE_END, None),
+        }
+        definition = dataclasses.replace(base, nodes=MappingProxyType(nodes))
+        assert chart_links(definition) == [
+            Link(1, 2, None, True), Link(1, 3, None, False),
+            Link(2, 4, None, False), Link(3, 4, None, True),
+        ]
+
+
+def test_a_call_activity_outside_every_lane_is_left_off_the_paper() -> None:
+    definition = _compiled_fixture()
+    (call,) = definition.calls
+    moved = dataclasses.replace(definition, calls=(dataclasses.replace(call, lane=None),))
+    doc = _doc(render_html(moved))
+    assert [int(r.get("data-no")) for r in _step_rows(doc)] == [1, 2, 3, 4, 6]

@@ -16,6 +16,7 @@ from sopflow.definitions.loader import (
     RawNode,
     RawProcess,
     boolean_test,
+    joint_steps,
 )
 from sopflow.definitions.model import NodeKind
 from sopflow.errors import DefinitionError, ExpressionError, WaktuError
@@ -85,8 +86,10 @@ def _step_properties(raw: RawProcess, _: Collection[str]) -> list[DefinitionErro
 
     found: list[DefinitionError] = []
     numbers: dict[int, str] = {}
+    # only the tasks of one joint step share a number (loader.joint_steps)
+    joint = joint_steps(raw)
     for node in raw.nodes.values():
-        if not node.is_step:
+        if not node.is_row:
             continue
         waktu = node.prop("waktu")
         if waktu is not None:
@@ -106,7 +109,7 @@ def _step_properties(raw: RawProcess, _: Collection[str]) -> list[DefinitionErro
                         element=node.id,
                     )
                 )
-            elif int(text) in numbers:
+            elif int(text) in numbers and joint.get(node.id) != joint.get(numbers[int(text)], 0):
                 found.append(
                     raw.error(
                         f"step number {int(text)} is also used by {numbers[int(text)]}",
@@ -115,7 +118,7 @@ def _step_properties(raw: RawProcess, _: Collection[str]) -> list[DefinitionErro
                     )
                 )
             else:
-                numbers[int(text)] = node.id
+                numbers.setdefault(int(text), node.id)
         keputusan = node.prop("keputusan")
         if keputusan is not None and not keputusan.value.strip().isidentifier():
             found.append(

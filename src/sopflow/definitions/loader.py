@@ -55,6 +55,7 @@ __all__ = [
     "build_definition",
     "definition_version",
     "executable_process_ids",
+    "joint_steps",
     "load_definition",
     "load_definition_bytes",
     "load_definitions",
@@ -199,6 +200,11 @@ class RawNode:
     @property
     def is_step(self) -> bool:
         return self.kind in (NodeKind.USER_TASK, NodeKind.MANUAL_TASK)
+
+    @property
+    def is_row(self) -> bool:
+        """A row of the SOP table: a step, or a call activity (a row run by another SOP)."""
+        return self.is_step or self.kind is NodeKind.CALL_ACTIVITY
 
 
 @dataclass(slots=True)
@@ -772,6 +778,37 @@ def _successors(raw: RawProcess, node: RawNode) -> list[str]:
     return targets
 
 
+def joint_steps(raw: RawProcess) -> dict[str, str]:
+    """The tasks of joint steps, each mapped to the parallel split it is a branch of.
+
+    A joint step (several Pelaksana doing one row, ``pelaksana = [...]`` in a table) is a
+    parallel split whose every branch is one task, each in its own lane, all entering one
+    parallel join; its tasks share the row's number, and nothing else may.
+    """
+    found: dict[str, str] = {}
+    for split in raw.nodes.values():
+        if split.kind is not NodeKind.PARALLEL_GATEWAY or len(split.outgoing) < 2:
+            continue
+        tasks = [raw.nodes.get(raw.flows[f].target) for f in split.outgoing]
+        joins: set[str] = set()
+        lanes: set[str] = set()
+        for task in tasks:
+            if task is None or not task.is_step or task.multi is not None:
+                break
+            if len(task.incoming) != 1 or len(task.outgoing) != 1:
+                break
+            join = raw.nodes.get(raw.flows[task.outgoing[0]].target)
+            task_lanes = raw.node_lanes(task.id)
+            if join is None or join.kind is not NodeKind.PARALLEL_GATEWAY or len(task_lanes) != 1:
+                break
+            joins.add(join.id)
+            lanes.add(task_lanes[0].id)
+        else:
+            if len(joins) == 1 and len(lanes) == len(tasks):
+                found.update((task.id, split.id) for task in tasks if task is not None)
+    return found
+
+
 def step_numbers(raw: RawProcess) -> dict[str, int]:
     """Step numbers: the ``no`` property, else breadth-first order from the start.
 
@@ -780,7 +817,7 @@ def step_numbers(raw: RawProcess) -> dict[str, int]:
     """
     explicit: dict[str, int] = {}
     for node in raw.nodes.values():
-        prop = node.prop("no") if node.is_step else None
+        prop = node.prop("no") if node.is_row else None
         if prop is not None and re.fullmatch(r"\s*\d+\s*", prop.value):
             explicit[node.id] = int(prop.value)
     order: list[str] = []
@@ -793,10 +830,10 @@ def step_numbers(raw: RawProcess) -> dict[str, int]:
             continue
         seen.add(current)
         node = raw.nodes[current]
-        if node.is_step:
+        if node.is_row:
             order.append(current)
         queue.extend(t for t in _successors(raw, node) if t not in seen)
-    order += [n.id for n in raw.nodes.values() if n.is_step and n.id not in seen]
+    order += [n.id for n in raw.nodes.values() if n.is_row and n.id not in seen]
     numbers = dict(explicit)
     next_no = max(explicit.values(), default=0) + 1
     for node_id in order:
@@ -815,8 +852,12 @@ def _follow_to_step(raw: RawProcess, flow_id: str | None) -> str | None:
         if node is None or target in seen:
             return None
         seen.add(target)
-        if node.is_step:
+        if node.is_row:
             return node.id
+        if node.kind is NodeKind.PARALLEL_GATEWAY and node.outgoing:
+            first = raw.flows[node.outgoing[0]].target
+            if joint_steps(raw).get(first) == node.id:
+                return first  # a joint step: the row is its first task
         passes = node.kind in (NodeKind.EXCLUSIVE_GATEWAY, NodeKind.PASS)
         if not passes or len(node.outgoing) != 1:
             return None
@@ -924,15 +965,16 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
     lane_by_id = {lane.id: lane for lane in lanes}
     numbers = step_numbers(raw)
     steps: list[Step] = []
+    calls: list[Step] = []
     for node in raw.nodes.values():
-        if not node.is_step:
+        if not node.is_row:
             continue
         node_lanes = raw.node_lanes(node.id)
         lane = lane_by_id[node_lanes[0].id] if node_lanes else None
         keputusan = node.prop("keputusan")
         waktu = node.prop("waktu")
         keterangan = node.prop("keterangan")
-        steps.append(
+        (steps if node.is_step else calls).append(
             Step(
                 id=node.id,
                 no=numbers[node.id],
@@ -949,6 +991,7 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
             )
         )
     steps.sort(key=lambda s: s.no)
+    calls.sort(key=lambda s: s.no)
     nodes: dict[str, Node] = {}
     for node in raw.nodes.values():
         if node.kind is None:
@@ -991,6 +1034,7 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
         lanes=lanes,
         steps=tuple(steps),
         decisions=tuple(decisions),
+        calls=tuple(calls),
         nodes=MappingProxyType(nodes),
         start_node=raw.start_of(None)[0].id,
         start_form=raw.start_of(None)[0].extras.get("form", ()),

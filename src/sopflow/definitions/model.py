@@ -262,15 +262,34 @@ class ProcessDefinition:
     #: the start event's form (camunda:formData / formKey), checked when an instance starts
     start_form: tuple[FormField, ...] = ()
     start_form_key: str | None = None
+    #: call activities that are rows of the SOP (a ``panggil`` row, the Keterkaitan made
+    #: executable): numbered and laned like steps, but the engine runs them, not a person,
+    #: so they are not ``steps`` (no work item, no SLA of their own)
+    calls: tuple[Step, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_steps_by_id", {s.id: s for s in self.steps})
-        object.__setattr__(self, "_steps_by_no", {s.no: s for s in self.steps})
+        # the tasks of a joint step share their number: it names none of them alone
+        by_no: dict[int, Step | None] = {}
+        for step in self.steps:
+            by_no[step.no] = None if step.no in by_no else step
+        object.__setattr__(self, "_steps_by_no", by_no)
 
     def step(self, task_id: str) -> Step | None:
         return self._steps_by_id.get(task_id)  # type: ignore[attr-defined, no-any-return]
 
+    @property
+    def rows(self) -> tuple[Step, ...]:
+        """Every row of the SOP in number order: the steps and the call rows."""
+        return tuple(sorted((*self.steps, *self.calls), key=lambda s: s.no))
+
+    def row(self, element_id: str) -> Step | None:
+        """The step or call row of an element id (a decision may lead to either)."""
+        return self.step(element_id) or next((c for c in self.calls if c.id == element_id), None)
+
     def step_by_no(self, no: int) -> Step | None:
+        """The step numbered ``no``; None when there is none, or several (a joint step's
+        tasks: name one by its task id)."""
         return self._steps_by_no.get(no)  # type: ignore[attr-defined, no-any-return]
 
     def _step_no(self, task_id: str | None) -> int | None:

@@ -161,28 +161,31 @@ def chart_rows(
     return rows
 
 
-def _resolve(definition: ProcessDefinition, node_id: str | None, seen: set[str]) -> Step | None:
-    """The step a flow leads to, passing through merges; None for the end.
+def _resolve(
+    definition: ProcessDefinition, node_id: str | None, seen: set[str]
+) -> list[Step | None]:
+    """The steps a flow leads to, passing through gateways and other nodes; None for an
+    end (a none or a terminate end event).
 
-    A split whose every branch leads to a step of one number (a joint step's parallel
-    split into one task per lane) leads to that row.
+    A split leads to every row its branches reach: a joint step's parallel split (one
+    task per lane, all numbered as the row) to that one row, a parallel or inclusive split
+    into different rows to each of them.
     """
-    while node_id is not None and node_id not in seen:
-        seen.add(node_id)
-        step = definition.step(node_id)
-        if step is not None:
-            return step
-        node = definition.nodes.get(node_id)
-        if node is None or node.kind is NodeKind.END or not node.outgoing:
-            return None
-        if len(node.outgoing) > 1:
-            found = [_resolve(definition, f.target, set(seen)) for f in node.outgoing]
-            first = found[0]
-            if first is not None and all(s is not None and s.no == first.no for s in found):
-                return first
-            return None
-        node_id = node.outgoing[0].target
-    return None
+    if node_id is None or node_id in seen:
+        return []
+    seen.add(node_id)
+    step = definition.step(node_id)
+    if step is not None:
+        return [step]
+    node = definition.nodes.get(node_id)
+    if node is None or node.kind in (NodeKind.END, NodeKind.TERMINATE_END):
+        return [None]
+    if not node.outgoing:
+        return [None]
+    found: list[Step | None] = []
+    for flow in node.outgoing:
+        found += _resolve(definition, flow.target, seen)
+    return found
 
 
 def chart_links(definition: ProcessDefinition) -> list[Link]:
@@ -196,9 +199,12 @@ def chart_links(definition: ProcessDefinition) -> list[Link]:
     gateways = {d.gateway_id: d for d in definition.decisions}
     links: list[Link] = []
 
+    def target_nos(node_id: str | None) -> list[int | None]:
+        found = _resolve(definition, node_id, set()) or [None]
+        return list(dict.fromkeys(None if step is None else step.no for step in found))
+
     def target_no(node_id: str | None) -> int | None:
-        step = _resolve(definition, node_id, set())
-        return None if step is None else step.no
+        return target_nos(node_id)[0]
 
     for index, step in enumerate(steps):
         following = steps[index + 1].no if index + 1 < len(steps) else None
@@ -214,7 +220,9 @@ def chart_links(definition: ProcessDefinition) -> list[Link]:
                 links.append(Link(step.no, target, text, target is not None
                                   and target == following))
         elif node is not None and node.outgoing:
-            targets = dict.fromkeys(target_no(flow.target) for flow in node.outgoing)
+            targets = dict.fromkeys(
+                no for flow in node.outgoing for no in target_nos(flow.target)
+            )
             links.extend(
                 Link(step.no, t, None, t is not None and t == following) for t in targets
             )

@@ -8,13 +8,14 @@ module keeps to the drawing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from sopflow.definitions.model import DECISION_FIELD, Decision, Lane, ProcessDefinition, Step
 from sopflow.definitions.table import Keputusan, Langkah, Pelaksana, SopTable, write_table
 from sopflow.errors import DefinitionError
 from sopflow.reports._flowchart import RowExtra, row_steps
 
-__all__ = ["definition_to_table", "render_table", "table_sheet"]
+__all__ = ["definition_sheet", "definition_to_table", "render_table", "table_sheet"]
 
 
 # ------------------------------------------------------------------------- back to a table
@@ -26,7 +27,7 @@ def definition_to_table(definition: ProcessDefinition) -> SopTable:
     Step numbers become the table's 1..n in step order; each decision's Ya and Tidak
     targets are written as step numbers.
     """
-    steps = row_steps(definition)
+    steps = row_steps(_with_calls(definition))
     number_of = {step.id: index for index, step in enumerate(steps, 1)}
     for step in definition.steps:  # the other tasks of a joint step: their row's number
         first = next(s for s in steps if s.no == step.no)
@@ -74,6 +75,8 @@ def definition_to_table(definition: ProcessDefinition) -> SopTable:
                         and other.lane != step.lane
                     )
                 ),
+                untuk_setiap=_per_item(definition, step),
+                panggil=_called(definition, step),
             )
         )
     return SopTable(
@@ -90,22 +93,86 @@ def render_table(definition: ProcessDefinition) -> str:
     return write_table(definition_to_table(definition))
 
 
+def _with_calls(definition: ProcessDefinition) -> ProcessDefinition:
+    """The definition with its call rows among its steps: every row of the SOP.
+
+    A call outside every lane (a foreign file may leave one there) has no column to be
+    drawn in, and the engine does not need one: it is left out of the paper.
+    """
+    if not definition.calls:
+        return definition
+    calls = tuple(c for c in definition.calls if c.lane is not None)
+    rows = sorted((*definition.steps, *calls), key=lambda s: s.no)
+    return replace(definition, steps=tuple(rows), calls=())
+
+
+def _per_item(definition: ProcessDefinition, step: Step) -> str | None:
+    """The list a multi-instance step runs over (``untuk_setiap``), when it names one."""
+    node = definition.nodes.get(step.id)
+    return node.multi.collection if node is not None and node.multi is not None else None
+
+
+def _called(definition: ProcessDefinition, step: Step) -> str | None:
+    node = definition.nodes.get(step.id)
+    return node.call.process if node is not None and node.call is not None else None
+
+
+def definition_sheet(
+    definition: ProcessDefinition, called: Mapping[str, str] | None = None
+) -> tuple[ProcessDefinition, dict[int, RowExtra]]:
+    """The document's view of a loaded definition: the same rows its table would give.
+
+    A call activity is a row (the off-page connector, the called SOP named in its
+    Keterangan), a multi-instance step a row with its note; the tasks of a joint step
+    already share their number, so they are one row with a symbol in each column.
+    """
+    called = called or {}
+    rows = []
+    extras: dict[int, RowExtra] = {}
+    for step in _with_calls(definition).steps:
+        node = definition.nodes.get(step.id)
+        multi = node.multi if node is not None else None
+        process = _called(definition, step)
+        if process is not None:
+            extras[step.no] = RowExtra(calls=True)
+        if multi is None and process is None:
+            rows.append(step)
+            continue
+        items = multi.collection if multi is not None else None
+        cardinality = multi.cardinality if multi is not None else None
+        note = _note(items, cardinality, process, step.keterangan, called)
+        rows.append(replace(step, keterangan=note))
+    return replace(definition, steps=tuple(rows), calls=()), extras
+
+
+def _note(
+    items: str | None,
+    cardinality: str | None,
+    process: str | None,
+    keterangan: str | None,
+    called: Mapping[str, str],
+) -> str | None:
+    """The Keterangan of a row: what runs per item or in another SOP, then the SOP's own."""
+    parts: list[str] = []
+    if items is not None:
+        parts.append(f"Dilakukan untuk setiap {items.replace('_', ' ')}")
+    elif cardinality is not None:
+        parts.append(f"Dilakukan {cardinality} kali")
+    if process is not None:
+        name = called.get(process) or process
+        if not name.casefold().startswith("sop "):
+            name = f"SOP {name}"
+        parts.append(f"Menjalankan {name}")
+    if keterangan is not None:
+        parts.append(keterangan)
+    return "\n".join(parts) if parts else None
+
+
 # ------------------------------------------------------------------------ from a table
 
 
 def _row_note(step: Langkah, called: Mapping[str, str]) -> str | None:
-    """The Keterangan of a row: what runs per item or in another SOP, then the SOP's own."""
-    parts: list[str] = []
-    if step.untuk_setiap is not None:
-        parts.append(f"Dilakukan untuk setiap {step.untuk_setiap.replace('_', ' ')}")
-    if step.panggil is not None:
-        name = called.get(step.panggil) or step.panggil
-        if not name.casefold().startswith("sop "):
-            name = f"SOP {name}"
-        parts.append(f"Menjalankan {name}")
-    if step.keterangan is not None:
-        parts.append(step.keterangan)
-    return "\n".join(parts) if parts else None
+    return _note(step.untuk_setiap, None, step.panggil, step.keterangan, called)
 
 
 def table_sheet(
@@ -117,13 +184,17 @@ def table_sheet(
     by several Pelaksana, per item or by another SOP is one row on paper however the
     engine runs it.
     """
-    from sopflow.definitions.compiler import step_id
+    from sopflow.definitions.compiler import joint_task_id, step_id
 
     called = called or {}
     roles = {p.nama: p.peran for p in table.pelaksana}
+    ids = {
+        step.no: joint_task_id(step.no, 1) if step.bersama else step_id(step.no)
+        for step in table.langkah
+    }
     steps = tuple(
         Step(
-            id=step_id(step.no),
+            id=ids[step.no],
             no=step.no,
             name=step.kegiatan,
             lane=step.pelaksana,
@@ -139,10 +210,10 @@ def table_sheet(
     decisions = tuple(
         Decision(
             gateway_id=f"decision_{step.no:02d}",
-            step_id=step_id(step.no),
+            step_id=ids[step.no],
             field=DECISION_FIELD,
-            yes_target=step_id(step.keputusan.ya),
-            no_target=step_id(step.keputusan.tidak),
+            yes_target=ids[step.keputusan.ya],
+            no_target=ids[step.keputusan.tidak],
         )
         for step in table.langkah
         if step.keputusan is not None

@@ -31,7 +31,12 @@ from sopflow.reports._flowchart import (
     draw_segment,
     plan_segments,
 )
-from sopflow.reports._sheet import definition_to_table, render_table, table_sheet
+from sopflow.reports._sheet import (
+    definition_sheet,
+    definition_to_table,
+    render_table,
+    table_sheet,
+)
 from sopflow.reports._symbols import FONT
 
 __all__ = [
@@ -435,7 +440,7 @@ def render_html(
     if isinstance(source, SopTable):
         definition, extras = table_sheet(source, called or {})
     else:
-        definition, extras = source, {}
+        definition, extras = definition_sheet(source, called or {})
     segments, links = _segments(definition, layout, extras)
     total = 1 + len(segments)
     root = _el("html", lang="id")
