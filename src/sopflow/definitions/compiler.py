@@ -260,7 +260,19 @@ def _process_properties(table: SopTable) -> list[tuple[str, str]]:
             pairs.append((name, value))
     for name in _PROCESS_LIST_PROPERTIES:
         pairs.extend((name, item) for item in getattr(header, name))
+    rules = table.kewenangan
+    if rules.pembatal:
+        pairs.append(("pembatal", ", ".join(rules.pembatal)))
+    if rules.pemisahan_keputusan is not None:
+        pairs.append(("pemisahan_keputusan", _yes_no(rules.pemisahan_keputusan)))
+    if rules.hanya_definitif is not None:
+        pairs.append(("hanya_definitif", _yes_no(rules.hanya_definitif)))
     return pairs
+
+
+def _yes_no(flag: bool) -> str:
+    """The value authority/policy.py reads for a yes/no rule."""
+    return "ya" if flag else "tidak"
 
 
 def _step_properties(step: Langkah) -> list[tuple[str, str]]:
@@ -273,6 +285,15 @@ def _step_properties(step: Langkah) -> list[tuple[str, str]]:
         pairs.append(("keterangan", step.keterangan))
     if step.keputusan is not None:
         pairs.append(("keputusan", DECISION_FIELD))
+    # the authority rules (authority/policy.py); on every task of a joint step alike
+    if step.bukan_pelaksana_langkah:
+        pairs.append(
+            ("bukan_pelaksana_langkah", ", ".join(map(str, step.bukan_pelaksana_langkah)))
+        )
+    if step.hanya_definitif is not None:
+        pairs.append(("hanya_definitif", _yes_no(step.hanya_definitif)))
+    if step.unit_induk:
+        pairs.append(("unit_induk", "ya"))
     return pairs
 
 
