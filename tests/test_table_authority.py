@@ -12,14 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 from tests._staff import CAMAT, KASI, PBG, TIM, TIM2, staffed_engine, who
+from tests._tables import sop_tables
 
 from sopflow.authority.policy import rules_of
 from sopflow.cli import main
 from sopflow.definitions.compiler import compile_table
 from sopflow.definitions.loader import load_definition_bytes
 from sopflow.definitions.model import ProcessDefinition
-from sopflow.definitions.table import Kewenangan, parse_table, write_table
+from sopflow.definitions.table import Kewenangan, SopTable, parse_table, write_table
 from sopflow.errors import (
     DefinitiveOnlyError,
     PermissionDeniedError,
@@ -220,3 +222,52 @@ def test_compile_through_the_cli_writes_the_rules_and_refuses_a_bad_one(
     assert main(["compile", str(table), "-o", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{table}:{line}:" in err and "there is no step 9" in err
+
+
+@settings(max_examples=30, deadline=None)
+@given(sop_tables(max_steps=6, extended=True))
+def test_any_tables_rules_are_the_rules_the_engine_reads(table: SopTable) -> None:
+    """Whatever rules a valid table writes, the loaded definition carries exactly those."""
+    definition = load_definition_bytes(compile_table(table), source="generated.bpmn")
+    rules = rules_of(definition)
+    if table.kewenangan.pembatal:
+        assert rules.cancel_roles == table.kewenangan.pembatal
+    assert rules.definitive_only == table.kewenangan.hanya_definitif
+    for step in definition.steps:
+        row = table.langkah[step.no - 1]
+        found = rules.step(step.id)
+        assert found.definitive_only == row.hanya_definitif
+        assert found.parent_unit == row.unit_induk
+        if row.bukan_pelaksana_langkah:
+            assert found.separate_from == row.bukan_pelaksana_langkah
+            assert found.separation_source == "bukan_pelaksana_langkah"
+
+
+def test_a_compiled_file_gives_back_its_rules_as_a_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sopflow document --format table`` writes the rules back: nothing is lost on the
+    way BPMN -> table, so a table regenerated from the file compiles to the same bytes."""
+    from sopflow.reports._sheet import definition_to_table, render_table
+
+    table = parse_table(TABLE)
+    definition = _compiled()
+    assert definition_to_table(definition) == table
+    assert render_table(definition) == write_table(table)
+    bpmn = tmp_path / "uji.bpmn"
+    bpmn.write_bytes(compile_table(table))
+    assert main(["document", str(bpmn), "--format", "table"]) == 0
+    assert parse_table(capsys.readouterr().out) == table
+
+
+@settings(max_examples=30, deadline=None)
+@given(sop_tables(max_steps=6, extended=True))
+def test_any_tables_rules_come_back_from_its_bpmn(table: SopTable) -> None:
+    from sopflow.reports._sheet import definition_to_table
+
+    definition = load_definition_bytes(compile_table(table), source="generated.bpmn")
+    back = definition_to_table(definition)
+    assert back.kewenangan == table.kewenangan
+    assert [(s.bukan_pelaksana_langkah, s.hanya_definitif, s.unit_induk) for s in back.langkah] == [
+        (s.bukan_pelaksana_langkah, s.hanya_definitif, s.unit_induk) for s in table.langkah
+    ]
