@@ -166,3 +166,30 @@ def test_the_demo_directory_keeps_each_kecamatan_on_its_sops_clock() -> None:
         assert demo.zone_of(unit.kode) == (header.zona_waktu or "Asia/Jakarta"), path
         checked.add(unit.nama)
     assert len(checked) == 4
+
+
+def test_the_engine_lets_the_plh_act_from_midnight_wita(tmp_path: Path) -> None:
+    """Through the engine: the Long Ikis SOP's step 1 (Camat) at 00:30 WITA on the first
+    day of the Sprin is the Plh.'s, though it is still 10 August in Jakarta."""
+    from tests.conftest import ListCatalog
+
+    from sopflow.definitions.loader import load_definition
+    from sopflow.errors import PermissionDeniedError
+    from sopflow.runtime.engine import Engine
+    from sopflow.runtime.views import Actor
+    from sopflow.stores import open_store
+    from sopflow.testing import FakeClock
+
+    sop = load_definition(
+        Path(__file__).resolve().parent.parent / "bpmn" / "long-ikis-data-kinerja.bpmn"
+    )
+    clock = FakeClock("2025-08-10T23:00:00+08:00")
+    with open_store(f"sqlite:///{tmp_path / 'li.db'}") as store:
+        store.import_directory(parse_directory(STAFF))  # type: ignore[attr-defined]
+        engine = Engine(ListCatalog(sop), store, clock=clock)
+        iid = engine.start(sop.process_id, actor=Actor(CAMAT)).instance_id
+        with pytest.raises(PermissionDeniedError):
+            engine.complete(iid, 1, actor=Actor(PLH))  # 23:00 WITA, 10 August
+        clock.set("2025-08-11T00:30:00+08:00")
+        engine.complete(iid, 1, actor=Actor(PLH))
+        assert (engine.history(iid)[0].signed_as or "").startswith("Plh. Camat Long Ikis")
