@@ -271,3 +271,15 @@ def test_any_tables_rules_come_back_from_its_bpmn(table: SopTable) -> None:
     assert [(s.bukan_pelaksana_langkah, s.hanya_definitif, s.unit_induk) for s in back.langkah] == [
         (s.bukan_pelaksana_langkah, s.hanya_definitif, s.unit_induk) for s in table.langkah
     ]
+
+
+def test_compile_refuses_a_separation_from_no_step_in_a_table_built_in_code() -> None:
+    from dataclasses import replace
+
+    table = parse_table(TABLE, source="uji.toml")
+    for bad in ((4,), (2,)):  # no step 4; step 2 itself
+        steps = list(table.langkah)
+        steps[1] = replace(steps[1], bukan_pelaksana_langkah=bad)
+        with pytest.raises(TableError, match="step 2: bukan_pelaksana_langkah") as caught:
+            compile_table(replace(table, langkah=tuple(steps)))
+        assert caught.value.file == "uji.toml"

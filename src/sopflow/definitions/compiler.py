@@ -392,11 +392,26 @@ def _check_waktu(table: SopTable) -> None:
             raise TableError(f"step {step.no}: waktu: {exc}", file=table.source) from None
 
 
+def _check_rules(table: SopTable) -> None:
+    """The table reader's separation check, for tables built in code: a number that is no
+    step would compile to a file whose every action the engine refuses as undefined."""
+    for step in table.langkah:
+        for no in step.bukan_pelaksana_langkah:
+            target = table.langkah_by_no(no)
+            if target is None or target.panggil is not None or no == step.no:
+                raise TableError(
+                    f"step {step.no}: bukan_pelaksana_langkah: {no} is not another step "
+                    "someone does in this table",
+                    file=table.source,
+                )
+
+
 def compile_table(table: SopTable) -> bytes:
     """The BPMN file of ``table``: same table, same bytes (UTF-8, pretty-printed)."""
     from sopflow import __version__
 
     _check_waktu(table)
+    _check_rules(table)
     graph = _Graph(table)
     name = table.identitas.nama or table.process_id
 
