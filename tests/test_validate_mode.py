@@ -14,6 +14,7 @@ from tests._staff import STAFF
 
 from sopflow.authority.cli import store_mode
 from sopflow.cli import main
+from sopflow.stores import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SOP = str(ROOT / "bpmn" / "purbalingga-pengukuran-kinerja.bpmn")
@@ -26,7 +27,10 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'sopflow.db'}"
+    """An existing store without a directory (validate never creates one)."""
+    url = f"sqlite:///{tmp_path / 'sopflow.db'}"
+    open_store(url).close()
+    return url
 
 
 def test_without_db_validate_says_nothing_about_the_store(
@@ -66,3 +70,13 @@ def test_a_bad_store_url_is_one_line_not_a_traceback(
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and "secret" not in err and "Traceback" not in err
 
+
+
+def test_a_store_that_does_not_exist_is_an_error_not_an_empty_new_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "salah-ketik.db"
+    code = main(["validate", SOP, "--db", f"sqlite:///{missing}"])
+    err = capsys.readouterr().err
+    assert code == 1 and "no database there" in err and err.count("\n") == 1
+    assert not missing.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sopflow.errors import PermissionDeniedError
+from sopflow.errors import PermissionDeniedError, StoreError
 from sopflow.runtime.views import Actor
 
 __all__ = ["store_mode", "viewer"]
@@ -32,6 +32,14 @@ def store_mode(url: str) -> dict[str, Any]:
     from sopflow.authority.staff import DirectoryAuthority, authority_for
     from sopflow.stores import open_store, redact_url
 
+    if url.lower().startswith("sqlite:"):
+        from pathlib import Path
+
+        path = url[len("sqlite://") :].split("?", 1)[0]
+        path = path[1:] if path.startswith("/") else path
+        if path and not Path(path).exists():
+            # a typo must not create an empty store and report it as trusted-caller mode
+            raise StoreError(f"{redact_url(url)}: no database there")
     with open_store(url) as store:
         authority = authority_for(store)
         if not isinstance(authority, DirectoryAuthority):
