@@ -8,7 +8,7 @@ import re
 from hypothesis import strategies as st
 
 from sopflow.definitions.model import DECISION_FIELD, ROLE_CODES, SopHeader
-from sopflow.definitions.table import Keputusan, Langkah, Pelaksana, SopTable
+from sopflow.definitions.table import Keputusan, Kewenangan, Langkah, Pelaksana, SopTable
 
 __all__ = ["WAKTU", "sop_tables", "toml_noise"]
 
@@ -60,7 +60,7 @@ def sop_tables(draw: st.DrawFn, max_steps: int = 12, *, extended: bool = False) 
     """Any valid table: unique lanes, steps 1..n, decisions with a later ya, an earlier tidak.
 
     ``extended`` adds the rows the engine of many tokens runs: several Pelaksana,
-    ``untuk_setiap`` and ``panggil``.
+    ``untuk_setiap`` and ``panggil``, and the authority rules (docs/authority.md).
     """
     names = draw(st.lists(_text, min_size=1, max_size=5, unique=True))
     pelaksana = tuple(Pelaksana(n, draw(st.sampled_from(ROLE_CODES))) for n in names)
@@ -72,6 +72,15 @@ def sop_tables(draw: st.DrawFn, max_steps: int = 12, *, extended: bool = False) 
         kind = draw(st.sampled_from(KINDS if extended else KINDS[:2]))
         if kind == "keputusan" and 1 < no < count:
             keputusan = Keputusan(ya=no + 1, tidak=draw(st.integers(1, no - 1)))
+        rules: dict[str, object] = {}
+        if extended and kind != "panggil":
+            earlier = [s.no for s in steps if s.panggil is None]
+            if earlier and draw(st.booleans()):
+                rules["bukan_pelaksana_langkah"] = tuple(
+                    sorted(draw(st.lists(st.sampled_from(earlier), min_size=1, unique=True)))
+                )
+            rules["hanya_definitif"] = draw(st.none() | st.booleans())
+            rules["unit_induk"] = draw(st.booleans())
         actors = [draw(st.sampled_from(names))]
         if kind == "bersama" and len(names) > 1:
             actors = draw(
@@ -90,6 +99,7 @@ def sop_tables(draw: st.DrawFn, max_steps: int = 12, *, extended: bool = False) 
                 output=draw(_texts),
                 keterangan=draw(st.none() | _text),
                 keputusan=keputusan,
+                **rules,  # type: ignore[arg-type]
             )
         )
     header = SopHeader(
@@ -105,8 +115,19 @@ def sop_tables(draw: st.DrawFn, max_steps: int = 12, *, extended: bool = False) 
             lambda pid: all(pid not in (step.panggil, step.untuk_setiap) for step in steps)
         )
     )
+    kewenangan = Kewenangan()
+    if extended:
+        kewenangan = Kewenangan(
+            pembatal=tuple(draw(st.lists(st.sampled_from(ROLE_CODES), max_size=3, unique=True))),
+            pemisahan_keputusan=draw(st.none() | st.booleans()),
+            hanya_definitif=draw(st.none() | st.booleans()),
+        )
     return SopTable(
-        process_id=process_id, identitas=header, pelaksana=pelaksana, langkah=tuple(steps)
+        process_id=process_id,
+        identitas=header,
+        pelaksana=pelaksana,
+        langkah=tuple(steps),
+        kewenangan=kewenangan,
     )
 
 

@@ -38,8 +38,16 @@ KINDS: tuple[str, ...] = ("definitif", "plt", "plh")
 _KECAMATAN_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 _REGENCY_CODE = re.compile(r"^\d{2}\.\d{2}$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
-#: the office day of an action is read in this zone unless the directory says otherwise
+#: the office day of a unit whose province the area code does not tell (office codes)
 DEFAULT_ZONE = "Asia/Jakarta"
+#: the time zone of a province, by the first digits of its Kemendagri code (Keppres 41/1987
+#: on Indonesia's three time zones): WIB for Sumatra, the Riau Islands, Java, West and
+#: Central Kalimantan; WITA for Bali, Nusa Tenggara, South, East and North Kalimantan and
+#: Sulawesi; WIT for Maluku and every Papua province (91-96 under any numbering)
+_WITA_PROVINCES = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75",
+                             "76"})
+_WIT_PREFIXES = ("8", "9")
+_PROVINCE_CODE = re.compile(r"^(\d{2})\.\d{2}(\.\d{2})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,19 +245,40 @@ class Directory:
                 by_position.setdefault(a.jabatan, []).append(a)
 
     # -- questions the engine asks ------------------------------------------------------
-    def day(self, at: datetime) -> date:
-        """The office day of an action (its date in the directory's zone)."""
-        return at.astimezone(ZoneInfo(self.zone)).date()
+    def zone_of(self, unit: str | None) -> str:
+        """The zone a unit's office keeps: its province's, read from the Kemendagri code of
+        the unit or its nearest coded parent (a section has the office's own code), else
+        the directory's default. A letter's "mulai 2025-08-11" in Long Ikis (Kalimantan
+        Timur, WITA) starts at 00:00 WITA, an hour before 00:00 WIB."""
+        for kode in (unit, *self.ancestors(unit)) if unit is not None else ():
+            match = _PROVINCE_CODE.match(kode)
+            if match:
+                province = match.group(1)
+                if province in _WITA_PROVINCES:
+                    return "Asia/Makassar"
+                if province.startswith(_WIT_PREFIXES):
+                    return "Asia/Jayapura"
+                return "Asia/Jakarta"
+        return self.zone
+
+    def day(self, at: datetime, unit: str | None = None) -> date:
+        """The office day of an action: its date in the zone of ``unit``'s office."""
+        zone = self.zone if unit is None else self.zone_of(unit)
+        return at.astimezone(ZoneInfo(zone)).date()
 
     def held(self, nip: str, at: datetime) -> list[tuple[Assignment, Position]]:
-        """What ``nip`` holds at ``at``, definitive first."""
-        day = self.day(at)
-        found = [(a, self.positions[a.jabatan]) for a in self._by_nip.get(nip, ()) if a.covers(day)]
+        """What ``nip`` holds at ``at``, definitive first; each assignment's dates are
+        read on the calendar of its position's office."""
+        found = [
+            (a, self.positions[a.jabatan])
+            for a in self._by_nip.get(nip, ())
+            if a.covers(self.day(at, self.positions[a.jabatan].unit))
+        ]
         return sorted(found, key=lambda ap: (KINDS.index(ap[0].jenis), ap[1].kode))
 
     def holders(self, jabatan: str, at: datetime) -> list[Assignment]:
         """Who holds ``jabatan`` at ``at``, definitive first."""
-        day = self.day(at)
+        day = self.day(at, self.positions[jabatan].unit if jabatan in self.positions else None)
         found = [a for a in self._by_position.get(jabatan, ()) if a.covers(day)]
         return sorted(found, key=lambda a: KINDS.index(a.jenis))
 

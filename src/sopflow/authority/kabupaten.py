@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sopflow.authority.directory import Directory
+from sopflow.authority.directory import Directory, Unit
 from sopflow.errors import DirectoryError
 from sopflow.sla.policy import AT_RISK, BREACHED, open_status
 from sopflow.stores.base import CANCELLED, COMPLETED, RUNNING
 
-__all__ = ["UnitFigures", "compare_units", "format_comparison", "in_units"]
+__all__ = ["UnitFigures", "compare_units", "format_comparison", "in_units", "unit_scope"]
 
 _T = TypeVar("_T")
 
@@ -184,17 +184,21 @@ def format_comparison(rows: list[UnitFigures], total: UnitFigures) -> str:
     return "\n".join(out) + "\n"
 
 
-def in_units(found: Iterable[_T], store: Any, root: str) -> list[_T]:
-    """The scan entries (anything with ``instance_id``) of instances in ``root`` or below."""
+def unit_scope(store: Any, root: str) -> tuple[Unit, frozenset[str]]:
+    """Unit ``root`` and the ids of the instances in it or in a unit under it: a
+    kabupaten's code rolls up all its kecamatan, a kecamatan's its sections."""
     if not hasattr(store, "has_directory") or not store.has_directory():
         raise DirectoryError("--unit needs a staff directory (instances have no units)")
     directory: Directory = store.load_directory()
     if root not in directory.units:
         raise DirectoryError(f"unit {root!r} is not in the directory", field="unit")
     units: dict[str, str] = store.instance_units()
-    return [
-        s
-        for s in found
-        if (unit := units.get(s.instance_id)) is not None  # type: ignore[attr-defined]
-        and directory.within(unit, root)
-    ]
+    return directory.units[root], frozenset(
+        iid for iid, unit in units.items() if directory.within(unit, root)
+    )
+
+
+def in_units(found: Iterable[_T], store: Any, root: str) -> list[_T]:
+    """The scan entries (anything with ``instance_id``) of instances in ``root`` or below."""
+    _, ids = unit_scope(store, root)
+    return [s for s in found if s.instance_id in ids]  # type: ignore[attr-defined]

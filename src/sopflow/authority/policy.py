@@ -58,6 +58,10 @@ class ProcessRules:
     #: every lane role a step of the process asks for
     roles: tuple[str, ...] = ()
     steps: dict[str, StepRules] = field(default_factory=dict)
+    #: whether ``pembatal`` was written (else ``cancel_roles`` is the default), and what
+    #: ``pemisahan_keputusan`` says (None: not written): what a table written back shows
+    cancel_declared: bool = False
+    decisions_separated: bool | None = None
 
     def step(self, task_id: str) -> StepRules:
         return self.steps.get(task_id, StepRules())
@@ -110,7 +114,9 @@ def _rules(definition: ProcessDefinition) -> ProcessRules:
     )
     pprops = _props(process) if process is not None else {}
     first = min(definition.steps, key=lambda s: s.no) if definition.steps else None
-    cancel = tuple(r.strip() for r in pprops.get("pembatal", "").split(",") if r.strip())
+    cancel = declared = tuple(
+        r.strip() for r in pprops.get("pembatal", "").split(",") if r.strip()
+    )
     if not cancel:
         cancel = tuple(dict.fromkeys([*(([first.role]) if first else []), "camat"]))
     decisions_on = _flag(
@@ -155,6 +161,8 @@ def _rules(definition: ProcessDefinition) -> ProcessRules:
             pprops.get("hanya_definitif"), "hanya_definitif", definition.process_id
         ),
         steps=steps,
+        cancel_declared=bool(declared),
+        decisions_separated=decisions_on,
     )
 
 

@@ -38,6 +38,12 @@ def register(subparsers: Any) -> None:
     )
     validate.add_argument("paths", nargs="+", metavar="PATH", help="a .bpmn file or a directory")
     validate.add_argument("--json", action="store_true", help="print the result as JSON")
+    validate.add_argument(
+        "--db",
+        default=None,
+        help="also say whether this store has a staff directory or "
+        "runs in trusted-caller mode (docs/authority.md)",
+    )
     validate.set_defaults(run=run_validate)
 
     show = subparsers.add_parser(
@@ -70,17 +76,25 @@ def run_validate(args: argparse.Namespace) -> int:
     ]
     for file in files:
         findings += file_warnings(file)
+    mode = None
+    if args.db is not None:
+        from sopflow.authority.cli import store_mode
+
+        mode = store_mode(args.db)
     if args.json:
         print_json(
             {
                 "ok": not problems,
                 "files": [str(f) for f in files],
                 "problems": [f.to_dict() for f in findings],
+                **({"authority": mode} if mode is not None else {}),
             }
         )
     elif findings:
         for finding in findings:
             print(finding)
+    if mode is not None and not args.json:
+        print(mode["line"])
     if not args.json and not problems:
         print(f"ok: {len(files)} files" if len(files) != 1 else "ok: 1 file")
     return 1 if problems else 0

@@ -161,6 +161,14 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.instance:
         check_chain(store, args.instance)  # one instance: refused outright when broken
+        if args.unit:
+            from sopflow.authority.kabupaten import unit_scope
+
+            if args.instance not in unit_scope(store, args.unit)[1]:
+                raise InstanceNotFoundError(
+                    f"is not an instance of unit {args.unit} or a unit under it",
+                    instance_id=args.instance,
+                )
         row = store.load_instance(args.instance)
         if args.process and row.process_id != args.process:
             raise InstanceNotFoundError(
@@ -175,10 +183,23 @@ def _report(args: argparse.Namespace) -> int:
         ids = [args.process] if args.process else processes_in(store)
         # A broken chain leaves its instance out of the figures, named on stderr.
         excluded = broken_chains(store, process_id=args.process)
+        scope = None
+        if args.unit:
+            from sopflow.authority.kabupaten import unit_scope
+
+            scope = unit_scope(store, args.unit)[1]
         for pid in ids:
             definition = current.get(pid)
-            if definition is None and not store.instances(process_id=pid):
-                raise UnknownProcessError(f"no instances of process {pid!r} in {args.db}")
+            mine = [
+                i
+                for i in store.instances(process_id=pid)
+                if scope is None or i.instance_id in scope
+            ]
+            if scope is not None and not mine and not args.process:
+                continue  # another unit's SOP: nothing of it to monitor here
+            if definition is None and not mine:
+                where = f"unit {args.unit}" if scope is not None else args.db
+                raise UnknownProcessError(f"no instances of process {pid!r} in {where}")
             reports.append(
                 process_report(
                     store,
@@ -188,6 +209,7 @@ def _report(args: argparse.Namespace) -> int:
                     at=at,
                     definition=definition,
                     excluded=excluded,
+                    unit=args.unit or None,
                 )
             )
     for r in reports:
@@ -254,6 +276,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--process", help="only this process id")
     p.add_argument("--instance", help="report one instance")
+    p.add_argument(
+        "--unit",
+        help="only instances of this unit and the units under it (a kabupaten: all its "
+        "kecamatan rolled up); needs a staff directory",
+    )
     p.add_argument(
         "--format",
         choices=["table", "csv", "json", "html"],

@@ -58,6 +58,7 @@ def _show(args: argparse.Namespace) -> int:
         if a.nip != nip:
             continue
         pos = directory.positions[a.jabatan]
+        day = directory.day(at, pos.unit)  # the office's own calendar (WIB, WITA, WIT)
         rows.append(
             {
                 "jabatan": a.jabatan,

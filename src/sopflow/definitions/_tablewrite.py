@@ -79,6 +79,12 @@ def _langkah_lines(step: Langkah) -> str:
         entry["untuk_setiap"] = step.untuk_setiap
     if step.panggil is not None:
         entry["panggil"] = step.panggil
+    if step.bukan_pelaksana_langkah:
+        entry["bukan_pelaksana_langkah"] = list(step.bukan_pelaksana_langkah)
+    if step.hanya_definitif is not None:
+        entry["hanya_definitif"] = step.hanya_definitif
+    if step.unit_induk:
+        entry["unit_induk"] = True
     text = tomli_w.dumps(entry)
     if step.keputusan is not None:
         # written inline by hand: tomli-w would make it a [langkah.keputusan] subtable,
@@ -101,6 +107,16 @@ def write_table(table: SopTable) -> str:
     identitas = _identitas_document(table.identitas)
     if identitas:
         parts.append("\n" + tomli_w.dumps({"identitas": identitas}))
+    rules = table.kewenangan
+    kewenangan: dict[str, Any] = {}
+    if rules.pembatal:
+        kewenangan["pembatal"] = list(rules.pembatal)
+    if rules.pemisahan_keputusan is not None:
+        kewenangan["pemisahan_keputusan"] = rules.pemisahan_keputusan
+    if rules.hanya_definitif is not None:
+        kewenangan["hanya_definitif"] = rules.hanya_definitif
+    if kewenangan:
+        parts.append("\n" + tomli_w.dumps({"kewenangan": kewenangan}))
     for person in table.pelaksana:
         parts.append(
             "\n[[pelaksana]]\n" + tomli_w.dumps({"nama": person.nama, "peran": person.peran})

@@ -260,7 +260,19 @@ def _process_properties(table: SopTable) -> list[tuple[str, str]]:
             pairs.append((name, value))
     for name in _PROCESS_LIST_PROPERTIES:
         pairs.extend((name, item) for item in getattr(header, name))
+    rules = table.kewenangan
+    if rules.pembatal:
+        pairs.append(("pembatal", ", ".join(rules.pembatal)))
+    if rules.pemisahan_keputusan is not None:
+        pairs.append(("pemisahan_keputusan", _yes_no(rules.pemisahan_keputusan)))
+    if rules.hanya_definitif is not None:
+        pairs.append(("hanya_definitif", _yes_no(rules.hanya_definitif)))
     return pairs
+
+
+def _yes_no(flag: bool) -> str:
+    """The value authority/policy.py reads for a yes/no rule."""
+    return "ya" if flag else "tidak"
 
 
 def _step_properties(step: Langkah) -> list[tuple[str, str]]:
@@ -273,6 +285,15 @@ def _step_properties(step: Langkah) -> list[tuple[str, str]]:
         pairs.append(("keterangan", step.keterangan))
     if step.keputusan is not None:
         pairs.append(("keputusan", DECISION_FIELD))
+    # the authority rules (authority/policy.py); on every task of a joint step alike
+    if step.bukan_pelaksana_langkah:
+        pairs.append(
+            ("bukan_pelaksana_langkah", ", ".join(map(str, step.bukan_pelaksana_langkah)))
+        )
+    if step.hanya_definitif is not None:
+        pairs.append(("hanya_definitif", _yes_no(step.hanya_definitif)))
+    if step.unit_induk:
+        pairs.append(("unit_induk", "ya"))
     return pairs
 
 
@@ -371,11 +392,26 @@ def _check_waktu(table: SopTable) -> None:
             raise TableError(f"step {step.no}: waktu: {exc}", file=table.source) from None
 
 
+def _check_rules(table: SopTable) -> None:
+    """The table reader's separation check, for tables built in code: a number that is no
+    step would compile to a file whose every action the engine refuses as undefined."""
+    for step in table.langkah:
+        for no in step.bukan_pelaksana_langkah:
+            target = table.langkah_by_no(no)
+            if target is None or target.panggil is not None or no == step.no:
+                raise TableError(
+                    f"step {step.no}: bukan_pelaksana_langkah: {no} is not another step "
+                    "someone does in this table",
+                    file=table.source,
+                )
+
+
 def compile_table(table: SopTable) -> bytes:
     """The BPMN file of ``table``: same table, same bytes (UTF-8, pretty-printed)."""
     from sopflow import __version__
 
     _check_waktu(table)
+    _check_rules(table)
     graph = _Graph(table)
     name = table.identitas.nama or table.process_id
 

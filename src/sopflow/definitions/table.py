@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sopflow.definitions._tablelines import MAX_NESTING, Locator, too_deep
-from sopflow.definitions._tablerows import PROCESS_ID_RE, RowReader
+from sopflow.definitions._tablerows import AUTHORITY_KEYS, PROCESS_ID_RE, RowReader
 from sopflow.definitions._tablewrite import (
     DISAHKAN_KEYS,
     HEADER_LIST_KEYS,
@@ -33,6 +33,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MAX_TABLE_BYTES",
     "Keputusan",
+    "Kewenangan",
     "Langkah",
     "Pelaksana",
     "SopTable",
@@ -49,7 +50,9 @@ MAX_TABLE_BYTES = 1_000_000
 #: characters XML 1.0 cannot carry; rejected early so the compiler never fails on them
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-_TOP_KEYS: tuple[str, ...] = ("format", "process_id", "identitas", "pelaksana", "langkah")
+_TOP_KEYS: tuple[str, ...] = (
+    "format", "process_id", "identitas", "kewenangan", "pelaksana", "langkah"
+)
 _PELAKSANA_KEYS: tuple[str, ...] = ("nama", "peran")
 _LANGKAH_KEYS: tuple[str, ...] = (
     "no",
@@ -62,6 +65,7 @@ _LANGKAH_KEYS: tuple[str, ...] = (
     "keputusan",
     "untuk_setiap",
     "panggil",
+    *AUTHORITY_KEYS,
 )
 _KEPUTUSAN_KEYS: tuple[str, ...] = ("ya", "tidak")
 
@@ -103,11 +107,31 @@ class Langkah:
     bersama: tuple[str, ...] = ()
     untuk_setiap: str | None = None
     panggil: str | None = None
+    #: separation of duties: whoever did these steps of the instance may not do this one
+    bukan_pelaksana_langkah: tuple[int, ...] = ()
+    #: True: only the definitive holder (no Plh./Plt.); None: the process or deployment default
+    hanya_definitif: bool | None = None
+    #: holders in a parent unit (the kabupaten's offices) may act on the step
+    unit_induk: bool = False
 
     @property
     def semua_pelaksana(self) -> tuple[str, ...]:
         """Every Pelaksana column of the row, in the order the table names them."""
         return (self.pelaksana, *self.bersama)
+
+
+@dataclass(frozen=True, slots=True)
+class Kewenangan:
+    """The process-wide authority rules (``[kewenangan]``; docs/authority.md).
+
+    ``pembatal``: roles that may cancel (empty: the first step's role and the Camat);
+    ``pemisahan_keputusan``: False turns off the separation of deciding steps from the
+    work they decide on; ``hanya_definitif``: True reserves every step to definitive holders.
+    """
+
+    pembatal: tuple[str, ...] = ()
+    pemisahan_keputusan: bool | None = None
+    hanya_definitif: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +142,7 @@ class SopTable:
     identitas: SopHeader
     pelaksana: tuple[Pelaksana, ...]
     langkah: tuple[Langkah, ...]
+    kewenangan: Kewenangan = Kewenangan()
     format: int = FORMAT_VERSION
     #: where the table was read from, for messages; not part of the table's value
     source: str | None = field(default=None, compare=False)
@@ -208,6 +233,13 @@ class _Reader(RowReader):
         header = self.read_identitas(doc.get("identitas", {}))
         pelaksana = self.read_pelaksana(doc["pelaksana"])
         langkah = self.read_langkah(doc["langkah"], pelaksana)
+        kewenangan = Kewenangan()
+        if "kewenangan" in doc:
+            kewenangan = Kewenangan(*self.read_kewenangan(
+                doc["kewenangan"],
+                lambda key: self.loc.section("kewenangan", key=key),
+                ROLE_CODES,
+            ))
         for index, step in enumerate(langkah):
             if step.untuk_setiap == process_id:
                 raise self.fail(
@@ -225,6 +257,7 @@ class _Reader(RowReader):
             identitas=header,
             pelaksana=pelaksana,
             langkah=langkah,
+            kewenangan=kewenangan,
             format=fmt,
             source=self.source,
         )
@@ -339,6 +372,7 @@ class _Reader(RowReader):
             if "panggil" in entry:
                 panggil = self.read_call(entry["panggil"], where, line("panggil"))
             self.check_combination(entry, actors, where, line)
+            self.check_authority(entry, where, line)
             waktu = None
             if "waktu" in entry:
                 waktu = self.text(entry["waktu"], f"{where}: waktu (omit it when the SOP "
@@ -366,10 +400,12 @@ class _Reader(RowReader):
                     bersama=actors[1:],
                     untuk_setiap=untuk_setiap,
                     panggil=panggil,
+                    **self.read_step_rules(entry, no, where, line),
                 )
             )
             lines.append(line())
         self.check_targets(steps)
+        self.check_separation(steps)
         self.check_reachable(steps, lines)
         return tuple(steps)
 

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
+from sopflow.authority.policy import ProcessRules, StepRules, rules_of
 from sopflow.definitions.model import DECISION_FIELD, Decision, Lane, ProcessDefinition, Step
-from sopflow.definitions.table import Keputusan, Langkah, Pelaksana, SopTable, write_table
+from sopflow.definitions.table import (
+    Keputusan,
+    Kewenangan,
+    Langkah,
+    Pelaksana,
+    SopTable,
+    write_table,
+)
 from sopflow.errors import DefinitionError
 from sopflow.reports._flowchart import RowExtra, row_steps
 
@@ -33,6 +42,9 @@ def definition_to_table(definition: ProcessDefinition) -> SopTable:
         first = next(s for s in steps if s.no == step.no)
         number_of.setdefault(step.id, number_of[first.id])
     decisions = {d.step_id: d for d in definition.decisions}
+    # a definition built in code has no file, so no properties that declare rules
+    rules = rules_of(definition) if definition.xml else ProcessRules(cancel_roles=())
+    row_of_no = {s.no: number_of[s.id] for s in definition.steps}
     langkah = []
     for index, step in enumerate(steps, 1):
         if step.lane is None or definition.lane(step.lane) is None:
@@ -77,6 +89,7 @@ def definition_to_table(definition: ProcessDefinition) -> SopTable:
                 ),
                 untuk_setiap=_per_item(definition, step),
                 panggil=_called(definition, step),
+                **_step_rules(rules.step(step.id), row_of_no),
             )
         )
     return SopTable(
@@ -84,8 +97,27 @@ def definition_to_table(definition: ProcessDefinition) -> SopTable:
         identitas=definition.header,
         pelaksana=tuple(Pelaksana(nama=lane.name, peran=lane.role) for lane in definition.lanes),
         langkah=tuple(langkah),
+        kewenangan=Kewenangan(
+            pembatal=rules.cancel_roles if rules.cancel_declared else (),
+            pemisahan_keputusan=rules.decisions_separated,
+            hanya_definitif=rules.definitive_only,
+        ),
         source=definition.source,
     )
+
+
+def _step_rules(found: StepRules, row_of_no: Mapping[int, int]) -> dict[str, Any]:
+    """The authority rules a step's properties declare, as table keys (defaults left out)."""
+    written = found.separation_source == "bukan_pelaksana_langkah"
+    return {
+        "bukan_pelaksana_langkah": tuple(
+            sorted(row_of_no[no] for no in found.separate_from if no in row_of_no)
+        )
+        if written
+        else (),
+        "hanya_definitif": found.definitive_only,
+        "unit_induk": found.parent_unit,
+    }
 
 
 def render_table(definition: ProcessDefinition) -> str:

@@ -190,6 +190,13 @@ def _totals(report: InstanceReport) -> str:
     return text
 
 
+def _unit(report: ProcessReport) -> str:
+    """Which unit the figures cover, as the monitoring officer reads it ("" for all)."""
+    if report.unit is None:
+        return ""
+    return f"{report.unit[1]} ({report.unit[0]}) beserta unit di bawahnya"
+
+
 def _instances(report: ProcessReport) -> str:
     parts = [f"{_id(status)} {n}" for status, n in sorted(report.instances.items())]
     return ", ".join(parts) or "tidak ada"
@@ -247,6 +254,7 @@ def _table(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
         title = f"{r.name} ({r.process_id})" + (f", nomor {r.nomor}" if r.nomor else "")
         out += [
             title,
+            *([f"unit: {_unit(r)}"] if r.unit else []),
             f"pelaksanaan: {_instances(r)}; per {_when(r.at, tz)}",
             "",
             "Langkah, hambatan terbesar lebih dahulu (waktu kerja):",
@@ -274,7 +282,7 @@ def _table(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
 # ------------------------------------------------------------------------- csv / json
 
 _PROCESS_CSV = [
-    "process_id", "step_no", "task_id", "name", "role", "standard", "count",
+    "process_id", "unit", "step_no", "task_id", "name", "role", "standard", "count",
     "median_minutes", "p90_minutes", "with_standard", "met", "share_met", "returns",
     "p90_overrun_minutes", "open", "open_breached", "penilaian", "catatan", "tindakan",
 ]
@@ -332,6 +340,7 @@ def _csv(reports: Sequence[Report], tz: tzinfo | None) -> str:
             row = form.get(s.task_id)
             writer.writerow({
                 "process_id": r.process_id,
+                "unit": r.unit[0] if r.unit else "",
                 **{k: v for k, v in s.to_dict().items() if k in _PROCESS_CSV},
                 "penilaian": row.penilaian if row else "",
                 "catatan": row.catatan if row else "",
@@ -452,8 +461,9 @@ def _form_html(r: ProcessReport) -> str:
 
 def _process_html(r: ProcessReport, tz: tzinfo) -> str:
     nomor = f" &middot; Nomor {_e(r.nomor)}" if r.nomor else ""
+    unit = f'<p class="meta">Unit: {_e(_unit(r))}</p>' if r.unit else ""
     return (
-        f"<section><h2>{_e(r.name)}</h2>"
+        f"<section><h2>{_e(r.name)}</h2>{unit}"
         f'<p class="meta">{_e(r.process_id)}{nomor} &middot; instances: '
         f"{_e(_instances(r))} &middot; per {_e(_when(r.at, tz))}</p>"
         + _process_picture(r)

@@ -502,6 +502,8 @@ class ProcessReport:
     definition: ProcessDefinition = field(repr=False)
     #: (instance id, reason) of each instance left out because its stored rows are damaged
     damaged: tuple[tuple[str, str], ...] = ()
+    #: (code, name) of the unit the report covers with the units under it; None: all
+    unit: tuple[str, str] | None = None
 
     def share_met(self) -> dict[str, float]:
         """Task id -> share met, for the SOP-wide picture (steps without data left out)."""
@@ -517,6 +519,7 @@ class ProcessReport:
             "process_id": self.process_id,
             "name": self.name,
             "nomor": self.nomor,
+            "unit": None if self.unit is None else {"kode": self.unit[0], "nama": self.unit[1]},
             "at": iso(self.at, tz),
             "instances": dict(self.instances),
             "steps": [s.to_dict() for s in self.steps],
@@ -538,17 +541,28 @@ def process_report(
     at: datetime,
     definition: ProcessDefinition | None = None,
     excluded: Mapping[str, str] | None = None,
+    unit: str | None = None,
 ) -> ProcessReport:
     """Per step and per role figures of one SOP across all its instances, and the form.
 
     ``definition`` names steps and orders the form (default: the version of the latest
     instance); passes of steps only older versions have are still counted. ``excluded``
     maps instances that must not be counted (a broken audit chain) to the reason: they
-    are left out and listed in ``damaged``, so the report says so.
+    are left out and listed in ``damaged``, so the report says so. ``unit`` (a code of the
+    store's staff directory) keeps the instances of that unit and the units under it: a
+    kecamatan's own monitoring, or a kabupaten's roll-up of all its kecamatan.
     """
     policy = policy if policy is not None else SlaPolicy()
     ctx = _Context(definitions, policy)
     instances = store.instances(process_id=process_id)
+    scope: frozenset[str] | None = None
+    covered: tuple[str, str] | None = None
+    if unit is not None:
+        from sopflow.authority.kabupaten import unit_scope
+
+        found, scope = unit_scope(store, unit)
+        covered = (found.kode, found.nama)
+        instances = [i for i in instances if i.instance_id in scope]
     counts: dict[str, int] = {}
     for inst in instances:
         counts[inst.status] = counts.get(inst.status, 0) + 1
@@ -561,13 +575,16 @@ def process_report(
     if damaged:
         instances = [i for i in instances if i.instance_id not in damaged]
 
+    def kept(rows: list[StepRow]) -> list[StepRow]:
+        if excluded:
+            rows = [r for r in rows if r.instance_id not in damaged]
+        return rows if scope is None else [r for r in rows if r.instance_id in scope]
+
     def completed(instance_id: str | None) -> list[StepRow]:
-        rows = store.completed_steps(process_id=process_id, instance_id=instance_id)
-        return [r for r in rows if r.instance_id not in damaged] if excluded else rows
+        return kept(store.completed_steps(process_id=process_id, instance_id=instance_id))
 
     def open_rows(instance_id: str | None) -> list[StepRow]:
-        rows = store.open_steps(process_id=process_id, instance_id=instance_id)
-        return [r for r in rows if r.instance_id not in damaged] if excluded else rows
+        return kept(store.open_steps(process_id=process_id, instance_id=instance_id))
 
     done = _passes(ctx, at, completed, instances, damaged)
     running = _passes(ctx, at, open_rows, instances, damaged)
@@ -618,6 +635,7 @@ def process_report(
         form=form,
         definition=definition,
         damaged=tuple(damaged.items()),
+        unit=covered,
     )
 
 
