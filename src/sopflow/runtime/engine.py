@@ -198,8 +198,8 @@ class Engine:
             )
         return step
 
-    def _open_row(self, row: InstanceRow, step: Step) -> StepRow:
-        for r in self.store.open_steps(instance_id=row.instance_id):
+    def _open_row(self, row: InstanceRow, step: Step, open_rows: list[StepRow]) -> StepRow:
+        for r in open_rows:
             if r.task == step.id:
                 return r
         # Only on the error path: read the whole history to say what happened.
@@ -225,6 +225,15 @@ class Engine:
         if row.status != RUNNING:
             raise InstanceClosedError(f"instance is {row.status}", instance_id=instance_id)
         return row, _State.load(row), self.definition(row.version)
+
+    def _load_step_action(
+        self, instance_id: str
+    ) -> tuple[InstanceRow, _State, ProcessDefinition, list[StepRow]]:
+        """An action on a step reads the instance and its open steps in one store call."""
+        row, open_rows = self.store.load_with_open_steps(instance_id)
+        if row.status != RUNNING:
+            raise InstanceClosedError(f"instance is {row.status}", instance_id=instance_id)
+        return row, _State.load(row), self.definition(row.version), open_rows
 
     def _check_time(self, row: InstanceRow, now: datetime, ready_at: int | None) -> None:
         at = to_ms(now)
@@ -485,9 +494,9 @@ class Engine:
         at: datetime | None = None,
     ) -> Progress:
         """Complete a ready step as ``actor``; ``task`` is the task id or the step number."""
-        row, state, definition = self._load_running(instance_id)
+        row, state, definition, open_rows = self._load_step_action(instance_id)
         step = self._resolve(definition, instance_id, task)
-        open_row = self._open_row(row, step)
+        open_row = self._open_row(row, step, open_rows)
         now = self._now(at)
         self._check_role(row, definition, step, actor, now)
         if open_row.claimed_by is not None and open_row.claimed_by != actor.id:
@@ -565,9 +574,9 @@ class Engine:
     def _claim(
         self, instance_id: str, task: str | int, actor: Actor, at: datetime | None, *, claim: bool
     ) -> Progress:
-        row, state, definition = self._load_running(instance_id)
+        row, state, definition, open_rows = self._load_step_action(instance_id)
         step = self._resolve(definition, instance_id, task)
-        open_row = self._open_row(row, step)
+        open_row = self._open_row(row, step, open_rows)
         now = self._now(at)
         self._check_role(row, definition, step, actor, now)
         if claim and open_row.claimed_by not in (None, actor.id):

@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sopflow.errors import (
@@ -45,6 +46,28 @@ _INSTANCE_SELECT = (
     " i.started_by, i.last_action_at, i.ended_at, i.cancel_reason"
     " FROM sopflow_instances i JOIN sopflow_definitions d ON d.id = i.definition"
 )
+
+
+#: the instance's row id, found by its uuid inside the same batch (no round trip for it)
+_INSTANCE_REF = "(SELECT id FROM sopflow_instances WHERE uuid = ?)"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One statement of a write batch and what its result must be.
+
+    A batch is sent whole before any result is read (PostgreSQL's pipeline mode), so a
+    statement cannot use an earlier one's result: later statements find the instance by
+    its uuid with ``_INSTANCE_REF`` instead. ``expect_one`` is checked once the batch has
+    run; a statement that changed another number of rows rolls the batch back with
+    ``conflict`` as the ConflictError's message.
+    """
+
+    sql: str
+    params: Sequence[Any] = ()
+    many: bool = False
+    expect_one: bool = False
+    conflict: str = ""
 
 
 def _dump(data: dict[str, Any] | None) -> str | None:
@@ -126,6 +149,22 @@ class SqlStore(Store):
 
     def _end_read(self) -> None:
         """Backends that open an implicit transaction on read end it here."""
+
+    def _run_batch(self, batch: Sequence[Statement], instance_id: str) -> None:
+        """Run one action's statements as one transaction, checking each as it runs.
+
+        SQLite talks to a file in this process, so statements run one by one; the
+        PostgreSQL backend overrides this to send the whole batch in one round trip.
+        """
+        with self._write() as cur:
+            for st in batch:
+                sql = self._sql(st.sql)
+                if st.many:
+                    cur.executemany(sql, st.params)
+                else:
+                    cur.execute(sql, tuple(st.params))
+                if st.expect_one and cur.rowcount != 1:
+                    raise ConflictError(st.conflict, instance_id=instance_id)
 
     # -- schema --------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -214,13 +253,11 @@ class SqlStore(Store):
         definition = self._definition_ids.get(instance.version)
         if definition is None:
             raise StoreError(f"definition version {instance.version[:12]} was not stored first")
-        with self._write() as cur:
-            cur.execute(
-                self._sql(
-                    "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
-                    " started_at, started_by, last_action_at, ended_at)"
-                    " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id"
-                ),
+        batch = [
+            Statement(
+                "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
+                " started_at, started_by, last_action_at, ended_at)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
                 (
                     instance.instance_id,
                     definition,
@@ -232,37 +269,69 @@ class SqlStore(Store):
                     instance.ended_at,
                 ),
             )
-            ref = int(cur.fetchone()[0])
-            self._insert_steps(cur, ref, steps)
-            self._insert_audit(cur, ref, audit)
+        ]
+        batch += self._insert_steps(instance.instance_id, steps)
+        batch += self._insert_audit(instance.instance_id, audit)
+        self._run_batch(batch, instance.instance_id)
 
-    def _insert_steps(self, cur: Any, ref: int, steps: Sequence[NewStep]) -> None:
-        if steps:
-            cur.executemany(
-                self._sql(
-                    "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
-                    " risk_at, standard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                ),
+    @staticmethod
+    def _insert_steps(instance_id: str, steps: Sequence[NewStep]) -> list[Statement]:
+        if not steps:
+            return []
+        return [
+            Statement(
+                "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
+                f" risk_at, standard) VALUES ({_INSTANCE_REF}, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (ref, s.task, s.step_no, s.role, s.ready_at, s.due_at, s.risk_at, s.standard)
+                    (instance_id, s.task, s.step_no, s.role, s.ready_at, s.due_at, *s_tail)
                     for s in steps
+                    for s_tail in ((s.risk_at, s.standard),)
                 ],
+                many=True,
             )
+        ]
 
-    def _insert_audit(self, cur: Any, ref: int, audit: Sequence[AuditRow]) -> None:
-        if audit:
-            cur.executemany(
-                self._sql(
-                    "INSERT INTO sopflow_audit (instance, at, event, payload) VALUES (?, ?, ?, ?)"
-                ),
-                [(ref, a.at, a.event, _dump(a.payload)) for a in audit],
+    @staticmethod
+    def _insert_audit(instance_id: str, audit: Sequence[AuditRow]) -> list[Statement]:
+        if not audit:
+            return []
+        return [
+            Statement(
+                "INSERT INTO sopflow_audit (instance, at, event, payload)"
+                f" VALUES ({_INSTANCE_REF}, ?, ?, ?)",
+                [(instance_id, a.at, a.event, _dump(a.payload)) for a in audit],
+                many=True,
             )
+        ]
 
     def load_instance(self, instance_id: str) -> InstanceRow:
         rows = self._read(_INSTANCE_SELECT + " WHERE i.uuid = ?", (instance_id,))
         if not rows:
             raise InstanceNotFoundError("no such instance", instance_id=instance_id)
         return self._instance_row(rows[0])
+
+    def load_with_open_steps(self, instance_id: str) -> tuple[InstanceRow, list[StepRow]]:
+        """The instance and its open steps in ONE statement (one round trip, no BEGIN).
+
+        The LEFT JOIN repeats the instance's columns on each open step's row; an
+        instance waits on a handful of steps at most, so that costs less than a second
+        query and keeps the read consistent without a transaction around two reads.
+        """
+        rows = self._read(
+            f"SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision,"
+            f" i.started_at, i.started_by, i.last_action_at, i.ended_at, i.cancel_reason,"
+            f" {_STEP_COLUMNS} FROM sopflow_instances i"
+            " JOIN sopflow_definitions d ON d.id = i.definition"
+            " LEFT JOIN sopflow_steps s ON s.instance = i.id AND s.completed_at IS NULL"
+            " WHERE i.uuid = ? ORDER BY s.ready_at, s.id",
+            (instance_id,),
+        )
+        if not rows:
+            raise InstanceNotFoundError("no such instance", instance_id=instance_id)
+        row = self._instance_row(rows[0])
+        if row.status != "running":  # as open_steps: only running instances wait on steps
+            return row, []
+        return row, [self._step_row(r[11:]) for r in rows if r[11] is not None]
 
     @staticmethod
     def _instance_row(r: Sequence[Any]) -> InstanceRow:
@@ -288,53 +357,46 @@ class SqlStore(Store):
         return [self._instance_row(r) for r in self._read(sql, params)]
 
     def apply(self, change: Change) -> None:
-        with self._write() as cur:
-            cur.execute(
-                self._sql(
-                    "UPDATE sopflow_instances SET status = ?, state = ?, revision = revision + 1,"
-                    " last_action_at = ?, ended_at = ?, cancel_reason = COALESCE(?, cancel_reason)"
-                    " WHERE uuid = ? AND revision = ? RETURNING id"
-                ),
+        iid = change.instance_id
+        batch = [
+            Statement(
+                "UPDATE sopflow_instances SET status = ?, state = ?, revision = revision + 1,"
+                " last_action_at = ?, ended_at = ?, cancel_reason = COALESCE(?, cancel_reason)"
+                " WHERE uuid = ? AND revision = ?",
                 (
                     change.status,
                     change.state,
                     change.last_action_at,
                     change.ended_at,
                     change.cancel_reason,
-                    change.instance_id,
+                    iid,
                     change.expected_revision,
                 ),
+                expect_one=True,
+                conflict="changed by another writer since it was read; reload and retry",
             )
-            row = cur.fetchone()
-            if row is None:
-                raise ConflictError(
-                    "changed by another writer since it was read; reload and retry",
-                    instance_id=change.instance_id,
+        ]
+        for up in change.step_updates:
+            sets, params = [], []
+            if up.completed_at is not None:
+                sets += ["completed_at = ?", "actor = ?", "data = ?", "path = ?"]
+                params += [up.completed_at, up.actor, _dump(up.data), ",".join(up.path) or None]
+            if up.set_claim:
+                sets.append("claimed_by = ?")
+                params.append(up.claimed_by)
+            guard = " AND completed_at IS NULL" if up.only_if_open else ""
+            batch.append(
+                Statement(
+                    f"UPDATE sopflow_steps SET {', '.join(sets)}"
+                    f" WHERE id = ? AND instance = {_INSTANCE_REF}{guard}",
+                    (*params, up.step_id, iid),
+                    expect_one=True,
+                    conflict="step was completed by another writer",
                 )
-            ref = int(row[0])
-            for up in change.step_updates:
-                sets, params = [], []
-                if up.completed_at is not None:
-                    sets += ["completed_at = ?", "actor = ?", "data = ?", "path = ?"]
-                    params += [up.completed_at, up.actor, _dump(up.data), ",".join(up.path) or None]
-                if up.set_claim:
-                    sets.append("claimed_by = ?")
-                    params.append(up.claimed_by)
-                guard = " AND completed_at IS NULL" if up.only_if_open else ""
-                cur.execute(
-                    self._sql(
-                        f"UPDATE sopflow_steps SET {', '.join(sets)}"
-                        f" WHERE id = ? AND instance = ?{guard}"
-                    ),
-                    (*params, up.step_id, ref),
-                )
-                if cur.rowcount != 1:
-                    raise ConflictError(
-                        "step was completed by another writer",
-                        instance_id=change.instance_id,
-                    )
-            self._insert_steps(cur, ref, change.new_steps)
-            self._insert_audit(cur, ref, change.audit)
+            )
+        batch += self._insert_steps(iid, change.new_steps)
+        batch += self._insert_audit(iid, change.audit)
+        self._run_batch(batch, iid)
 
     # -- step queries --------------------------------------------------------------
     def _step_rows(self, where: str, params: Sequence[Any], order: str = "s.id") -> list[StepRow]:

@@ -147,6 +147,15 @@ class Store(ABC):
     def load_instance(self, instance_id: str) -> InstanceRow:
         """Raise InstanceNotFoundError when absent."""
 
+    def load_with_open_steps(self, instance_id: str) -> tuple[InstanceRow, list[StepRow]]:
+        """The instance and its open steps, read together (an action's only read).
+
+        The SQL stores answer in one statement; this default, for other stores, reads
+        them in two calls.
+        """
+        row = self.load_instance(instance_id)
+        return row, self.open_steps(instance_id=instance_id)
+
     @abstractmethod
     def apply(self, change: Change) -> None:
         """Write one action atomically; ConflictError when the revision moved on."""
