@@ -23,6 +23,7 @@ from sopflow.errors import (
     StoreError,
 )
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
+from sopflow.stores._slasql import SlaSqlMixin
 from sopflow.stores.base import (
     AuditRow,
     Change,
@@ -90,7 +91,7 @@ def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-class SqlStore(Store):
+class SqlStore(SlaSqlMixin, Store):
     """Shared implementation; subclasses provide the connection and dialect."""
 
     placeholder = "?"
