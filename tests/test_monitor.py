@@ -22,7 +22,7 @@ from sopflow.runtime.views import Actor, to_ms
 from sopflow.sla.monitor import MET, MISSED, Monitor, SlaEvent
 from sopflow.sla.policy import SlaPolicy
 from sopflow.stores import open_store
-from sopflow.stores._schema import MIGRATIONS
+from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from sopflow.stores.base import Store
 from sopflow.stores.sqlite import SQLiteStore
 from sopflow.testing import FakeClock, capture_events
@@ -332,7 +332,7 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with open_store(f"sqlite:///{path}") as store:
-        assert isinstance(store, SQLiteStore) and store.schema_version() == 2
+        assert isinstance(store, SQLiteStore) and store.schema_version() == SCHEMA_VERSION
         assert store.scan_open() == []
 
 
