@@ -142,3 +142,21 @@ def test_sqlite_change_scan_reads_index_ranges(tmp_path: Path) -> None:
         assert "USING INDEX sopflow_steps_open" in plan and "<?" in plan, plan
     assert len(seen) == 2
     store.close()
+
+
+def test_the_summary_counts_per_unit_once_instances_carry_one(store_url: str) -> None:
+    """The authority issue gives instances a unit; the summary then groups by it."""
+    from _stores import raw_execute
+
+    store = open_store(store_url)
+    start = ms(T0)
+    for n in range(6):
+        _instance(store, n, "izin", NewStep("s", 1, "camat", start, start + MIN, None, "1 Jam"))
+    store.close()
+    raw_execute(store_url, "ALTER TABLE sopflow_instances ADD COLUMN unit TEXT")
+    raw_execute(store_url, "UPDATE sopflow_instances SET unit = 'kec-a' WHERE uuid < 'izin-0002'")
+    raw_execute(store_url, "UPDATE sopflow_instances SET unit = 'kec-b' WHERE uuid >= 'izin-0002'")
+    store = open_store(store_url)
+    by_unit = summarize(store, T0 + timedelta(minutes=5)).by_unit()
+    store.close()
+    assert {k: v["breached"] for k, v in by_unit.items()} == {"kec-a": 2, "kec-b": 4}

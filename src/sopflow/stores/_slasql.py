@@ -18,6 +18,7 @@ breached when ``now >= due_at``; at risk when ``now >= risk_at``; no standard wi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -64,15 +65,22 @@ class SlaSqlMixin:
         def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]: ...
         def _write(self) -> AbstractContextManager[Any]: ...
         def _sql(self, statement: str) -> str: ...
+        def _cursor(self) -> Any: ...
+
+        _lock: threading.RLock
 
     def _has_unit(self) -> bool:
         """Whether instances carry a unit: grouping by unit follows the schema."""
         if self._unit_column is None:
-            try:
-                self._read(f"SELECT {UNIT_COLUMN} FROM sopflow_instances WHERE 1 = 0")
-                self._unit_column = True
-            except Exception:  # no such column: this schema has no units (yet)
-                self._unit_column = False
+            with self._lock:
+                cur = self._cursor()
+                try:
+                    cur.execute("SELECT * FROM sopflow_instances WHERE 1 = 0")
+                    names = {str(d[0]).lower() for d in cur.description}
+                    cur.fetchall()
+                finally:
+                    cur.close()
+            self._unit_column = UNIT_COLUMN in names
         return self._unit_column
 
     def sla_summary(
