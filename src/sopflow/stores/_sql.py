@@ -450,7 +450,12 @@ class SqlStore(SlaSqlMixin, Store):
             wanted = sorted(set(roles))
             if not wanted:
                 return []
-            base.append("s.role IN (" + ", ".join("?" for _ in wanted) + ")")
+            # the expression of the index sopflow_steps_open_role (migration 5)
+            base.append(
+                "(CASE WHEN s.completed_at IS NULL THEN s.role END) IN ("
+                + ", ".join("?" for _ in wanted)
+                + ")"
+            )
         where, params = _where(base, d__process_id=process_id, i__uuid=instance_id)
         return self._step_rows(where, [*wanted, *params], order="s.ready_at, s.id")
 
