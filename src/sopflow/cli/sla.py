@@ -139,11 +139,7 @@ def _report(args: argparse.Namespace) -> int:
                 raise UnknownProcessError(f"no instances of process {pid!r} in {args.db}")
             reports.append(
                 process_report(
-                    store,
-                    pid,
-                    definitions=lookup,
-                    policy=monitor.policy,
-                    at=at,
+                    store, pid, definitions=lookup, policy=monitor.policy, at=at,
                     definition=definition,
                 )
             )
@@ -185,10 +181,7 @@ def register(sub: Any) -> None:
     p.add_argument("--role", help="only steps of this role")
     p.add_argument("--watch", action="store_true", help="keep scanning and escalate")
     p.add_argument(
-        "--every",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
+        "--every", type=float, default=60.0, metavar="SECONDS",
         help="seconds between scans with --watch (default 60)",
     )
     p.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N scans")
@@ -210,9 +203,7 @@ def register(sub: Any) -> None:
     p.add_argument("--process", help="only this process id")
     p.add_argument("--instance", help="report one instance")
     p.add_argument(
-        "--format",
-        choices=["table", "csv", "json", "html"],
-        default="table",
+        "--format", choices=["table", "csv", "json", "html"], default="table",
         help="output format (default table); html is one self-contained page",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")

@@ -127,7 +127,9 @@ def _step_properties(raw: RawProcess, _: Collection[str]) -> list[DefinitionErro
 
 def _scopes(raw: RawProcess) -> list[tuple[str | None, int | None]]:
     scopes: list[tuple[str | None, int | None]] = [(None, raw.line)]
-    scopes += [(n.id, n.line) for n in raw.nodes.values() if n.kind is NodeKind.SUBPROCESS]
+    scopes += [
+        (n.id, n.line) for n in raw.nodes.values() if n.kind is NodeKind.SUBPROCESS
+    ]
     return scopes
 
 
@@ -297,7 +299,10 @@ def _covering(flows: list[RawFlow]) -> bool:
     tests = [boolean_test(f.condition) for f in flows]
     first, second = tests
     return (
-        first is not None and second is not None and first[0] == second[0] and first[1] != second[1]
+        first is not None
+        and second is not None
+        and first[0] == second[0]
+        and first[1] != second[1]
     )
 
 
@@ -328,10 +333,8 @@ def _deciding_tasks(raw: RawProcess, _: Collection[str]) -> list[DefinitionError
         if not node.is_step or node.prop("keputusan") is None:
             continue
         targets = [raw.nodes.get(raw.flows[f].target) for f in node.outgoing]
-        if (
-            len(targets) != 1
-            or targets[0] is None
-            or (targets[0].kind is not NodeKind.EXCLUSIVE_GATEWAY)
+        if len(targets) != 1 or targets[0] is None or (
+            targets[0].kind is not NodeKind.EXCLUSIVE_GATEWAY
         ):
             found.append(
                 raw.error(
@@ -405,4 +408,4 @@ def run_checks(raw: RawProcess, *, script_handlers: Collection[str] = ()) -> lis
     found: list[DefinitionError] = []
     for check in CHECKS:
         found.extend(check(raw, script_handlers))
-    return sorted(found, key=lambda p: p.line or 0)
+    return sorted(found, key=lambda p: (p.line or 0))

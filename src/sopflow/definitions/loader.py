@@ -232,7 +232,9 @@ class RawProcess:
         return []
 
     def start_of(self, scope: str | None) -> list[RawNode]:
-        return [n for n in self.nodes.values() if n.scope == scope and n.kind is NodeKind.START]
+        return [
+            n for n in self.nodes.values() if n.scope == scope and n.kind is NodeKind.START
+        ]
 
 
 def _short(text: str) -> str:

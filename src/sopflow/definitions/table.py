@@ -157,8 +157,7 @@ class _Locator:
     def _span(self, name: str, index: int | None) -> tuple[int, int] | None:
         """Lines (first, last) of a section; ``index`` picks the n-th ``[[name]]``."""
         starts = [
-            i
-            for i, (_, is_array, sec) in enumerate(self.sections)
+            i for i, (_, is_array, sec) in enumerate(self.sections)
             if sec == name and (is_array == (index is not None))
         ]
         if index is not None:
@@ -199,9 +198,8 @@ class _Locator:
         end = self.sections[0][0] - 1 if self.sections else len(self.lines)
         return self._key_in(key, 1, end)
 
-    def section(
-        self, name: str, index: int | None = None, key: str | None = None, sub: str | None = None
-    ) -> int | None:
+    def section(self, name: str, index: int | None = None, key: str | None = None,
+                sub: str | None = None) -> int | None:
         """Line of ``[name]`` (or the n-th ``[[name]]``), of a key in it, or in a subtable."""
         span = self._span(name, index)
         if span is None:
@@ -232,9 +230,8 @@ class _Reader:
     def fail(self, message: str, line: int | None) -> TableError:
         return TableError(message, file=self.source, line=line)
 
-    def check_keys(
-        self, data: Mapping[str, Any], allowed: tuple[str, ...], where: str, line_of: Any
-    ) -> None:
+    def check_keys(self, data: Mapping[str, Any], allowed: tuple[str, ...], where: str,
+                   line_of: Any) -> None:
         for key in data:
             if key not in allowed:
                 hint = difflib.get_close_matches(key, allowed, n=1)
@@ -252,7 +249,9 @@ class _Reader:
             raise self.fail(f"{what} must not be empty", line)
         bad = _XML_ILLEGAL_RE.search(value)
         if bad:
-            raise self.fail(f"{what} contains the control character U+{ord(bad.group()):04X}", line)
+            raise self.fail(
+                f"{what} contains the control character U+{ord(bad.group()):04X}", line
+            )
         return value
 
     def text_list(self, value: Any, what: str, line: int | None) -> tuple[str, ...]:
@@ -323,9 +322,8 @@ class _Reader:
             if key in data:
                 fields[key] = self.text_list(data[key], f"identitas.{key}", line(key))
         if "disahkan_oleh" in data:
-            sub = self.table(
-                data["disahkan_oleh"], "identitas.disahkan_oleh", line("disahkan_oleh")
-            )
+            sub = self.table(data["disahkan_oleh"], "identitas.disahkan_oleh",
+                             line("disahkan_oleh"))
 
             def sub_line(key: str) -> int | None:
                 return self.loc.section("identitas", key=key, sub="disahkan_oleh")
@@ -376,7 +374,9 @@ class _Reader:
             result.append(Pelaksana(nama=nama, peran=peran))
         return tuple(result)
 
-    def read_langkah(self, value: Any, pelaksana: tuple[Pelaksana, ...]) -> tuple[Langkah, ...]:
+    def read_langkah(
+        self, value: Any, pelaksana: tuple[Pelaksana, ...]
+    ) -> tuple[Langkah, ...]:
         entries = self.array_of_tables(value, "langkah", self.loc.top("langkah"))
         if not entries:
             raise self.fail("at least one [[langkah]] is required", None)
@@ -421,26 +421,21 @@ class _Reader:
                     kegiatan=kegiatan,
                     pelaksana=actor,
                     kelengkapan=self.text_list(
-                        entry.get("kelengkapan", []),
-                        f"{where}: kelengkapan",
+                        entry.get("kelengkapan", []), f"{where}: kelengkapan",
                         line("kelengkapan"),
                     ),
                     waktu=(
-                        self.text(
-                            entry["waktu"],
-                            f"{where}: waktu (omit it when the SOP gives none)",
-                            line("waktu"),
-                        )
-                        if "waktu" in entry
-                        else None
+                        self.text(entry["waktu"], f"{where}: waktu (omit it when the SOP "
+                                  "gives none)", line("waktu"))
+                        if "waktu" in entry else None
                     ),
                     output=self.text_list(
                         entry.get("output", []), f"{where}: output", line("output")
                     ),
                     keterangan=(
-                        self.text(entry["keterangan"], f"{where}: keterangan", line("keterangan"))
-                        if "keterangan" in entry
-                        else None
+                        self.text(entry["keterangan"], f"{where}: keterangan",
+                                  line("keterangan"))
+                        if "keterangan" in entry else None
                     ),
                     keputusan=keputusan,
                 )
@@ -465,8 +460,7 @@ class _Reader:
         tidak = self.integer(data["tidak"], f"{where}: keputusan.tidak", line("tidak"))
         ya = (
             self.integer(data["ya"], f"{where}: keputusan.ya", line("ya"))
-            if "ya" in data
-            else no + 1
+            if "ya" in data else no + 1
         )
         return Keputusan(ya=ya, tidak=tidak)
 
@@ -518,14 +512,8 @@ def successors(step: Langkah, count: int) -> tuple[int, ...]:
 
 
 def _toml_type(value: Any) -> str:
-    names = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
+             list: "an array", dict: "a table"}
     return names.get(type(value), f"a {type(value).__name__} value")
 
 
@@ -544,7 +532,8 @@ def parse_table(path_or_text: Path | str, source: str | None = None) -> SopTable
         try:
             raw = path_or_text.read_bytes()
         except OSError as exc:
-            raise TableError(f"cannot read the table: {exc.strerror or exc}", file=source) from None
+            raise TableError(f"cannot read the table: {exc.strerror or exc}",
+                             file=source) from None
         if len(raw) > MAX_TABLE_BYTES:
             raise TableError(f"table is larger than {MAX_TABLE_BYTES} bytes", file=source)
         try:
@@ -593,7 +582,8 @@ def _identitas_document(header: SopHeader) -> dict[str, Any]:
 
 
 def _langkah_lines(step: Langkah) -> str:
-    entry: dict[str, Any] = {"no": step.no, "kegiatan": step.kegiatan, "pelaksana": step.pelaksana}
+    entry: dict[str, Any] = {"no": step.no, "kegiatan": step.kegiatan,
+                             "pelaksana": step.pelaksana}
     if step.kelengkapan:
         entry["kelengkapan"] = list(step.kelengkapan)
     if step.waktu is not None:
@@ -617,17 +607,14 @@ def write_table(table: SopTable) -> str:
     langkah gets its own ``[[...]]`` header, whatever its length: line numbers in error
     messages point at them.
     """
-    parts = [
-        _HEADER_COMMENT,
-        tomli_w.dumps({"format": table.format, "process_id": table.process_id}),
-    ]
+    parts = [_HEADER_COMMENT,
+             tomli_w.dumps({"format": table.format, "process_id": table.process_id})]
     identitas = _identitas_document(table.identitas)
     if identitas:
         parts.append("\n" + tomli_w.dumps({"identitas": identitas}))
     for person in table.pelaksana:
-        parts.append(
-            "\n[[pelaksana]]\n" + tomli_w.dumps({"nama": person.nama, "peran": person.peran})
-        )
+        parts.append("\n[[pelaksana]]\n" + tomli_w.dumps({"nama": person.nama,
+                                                         "peran": person.peran}))
     for step in table.langkah:
         parts.append("\n[[langkah]]\n" + _langkah_lines(step))
     return "".join(parts)

@@ -89,17 +89,8 @@ def _step_rows(report: ProcessReport) -> list[list[str]]:
 
 
 _STEP_HEADERS = [
-    "no",
-    "step",
-    "role",
-    "passes",
-    "median",
-    "p90",
-    "standard",
-    "met",
-    "p90 overrun",
-    "returns",
-    "open",
+    "no", "step", "role", "passes", "median", "p90", "standard", "met", "p90 overrun",
+    "returns", "open",
 ]
 
 
@@ -133,8 +124,7 @@ def _pass_rows(report: InstanceReport, tz: tzinfo) -> list[list[str]]:
             _when(p.completed_at, tz),
             p.standard or "-",
             format_minutes(p.actual_minutes),
-            p.status
-            + (f" +{format_minutes(p.overrun_minutes)}" if p.overrun_minutes else "")
+            p.status + (f" +{format_minutes(p.overrun_minutes)}" if p.overrun_minutes else "")
             + (" (Tidak)" if p.returned else ""),
         ]
         for p in report.steps
@@ -216,43 +206,14 @@ def _table(reports: Sequence[Report], tz: tzinfo) -> str:
 # ------------------------------------------------------------------------- csv / json
 
 _PROCESS_CSV = [
-    "process_id",
-    "step_no",
-    "task_id",
-    "name",
-    "role",
-    "standard",
-    "count",
-    "median_minutes",
-    "p90_minutes",
-    "with_standard",
-    "met",
-    "share_met",
-    "returns",
-    "p90_overrun_minutes",
-    "open",
-    "open_breached",
-    "penilaian",
-    "catatan",
-    "tindakan",
+    "process_id", "step_no", "task_id", "name", "role", "standard", "count",
+    "median_minutes", "p90_minutes", "with_standard", "met", "share_met", "returns",
+    "p90_overrun_minutes", "open", "open_breached", "penilaian", "catatan", "tindakan",
 ]
 _INSTANCE_CSV = [
-    "instance_id",
-    "process_id",
-    "step_no",
-    "task_id",
-    "name",
-    "role",
-    "actor",
-    "ready_at",
-    "completed_at",
-    "standard",
-    "due_at",
-    "standard_minutes",
-    "actual_minutes",
-    "status",
-    "overrun_minutes",
-    "returned",
+    "instance_id", "process_id", "step_no", "task_id", "name", "role", "actor", "ready_at",
+    "completed_at", "standard", "due_at", "standard_minutes", "actual_minutes", "status",
+    "overrun_minutes", "returned",
 ]
 
 
@@ -267,13 +228,10 @@ def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
         for r in reports:
             assert isinstance(r, InstanceReport)
             for p in r.steps:
-                writer.writerow(
-                    {
-                        "instance_id": r.instance_id,
-                        "process_id": r.process_id,
-                        **{k: v for k, v in p.to_dict(tz).items() if k in _INSTANCE_CSV},
-                    }
-                )
+                writer.writerow({
+                    "instance_id": r.instance_id, "process_id": r.process_id,
+                    **{k: v for k, v in p.to_dict(tz).items() if k in _INSTANCE_CSV},
+                })
         return buf.getvalue()
     writer = csv.DictWriter(buf, _PROCESS_CSV, lineterminator="\n")
     writer.writeheader()
@@ -282,15 +240,13 @@ def _csv(reports: Sequence[Report], tz: tzinfo) -> str:
         form = {row.task_id: row for row in r.form}
         for s in r.steps:
             row = form.get(s.task_id)
-            writer.writerow(
-                {
-                    "process_id": r.process_id,
-                    **{k: v for k, v in s.to_dict().items() if k in _PROCESS_CSV},
-                    "penilaian": row.penilaian if row else "",
-                    "catatan": row.catatan if row else "",
-                    "tindakan": row.tindakan if row else "",
-                }
-            )
+            writer.writerow({
+                "process_id": r.process_id,
+                **{k: v for k, v in s.to_dict().items() if k in _PROCESS_CSV},
+                "penilaian": row.penilaian if row else "",
+                "catatan": row.catatan if row else "",
+                "tindakan": row.tindakan if row else "",
+            })
     return buf.getvalue()
 
 
@@ -327,24 +283,19 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _html_table(
-    rows: list[list[str]], headers: list[str], cls: str = "", numeric: frozenset[int] = frozenset()
-) -> str:
+def _html_table(rows: list[list[str]], headers: list[str], cls: str = "",
+                numeric: frozenset[int] = frozenset()) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>"
-        + "".join(
+        "<tr>" + "".join(
             f'<td class="n">{_e(c)}</td>' if i in numeric else f"<td>{_e(c)}</td>"
             for i, c in enumerate(row)
-        )
-        + "</tr>"
+        ) + "</tr>"
         for row in rows
     )
     cls_attr = f' class="{_e(cls)}"' if cls else ""
-    return (
-        f'<div class="scroll"><table{cls_attr}><thead><tr>{head}</tr></thead>'
+    return f'<div class="scroll"><table{cls_attr}><thead><tr>{head}</tr></thead>' \
         f"<tbody>{body}</tbody></table></div>"
-    )
 
 
 def _svg(make: Callable[[], str], what: str) -> str:
@@ -379,9 +330,13 @@ def _instance_pictures(r: InstanceReport) -> str:
     def timeline() -> str:
         from sopflow.reports.timeline import render_timeline_svg
 
-        return render_timeline_svg(r.records(), definition=r.definition, policy=r.policy, now=r.at)
+        return render_timeline_svg(
+            r.records(), definition=r.definition, policy=r.policy, now=r.at
+        )
 
-    return _svg(process, f"instance {r.instance_id}") + _svg(timeline, f"timeline {r.instance_id}")
+    return _svg(process, f"instance {r.instance_id}") + _svg(
+        timeline, f"timeline {r.instance_id}"
+    )
 
 
 _PENILAIAN_CLASS = {BERJALAN_BAIK: "baik", BELUM_DINILAI: "belum"}
@@ -389,14 +344,9 @@ _PENILAIAN_CLASS = {BERJALAN_BAIK: "baik", BELUM_DINILAI: "belum"}
 
 def _form_html(r: ProcessReport) -> str:
     head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "No",
-            "Prosedur",
-            "Penilaian terhadap Penerapan",
-            "Catatan Hasil Penilaian",
-            "Tindakan yang Harus Diambil",
-            "Paraf Penilai",
+        f"<th>{h}</th>" for h in (
+            "No", "Prosedur", "Penilaian terhadap Penerapan", "Catatan Hasil Penilaian",
+            "Tindakan yang Harus Diambil", "Paraf Penilai",
         )
     )
     body = "".join(
@@ -406,10 +356,8 @@ def _form_html(r: ProcessReport) -> str:
         '<td class="paraf"></td></tr>'
         for row in r.form
     )
-    return (
-        f'<div class="scroll"><table class="form"><thead><tr>{head}</tr></thead>'
+    return f'<div class="scroll"><table class="form"><thead><tr>{head}</tr></thead>' \
         f"<tbody>{body}</tbody></table></div>"
-    )
 
 
 def _process_html(r: ProcessReport, tz: tzinfo) -> str:
@@ -445,18 +393,14 @@ def _instance_html(r: InstanceReport, tz: tzinfo) -> str:
 
 
 def _html(reports: Sequence[Report], tz: tzinfo) -> str:
-    sections = (
-        "".join(
-            _instance_html(r, tz) if isinstance(r, InstanceReport) else _process_html(r, tz)
-            for r in reports
-        )
-        or "<p>Tidak ada instance untuk dilaporkan.</p>"
-    )
+    sections = "".join(
+        _instance_html(r, tz) if isinstance(r, InstanceReport) else _process_html(r, tz)
+        for r in reports
+    ) or "<p>Tidak ada instance untuk dilaporkan.</p>"
     first = reports[0] if reports else None
     title = "Laporan SLA SOP" + (
         f": {first.process_name if isinstance(first, InstanceReport) else first.name}"
-        if first is not None and len(reports) == 1
-        else ""
+        if first is not None and len(reports) == 1 else ""
     )
     made = _when(first.at, tz) if first is not None else ""
     return (

@@ -306,7 +306,8 @@ class _Context:
         ready = from_ms(row.ready_at)
         until = now if cancelled_at is None else min(now, from_ms(cancelled_at))
         standard = (
-            None if row.due_at is None else cal.working_minutes_between(ready, from_ms(row.due_at))
+            None if row.due_at is None
+            else cal.working_minutes_between(ready, from_ms(row.due_at))
         )
         overrun = 0.0
         if row.due_at is not None and until > from_ms(row.due_at):
@@ -338,7 +339,9 @@ def instance_report(
     row = store.load_instance(instance_id)
     ctx = _Context(definitions, policy)
     cancelled_at = row.ended_at if row.status == CANCELLED else None
-    steps = tuple(ctx.step_pass(r, at, cancelled_at=cancelled_at) for r in store.steps(instance_id))
+    steps = tuple(
+        ctx.step_pass(r, at, cancelled_at=cancelled_at) for r in store.steps(instance_id)
+    )
     definition = definitions(row.version)
     return InstanceReport(
         instance_id=row.instance_id,
@@ -480,7 +483,11 @@ class ProcessReport:
 
     def share_met(self) -> dict[str, float]:
         """Task id -> share met, for the SOP-wide picture (steps without data left out)."""
-        return {s.task_id: share for s in self.steps if (share := s.figures.share_met) is not None}
+        return {
+            s.task_id: share
+            for s in self.steps
+            if (share := s.figures.share_met) is not None
+        }
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
@@ -524,13 +531,10 @@ def process_report(
         if not instances:
             raise ValueError(f"no instances of {process_id} and no definition given")
         definition = definitions(instances[-1].version)
-    done = [
-        ctx.step_pass(r, at, cancelled_at=None)
-        for r in store.completed_steps(process_id=process_id)
-    ]
-    running = [
-        ctx.step_pass(r, at, cancelled_at=None) for r in store.open_steps(process_id=process_id)
-    ]
+    done = [ctx.step_pass(r, at, cancelled_at=None)
+            for r in store.completed_steps(process_id=process_id)]
+    running = [ctx.step_pass(r, at, cancelled_at=None)
+               for r in store.open_steps(process_id=process_id)]
 
     by_task: dict[str, list[StepPass]] = {}
     open_by_task: dict[str, list[StepPass]] = {}
@@ -541,32 +545,13 @@ def process_report(
     steps: list[StepFigures] = []
     known = {s.id for s in definition.steps}
     for s in definition.steps:
-        steps.append(
-            _step_figures(
-                s.id,
-                s.no,
-                s.name,
-                s.role,
-                s.waktu,
-                s.kelengkapan,
-                by_task.get(s.id, []),
-                open_by_task.get(s.id, []),
-            )
-        )
+        steps.append(_step_figures(s.id, s.no, s.name, s.role, s.waktu, s.kelengkapan,
+                                   by_task.get(s.id, []), open_by_task.get(s.id, [])))
     for task in sorted((set(by_task) | set(open_by_task)) - known):
         sample = (by_task.get(task) or open_by_task[task])[0]
-        steps.append(
-            _step_figures(
-                task,
-                sample.step_no,
-                sample.name or task,
-                sample.role or "",
-                sample.standard,
-                (),
-                by_task.get(task, []),
-                open_by_task.get(task, []),
-            )
-        )
+        steps.append(_step_figures(task, sample.step_no, sample.name or task,
+                                   sample.role or "", sample.standard, (),
+                                   by_task.get(task, []), open_by_task.get(task, [])))
 
     role_steps: dict[str, list[StepFigures]] = {}
     for sf in steps:
@@ -574,16 +559,12 @@ def process_report(
     roles = []
     for role in sorted(role_steps):
         tasks = {sf.task_id for sf in role_steps[role]}
-        roles.append(
-            RoleFigures(
-                role,
-                len(tasks),
-                Figures.of(
-                    [p for p in done if p.task_id in tasks],
-                    [p for p in running if p.task_id in tasks],
-                ),
-            )
-        )
+        roles.append(RoleFigures(
+            role,
+            len(tasks),
+            Figures.of([p for p in done if p.task_id in tasks],
+                       [p for p in running if p.task_id in tasks]),
+        ))
     role_share = {r.role: r.figures.share_met for r in roles}
     in_order = sorted(steps, key=lambda s: (s.step_no is None, s.step_no or 0))
     form = tuple(
@@ -604,14 +585,8 @@ def process_report(
 
 
 def _step_figures(
-    task: str,
-    no: int | None,
-    name: str,
-    role: str,
-    waktu: str | None,
-    kelengkapan: tuple[str, ...],
-    passes: Sequence[StepPass],
-    open_passes: Sequence[StepPass],
+    task: str, no: int | None, name: str, role: str, waktu: str | None,
+    kelengkapan: tuple[str, ...], passes: Sequence[StepPass], open_passes: Sequence[StepPass],
 ) -> StepFigures:
     return StepFigures(task, no, name, role, waktu, kelengkapan, Figures.of(passes, open_passes))
 
@@ -631,14 +606,8 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
             catatan += f" {f.open} sedang berjalan" + (
                 f", {f.open_breached} melewati standar waktu." if f.open_breached else "."
             )
-        return FormRow(
-            no,
-            sf.task_id,
-            prosedur,
-            BELUM_DINILAI,
-            catatan,
-            "Pastikan langkah ini dilaksanakan dan dicatat.",
-        )
+        return FormRow(no, sf.task_id, prosedur, BELUM_DINILAI, catatan,
+                       "Pastikan langkah ini dilaksanakan dan dicatat.")
     share = f.share_met
     good = (share is None or share >= GOOD_SHARE_MET) and f.returns == 0
     notes = [
@@ -659,7 +628,7 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
         notes.append(f"{f.open_breached} sedang melewati standar waktu")
     actions: list[str] = []
     if share is not None and share < GOOD_SHARE_MET:
-        actions.append(f'Tinjau kembali standar waktu "{sf.standard}" dan cara kerja langkah ini')
+        actions.append(f"Tinjau kembali standar waktu \"{sf.standard}\" dan cara kerja langkah ini")
         if role_share_met is not None and role_share_met < GOOD_SHARE_MET:
             actions.append(
                 f"Tambah pelaksana atau atur ulang beban kerja peran {sf.role} "
@@ -667,7 +636,9 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
             )
     if f.returns:
         needed = "; ".join(sf.kelengkapan) or "dokumen yang diperiksa"
-        actions.append(f"Perjelas kelengkapan yang harus dipenuhi sebelum diajukan ({needed})")
+        actions.append(
+            f"Perjelas kelengkapan yang harus dipenuhi sebelum diajukan ({needed})"
+        )
     return FormRow(
         no,
         sf.task_id,
@@ -684,3 +655,4 @@ def processes_in(store: Store) -> list[str]:
     for inst in store.instances():
         seen.setdefault(inst.process_id, None)
     return list(seen)
+
