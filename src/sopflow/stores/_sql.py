@@ -279,29 +279,40 @@ class SqlStore(SlaSqlMixin, Store):
     def _insert_steps(instance_id: str, steps: Sequence[NewStep]) -> list[Statement]:
         if not steps:
             return []
+        rows = f"({_INSTANCE_REF}, ?, ?, ?, ?, ?, ?, ?)"
         return [
             Statement(
                 "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
-                f" risk_at, standard) VALUES ({_INSTANCE_REF}, ?, ?, ?, ?, ?, ?, ?)",
+                " risk_at, standard) VALUES " + ", ".join(rows for _ in steps),
                 [
-                    (instance_id, s.task, s.step_no, s.role, s.ready_at, s.due_at, *s_tail)
+                    value
                     for s in steps
-                    for s_tail in ((s.risk_at, s.standard),)
+                    for value in (
+                        instance_id,
+                        s.task,
+                        s.step_no,
+                        s.role,
+                        s.ready_at,
+                        s.due_at,
+                        s.risk_at,
+                        s.standard,
+                    )
                 ],
-                many=True,
             )
         ]
 
     @staticmethod
     def _insert_audit(instance_id: str, audit: Sequence[AuditRow]) -> list[Statement]:
+        # One multi-row INSERT, not executemany: on PostgreSQL each statement of the
+        # pipelined batch costs a parse/bind/execute, and an action writes 2-4 audit rows.
         if not audit:
             return []
+        rows = f"({_INSTANCE_REF}, ?, ?, ?)"
         return [
             Statement(
-                "INSERT INTO sopflow_audit (instance, at, event, payload)"
-                f" VALUES ({_INSTANCE_REF}, ?, ?, ?)",
-                [(instance_id, a.at, a.event, _dump(a.payload)) for a in audit],
-                many=True,
+                "INSERT INTO sopflow_audit (instance, at, event, payload) VALUES "
+                + ", ".join(rows for _ in audit),
+                [v for a in audit for v in (instance_id, a.at, a.event, _dump(a.payload))],
             )
         ]
 
