@@ -142,12 +142,16 @@ def _open_row(
     )
 
 
-def _load_running(rt: Engine, instance_id: str) -> tuple[InstanceRow, State, ProcessDefinition]:
-    row = rt.store.load_instance(instance_id)
+def _load_step_action(
+    rt: Engine, instance_id: str
+) -> tuple[InstanceRow, State, ProcessDefinition, list[StepRow]]:
+    """An action on a step reads the instance and its open steps in one store call
+    (one statement on the SQL stores: the round-trip bound of docs/stores.md)."""
+    row, open_rows = rt.store.load_with_open_steps(instance_id)
     if row.status != RUNNING:
         raise InstanceClosedError(f"instance is {row.status}", instance_id=instance_id)
     definition = rt.definition(row.version)
-    return row, load_state(row.state, instance_id, definition), definition
+    return row, load_state(row.state, instance_id, definition), definition, open_rows
 
 
 def _check_time(
@@ -293,9 +297,8 @@ def _complete_once(
     at: datetime | None,
     item: str | None,
 ) -> Progress:
-    row, state, definition = _load_running(rt, instance_id)
+    row, state, definition, open_rows = _load_step_action(rt, instance_id)
     step = resolve(definition, instance_id, task)
-    open_rows = rt.store.open_steps(instance_id=instance_id)
     open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     holding, credentials = _check_role(rt, row, definition, step, actor, now, state.data)
@@ -390,9 +393,8 @@ def _claim_once(
     take: bool,
     item: str | None,
 ) -> Progress:
-    row, state, definition = _load_running(rt, instance_id)
+    row, state, definition, open_rows = _load_step_action(rt, instance_id)
     step = resolve(definition, instance_id, task)
-    open_rows = rt.store.open_steps(instance_id=instance_id)
     open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     _check_role(rt, row, definition, step, actor, now, state.data)
@@ -443,7 +445,12 @@ def cancel(
 def _cancel_once(
     rt: Engine, instance_id: str, reason: str, actor: Actor, at: datetime | None
 ) -> Progress:
-    row, state, definition = _load_running(rt, instance_id)
+    # the instance and its children in one read (one round trip on PostgreSQL)
+    row, children = rt.store.load_with_children(instance_id)
+    if row.status != RUNNING:
+        raise InstanceClosedError(f"instance is {row.status}", instance_id=instance_id)
+    definition = rt.definition(row.version)
+    state = load_state(row.state, instance_id, definition)
     now = rt._now(at)
     _check_time(row, definition, now, None)
     gate.check_cancel(rt.authority, rt.store, row=row, definition=definition, actor=actor, now=now)
@@ -469,7 +476,7 @@ def _cancel_once(
         audit=audit,
         also=[
             change
-            for child in rt.store.children(instance_id)
+            for child in children
             if child.status == RUNNING
             for change in calls.cancel_family(rt, child, reason, now, actor.id)
         ],

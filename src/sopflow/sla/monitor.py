@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import WaktuError
@@ -39,6 +39,9 @@ from sopflow.sla.policy import (
     open_status,
 )
 from sopflow.stores.base import StepRow, Store
+
+if TYPE_CHECKING:
+    from sopflow.sla.summary import SlaSummary
 
 __all__ = [
     "MET",
@@ -461,6 +464,23 @@ class Monitor:
         if self.escalate:
             self._escalate(out, now, now_ms)
         return out
+
+    # -- SQL-side views for large stores (sopflow.sla.summary, docs/performance.md) --
+    def summary(self, at: datetime | None = None, *, process_id: str | None = None) -> SlaSummary:
+        """Counts by status per process, unit and role, computed by the database."""
+        from sopflow.sla.summary import summarize
+
+        return summarize(
+            self.store, at if at is not None else self.clock.now(), process_id=process_id
+        )
+
+    def changes(
+        self, at: datetime | None = None, *, since: datetime | None = None, key: str = "default"
+    ) -> ScanResult:
+        """Steps that turned at risk or breached since the last change scan; escalated."""
+        from sopflow.sla.summary import scan_changes
+
+        return scan_changes(self, at if at is not None else self.clock.now(), since=since, key=key)
 
     def _escalate(self, steps: ScanResult, now: datetime, now_ms: int) -> None:
         wanted: list[tuple[int, str]] = []

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sopflow.errors import ChainBrokenError, CorruptDefinitionError, InstanceNotFoundError
+from sopflow.stores._batch import INSTANCE_REF, Statement
 from sopflow.stores.base import AuditRow, StepUpdate
 
 __all__ = ["ChainReport", "ChainStoreMixin", "check_definition", "definition_version"]
@@ -98,39 +99,48 @@ class ChainStoreMixin:
     # -- the write hook ----------------------------------------------------------------
     def _after_write(
         self,
-        cur: Any,
-        ref: int,
         instance_id: str,
         audit: Sequence[AuditRow],
         step_updates: Sequence[StepUpdate] = (),
-    ) -> None:
-        """Called inside each write transaction of an instance, after its rows are written."""
+    ) -> list[Statement]:
+        """The unit and holding rows of one instance's write, as statements of its batch.
+
+        Nothing here reads: a holding row takes its step from the step rows the batch
+        completed, matched on the task the ``task.completed`` audit row names, in SQL.
+        """
+        batch: list[Statement] = []
         for row in audit:
             unit = row.payload.get("unit")
             if row.event == "instance.started" and isinstance(unit, str):
-                cur.execute(
-                    self._sql("INSERT INTO sopflow_instance_units (instance, unit) VALUES (?, ?)"),
-                    (ref, unit),
+                batch.append(
+                    Statement(
+                        "INSERT INTO sopflow_instance_units (instance, unit)"
+                        f" VALUES ({INSTANCE_REF}, ?)",
+                        (instance_id, unit),
+                    )
                 )
+        done = [up.step_id for up in step_updates if up.completed_at is not None]
         holdings = {
             str(a.payload.get("task_id")): a.payload["holding"]
             for a in audit
             if a.event == "task.completed" and isinstance(a.payload.get("holding"), dict)
         }
-        for up in step_updates:
-            if up.completed_at is None or not holdings:
-                continue
-            cur.execute(self._sql("SELECT task FROM sopflow_steps WHERE id = ?"), (up.step_id,))
-            task = cur.fetchone()
-            held = holdings.get(str(task[0])) if task else None
-            if held is not None:
-                cur.execute(
-                    self._sql(
-                        "INSERT INTO sopflow_step_holdings (step, nip, nama, position,"
-                        " position_name, unit, kind, basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    ),
+        if not done:
+            return batch
+        marks = ", ".join("?" for _ in done)
+        for task, held in holdings.items():
+            batch.append(
+                Statement(
+                    "INSERT INTO sopflow_step_holdings (step, nip, nama, position,"
+                    " position_name, unit, kind, basis)"
+                    " SELECT s.id, ?, ?, ?, ?, ?, ?, ? FROM sopflow_steps s"
+                    f" WHERE s.id IN ({marks}) AND s.task = ?"
+                    # When a guard of the batch failed (another writer completed the
+                    # step first), this must not fail on the winner's holding: the
+                    # batch rolls back with the guard's ConflictError instead.
+                    " AND NOT EXISTS (SELECT 1 FROM sopflow_step_holdings h"
+                    " WHERE h.step = s.id)",
                     (
-                        up.step_id,
                         str(held.get("nip") or ""),
                         held.get("name"),
                         held.get("position"),
@@ -138,53 +148,75 @@ class ChainStoreMixin:
                         held.get("unit"),
                         str(held.get("kind") or "caller"),
                         held.get("basis"),
+                        *done,
+                        task,
                     ),
                 )
-        self._seal(cur, ref, instance_id, {up.step_id for up in step_updates})
+            )
+        return batch
 
-    def _seal(self, cur: Any, ref: int, instance_id: str, touched: set[int]) -> None:
-        def one(statement: str, params: Sequence[Any]) -> Any:
-            cur.execute(self._sql(statement), tuple(params))
-            row = cur.fetchone()
-            return None if row is None else row[0]
+    def _seal_queries(self, instance_id: str, touched: set[int]) -> list[Statement]:
+        """The three reads the chain entries of one instance's write need.
 
-        head = one(
-            "SELECT hash FROM sopflow_chain WHERE instance = ? ORDER BY id DESC LIMIT 1", (ref,)
-        )
-        last_step = one(
-            "SELECT MAX(row_id) FROM sopflow_chain WHERE instance = ? AND kind = 'step'", (ref,)
-        )
-        last_audit = one(
-            "SELECT MAX(row_id) FROM sopflow_chain WHERE instance = ? AND kind = 'audit'", (ref,)
+        They run inside the write's transaction, after its rows, and need no result of
+        an earlier statement: PostgreSQL sends them in the same pipelined round trip as
+        the writes (stores/postgres.py). Their rows go to :meth:`_chain_rows`.
+        """
+        last = (
+            "(SELECT COALESCE(MAX(row_id), 0) FROM sopflow_chain"
+            f" WHERE instance = {INSTANCE_REF} AND kind = '{{}}')"
         )
         marks = ", ".join("?" for _ in touched) or "NULL"
-        cur.execute(
-            self._sql(
-                f"{_STEP_SELECT} WHERE s.instance = ? AND (s.id > ? OR s.id IN ({marks}))"
-                " ORDER BY s.id"
+        return [
+            Statement(
+                f"SELECT hash FROM sopflow_chain WHERE instance = {INSTANCE_REF}"
+                " ORDER BY id DESC LIMIT 1",
+                (instance_id,),
             ),
-            (ref, last_step or 0, *sorted(touched)),
-        )
-        entries = [("step", r) for r in cur.fetchall()]
-        cur.execute(
-            self._sql(f"{_AUDIT_SELECT} WHERE a.instance = ? AND a.id > ? ORDER BY a.id"),
-            (ref, last_audit or 0),
-        )
-        entries += [("audit", r) for r in cur.fetchall()]
-        previous = head or instance_id
-        rows = []
-        for kind, r in entries:
-            digest = _digest(kind, r)
-            previous = _link(previous, kind, int(r[0]), digest)
-            rows.append((ref, kind, int(r[0]), digest, previous))
-        if rows:
-            cur.executemany(
-                self._sql(
-                    "INSERT INTO sopflow_chain (instance, kind, row_id, digest, hash)"
-                    " VALUES (?, ?, ?, ?, ?)"
-                ),
-                rows,
+            Statement(
+                f"{_STEP_SELECT} WHERE s.instance = {INSTANCE_REF}"
+                f" AND (s.id > {last.format('step')} OR s.id IN ({marks})) ORDER BY s.id",
+                (instance_id, instance_id, *sorted(touched)),
+            ),
+            Statement(
+                f"{_AUDIT_SELECT} WHERE a.instance = {INSTANCE_REF}"
+                f" AND a.id > {last.format('audit')} ORDER BY a.id",
+                (instance_id, instance_id),
+            ),
+        ]
+
+    @staticmethod
+    def _chain_rows(
+        instance_id: str, head: Sequence[Any], steps: Sequence[Any], audits: Sequence[Any]
+    ) -> list[Statement]:
+        """The chain entries for the rows the seal queries found, as one INSERT."""
+        previous = str(head[0][0]) if head else instance_id
+        values: list[Any] = []
+        for kind, rows in (("step", steps), ("audit", audits)):
+            for r in rows:
+                digest = _digest(kind, r)
+                previous = _link(previous, kind, int(r[0]), digest)
+                values += [instance_id, kind, int(r[0]), digest, previous]
+        if not values:
+            return []
+        row = f"({INSTANCE_REF}, ?, ?, ?, ?)"
+        return [
+            Statement(
+                "INSERT INTO sopflow_chain (instance, kind, row_id, digest, hash) VALUES "
+                + ", ".join(row for _ in range(len(values) // 5)),
+                values,
             )
+        ]
+
+    def _seal(self, cur: Any, seals: dict[str, set[int]]) -> None:
+        """Append the chain entries of each instance in ``seals``, statement by statement."""
+        for instance_id, touched in seals.items():
+            found = []
+            for q in self._seal_queries(instance_id, touched):
+                cur.execute(self._sql(q.sql), tuple(q.params))
+                found.append(cur.fetchall())
+            for st in self._chain_rows(instance_id, *found):
+                cur.execute(self._sql(st.sql), tuple(st.params))
 
     def record_refusal(self, instance_id: str, row: AuditRow) -> None:
         """Store a refused action's audit row, chained, without changing the instance.
@@ -216,7 +248,7 @@ class ChainStoreMixin:
                     ),
                 ),
             )
-            self._seal(cur, ref, instance_id, set())
+            self._seal(cur, {instance_id: set()})
 
     # -- verification ------------------------------------------------------------------
     def verify_chain(self, instance_id: str) -> ChainReport:

@@ -186,6 +186,10 @@ class DirectoryStoreMixin:
 
     # -- instances' units --------------------------------------------------------------
     def instance_unit(self, instance_id: str) -> str | None:
+        read = getattr(self, "_units_read", {})
+        if instance_id in read:  # read with the action's instance (no round trip)
+            unit = read[instance_id]
+            return None if unit is None else str(unit)
         rows = self._read(
             "SELECT u.unit FROM sopflow_instance_units u JOIN sopflow_instances i"
             " ON i.id = u.instance WHERE i.uuid = ?",

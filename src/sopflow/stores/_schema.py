@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -152,5 +152,18 @@ MIGRATIONS: dict[int, list[str]] = {
         # Bumped by every directory write, so each process knows when its cache is stale.
         "CREATE TABLE sopflow_directory_rev (rev {bigint} NOT NULL)",
         "INSERT INTO sopflow_directory_rev (rev) VALUES (0)",
+    ],
+    # The SLA change scan (stores/_slasql.py): steps that turned at risk between two
+    # scans are a range of this partial index, as breaches are of sopflow_steps_open.
+    5: [
+        """CREATE INDEX sopflow_steps_open_risk ON sopflow_steps(risk_at)
+            WHERE completed_at IS NULL""",
+        # A role's work list among 1,000,000 open steps of other roles: read this
+        # range instead of walking every open step. The expression (not plain `role`)
+        # gives PostgreSQL statistics of the roles of OPEN steps: with table-wide ones
+        # (years of completed steps) it misjudged a role's share and read every open step.
+        """CREATE INDEX sopflow_steps_open_role ON sopflow_steps(
+            (CASE WHEN completed_at IS NULL THEN role END), ready_at)
+            WHERE completed_at IS NULL""",
     ],
 }

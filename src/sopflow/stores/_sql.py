@@ -21,9 +21,12 @@ from sopflow.errors import (
     SchemaVersionError,
     StoreError,
 )
+from sopflow.stores._batch import INSTANCE_REF as _INSTANCE_REF
+from sopflow.stores._batch import Statement
 from sopflow.stores._chain import ChainStoreMixin, check_definition
 from sopflow.stores._directory import DirectoryStoreMixin
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
+from sopflow.stores._slasql import SlaSqlMixin
 from sopflow.stores.base import (
     AuditRow,
     Change,
@@ -72,7 +75,7 @@ def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
+class SqlStore(ChainStoreMixin, DirectoryStoreMixin, SlaSqlMixin, Store):
     """Shared implementation; subclasses provide the connection and dialect."""
 
     placeholder = "?"
@@ -82,6 +85,9 @@ class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
         self.url = url
         self._lock = threading.RLock()
         self._definition_ids: dict[str, int] = {}
+        #: units of instances read with their open steps; a unit is written once, in
+        #: the instance's start transaction, so what was read stays true
+        self._units_read: dict[str, str | None] = {}
 
     # -- backend hooks -------------------------------------------------------------
     def _cursor(self) -> Any:
@@ -131,6 +137,30 @@ class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
 
     def _end_read(self) -> None:
         """Backends that open an implicit transaction on read end it here."""
+
+    def _run_batch(
+        self,
+        batch: Sequence[Statement],
+        instance_id: str,
+        seals: dict[str, set[int]] | None = None,
+    ) -> None:
+        """Run one action's statements as one transaction, checking each as it runs,
+        then append the chain entries of each instance in ``seals`` (stores/_chain.py).
+
+        SQLite talks to a file in this process, so statements run one by one; the
+        PostgreSQL backend overrides this to send the batch in two round trips.
+        """
+        with self._write() as cur:
+            for st in batch:
+                sql = self._sql(st.sql)
+                if st.many:
+                    cur.executemany(sql, st.params)
+                else:
+                    cur.execute(sql, tuple(st.params))
+                if st.expect_one and cur.rowcount != 1:
+                    raise ConflictError(st.conflict, instance_id=instance_id)
+            if seals:
+                self._seal(cur, seals)
 
     # -- schema --------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -226,57 +256,80 @@ class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
         audit: Sequence[AuditRow],
         children: Sequence[NewChild] = (),
     ) -> None:
-        with self._write() as cur:
-            self._insert(cur, instance, steps, audit)
-            for child in children:
-                self._insert(cur, child.instance, child.steps, child.audit)
+        seals: dict[str, set[int]] = {}
+        batch = self._insert(instance, steps, audit, seals)
+        for child in children:
+            batch += self._insert(child.instance, child.steps, child.audit, seals)
+        self._run_batch(batch, instance.instance_id, seals)
 
     def _insert(
-        self, cur: Any, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
-    ) -> None:
+        self,
+        instance: NewInstance,
+        steps: Sequence[NewStep],
+        audit: Sequence[AuditRow],
+        seals: dict[str, set[int]],
+    ) -> list[Statement]:
         definition = self._definition_ids.get(instance.version)
         if definition is None:
             raise StoreError(f"definition version {instance.version[:12]} was not stored first")
-        cur.execute(
-            self._sql(
+        iid = instance.instance_id
+        batch = [
+            Statement(
                 "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
                 " started_at, started_by, last_action_at, ended_at, parent, parent_token)"
-                " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?,"
-                " (SELECT id FROM sopflow_instances WHERE uuid = ?), ?) RETURNING id"
-            ),
-            (
-                instance.instance_id,
-                definition,
-                instance.status,
-                instance.state,
-                instance.started_at,
-                instance.started_by,
-                instance.last_action_at,
-                instance.ended_at,
-                instance.parent,
-                instance.parent_token,
-            ),
-        )
-        ref = int(cur.fetchone()[0])
-        self._insert_steps(cur, ref, steps)
-        self._insert_audit(cur, ref, audit)
-        self._after_write(cur, ref, instance.instance_id, audit)
-
-    def _insert_steps(self, cur: Any, ref: int, steps: Sequence[NewStep]) -> None:
-        if steps:
-            cur.executemany(
-                self._sql(
-                    "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
-                    " risk_at, standard, token, item, pass_no)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    # The how-manieth pass: one probe of the (task, instance, pass_no)
-                    # index, so the cost stays flat however many returns went before.
-                    " COALESCE(?, COALESCE((SELECT MAX(p.pass_no) FROM sopflow_steps p"
-                    " WHERE p.instance = ? AND p.task = ?), 0) + 1))"
+                f" VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, {_INSTANCE_REF}, ?)",
+                (
+                    iid,
+                    definition,
+                    instance.status,
+                    instance.state,
+                    instance.started_at,
+                    instance.started_by,
+                    instance.last_action_at,
+                    instance.ended_at,
+                    instance.parent,
+                    instance.parent_token,
                 ),
+            )
+        ]
+        batch += self._insert_steps(iid, steps)
+        batch += self._insert_audit(iid, audit)
+        batch += self._after_write(iid, audit)
+        seals.setdefault(iid, set())
+        return batch
+
+    @staticmethod
+    def _insert_steps(instance_id: str, steps: Sequence[NewStep]) -> list[Statement]:
+        """One multi-row INSERT per round of distinct tasks.
+
+        A step's pass number is one more than the task's highest so far, read by a
+        subquery of the (task, instance, pass_no) index. A statement's subquery does
+        not see the rows that statement inserts, so two rows of the same task (items
+        of a multi-instance step) go in successive statements: the second sees the
+        first and is the next pass, as when each row was its own INSERT.
+        """
+        rounds: list[list[NewStep]] = []
+        seen: dict[str, int] = {}
+        for s in steps:
+            n = seen.get(s.task, 0)
+            seen[s.task] = n + 1
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append(s)
+        row = (
+            f"({_INSTANCE_REF}, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " COALESCE(?, COALESCE((SELECT MAX(p.pass_no) FROM sopflow_steps p"
+            f" WHERE p.instance = {_INSTANCE_REF} AND p.task = ?), 0) + 1))"
+        )
+        return [
+            Statement(
+                "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
+                " risk_at, standard, token, item, pass_no) VALUES " + ", ".join(row for _ in group),
                 [
-                    (
-                        ref,
+                    value
+                    for s in group
+                    for value in (
+                        instance_id,
                         s.task,
                         s.step_no,
                         s.role,
@@ -287,27 +340,63 @@ class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
                         s.token,
                         s.item,
                         s.pass_no,
-                        ref,
+                        instance_id,
                         s.task,
                     )
-                    for s in steps
                 ],
             )
+            for group in rounds
+        ]
 
-    def _insert_audit(self, cur: Any, ref: int, audit: Sequence[AuditRow]) -> None:
-        if audit:
-            cur.executemany(
-                self._sql(
-                    "INSERT INTO sopflow_audit (instance, at, event, payload) VALUES (?, ?, ?, ?)"
-                ),
-                [(ref, a.at, a.event, _dump(a.payload)) for a in audit],
+    @staticmethod
+    def _insert_audit(instance_id: str, audit: Sequence[AuditRow]) -> list[Statement]:
+        # One multi-row INSERT, not executemany: on PostgreSQL each statement of the
+        # pipelined batch costs a parse/bind/execute, and an action writes 2-4 audit rows.
+        if not audit:
+            return []
+        rows = f"({_INSTANCE_REF}, ?, ?, ?)"
+        return [
+            Statement(
+                "INSERT INTO sopflow_audit (instance, at, event, payload) VALUES "
+                + ", ".join(rows for _ in audit),
+                [v for a in audit for v in (instance_id, a.at, a.event, _dump(a.payload))],
             )
+        ]
 
     def load_instance(self, instance_id: str) -> InstanceRow:
         rows = self._read(_INSTANCE_SELECT + " WHERE i.uuid = ?", (instance_id,))
         if not rows:
             raise InstanceNotFoundError("no such instance", instance_id=instance_id)
         return self._instance_row(rows[0])
+
+    def load_with_open_steps(self, instance_id: str) -> tuple[InstanceRow, list[StepRow]]:
+        """The instance and its open steps in ONE statement (one round trip, no BEGIN).
+
+        The LEFT JOIN repeats the instance's columns on each open step's row; an
+        instance waits on a handful of steps at most, so that costs less than a second
+        query and keeps the read consistent without a transaction around two reads.
+        """
+        rows = self._read(
+            f"SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision,"
+            f" i.started_at, i.started_by, i.last_action_at, i.ended_at, i.cancel_reason,"
+            f" p.uuid, i.parent_token, {_STEP_COLUMNS}, u.unit FROM sopflow_instances i"
+            " JOIN sopflow_definitions d ON d.id = i.definition"
+            " LEFT JOIN sopflow_instances p ON p.id = i.parent"
+            " LEFT JOIN sopflow_instance_units u ON u.instance = i.id"
+            " LEFT JOIN sopflow_steps s ON s.instance = i.id AND s.completed_at IS NULL"
+            " WHERE i.uuid = ? ORDER BY s.ready_at, s.id",
+            (instance_id,),
+        )
+        if not rows:
+            raise InstanceNotFoundError("no such instance", instance_id=instance_id)
+        row = self._instance_row(rows[0])
+        # The authority checks that follow ask for the unit: answer from this read.
+        if len(self._units_read) >= 4096:
+            self._units_read.clear()
+        self._units_read[instance_id] = rows[0][-1]
+        if row.status != "running":  # as open_steps: only running instances wait on steps
+            return row, []
+        return row, [self._step_row(r[13:-1]) for r in rows if r[13] is not None]
 
     @staticmethod
     def _instance_row(r: Sequence[Any]) -> InstanceRow:
@@ -335,33 +424,34 @@ class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
         return [self._instance_row(r) for r in self._read(sql, params)]
 
     def apply(self, change: Change) -> None:
-        with self._write() as cur:
-            self._apply(cur, change)
+        seals: dict[str, set[int]] = {}
+        self._run_batch(self._apply(change, seals), change.instance_id, seals)
 
-    def _apply(self, cur: Any, change: Change) -> None:
-        cur.execute(
-            self._sql(
+    def _apply(self, change: Change, seals: dict[str, set[int]]) -> list[Statement]:
+        """The statements of ``change``, its children and its ``also`` changes: one batch.
+
+        ``seals`` collects, per instance, the step rows changed, for the chain entries
+        the batch appends before it commits (stores/_chain.py).
+        """
+        iid = change.instance_id
+        batch = [
+            Statement(
                 "UPDATE sopflow_instances SET status = ?, state = ?, revision = revision + 1,"
                 " last_action_at = ?, ended_at = ?, cancel_reason = COALESCE(?, cancel_reason)"
-                " WHERE uuid = ? AND revision = ? RETURNING id"
-            ),
-            (
-                change.status,
-                change.state,
-                change.last_action_at,
-                change.ended_at,
-                change.cancel_reason,
-                change.instance_id,
-                change.expected_revision,
-            ),
-        )
-        row = cur.fetchone()
-        if row is None:
-            raise ConflictError(
-                "changed by another writer since it was read; reload and retry",
-                instance_id=change.instance_id,
+                " WHERE uuid = ? AND revision = ?",
+                (
+                    change.status,
+                    change.state,
+                    change.last_action_at,
+                    change.ended_at,
+                    change.cancel_reason,
+                    iid,
+                    change.expected_revision,
+                ),
+                expect_one=True,
+                conflict="changed by another writer since it was read; reload and retry",
             )
-        ref = int(row[0])
+        ]
         for up in change.step_updates:
             sets, params = [], []
             if up.completed_at is not None:
@@ -373,25 +463,24 @@ class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
                 sets.append("claimed_by = ?")
                 params.append(up.claimed_by)
             guard = " AND completed_at IS NULL" if up.only_if_open else ""
-            cur.execute(
-                self._sql(
+            batch.append(
+                Statement(
                     f"UPDATE sopflow_steps SET {', '.join(sets)}"
-                    f" WHERE id = ? AND instance = ?{guard}"
-                ),
-                (*params, up.step_id, ref),
-            )
-            if cur.rowcount != 1:
-                raise ConflictError(
-                    "step was completed by another writer",
-                    instance_id=change.instance_id,
+                    f" WHERE id = ? AND instance = {_INSTANCE_REF}{guard}",
+                    (*params, up.step_id, iid),
+                    expect_one=True,
+                    conflict="step was completed by another writer",
                 )
-        self._insert_steps(cur, ref, change.new_steps)
-        self._insert_audit(cur, ref, change.audit)
-        self._after_write(cur, ref, change.instance_id, change.audit, change.step_updates)
+            )
+        batch += self._insert_steps(iid, change.new_steps)
+        batch += self._insert_audit(iid, change.audit)
+        batch += self._after_write(iid, change.audit, change.step_updates)
+        seals.setdefault(iid, set()).update(up.step_id for up in change.step_updates)
         for child in change.children:
-            self._insert(cur, child.instance, child.steps, child.audit)
+            batch += self._insert(child.instance, child.steps, child.audit, seals)
         for other in change.also:
-            self._apply(cur, other)
+            batch += self._apply(other, seals)
+        return batch
 
     # -- step queries --------------------------------------------------------------
     def _step_rows(self, where: str, params: Sequence[Any], order: str = "s.id") -> list[StepRow]:
@@ -449,7 +538,12 @@ class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
             wanted = sorted(set(roles))
             if not wanted:
                 return []
-            base.append("s.role IN (" + ", ".join("?" for _ in wanted) + ")")
+            # the expression of the index sopflow_steps_open_role (migration 5)
+            base.append(
+                "(CASE WHEN s.completed_at IS NULL THEN s.role END) IN ("
+                + ", ".join("?" for _ in wanted)
+                + ")"
+            )
         where, params = _where(base, d__process_id=process_id, i__uuid=instance_id)
         return self._step_rows(where, [*wanted, *params], order="s.ready_at, s.id")
 
@@ -546,6 +640,27 @@ class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
     def children(self, instance_id: str) -> list[InstanceRow]:
         rows = self._read(_INSTANCE_SELECT + " WHERE p.uuid = ? ORDER BY i.id", (instance_id,))
         return [self._instance_row(r) for r in rows]
+
+    def load_with_children(self, instance_id: str) -> tuple[InstanceRow, list[InstanceRow]]:
+        """The instance and its children in ONE statement, as load_with_open_steps."""
+        rows = self._read(
+            "SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision,"
+            " i.started_at, i.started_by, i.last_action_at, i.ended_at, i.cancel_reason,"
+            " p.uuid, i.parent_token,"
+            " c.uuid, cd.process_id, cd.version, c.status, c.state, c.revision,"
+            " c.started_at, c.started_by, c.last_action_at, c.ended_at, c.cancel_reason,"
+            " i.uuid, c.parent_token"
+            " FROM sopflow_instances i JOIN sopflow_definitions d ON d.id = i.definition"
+            " LEFT JOIN sopflow_instances p ON p.id = i.parent"
+            " LEFT JOIN sopflow_instances c ON c.parent = i.id"
+            " LEFT JOIN sopflow_definitions cd ON cd.id = c.definition"
+            " WHERE i.uuid = ? ORDER BY c.id",
+            (instance_id,),
+        )
+        if not rows:
+            raise InstanceNotFoundError("no such instance", instance_id=instance_id)
+        row = self._instance_row(rows[0])
+        return row, [self._instance_row(r[13:]) for r in rows if r[13] is not None]
 
     def audit(self, instance_id: str) -> list[AuditRow]:
         rows = self._read(

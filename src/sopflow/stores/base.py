@@ -194,6 +194,15 @@ class Store(ABC):
     def load_instance(self, instance_id: str) -> InstanceRow:
         """Raise InstanceNotFoundError when absent."""
 
+    def load_with_open_steps(self, instance_id: str) -> tuple[InstanceRow, list[StepRow]]:
+        """The instance and its open steps, read together (an action's only read).
+
+        The SQL stores answer in one statement; this default, for other stores, reads
+        them in two calls.
+        """
+        row = self.load_instance(instance_id)
+        return row, self.open_steps(instance_id=instance_id)
+
     @abstractmethod
     def apply(self, change: Change) -> None:
         """Write one action atomically; ConflictError when the revision moved on."""
@@ -228,6 +237,14 @@ class Store(ABC):
     def children(self, instance_id: str) -> list[InstanceRow]:
         """The child instances a call activity of this instance started, oldest first."""
         raise NotImplementedError(f"{type(self).__name__} has no child instances")
+
+    def load_with_children(self, instance_id: str) -> tuple[InstanceRow, list[InstanceRow]]:
+        """The instance and its child instances, read together (a cancel's only read).
+
+        The SQL stores answer in one statement; this default reads them in two calls.
+        """
+        row = self.load_instance(instance_id)
+        return row, self.children(instance_id)
 
     # The SLA monitor's needs. Not abstract, so a store written before them still loads;
     # the SQL stores implement them.
