@@ -40,8 +40,24 @@ from sopflow.stores.base import Store
 from sopflow.testing import FakeClock
 
 PROCESS = "purbalingga_pengukuran_kinerja"
-#: who does each step in the happy path while the first Sekcam is in office (4-6 Aug)
-DOERS = {1: CAMAT, 2: SEKCAM, 3: KASI, 4: CAMAT, 5: TIM, 6: TIM, 7: TIM, 8: TIM, 9: TIM}
+#: who does each step in the happy path while the first Sekcam is in office (4-6 Aug), and
+#: with which role: steps 5, 6 and 9 are joint steps (two Pelaksana marked on the row,
+#: the Permenpan-RB 35/2012 flowchart convention), one task per Pelaksana, each done by
+#: its own holder; both tasks of a joint step are that step (number) for every rule
+DOERS = (
+    (1, CAMAT, "camat"),
+    (2, SEKCAM, "sekcam"),
+    (3, KASI, "kasi"),
+    (4, CAMAT, "camat"),
+    (5, TIM, "tim"),
+    (5, SEKCAM, "sekcam"),
+    (6, TIM, "tim"),
+    (6, SEKCAM, "sekcam"),
+    (7, TIM, "tim"),
+    (8, TIM, "tim"),
+    (9, TIM, "tim"),
+    (9, KASI, "kasi"),
+)
 
 
 @pytest.fixture
@@ -55,9 +71,10 @@ def staffed(store: Store, clock: FakeClock, definition: ProcessDefinition) -> En
 
 
 def _run(engine: Engine, clock: FakeClock, iid: str, steps: range) -> None:
-    for no in steps:
-        clock.advance(minutes=10)
-        engine.complete(iid, no, actor=who(DOERS[no]))
+    for no, person, role in DOERS:
+        if no in steps:
+            clock.advance(minutes=10)
+            engine.complete(iid, no, actor=who(person, role))
 
 
 def _refusals(store: Store, iid: str) -> list[dict[str, object]]:
@@ -192,6 +209,42 @@ def test_one_person_cannot_do_steps_9_10_and_11_of_purbalingga(
         engine.complete(iid, 11, actor=who(TIM), data={"disetujui": True})
     assert [r["rule"] for r in _refusals(store, iid)] == ["separation_of_duties"] * 2
     engine.complete(iid, 11, actor=who(CAMAT), data={"disetujui": True})
+
+
+def test_both_authors_of_the_joint_step_9_are_kept_off_its_decision(
+    store: Store, clock: FakeClock
+) -> None:
+    """Step 9 is done together by the Anggota and the Kepala Seksi (a parallel split,
+    BPMN 2.0 section 13.3.1, one task per Pelaksana): each of its tasks is step 9, so
+    neither author may decide on it at step 10, on the first pass and again after the
+    "Tidak" of step 10 has returned the file to both of them."""
+    from datetime import date
+
+    from sopflow.authority.directory import Assignment
+
+    engine = staffed_engine(store, clock, purbalingga())
+    store.assign(  # type: ignore[attr-defined]
+        Assignment(
+            KASI, "PBG-SEKCAM", date(2025, 8, 4), date(2025, 8, 6), "plh", "Sprin 800/23/2025"
+        )
+    )
+    iid = _at_step_10(engine, clock)
+    with pytest.raises(SeparationOfDutiesError, match="did step 9"):
+        engine.complete(iid, 10, actor=who(KASI, "sekcam"), data={"disetujui": True})
+    clock.advance(minutes=10)
+    engine.complete(iid, 10, actor=who(SEKCAM), data={"disetujui": False})
+    assert sorted(s.task_id for s in engine.status(iid).open_steps) == ["step_09_1", "step_09_2"]
+    # the second pass: the join waits for both corrections before step 10 opens again
+    clock.advance(minutes=10)
+    engine.complete(iid, 9, actor=who(TIM))
+    assert [s.task_id for s in engine.status(iid).open_steps] == ["step_09_2"]
+    clock.advance(minutes=10)
+    engine.complete(iid, 9, actor=who(KASI, "kasi"))
+    clock.advance(minutes=10)
+    with pytest.raises(SeparationOfDutiesError, match="did step 9"):
+        engine.complete(iid, 10, actor=who(KASI, "sekcam"), data={"disetujui": True})
+    assert [r["rule"] for r in _refusals(store, iid)] == ["separation_of_duties"] * 2
+    engine.complete(iid, 10, actor=who(SEKCAM), data={"disetujui": True})
 
 
 def test_the_sekcam_who_approved_step_10_cannot_approve_step_11_as_plh_camat(

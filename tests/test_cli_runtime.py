@@ -50,20 +50,28 @@ def test_start_prints_the_instance_id_and_inbox_lists_the_first_step(env: Path, 
 
 
 def test_a_decision_with_tidak_returns_and_status_shows_the_path(env: Path, capsys) -> None:
+    """Steps 5, 6 and 9 of Purbalingga are joint steps (two Pelaksana marked on one row,
+    the Permenpan-RB 35/2012 flowchart convention; compiled to a parallel split, BPMN 2.0
+    section 13.3.1): each Pelaksana completes the step by its number and ``--role``
+    picks their own task. The "Tidak" of step 10 returns to the joint step 9 through its
+    split, so both of its tasks are open again."""
     iid = start(capsys, "2025-08-04T08:00:00+07:00")
-    roles = {
-        1: "camat",
-        2: "sekcam",
-        3: "kasi",
-        4: "camat",
-        5: "tim",
-        6: "tim",
-        7: "tim",
-        8: "tim",
-        9: "tim",
-    }
-    for no, role in roles.items():
-        code, _, err = run(
+    steps = [
+        (1, "camat"),
+        (2, "sekcam"),
+        (3, "kasi"),
+        (4, "camat"),
+        (5, "tim"),
+        (5, "sekcam"),
+        (6, "sekcam"),
+        (6, "tim"),
+        (7, "tim"),
+        (8, "tim"),
+        (9, "tim"),
+        (9, "kasi"),
+    ]
+    for k, (no, role) in enumerate(steps):
+        code, out, err = run(
             capsys,
             "complete",
             iid,
@@ -73,7 +81,8 @@ def test_a_decision_with_tidak_returns_and_status_shows_the_path(env: Path, caps
             "--role",
             role,
             "--at",
-            f"2025-08-0{4 + no // 5}T{9 + no % 5:02d}:00:00+07:00",
+            f"2025-08-04T{9 + k // 2:02d}:{30 * (k % 2):02d}:00+07:00",
+            "--json",
         )
         assert code == 0, err
     code, out, err = run(
@@ -93,14 +102,97 @@ def test_a_decision_with_tidak_returns_and_status_shows_the_path(env: Path, caps
     )
     assert code == 0, err
     result = json.loads(out)
-    assert result["ready"] == ["step_09"] and result["path"][0]["label"] == "Tidak"
+    assert result["ready"] == ["step_09_1", "step_09_2"]
+    assert result["path"][0]["label"] == "Tidak"
     code, out, _ = run(capsys, "status", iid, "--json")
     view = json.loads(out)
     assert view["status"] == "running" and view["version"]
-    assert view["open_steps"][0]["task_id"] == "step_09"
+    assert sorted(s["task_id"] for s in view["open_steps"]) == ["step_09_1", "step_09_2"]
+    assert {s["step_no"] for s in view["open_steps"]} == {9}
     assert next(h["path"] for h in view["history"] if h["path"])[0]["gateway"] == "decision_10"
     code, out, _ = run(capsys, "status", iid)
     assert "version" in out and "history:" in out
+
+
+def test_a_joint_step_by_number_picks_the_task_of_the_actors_role(env: Path, capsys) -> None:
+    """A joint step's tasks share the row's number (one row, a symbol in each Pelaksana
+    column: the Permenpan-RB 35/2012 flowchart convention; a parallel split, BPMN 2.0
+    section 13.3.1). ``complete ID 5 --role sekcam`` completes the Sekcam's task only;
+    a number that still names several open tasks (an actor without either role) is
+    refused with the task ids, and the done task cannot be done again."""
+    iid = start(capsys, "2025-08-04T08:00:00+07:00")
+    for k, (no, role) in enumerate([(1, "camat"), (2, "sekcam"), (3, "kasi"), (4, "camat")]):
+        code, _, err = run(
+            capsys,
+            "complete",
+            iid,
+            str(no),
+            "--actor",
+            f"{role}.1",
+            "--role",
+            role,
+            "--at",
+            f"2025-08-04T{9 + k:02d}:00:00+07:00",
+        )
+        assert code == 0, err
+    code, out, err = run(
+        capsys,
+        "complete",
+        iid,
+        "5",
+        "--actor",
+        "sek",
+        "--role",
+        "sekcam",
+        "--at",
+        "2025-08-04T14:00:00+07:00",
+        "--json",
+    )
+    assert code == 0, err
+    assert json.loads(out)["ready"] == ["step_05_1"]  # the Anggota's task still waits
+    code, out, err = run(
+        capsys,
+        "complete",
+        iid,
+        "5",
+        "--actor",
+        "kasi.1",
+        "--role",
+        "kasi",
+        "--at",
+        "2025-08-04T14:10:00+07:00",
+    )
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert "step 5" in err and "joint step of 2 tasks" in err
+    assert "step_05_1 (tim, open)" in err and "step_05_2 (sekcam, not open)" in err
+    code, _, err = run(
+        capsys,
+        "complete",
+        iid,
+        "5",
+        "--actor",
+        "sek",
+        "--role",
+        "sekcam",
+        "--at",
+        "2025-08-04T14:20:00+07:00",
+    )
+    assert code == 1 and "already completed by sek" in err and "Traceback" not in err
+    code, out, err = run(
+        capsys,
+        "complete",
+        iid,
+        "5",
+        "--actor",
+        "tim.1",
+        "--role",
+        "tim",
+        "--at",
+        "2025-08-04T14:30:00+07:00",
+        "--json",
+    )
+    assert code == 0, err
+    assert json.loads(out)["ready"] == ["step_06_1", "step_06_2"]  # the join fired
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from lxml import etree
 from sopflow.cli import compile as compile_cli
 from sopflow.definitions.compiler import compile_table
 from sopflow.definitions.model import DECISION_FIELD
-from sopflow.definitions.table import SopTable, parse_table
+from sopflow.definitions.table import Langkah, SopTable, parse_table
 from sopflow.errors import SopflowError, TableError
 from test_table import BASE, SHIPPED_TABLES, sop_tables
 
@@ -30,7 +30,7 @@ NS = {
     "camunda": "http://camunda.org/schema/1.0/bpmn",
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
-FLOW_NODES = ("startEvent", "endEvent", "userTask", "exclusiveGateway")
+FLOW_NODES = ("startEvent", "endEvent", "userTask", "exclusiveGateway", "parallelGateway")
 
 Box = tuple[float, float, float, float]  # x, y, width, height
 
@@ -86,6 +86,15 @@ def waypoints(edge: etree._Element) -> list[tuple[float, float]]:
     return [(float(w.get("x")), float(w.get("y"))) for w in edge.findall("di:waypoint", NS)]
 
 
+def row_tasks(step: Langkah) -> list[tuple[str, str]]:
+    """(task id, lane) of each task of a table row: ``step_NN``, or for a joint step
+    ``step_NN_k`` in the k-th Pelaksana's lane."""
+    if not step.bersama:
+        return [(f"step_{step.no:02d}", step.pelaksana)]
+    return [(f"step_{step.no:02d}_{k}", actor)
+            for k, actor in enumerate(step.semua_pelaksana, start=1)]
+
+
 def check_convention(table: SopTable, root: etree._Element) -> None:
     """Every structural rule of docs/bpmn-conventions.md that a file can be checked for."""
     assert root.tag == f"{{{NS['bpmn']}}}definitions"
@@ -130,10 +139,14 @@ def check_convention(table: SopTable, root: etree._Element) -> None:
     assert lane_of["start"] == table.langkah[0].pelaksana
     assert lane_of["end"] == table.langkah[-1].pelaksana
     tasks = process.findall("bpmn:userTask", NS)
-    assert [t.get("id") for t in tasks] == [f"step_{s.no:02d}" for s in table.langkah]
-    for task, step in zip(tasks, table.langkah, strict=True):
+    # a joint step (several Pelaksana on one row) is one task per Pelaksana, in the
+    # table's order, all with the row's number and Mutu Baku (docs/table-format.md)
+    rows = [(task_id, lane, step) for step in table.langkah
+            for task_id, lane in row_tasks(step)]
+    assert [t.get("id") for t in tasks] == [task_id for task_id, _, _ in rows]
+    for task, (_, lane, step) in zip(tasks, rows, strict=True):
         assert task.get("name") == step.kegiatan
-        assert lane_of[task.get("id")] == step.pelaksana
+        assert lane_of[task.get("id")] == lane
         expected = [("no", str(step.no))]
         expected += [("kelengkapan", k) for k in step.kelengkapan]
         expected += [("waktu", step.waktu)] if step.waktu is not None else []
@@ -154,9 +167,29 @@ def check_convention(table: SopTable, root: etree._Element) -> None:
             assert len(incoming[node_id]) == 1, f"{node_id}: fake join"
             assert len(outgoing[node_id]) == 1
 
+    # joint steps: a parallel split in the first Pelaksana's lane, a flow to each task,
+    # each task to the join (BPMN 2.0 section 13.3.1), the join on to the next row
+    joint = [s for s in table.langkah if s.bersama]
+    parallel = process.findall("bpmn:parallelGateway", NS)
+    assert sorted(g.get("id") for g in parallel) == sorted(
+        f"{kind}_{s.no:02d}" for s in joint for kind in ("fork", "join")
+    )
+    for step in joint:
+        fork, join = f"fork_{step.no:02d}", f"join_{step.no:02d}"
+        assert nodes[fork].get("name") == "Dikerjakan bersama"
+        assert nodes[join].get("name") is None
+        assert lane_of[fork] == lane_of[join] == step.pelaksana
+        task_ids = [task_id for task_id, _ in row_tasks(step)]
+        assert len(task_ids) == len(step.semua_pelaksana) >= 2
+        assert outgoing[fork] == [f"flow_{fork}_{t}" for t in task_ids]
+        assert incoming[join] == [f"flow_{t}_{join}" for t in task_ids]
+        assert len(outgoing[join]) == 1
+
     # decisions and merges
     def entry(no: int) -> str:
-        return f"merge_{no:02d}" if f"merge_{no:02d}" in nodes else f"step_{no:02d}"
+        step = table.langkah[no - 1]
+        inner = f"fork_{no:02d}" if step.bersama else f"step_{no:02d}"
+        return f"merge_{no:02d}" if f"merge_{no:02d}" in nodes else inner
 
     deciding = {s.no: s.keputusan for s in table.langkah if s.keputusan}
     gateways = process.findall("bpmn:exclusiveGateway", NS)
@@ -169,7 +202,8 @@ def check_convention(table: SopTable, root: etree._Element) -> None:
         assert gateway.get("name") == "Disetujui?"
         assert gateway.get("default") == f"flow_{no:02d}_tidak"
         assert lane_of[gateway.get("id")] == table.langkah[no - 1].pelaksana
-        assert incoming[gateway.get("id")] == [f"flow_step_{no:02d}_decision_{no:02d}"]
+        last = f"join_{no:02d}" if table.langkah[no - 1].bersama else f"step_{no:02d}"
+        assert incoming[gateway.get("id")] == [f"flow_{last}_decision_{no:02d}"]
         assert sorted(outgoing[gateway.get("id")]) == [f"flow_{no:02d}_tidak",
                                                        f"flow_{no:02d}_ya"]
         ya, tidak = flows[f"flow_{no:02d}_ya"], flows[f"flow_{no:02d}_tidak"]
@@ -184,7 +218,8 @@ def check_convention(table: SopTable, root: etree._Element) -> None:
         no = int(merge.get("id")[-2:])
         assert merge.get("name") is None
         assert len(incoming[merge.get("id")]) >= 2
-        assert outgoing[merge.get("id")] == [f"flow_merge_{no:02d}_step_{no:02d}"]
+        inner = f"fork_{no:02d}" if table.langkah[no - 1].bersama else f"step_{no:02d}"
+        assert outgoing[merge.get("id")] == [f"flow_merge_{no:02d}_{inner}"]
         assert lane_of[merge.get("id")] == table.langkah[no - 1].pelaksana
     for flow in flows.values():
         if not flow.get("id").endswith("_ya"):
@@ -310,18 +345,26 @@ def test_shipped_files_load_into_the_tables_definition(path: Path) -> None:
     assert [(la.id, la.name, la.role) for la in definition.lanes] == [
         (f"lane_{i}", p.nama, p.peran) for i, p in enumerate(table.pelaksana, start=1)
     ]
-    steps = sorted(definition.steps, key=lambda s: s.no)
+    # a joint row is one definition step per Pelaksana, each with the row's number
+    steps = sorted(definition.steps, key=lambda s: (s.no, s.id))
     assert [(s.id, s.no, s.name, s.lane, s.kelengkapan, s.waktu, s.output, s.keterangan)
             for s in steps] == [
-        (f"step_{s.no:02d}", s.no, s.kegiatan, s.pelaksana, s.kelengkapan, s.waktu,
-         s.output, s.keterangan)
+        (task_id, s.no, s.kegiatan, lane, s.kelengkapan, s.waktu, s.output, s.keterangan)
         for s in table.langkah
+        for task_id, lane in row_tasks(s)
     ]
+    def first_task(no: int) -> str:
+        """The step a decision leads to: a joint step's first task (the loader follows
+        the flow through the merge and the split to the first task it reaches)."""
+        return row_tasks(table.langkah[no - 1])[0][0]
+
     roles = {p.nama: p.peran for p in table.pelaksana}
-    assert [s.role for s in steps] == [roles[s.pelaksana] for s in table.langkah]
+    assert [s.role for s in steps] == [
+        roles[lane] for s in table.langkah for _, lane in row_tasks(s)
+    ]
     assert sorted((d.step_id, d.yes_target, d.no_target, d.field)
                   for d in definition.decisions) == [
-        (f"step_{s.no:02d}", f"step_{s.keputusan.ya:02d}", f"step_{s.keputusan.tidak:02d}",
+        (f"step_{s.no:02d}", first_task(s.keputusan.ya), first_task(s.keputusan.tidak),
          DECISION_FIELD)
         for s in table.langkah if s.keputusan
     ]

@@ -145,8 +145,13 @@ def test_shipped_document_matches_its_sop_table(bpmn: Path) -> None:
     rows = _step_rows(doc)
     assert [int(r.get("data-no")) for r in rows] == [s.no for s in table.langkah]
     column_of = {p.nama: i for i, p in enumerate(table.pelaksana, 1)}
-    symbols = {int(s.get("data-no")): s for page in _flow_pages(doc) for s in _symbols(page)
-               if s.get("data-no", "").isdigit()}
+    # a joint row (several Pelaksana) has a symbol in each of their columns, as the
+    # Permenpan-RB 35/2012 flowcharts draw a step done together: one list per row
+    symbols: dict[int, list[etree._Element]] = {}
+    for page in _flow_pages(doc):
+        for symbol in _symbols(page):
+            if symbol.get("data-no", "").isdigit():
+                symbols.setdefault(int(symbol.get("data-no")), []).append(symbol)
     for row, step in zip(rows, table.langkah, strict=True):
         assert _cell(row, "no").text_content().strip() == f"{step.no}."
         assert _cell(row, "kegiatan").text_content().strip() == step.kegiatan
@@ -155,13 +160,37 @@ def test_shipped_document_matches_its_sop_table(bpmn: Path) -> None:
         assert _items(_cell(row, "output")) == step.output
         assert (_cell(row, "keterangan").text_content().strip() or None) == step.keterangan
         assert row.get("data-pelaksana") == step.pelaksana
-        # the symbol is drawn in the column of the step's pelaksana
-        assert int(symbols[step.no].get("data-pelaksana")) == column_of[step.pelaksana]
+        # the symbol is drawn in the column of each of the step's pelaksana
+        columns = sorted(column_of[p] for p in step.semua_pelaksana)
+        assert sorted(int(s.get("data-pelaksana")) for s in symbols[step.no]) == columns
         active = row.xpath('./td[contains(@class, "aktif")]')
-        assert [int(td.get("data-pelaksana")) for td in active] == [column_of[step.pelaksana]]
+        assert [int(td.get("data-pelaksana")) for td in active] == columns
         expected = ("keputusan" if step.keputusan else
                     "terminator" if step.no in (1, len(table.langkah)) else "proses")
-        assert _kind(symbols[step.no]) == expected
+        assert [_kind(s) for s in symbols[step.no]] == [expected] * len(columns)
+
+
+def test_the_shipped_joint_rows_are_drawn_in_both_columns() -> None:
+    """The rows docs/sops.md changed: Pace step 4 and Purbalingga steps 5, 6 and 9 name
+    two Pelaksana (a meeting, "Anggota dan/bersama Sekcam", "Anggota dan Kepala seksi")
+    and the document marks both columns of one row."""
+    joint = {
+        "pace-data-kinerja": {4: ("Kasubag Program, Evaluasi dan Keuangan",
+                                  "Jabatan Pelaksana")},
+        "purbalingga-pengukuran-kinerja": {
+            5: ("Tim SAKIP (Anggota)", "Sekcam"),
+            6: ("Tim SAKIP (Anggota)", "Sekcam"),
+            9: ("Tim SAKIP (Anggota)", "Kepala Seksi"),
+        },
+    }
+    for bpmn in SHIPPED:
+        table = parse_table(ROOT / "bpmn" / "tables" / f"{bpmn.stem}.toml")
+        found = {s.no: s.semua_pelaksana for s in table.langkah if s.bersama}
+        assert found == joint.get(bpmn.stem, {}), bpmn.stem
+        rows = {int(r.get("data-no")): r for r in _step_rows(_doc(render_html(
+            load_definition(bpmn))))}
+        for no in found:
+            assert len(rows[no].xpath('./td[contains(@class, "aktif")]')) == 2
 
 
 @pytest.mark.parametrize("bpmn", SHIPPED, ids=lambda p: p.stem)

@@ -81,9 +81,27 @@ def test_the_shipped_catalog_validates() -> None:
     assert [str(p) for p in validate_paths([SHIPPED])] == []
     catalog = Catalog.from_directory(SHIPPED)
     assert len(catalog) == len(files)
+    # the rows docs/sops.md made joint steps: one task per Pelaksana, sharing the number
+    joint = {
+        "pace_data_kinerja": {4: ("kasubag", "pelaksana")},
+        "purbalingga_pengukuran_kinerja": {
+            5: ("tim", "sekcam"), 6: ("tim", "sekcam"), 9: ("tim", "kasi"),
+        },
+    }
     for definition in catalog:
         numbers = [s.no for s in definition.steps]
-        assert numbers == list(range(1, len(numbers) + 1)), definition.process_id
+        rows = sorted(set(numbers))
+        assert rows == list(range(1, len(rows) + 1)), definition.process_id
+        shared = {
+            no: tuple(s.role for s in definition.steps if s.no == no)
+            for no in rows if numbers.count(no) > 1
+        }
+        assert shared == joint.get(definition.process_id, {}), definition.process_id
+        for no in shared:
+            tasks = [s for s in definition.steps if s.no == no]
+            assert [s.id for s in tasks] == [f"step_{no:02d}_{k}" for k in (1, 2)]
+            assert len({s.name for s in tasks}) == 1 and len({s.lane for s in tasks}) == 2
+            assert definition.step_by_no(no) is None  # the number names neither alone
         assert all(s.role for s in definition.steps), definition.process_id
         for decision in definition.decisions:
             assert definition.step(decision.step_id) is not None

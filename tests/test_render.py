@@ -67,9 +67,15 @@ def test_one_element_per_lane_task_gateway_and_flow(purbalingga: ProcessDefiniti
     assert sorted(str(g.get("data-id")) for g in groups(root, "task")) == sorted(
         s.id for s in purbalingga.steps
     )
+    # the decisions and merges, and the split and join of each joint step (5, 6, 9)
+    gateway_kinds = (NodeKind.EXCLUSIVE_GATEWAY, NodeKind.PARALLEL_GATEWAY)
     assert sorted(str(g.get("data-id")) for g in groups(root, "gateway")) == sorted(
-        n.id for n in nodes if n.kind is NodeKind.EXCLUSIVE_GATEWAY
+        n.id for n in nodes if n.kind in gateway_kinds
     )
+    kinds = {str(g.get("data-id")): g.get("data-kind") for g in groups(root, "gateway")}
+    assert sorted(k for k, kind in kinds.items() if kind == "parallelGateway") == [
+        f"{part}_{no:02d}" for part in ("fork", "join") for no in (5, 6, 9)
+    ]
     assert sorted(str(g.get("data-id")) for g in groups(root, "flow")) == sorted(
         f.id for n in nodes for f in n.outgoing
     )
@@ -220,21 +226,27 @@ def test_picture_refers_to_nothing_outside_itself(purbalingga: ProcessDefinition
 
 def run_case(store: Store, definition: ProcessDefinition) -> tuple[Engine, str, FakeClock]:
     """Steps 1-3 in time, 4 late (45 of 30 min), 5-8 in time (8 spans the lunch break),
-    9 late (75 working minutes of 30), 10 says Tidak, 9 again in time, 10 open from 14:45."""
+    9 late (its two tasks 65 and 75 working minutes of 30), 10 says Tidak, both tasks of
+    9 again in time, 10 open from 14:45.
+
+    Steps 5, 6 and 9 are joint steps (two Pelaksana on one row; a parallel split, BPMN
+    2.0 section 13.3.1): each Pelaksana completes the row's number with their role."""
     clock = FakeClock("2025-08-04T08:00:00+07:00")
     engine = Engine(ListCatalog(definition), store, clock=clock)
     iid = engine.start(definition.process_id, actor=Actor("c", "camat"), at=clock.now()).instance_id
-    plan = {1: 10, 2: 10, 3: 10, 4: 45, 5: 60, 6: 20, 7: 60, 8: 60}
-    for no, minutes in plan.items():
-        step = definition.step_by_no(no)
-        assert step is not None
-        engine.complete(iid, no, actor=Actor("x", step.role), at=clock.advance(minutes=minutes))
-    engine.complete(iid, 9, actor=Actor("t", "tim"), at=clock.advance(minutes=100))
+    plan = [
+        (1, "camat", 10), (2, "sekcam", 10), (3, "kasi", 10), (4, "camat", 45),
+        (5, "sekcam", 50), (5, "tim", 10), (6, "tim", 15), (6, "sekcam", 5),
+        (7, "tim", 60), (8, "tim", 60), (9, "kasi", 90), (9, "tim", 10),
+    ]
+    for no, role, minutes in plan:
+        engine.complete(iid, no, actor=Actor("x", role), at=clock.advance(minutes=minutes))
     engine.complete(
         iid, 10, actor=Actor("s", "sekcam"), data={"disetujui": False},
         at=clock.advance(minutes=20),
     )
-    engine.complete(iid, 9, actor=Actor("t", "tim"), at=clock.advance(minutes=10))
+    engine.complete(iid, 9, actor=Actor("t", "tim"), at=clock.advance(minutes=5))
+    engine.complete(iid, 9, actor=Actor("k", "kasi"), at=clock.advance(minutes=5))
     return engine, iid, clock
 
 
@@ -245,7 +257,9 @@ def test_instance_status_latest_pass_decides(
     status = instance_step_status(engine.status(iid, at=clock.now()))
     assert status["step_01"] == "done_in_time"
     assert status["step_04"] == "done_late"
-    assert status["step_09"] == "done_in_time"  # late first pass, in time on the return
+    # late first pass, in time on the return: each task of the joint step 9
+    assert status["step_09_1"] == status["step_09_2"] == "done_in_time"
+    assert status["step_05_1"] == status["step_05_2"] == "done_in_time"
     assert status["step_10"] == "on_track"
     assert "step_11" not in status
     later = instance_step_status(engine.status(iid, at=clock.now() + timedelta(minutes=50)))
@@ -274,10 +288,12 @@ def test_timeline_of_a_run_with_a_return(store: Store, purbalingga: ProcessDefin
     now = clock.now() + timedelta(minutes=50)
     root = parse(render_timeline_svg(history, definition=purbalingga, now=now))
     passes = groups(root, "pass")
-    assert len(passes) == len(history) == 12
-    nine = [(g.get("data-pass"), g.get("data-status")) for g in passes
-            if g.get("data-task") == "step_09"]
-    assert nine == [("1", "done_late"), ("2", "done_in_time")]
+    # 1-4, two tasks each of 5 and 6, 7, 8, two of 9, 10, two of 9 again, 10 open
+    assert len(passes) == len(history) == 16
+    for task_id in ("step_09_1", "step_09_2"):  # each task of a joint step has its bar
+        nine = [(g.get("data-pass"), g.get("data-status")) for g in passes
+                if g.get("data-task") == task_id]
+        assert nine == [("1", "done_late"), ("2", "done_in_time")]
     assert passes[-1].get("data-status") == "at_risk"
     assert "(pass 2)" in texts(passes[-2])
     assert "↩ Tidak" in texts(next(g for g in passes if g.get("data-task") == "step_10"))

@@ -114,16 +114,29 @@ def test_the_fixture_runs_end_to_end_with_a_return_and_a_child_sop(
     assert all(r.outcome == "completed" for r in final.history)
 
 
-def test_a_joint_steps_number_names_none_of_its_tasks(
+def test_a_joint_steps_number_names_the_task_of_the_actors_role(
     catalog: Catalog, store: Store, clock: FakeClock
 ) -> None:
-    """Both tasks of step 2 carry no=2: the number alone is refused, the task id is not."""
+    """Both tasks of step 2 carry no=2 (one row, a symbol in each Pelaksana column: the
+    Permenpan-RB 35/2012 flowchart convention; a parallel split, BPMN 2.0 section
+    13.3.1). The number names the open task whose role the actor holds; when that is
+    none, or several (one person holding both roles), it is refused with the task ids."""
     engine = Engine(catalog, store, clock=clock)
     iid = engine.start("contoh_rapat_seksi", actor=CAMAT, data={"seksi": SEKSI}).instance_id
     engine.complete(iid, 1, actor=CAMAT)
-    with pytest.raises(TaskNotFoundError, match="2=step_02_1, 2=step_02_2"):
-        engine.complete(iid, 2, actor=KASI)
+    for actor, why in (
+        (SEKCAM, "holds none of their roles"),
+        (Actor("both-1", ["kasi", "kasubag"]), "holds the role of several open ones"),
+    ):
+        with pytest.raises(TaskNotFoundError, match=why) as refused:
+            engine.complete(iid, 2, actor=actor)
+        assert "step_02_1 (kasi, open), step_02_2 (kasubag, open)" in str(refused.value)
     assert _open(engine, iid) == [("step_02_1", "kasi", None), ("step_02_2", "kasubag", None)]
+    assert engine.complete(iid, 2, actor=KASI).ready == ("step_02_2",)
+    # the kasi's task is done: for someone holding both roles, 2 now names the open one
+    progress = engine.complete(iid, 2, actor=Actor("both-1", ["kasi", "kasubag"]))
+    assert "step_02_1" not in progress.ready and "step_02_2" not in progress.ready
+    assert [r.task for r in store.steps(iid) if r.step_no == 2] == ["step_02_1", "step_02_2"]
 
 
 def test_the_call_row_is_numbered_but_no_step_of_the_work_list(catalog: Catalog) -> None:

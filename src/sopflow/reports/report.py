@@ -284,7 +284,8 @@ def _table(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
 _PROCESS_CSV = [
     "process_id", "unit", "step_no", "task_id", "name", "role", "standard", "count",
     "median_minutes", "p90_minutes", "with_standard", "met", "share_met", "returns",
-    "p90_overrun_minutes", "open", "open_breached", "penilaian", "catatan", "tindakan",
+    "p90_overrun_minutes", "open", "open_breached", "cancelled", "penilaian", "catatan",
+    "tindakan",
 ]
 _INSTANCE_CSV = [
     "instance_id", "process_id", "step_no", "task_id", "name", "role", "actor", "ready_at",

@@ -14,6 +14,12 @@ Pelaksanaan SOP AP") is pre-filled for the officer to confirm, by a stated rule:
   step that decided on time;
 - otherwise *Tidak berjalan dengan baik*; a step never performed is *Belum dapat dinilai*.
 
+A joint step (one row of the SOP with several Pelaksana, run as one task per lane) is one
+row of the report and of the form: its tasks' passes are counted under the row, and the
+form names each lane's figures. A pass closed because a sibling branch, a completion
+condition or a terminate end event ended it (``outcome`` cancelled or terminated) is
+counted as cancelled: neither done nor met nor breached (issue 10).
+
 Working time is counted on each process's calendar. Percentiles use the nearest-rank
 method (p90 of n values = the ceil(0.9 n)-th smallest), so every figure is a time that
 really occurred; the median is the usual middle value (mean of the two middle ones).
@@ -34,7 +40,7 @@ from sopflow.runtime.views import STORED_DAMAGE, GatewayDecision, StepRecord, fr
 from sopflow.sla.calendar import WorkCalendar
 from sopflow.sla.monitor import MET, MISSED, assess_completed
 from sopflow.sla.policy import AT_RISK, BREACHED, NO_STANDARD, ON_TRACK, SlaPolicy
-from sopflow.stores.base import CANCELLED, StepRow, Store
+from sopflow.stores.base import CANCELLED, TERMINATED, StepRow, Store
 
 __all__ = [
     "BELUM_DINILAI",
@@ -127,7 +133,8 @@ class StepPass:
     #: working minutes from ready to done, or to the report's moment while open
     actual_minutes: float
     #: met, missed, no_standard (completed); on_track, at_risk, breached, no_standard
-    #: (open); cancelled (left open by a cancelled instance)
+    #: (open); cancelled (left open by a cancelled instance, or closed by the engine
+    #: because a sibling branch, a completion condition or a terminate end ended it)
     status: str
     overrun_minutes: float
     returned: bool = False
@@ -183,7 +190,9 @@ class InstanceReport:
         """Task id -> picture status of its latest pass (the renderer's keys)."""
         out: dict[str, str] = {}
         for p in self.steps:
-            if p.completed_at is not None:
+            if p.status == CANCELLED_STATUS:  # not done: the picture shows it not reached
+                out.pop(p.task_id, None)
+            elif p.completed_at is not None:
                 out[p.task_id] = DONE_LATE if p.status == MISSED else DONE_IN_TIME
             elif p.status in (AT_RISK, BREACHED):
                 out[p.task_id] = p.status
@@ -210,6 +219,7 @@ class InstanceReport:
                 path=p.path,
                 waktu=p.standard,
                 due_at=p.due_at,
+                outcome=_outcome(p),
             )
             for p in self.steps
         ]
@@ -232,6 +242,12 @@ class InstanceReport:
 
 
 _NO_STEP = Step(id="", no=0, name="", lane=None, role="")
+
+
+def _outcome(p: StepPass) -> str | None:
+    if p.status == CANCELLED_STATUS:
+        return CANCELLED
+    return None if p.completed_at is None else "completed"
 
 
 def _round(value: float | None) -> float | None:
@@ -303,6 +319,20 @@ class _Context:
             "standard": row.standard,
             "due_at": None if row.due_at is None else from_ms(row.due_at),
         }
+        if row.completed_at is not None and row.outcome in (CANCELLED, TERMINATED):
+            ready, closed = from_ms(row.ready_at), from_ms(row.completed_at)
+            return StepPass(
+                **common,
+                completed_at=closed,
+                standard_minutes=(
+                    None if row.due_at is None
+                    else cal.working_minutes_between(ready, from_ms(row.due_at))
+                ),
+                actual_minutes=max(0.0, cal.working_minutes_between(ready, closed)),
+                status=CANCELLED_STATUS,
+                overrun_minutes=0.0,
+                path=self.path(row),
+            )
         if row.completed_at is not None:
             done = assess_completed(row, cal)
             return StepPass(
@@ -390,6 +420,8 @@ class Figures:
     open_breached: int
     #: the median standard of the passes with one, in the minutes they are counted in
     standard_minutes: float | None = None
+    #: passes the engine closed as cancelled or terminated: in none of the figures above
+    cancelled: int = 0
 
     @property
     def share_met(self) -> float | None:
@@ -403,6 +435,8 @@ class Figures:
 
     @classmethod
     def of(cls, passes: Sequence[StepPass], open_passes: Sequence[StepPass]) -> Figures:
+        cancelled = sum(1 for p in passes if p.status == CANCELLED_STATUS)
+        passes = [p for p in passes if p.status != CANCELLED_STATUS]
         actual = [p.actual_minutes for p in passes]
         judged = [p for p in passes if p.status in (MET, MISSED)]
         return cls(
@@ -418,6 +452,7 @@ class Figures:
             standard_minutes=median(
                 [p.standard_minutes for p in judged if p.standard_minutes is not None]
             ),
+            cancelled=cancelled,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -432,27 +467,38 @@ class Figures:
             "p90_overrun_minutes": _round(self.p90_overrun_minutes),
             "open": self.open,
             "open_breached": self.open_breached,
+            "cancelled": self.cancelled,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class StepFigures:
+    """One row of the SOP: a step, or a joint step with all its tasks' passes."""
+
+    #: the row's (first) task id
     task_id: str
     step_no: int | None
     name: str
+    #: the row's role; a joint step's roles joined ("tim, kasi")
     role: str
     standard: str | None
     kelengkapan: tuple[str, ...]
     figures: Figures
+    #: every task of the row (a joint step has one per Pelaksana)
+    task_ids: tuple[str, ...] = ()
+    #: a joint step's figures per lane (task), in the table's order; empty otherwise
+    lanes: tuple[RoleFigures, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "task_id": self.task_id,
+            "task_ids": list(self.task_ids or (self.task_id,)),
             "step_no": self.step_no,
             "name": self.name,
             "role": self.role,
             "standard": self.standard,
             **self.figures.to_dict(),
+            "lanes": [lane.to_dict() for lane in self.lanes],
         }
 
 
@@ -506,12 +552,18 @@ class ProcessReport:
     unit: tuple[str, str] | None = None
 
     def share_met(self) -> dict[str, float]:
-        """Task id -> share met, for the SOP-wide picture (steps without data left out)."""
-        return {
-            s.task_id: share
-            for s in self.steps
-            if (share := s.figures.share_met) is not None
-        }
+        """Task id -> share met, for the SOP-wide picture (steps without data left out);
+        each task of a joint step gets its own lane's share."""
+        out: dict[str, float] = {}
+        for s in self.steps:
+            parts = (
+                zip(s.task_ids, (lane.figures for lane in s.lanes), strict=True)
+                if s.lanes else ((s.task_id, s.figures),)
+            )
+            for task, figures in parts:
+                if (share := figures.share_met) is not None:
+                    out[task] = share
+        return out
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
@@ -586,7 +638,19 @@ def process_report(
     def open_rows(instance_id: str | None) -> list[StepRow]:
         return kept(store.open_steps(process_id=process_id, instance_id=instance_id))
 
+    def closed(instance_id: str | None) -> list[StepRow]:
+        """Rows the engine closed (a sibling branch, a completion condition, a terminate
+        end): not completed work, so not in ``completed_steps``, but counted as cancelled."""
+        ids = [instance_id] if instance_id is not None else [
+            i.instance_id for i in instances if i.instance_id not in damaged
+        ]
+        return [
+            r for iid in ids for r in store.steps(iid)
+            if r.completed_at is not None and r.outcome in (CANCELLED, TERMINATED)
+        ]
+
     done = _passes(ctx, at, completed, instances, damaged)
+    done += _passes(ctx, at, closed, instances, damaged)
     running = _passes(ctx, at, open_rows, instances, damaged)
 
     by_task: dict[str, list[StepPass]] = {}
@@ -595,33 +659,53 @@ def process_report(
         by_task.setdefault(p.task_id, []).append(p)
     for p in running:
         open_by_task.setdefault(p.task_id, []).append(p)
+    def task_figures(task: str) -> Figures:
+        return Figures.of(by_task.get(task, []), open_by_task.get(task, []))
+
     steps: list[StepFigures] = []
-    known = {s.id for s in definition.steps}
+    rows: dict[int, list[Step]] = {}
     for s in definition.steps:
-        steps.append(_step_figures(s.id, s.no, s.name, s.role, s.waktu, s.kelengkapan,
-                                   by_task.get(s.id, []), open_by_task.get(s.id, [])))
+        rows.setdefault(s.no, []).append(s)
+    for tasks in rows.values():
+        first = tasks[0]
+        ids = tuple(t.id for t in tasks)
+        steps.append(StepFigures(
+            first.id, first.no, first.name,
+            ", ".join(dict.fromkeys(t.role for t in tasks)), first.waktu, first.kelengkapan,
+            Figures.of([p for t in ids for p in by_task.get(t, [])],
+                       [p for t in ids for p in open_by_task.get(t, [])]),
+            task_ids=ids,
+            lanes=tuple(RoleFigures(t.role, 1, task_figures(t.id)) for t in tasks)
+            if len(tasks) > 1 else (),
+        ))
+    known = {s.id for s in definition.steps}
     for task in sorted((set(by_task) | set(open_by_task)) - known):
         sample = (by_task.get(task) or open_by_task[task])[0]
         steps.append(_step_figures(task, sample.step_no, sample.name or task,
                                    sample.role or "", sample.standard, (),
                                    by_task.get(task, []), open_by_task.get(task, [])))
 
-    role_steps: dict[str, list[StepFigures]] = {}
+    # per role: each task counts under its own lane's role (a joint step's under each)
+    role_tasks: dict[str, set[str]] = {}
+    for s in definition.steps:
+        role_tasks.setdefault(s.role, set()).add(s.id)
     for sf in steps:
-        role_steps.setdefault(sf.role, []).append(sf)
+        if sf.task_id not in known:
+            role_tasks.setdefault(sf.role, set()).add(sf.task_id)
     roles = []
-    for role in sorted(role_steps):
-        tasks = {sf.task_id for sf in role_steps[role]}
+    for role in sorted(role_tasks):
+        tasks_of = role_tasks[role]
         roles.append(RoleFigures(
             role,
-            len(tasks),
-            Figures.of([p for p in done if p.task_id in tasks],
-                       [p for p in running if p.task_id in tasks]),
+            len(tasks_of),
+            Figures.of([p for p in done if p.task_id in tasks_of],
+                       [p for p in running if p.task_id in tasks_of]),
         ))
     role_share = {r.role: r.figures.share_met for r in roles}
     in_order = sorted(steps, key=lambda s: (s.step_no is None, s.step_no or 0))
     form = tuple(
-        assess(sf.step_no if sf.step_no is not None else i, sf, role_share.get(sf.role))
+        assess(sf.step_no if sf.step_no is not None else i, sf, role_share.get(sf.role),
+               role_share)
         for i, sf in enumerate(in_order, start=1)
     )
     return ProcessReport(
@@ -667,15 +751,23 @@ def _step_figures(
     task: str, no: int | None, name: str, role: str, waktu: str | None,
     kelengkapan: tuple[str, ...], passes: Sequence[StepPass], open_passes: Sequence[StepPass],
 ) -> StepFigures:
-    return StepFigures(task, no, name, role, waktu, kelengkapan, Figures.of(passes, open_passes))
+    return StepFigures(task, no, name, role, waktu, kelengkapan, Figures.of(passes, open_passes),
+                       task_ids=(task,))
 
 
-def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
+def assess(
+    no: int,
+    sf: StepFigures,
+    role_share_met: float | None,
+    role_shares: Mapping[str, float | None] | None = None,
+) -> FormRow:
     """The form row of one step, by the rule in the module docstring (and docs/sla.md).
 
     ``no`` is the row number (the step's number in the SOP); ``role_share_met`` is the
     share met across all steps of the step's role, which decides whether adding staff
-    to that role is suggested.
+    to that role is suggested. A joint step is judged on all its tasks' passes; each of
+    its lanes is named in the note, and ``role_shares`` (role -> share met across all
+    that role's steps) decides the staffing suggestion per lane.
     """
     f = sf.figures
     prosedur = sf.name
@@ -685,6 +777,8 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
             catatan += f" {f.open} sedang berjalan" + (
                 f", {f.open_breached} melewati standar waktu." if f.open_breached else "."
             )
+        if f.cancelled:
+            catatan += f" {f.cancelled} kali dibatalkan."
         return FormRow(no, sf.task_id, prosedur, BELUM_DINILAI, catatan,
                        "Pastikan langkah ini dilaksanakan dan dicatat.")
     share = f.share_met
@@ -698,9 +792,10 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
         and not far_late
         and f.returns <= MAX_RETURN_SHARE * f.count
     )
+    together = f" oleh {len(sf.lanes)} pelaksana bersama" if sf.lanes else ""
     notes = [
-        f"{f.count} kali dilaksanakan; waktu kerja median {format_minutes(f.median_minutes)}, "
-        f"p90 {format_minutes(f.p90_minutes)}"
+        f"{f.count} kali dilaksanakan{together}; waktu kerja median "
+        f"{format_minutes(f.median_minutes)}, p90 {format_minutes(f.p90_minutes)}"
     ]
     if share is None:
         notes.append("tanpa standar waktu")
@@ -714,14 +809,31 @@ def assess(no: int, sf: StepFigures, role_share_met: float | None) -> FormRow:
         notes.append(f"{f.returns} kali dikembalikan (Tidak)")
     if f.open_breached:
         notes.append(f"{f.open_breached} sedang melewati standar waktu")
+    if f.cancelled:
+        notes.append(f"{f.cancelled} kali dibatalkan")
+    for lane in sf.lanes:
+        lf = lane.figures
+        notes.append(
+            f"peran {lane.role}: {lf.count} kali"
+            + (f", tepat waktu {lf.met} dari {lf.with_standard} ({_pct(lf.share_met)})"
+               if lf.with_standard else "")
+        )
     actions: list[str] = []
     if share is not None and share < GOOD_SHARE_MET:
         actions.append(f"Tinjau kembali standar waktu \"{sf.standard}\" dan cara kerja langkah ini")
-        if role_share_met is not None and role_share_met < GOOD_SHARE_MET:
-            actions.append(
-                f"Tambah pelaksana atau atur ulang beban kerja peran {sf.role} "
-                f"(tepat waktu {_pct(role_share_met)} di semua langkahnya)"
-            )
+        # a joint step: the lanes that are late, each with its role's share everywhere
+        late = (
+            [(lane.role, (role_shares or {}).get(lane.role)) for lane in sf.lanes
+             if (lane.figures.share_met or 0.0) < GOOD_SHARE_MET
+             and lane.figures.share_met is not None]
+            if sf.lanes else [(sf.role, role_share_met)]
+        )
+        for role, role_share in late:
+            if role_share is not None and role_share < GOOD_SHARE_MET:
+                actions.append(
+                    f"Tambah pelaksana atau atur ulang beban kerja peran {role} "
+                    f"(tepat waktu {_pct(role_share)} di semua langkahnya)"
+                )
     if far_late and (share is None or share >= GOOD_SHARE_MET):
         actions.append(
             "Cari penyebab keterlambatan yang jauh melewati standar waktu "

@@ -36,6 +36,11 @@ _TOP = 92.0
 _MARGIN = 16.0
 _INK = "#263238"
 _NO_STANDARD = ("#cfd8dc", "#607d8b")
+#: a pass the engine closed (a sibling branch, a completion condition or a terminate end
+#: ended it): neither met nor missed, drawn hatched-grey whatever its standard
+CANCELLED = "cancelled"
+_CANCELLED = ("#eceff1", "#90a4ae")
+_CLOSED_BY_ENGINE = frozenset({"cancelled", "terminated"})
 
 
 def _add(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -50,8 +55,11 @@ def _add(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
 def pass_status(
     record: StepRecord, risk_at: datetime | None, now: datetime
 ) -> str:
-    """done_in_time / done_late for a completed pass, else the open SLA status at ``now``."""
+    """done_in_time / done_late for a completed pass, cancelled for one the engine closed
+    (issue 10: not done, not breached), else the open SLA status at ``now``."""
     due = record.due_at
+    if record.completed_at is not None and record.outcome in _CLOSED_BY_ENGINE:
+        return CANCELLED
     if record.completed_at is not None:
         return "done_late" if due is not None and record.completed_at > due else "done_in_time"
     status = open_status(
@@ -160,11 +168,17 @@ def render_timeline_svg(
             policy.deadlines(definition, step, record.ready_at) if step else (None, None)
         )
         status = pass_status(record, risk, moment)
-        fill, stroke = STATUS_STYLES[status] if record.due_at else _NO_STANDARD
+        if status == CANCELLED:
+            fill, stroke = _CANCELLED
+        else:
+            fill, stroke = STATUS_STYLES[status] if record.due_at else _NO_STANDARD
         row = _add(rows, "g", class_="pass", data_task=record.task_id, data_pass=str(nth),
-                  data_status=status if record.due_at else "no_standard")
+                  data_status=status if record.due_at or status == CANCELLED else "no_standard")
         no = record.step_no if record.step_no is not None else "?"
         name = _clean(record.name or record.task_id)
+        if step is not None and definition.step_by_no(step.no) is None:
+            # one task of a joint step: the row's number is shared, the lane tells them apart
+            name = f"[{_clean(step.lane or step.role)}] {name}"
         suffix = f" (pass {nth})" if nth > 1 else ""
         short = _wrap(f"{no}. {name}", _LABEL_W - 20 - len(suffix) * 6, 11, 1)[0]
         text = _add(row, "text", short + suffix, x=_fmt(_MARGIN), y=_fmt(y + _ROW_H / 2 + 4),
@@ -191,6 +205,8 @@ def render_timeline_svg(
         )
         if record.completed_at is None:
             note = "open: " + note
+        elif status == CANCELLED:
+            note = f"{record.outcome}: " + note
         returned = [d for d in record.path if (d.label or "").strip().lower() == "tidak"]
         if returned:
             note += " ↩ Tidak"
@@ -255,6 +271,7 @@ def _legend(root: etree._Element, y: float) -> None:
         (STATUS_STYLES["at_risk"], "open: at risk"),
         (STATUS_STYLES["breached"], "open: breached"),
         (_NO_STANDARD, "no standard"),
+        (_CANCELLED, "cancelled"),
     ]
     for (fill, stroke), text in items:
         _add(group, "rect", x=_fmt(x), y=_fmt(y - 10), width="24", height="12", rx="2",

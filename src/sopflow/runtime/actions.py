@@ -15,7 +15,7 @@ TaskAlreadyCompletedError.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -85,10 +85,29 @@ def _retrying(action: Callable[[], T]) -> T:
 
 
 # ---------------------------------------------------------------------------------- checks
-def resolve(definition: ProcessDefinition, instance_id: str, task: str | int) -> Step:
+def resolve(
+    definition: ProcessDefinition,
+    instance_id: str,
+    task: str | int,
+    *,
+    open_rows: Sequence[StepRow] = (),
+    roles: Callable[[], frozenset[str]] | None = None,
+) -> Step:
+    """The step ``task`` names: a task id, or a step number.
+
+    The tasks of a joint step (a row with several Pelaksana, compiled to a parallel
+    split with one task per lane) share the row's number, so a number alone may name
+    several: then the one whose role the actor holds (``roles``, asked only here) and
+    that is open (``open_rows``) is meant. When that still leaves none or several, the
+    number is refused with the task ids to choose from.
+    """
     step: Step | None = None
     if isinstance(task, int) or (isinstance(task, str) and task.strip().isdigit()):
-        step = definition.step_by_no(int(task))
+        no = int(task)
+        step = definition.step_by_no(no)
+        joint = [s for s in definition.steps if s.no == no]
+        if step is None and len(joint) > 1:
+            return _joint_task(definition, instance_id, no, joint, open_rows, roles)
     if step is None and isinstance(task, str):
         step = definition.step(task.strip())
     if step is None:
@@ -99,6 +118,39 @@ def resolve(definition: ProcessDefinition, instance_id: str, task: str | int) ->
             task_id=str(task),
         )
     return step
+
+
+def _joint_task(
+    definition: ProcessDefinition,
+    instance_id: str,
+    no: int,
+    joint: list[Step],
+    open_rows: Sequence[StepRow],
+    roles: Callable[[], frozenset[str]] | None,
+) -> Step:
+    held = roles() if roles is not None else frozenset()
+    open_ids = {r.task for r in open_rows}
+    mine = [s for s in joint if s.role in held]
+    mine_open = [s for s in mine if s.id in open_ids]
+    if len(mine_open) == 1:
+        return mine_open[0]
+    if not mine_open and len(mine) == 1:
+        return mine[0]  # done or not reached yet: the open-row check says which
+    if not mine:
+        why = "the actor holds none of their roles"
+    elif mine_open:
+        why = "the actor holds the role of several open ones"
+    else:
+        why = "the actor holds the role of several, none open"
+    tasks = ", ".join(
+        f"{s.id} ({s.role}, {'open' if s.id in open_ids else 'not open'})" for s in joint
+    )
+    raise TaskNotFoundError(
+        f"step {no} of process {definition.process_id} is a joint step of {len(joint)} "
+        f"tasks and {why}: name one by its task id ({tasks})",
+        instance_id=instance_id,
+        task_id=str(no),
+    )
 
 
 def _open_row(
@@ -298,7 +350,13 @@ def _complete_once(
     item: str | None,
 ) -> Progress:
     row, state, definition, open_rows = _load_step_action(rt, instance_id)
-    step = resolve(definition, instance_id, task)
+    step = resolve(
+        definition,
+        instance_id,
+        task,
+        open_rows=open_rows,
+        roles=lambda: rt.authority.credentials(actor, unit=None, at=rt._now(at)).roles,
+    )
     open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     holding, credentials = _check_role(rt, row, definition, step, actor, now, state.data)
@@ -394,7 +452,13 @@ def _claim_once(
     item: str | None,
 ) -> Progress:
     row, state, definition, open_rows = _load_step_action(rt, instance_id)
-    step = resolve(definition, instance_id, task)
+    step = resolve(
+        definition,
+        instance_id,
+        task,
+        open_rows=open_rows,
+        roles=lambda: rt.authority.credentials(actor, unit=None, at=rt._now(at)).roles,
+    )
     open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     _check_role(rt, row, definition, step, actor, now, state.data)
