@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection
 
+from sopflow.definitions._convention import follows_sop_convention, is_assigned
 from sopflow.definitions.loader import (
     Bounds,
     RawFlow,
@@ -56,12 +57,14 @@ def _lanes(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                     element=lane.id,
                 )
             )
+    # A file that is not an SOP keeps its home engine's meaning: a task in no lane and
+    # with no assignment is open to anyone (a warning of validate, code open-task).
+    sop = follows_sop_convention(raw)
     for node in raw.nodes.values():
         if not node.is_step:
             continue
         lanes = raw.node_lanes(node.id)
-        assigned = bool({"assignee", "candidate_users", "candidate_groups"} & node.extras.keys())
-        if not lanes and not assigned:
+        if not lanes and not is_assigned(node) and sop:
             found.append(
                 raw.error(
                     "user task is not in any lane (no lane lists it in flowNodeRef)",
