@@ -33,7 +33,7 @@ from sopflow.errors import ClaimedError, PermissionDeniedError, SopCheckError, U
 from sopflow.runtime.engine import Engine
 from sopflow.runtime.views import Actor
 from sopflow.stores.base import Store
-from sopflow.testing import FakeClock
+from sopflow.testing import FakeClock, SimulatedStaff
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "bpmn").glob("*.bpmn"))
@@ -184,6 +184,15 @@ def test_work_lists_show_open_steps_for_any_role_and_user(store: Store, clock: F
     # the assigned step is not open: a role list without the user does not show it
     assert engine.work_list(role="camat") == []
     assert [w.task_id for w in engine.work_list(user="k", role="kasi")] == ["kembali"]
+
+
+def test_simulated_staff_work_an_open_step(store: Store, clock: FakeClock) -> None:
+    """sopflow.testing's officers take an open step as anyone (no role asserted)."""
+    engine = _engine(store, clock)
+    iid = engine.start("berkas", actor=Actor("loket.1"), data={"lengkap": True}).instance_id
+    log = SimulatedStaff(engine, clock, names={"": "petugas"}).work(iid)
+    assert [(e.item.task_id, e.actor) for e in log] == [("terima", "petugas"), ("arsip", "petugas")]
+    assert engine.status(iid).status == "completed"
 
 
 # --- with a staff directory: a position in the instance's unit ---------------------------
