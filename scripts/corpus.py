@@ -43,9 +43,12 @@ from sopflow import (
     ProcessDefinition,
     SopflowError,
     __version__,
-    load_definition,
     open_store,
 )
+from sopflow.definitions._tasks import is_expression
+from sopflow.definitions.loader import load_definitions
+from sopflow.definitions.model import Step
+from sopflow.runtime.assignment import assigned_users
 from sopflow.testing import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +59,25 @@ SUFFIXES = (".bpmn", ".xml")
 #: handler from the application, not a different engine
 _HANDLER_TAGS = frozenset({"scriptTask", "serviceTask", "sendTask", "businessRuleTask"})
 _BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+#: elements the events work (messages, signals, timers, boundary and event subprocesses)
+#: will run: a file refused only on these and on handler tasks waits for that, not a fix here
+_EVENT_TAGS = frozenset(
+    {
+        "boundaryEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "startEvent",
+        "endEvent",
+        "eventBasedGateway",
+        "receiveTask",
+        "subProcess",
+        "messageEventDefinition",
+        "signalEventDefinition",
+        "timerEventDefinition",
+        "errorEventDefinition",
+        "escalationEventDefinition",
+    }
+)
 
 
 @dataclass
@@ -63,6 +85,8 @@ class FileResult:
     name: str
     loaded: bool = False
     needs_handlers_only: bool = False
+    #: refused only on event elements (and handler tasks): waits for the events work
+    needs_events_only: bool = False
     reasons: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # one outcome per executable process
 
@@ -98,7 +122,7 @@ def _tags(path: Path) -> dict[str, str]:
 
 def _load(path: Path, result: FileResult) -> list[ProcessDefinition]:
     try:
-        return [load_definition(path)]
+        return load_definitions(path)  # every executable process of the file
     except DefinitionError as error:
         problems = _problems(error)
     except Exception as error:  # a crash of the loader is a finding, not the end
@@ -107,10 +131,16 @@ def _load(path: Path, result: FileResult) -> list[ProcessDefinition]:
     result.reasons = sorted({_reason(p) for p in problems})
     tags = _tags(path)
     elements = {p.element for p in problems}
+    waiting = _HANDLER_TAGS | _EVENT_TAGS
+    # a flow-shape finding on an event ("cannot reach an end event") is the file's own
+    if problems and all(
+        tags.get(p.element or "") in waiting and "reach" not in p.message for p in problems
+    ):
+        result.needs_events_only = not all(tags.get(e or "") in _HANDLER_TAGS for e in elements)
     if problems and all(tags.get(e or "") in _HANDLER_TAGS for e in elements):
         result.needs_handlers_only = True
         try:
-            return [load_definition(path, script_handlers=[e for e in elements if e])]
+            return load_definitions(path, script_handlers=[e for e in elements if e])
         except DefinitionError:
             return []
     return []
@@ -119,6 +149,22 @@ def _load(path: Path, result: FileResult) -> list[ProcessDefinition]:
 def _no_op(data: dict[str, Any]) -> None:
     """A script handler that changes nothing: the driver only measures the flow."""
     return None
+
+
+def _actor_for(engine: Engine, instance_id: str, step: Step | None, role: str | None) -> Actor:
+    """Someone the step admits: its lane's role, and its assignee or a candidate (user or
+    literal group) when it names them; an open step (no lane, no assignment) takes anyone."""
+    roles = {role} if role else set()
+    name = f"corpus.{role or 'anyone'}"
+    if step is not None:
+        roles |= {g for g in step.candidate_groups if not is_expression(g)}
+        try:
+            users = assigned_users(step, engine.status(instance_id).data)
+        except SopflowError:
+            users = ()
+        if users:
+            name = users[0]
+    return Actor(name, roles)
 
 
 def _drive(engine: Engine, clock: FakeClock, definition: ProcessDefinition, budget: int) -> str:
@@ -138,7 +184,7 @@ def _drive(engine: Engine, clock: FakeClock, definition: ProcessDefinition, budg
             if step is not None and step.decision_field is not None:
                 data[step.decision_field] = True
             clock.advance(minutes=30)
-            actor = Actor(f"corpus.{item.role or 'anyone'}", {item.role or ""})
+            actor = _actor_for(engine, item.instance_id, step, item.role)
             engine.complete(item.instance_id, item.task_id, actor=actor, data=data, at=clock.now())
         status = engine.status(instance_id, at=clock.now()).status
     except SopflowError as error:
@@ -221,6 +267,7 @@ def measure(folder: Path, budget: int) -> dict[str, Any]:
         "completed": sum(r.loaded and "completed" in r.runs for r in results),
         "refused": sum(not r.loaded for r in results),
         "refused_only_for_handlers": sum(r.needs_handlers_only for r in results),
+        "refused_only_for_events_or_handlers": sum(r.needs_events_only for r in results),
         "completed_with_no_op_handlers": sum(
             r.needs_handlers_only and "completed" in r.runs for r in results
         ),
@@ -231,6 +278,7 @@ def measure(folder: Path, budget: int) -> dict[str, Any]:
                 "file": r.name,
                 "loaded": r.loaded,
                 "needs_handlers_only": r.needs_handlers_only,
+                "needs_events_only": r.needs_events_only,
                 "runs": r.runs,
                 "reasons": r.reasons,
             }
@@ -255,6 +303,9 @@ def _print(report: dict[str, Any], top: int) -> None:
         f"    only for want of a handler:   {share(report['refused_only_for_handlers'])}"
         f" (of which {report['completed_with_no_op_handlers']} complete with no-op "
         "handlers)"
+    )
+    print(
+        f"    only on events (and handlers): {share(report['refused_only_for_events_or_handlers'])}"
     )
     print("run outcomes (one per process that loaded):")
     for outcome, count in report["run_outcomes"].items():

@@ -49,3 +49,66 @@ def one_task(
   </bpmn:process>
 </bpmn:definitions>
 """.encode()
+
+
+def open_tasks(*, lanes: bool = False, task_ext: str = "", process_ext: str = "") -> bytes:
+    """A Camunda Modeler style file whose tasks name no one (issue 12, the lead's decision).
+
+    start -> userTask ``terima`` (no lane, no assignment) -> gateway on ``${lengkap}``:
+    yes -> manualTask ``arsip`` (no lane) -> end; no -> userTask ``kembali``
+    (``candidateGroups="kasi"``) -> end. ``lanes``: the same, with one lane "Loket"
+    holding the start event and ``kembali`` only, as a file half-moved into lanes is.
+    ``terima``'s form declares the boolean ``lengkap``; ``task_ext`` goes into its
+    extensionElements after the form, ``process_ext`` into the process's.
+    """
+    lane_set = (
+        """
+    <bpmn:laneSet id="ls">
+      <bpmn:lane id="lane_loket" name="Loket">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>kembali</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>"""
+        if lanes
+        else ""
+    )
+    form = '<camunda:formData><camunda:formField id="lengkap" type="boolean" /></camunda:formData>'
+    task_extension = f"<bpmn:extensionElements>{form}{task_ext}</bpmn:extensionElements>"
+    process_extension = (
+        f"<bpmn:extensionElements>{process_ext}</bpmn:extensionElements>" if process_ext else ""
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions {NAMESPACES} id="defs" targetNamespace="http://bpmn.io/schema/bpmn"
+    exporter="Camunda Modeler" exporterVersion="5.20.0">
+  <bpmn:process id="berkas" name="Berkas masuk" isExecutable="true">{process_extension}{lane_set}
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="terima" name="Terima berkas">{task_extension}
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:exclusiveGateway id="lengkap_gw" name="Lengkap?">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f_ya</bpmn:outgoing>
+      <bpmn:outgoing>f_tidak</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:manualTask id="arsip" name="Arsipkan berkas">
+      <bpmn:incoming>f_ya</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:manualTask>
+    <bpmn:userTask id="kembali" name="Kembalikan berkas" camunda:candidateGroups="kasi">
+      <bpmn:incoming>f_tidak</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming>
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="terima" />
+    <bpmn:sequenceFlow id="f2" sourceRef="terima" targetRef="lengkap_gw" />
+    <bpmn:sequenceFlow id="f_ya" sourceRef="lengkap_gw" targetRef="arsip">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${{lengkap}}
+      </bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_tidak" sourceRef="lengkap_gw" targetRef="kembali">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${{!lengkap}}
+      </bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="arsip" targetRef="end" />
+    <bpmn:sequenceFlow id="f4" sourceRef="kembali" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()

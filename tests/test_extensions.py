@@ -184,7 +184,11 @@ def test_a_sequence_flow_without_an_id_gets_a_stable_one() -> None:
 
 def test_every_problem_of_a_file_is_reported_schema_first() -> None:
     """A schema error no longer hides the SOP findings (issue 12: 'validate hides the rest')."""
-    data = one_task(lane=None, ext="<camunda:taskListener />").replace(
+    sop_step = (  # a Mutu Baku property: an SOP file, whose steps must be in a lane
+        '<camunda:properties><camunda:property name="waktu" value="15 Menit" />'
+        "</camunda:properties>"
+    )
+    data = one_task(lane=None, ext="<camunda:taskListener />" + sop_step).replace(
         b'name="Periksa berkas"', b'name="Periksa berkas" bogus="1"'
     )
     with pytest.raises(BpmnSchemaError) as info:

@@ -82,6 +82,9 @@ class SimulatedStaff:
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def actor(self, role: str) -> Actor:
+        """An officer of ``role``; for an open step (no role: anyone may act), one with none."""
+        if not role:
+            return Actor(self.names.get("", "anyone.sim"))
         return Actor(self.names.get(role, f"{role}.sim"), {role})
 
     def work(

@@ -21,7 +21,15 @@ from sopflow.authority.staff import DirectoryAuthority, signature
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import ChainBrokenError, DirectoryError, PermissionDeniedError, UnitAccessError
 from sopflow.logging import get_logger
-from sopflow.runtime.duties import authorize, in_unit, parent_allowed, refusal_rule, visible
+from sopflow.runtime.duties import (
+    authorize,
+    in_unit,
+    open_step_holder,
+    parent_allowed,
+    refusal_rule,
+    step_parent_ok,
+    visible,
+)
 from sopflow.runtime.views import Actor, to_ms
 from sopflow.stores.base import AuditRow, InstanceRow, StepRow
 
@@ -119,6 +127,7 @@ def check_action(
             history=history,
             definitive_default=getattr(authority, "definitive_only", False),
             data=data,
+            trusted_caller=authority.trusted_caller,
         )
     except PermissionDeniedError as exc:
         record_refusal(store, row, definition, step, actor, credentials, exc, now)
@@ -157,7 +166,9 @@ def claim_lapsed(
     unit = _unit(store, row.instance_id)
     credentials = authority.credentials(Actor(claimer), unit=unit, at=now)
     directory = directory_of(authority)
-    parent_ok = parent_allowed(step.role, False, unit, directory)
+    parent_ok = step_parent_ok(step, False, unit, directory)
+    if step.is_open:
+        return not open_step_holder(credentials.holdings, unit, directory, parent_ok=parent_ok)
     return not any(
         h.role == step.role and in_unit(h, unit, directory, parent_ok=parent_ok)
         for h in credentials.holdings
@@ -266,8 +277,17 @@ def filter_work(
         units = getter() if getter is not None else {}
     out = []
     for r in rows:
-        rules: ProcessRules = rules_of(definition_of(r.version))
+        definition = definition_of(r.version)
+        rules: ProcessRules = rules_of(definition)
         unit = units.get(r.instance_id)
+        step = definition.step(r.task)
+        if step is not None and step.is_open:
+            parent_ok = step_parent_ok(step, rules.step(r.task).parent_unit, unit, directory)
+            if open_step_holder(credentials.holdings, unit, directory, parent_ok=parent_ok) or (
+                authority.trusted_caller
+            ):
+                out.append(r)
+            continue
         parent_ok = parent_allowed(r.role or "", rules.step(r.task).parent_unit, unit, directory)
         if any(
             h.role == r.role and in_unit(h, unit, directory, parent_ok=parent_ok)

@@ -5,7 +5,10 @@
   waktu wins, as the SOP's Mutu Baku is the signed standard);
 - ``undeclared-field``: a gateway condition reads a field that no step's decision
   (``keputusan``) and no form field declares, so an instance stops at that gateway unless
-  the application happens to send the field (SpiffArena's ``approved == True`` files).
+  the application happens to send the field (SpiffArena's ``approved == True`` files);
+- ``open-task``: a user or manual task of a file that is not an SOP is in no lane and names
+  no assignee or candidates, so any actor may claim and complete it (its home engine's
+  meaning; in an SOP file the same task is an error, code ``lane``).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from sopflow.definitions._convention import follows_sop_convention, open_steps
 from sopflow.definitions.extensions import Finding, extension_findings
-from sopflow.definitions.loader import RawProcess, read_process
+from sopflow.definitions.loader import RawProcess, executable_process_ids, read_process
 from sopflow.definitions.model import DECISION_FIELD, NodeKind
 from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES, parse_xml, read_limited
 from sopflow.errors import DefinitionError, ExpressionError, WaktuError
@@ -50,12 +54,33 @@ def file_warnings(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> li
 def tree_warnings(tree: etree._ElementTree, *, source: str) -> list[Finding]:
     found = [f for f in extension_findings(tree, source=source) if f.severity == "warning"]
     try:
-        raw = read_process(tree, source=source)
+        ids = executable_process_ids(tree.getroot(), source)
+        raws = [read_process(tree, source=source, process_id=i) for i in ids]
     except DefinitionError:
         return found
-    found += _due_date_conflicts(raw)
-    found += _undeclared_fields(raw)
+    for raw in raws:
+        found += _due_date_conflicts(raw)
+        found += _undeclared_fields(raw)
+        found += _open_tasks(raw)
     return sorted(found, key=lambda f: f.line or 0)
+
+
+def _open_tasks(raw: RawProcess) -> list[Finding]:
+    if follows_sop_convention(raw):
+        return []  # an error there (code lane), not a warning
+    return [
+        Finding(
+            raw.source,
+            node.line,
+            node.id,
+            "open-task",
+            "warning",
+            f"{node.tag} is in no lane and names no assignee or candidates: any actor may "
+            "claim and complete it (with a staff directory, anyone holding a position in the "
+            "instance's unit)",
+        )
+        for node in open_steps(raw)
+    ]
 
 
 def _due_date_conflicts(raw: RawProcess) -> list[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection
 
+from sopflow.definitions._convention import follows_sop_convention, is_assigned
 from sopflow.definitions.loader import (
     Bounds,
     RawFlow,
@@ -56,12 +57,14 @@ def _lanes(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                     element=lane.id,
                 )
             )
+    # A file that is not an SOP keeps its home engine's meaning: a task in no lane and
+    # with no assignment is open to anyone (a warning of validate, code open-task).
+    sop = follows_sop_convention(raw)
     for node in raw.nodes.values():
         if not node.is_step:
             continue
         lanes = raw.node_lanes(node.id)
-        assigned = bool({"assignee", "candidate_users", "candidate_groups"} & node.extras.keys())
-        if not lanes and not assigned:
+        if not lanes and not is_assigned(node) and sop:
             found.append(
                 raw.error(
                     "user task is not in any lane (no lane lists it in flowNodeRef)",
@@ -238,14 +241,22 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
             if flow.source in members and flow.target in members:
                 forward[flow.source].append(flow.target)
                 backward[flow.target].append(flow.source)
-        starts = raw.start_of(scope)
-        reached = _closure([starts[0].id] if starts else [], forward)
+        for node in members.values():
+            # an event on an activity's boundary has no incoming flow: it is reached with
+            # its host, and the host may finish through it (BPMN 2.0 10.5.4)
+            if node.attached_to in members:
+                forward[node.attached_to].append(node.id)
+                backward[node.id].append(node.attached_to)
+        # every start event begins the process (BPMN 2.0 10.5.2: several are alternative
+        # starts); one that is not a none start is refused on its own, not its whole path
+        seeds = [n.id for n in members.values() if n.tag == "startEvent"]
+        reached = _closure(seeds, forward)
         ends = [n.id for n in members.values() if n.kind in _ENDS]
         finishing = _closure(ends, backward)
         for node in members.values():
             if node.kind is None:
                 continue  # already refused as unsupported; do not pile on
-            if starts and node.id not in reached and node.kind is not NodeKind.START:
+            if seeds and node.id not in reached and node.kind is not NodeKind.START:
                 found.append(
                     raw.error("not reachable from the start event", line=node.line, element=node.id)
                 )

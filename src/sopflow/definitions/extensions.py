@@ -230,6 +230,8 @@ CODES: Final[Mapping[str, str]] = {
     "waktu": "a Mutu Baku waktu that cannot be read",
     "due-date-conflict": "waktu and a due date disagree; waktu wins (warning)",
     "undeclared-field": "a condition reads a field no step or form sets (warning)",
+    "open-task": "a task of a non-SOP file in no lane and with no assignment: anyone may "
+    "act (warning)",
     "form": "a form field definition that cannot be used",
     "assignment": "an assignee or candidate list that cannot be read",
     "sop-check": "another SOP rule (events, flows, reachability, gateways, diagram)",

@@ -186,6 +186,8 @@ class RawNode:
     loop: StandardLoop | None = None
     loop_maximum: str | None = None
     call: Call | None = None
+    #: a boundary event's host activity (attachedToRef), for reachability
+    attached_to: str | None = None
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
     #: Step keyword arguments from other modelers' attributes (definitions/_tasks.py)
@@ -418,11 +420,18 @@ def _executable_process(root: etree._Element, source: str) -> etree._Element:
         return by_id[refs[0]]
     if len(processes) == 1:
         return processes[0]
-    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    executable = _marked(processes)
     if len(executable) == 1:
         return executable[0]
     if not processes:
         raise BpmnSchemaError("the file holds no bpmn:process", file=source, line=_line(root))
+    if len(executable) > 1:
+        raise BpmnSchemaError(
+            f"the file holds {len(executable)} executable processes: load it with "
+            "load_definitions (a Catalog does), or mark only one executable",
+            file=source,
+            line=_line(root),
+        )
     raise BpmnSchemaError(
         f"cannot tell which of {len(processes)} processes to run: "
         'mark exactly one isExecutable="true"',
@@ -431,15 +440,30 @@ def _executable_process(root: etree._Element, source: str) -> etree._Element:
     )
 
 
+def _marked(processes: list[etree._Element]) -> list[etree._Element]:
+    """The executable processes among several: the isExecutable="true" ones; when none
+    is marked, every one that has no isExecutable attribute and is not public.
+
+    BPMN 2.0 (section 10.2, the Process attributes) gives isExecutable no default except
+    that a public process without it is not executable. SpiffWorkflow and Flowable read a
+    missing attribute as true; Camunda 7 deploys only processes marked true (it logs
+    ENGINE-01003 for a missing one), and Camunda Modeler and bpmn.io always write it. So
+    a file that marks none (SpiffWorkflow's own test files) runs as SpiffWorkflow runs
+    it, and a file that marks some keeps exactly those.
+    """
+    marked = [p for p in processes if p.get("isExecutable") == "true"]
+    if marked:
+        return marked
+    return [
+        p for p in processes if p.get("isExecutable") is None and p.get("processType") != "Public"
+    ]
+
+
 def executable_process_ids(root: etree._Element, source: str) -> list[str]:
     """The processes of a file sopflow runs: every isExecutable="true" one when there
     are several, else the one :func:`_executable_process` picks (bpmn.io saves a lone
     process as not executable, and a lone process is still the one meant)."""
-    marked = [
-        p.get("id") or ""
-        for p in root.iterchildren(f"{{{BPMN_NS}}}process")
-        if p.get("isExecutable") == "true"
-    ]
+    marked = [p.get("id") or "" for p in _marked(list(root.iterchildren(f"{{{BPMN_NS}}}process")))]
     if len(marked) >= 2:
         return marked
     return [_executable_process(root, source).get("id") or ""]
@@ -616,6 +640,7 @@ def _read_scope(
             default=elem.get("default"),
             start_quantity=elem.get("startQuantity"),
             completion_quantity=elem.get("completionQuantity"),
+            attached_to=elem.get("attachedToRef") if tag == "boundaryEvent" else None,
         )
         if tag == "endEvent" and elem.find(f"{{{BPMN_NS}}}terminateEventDefinition") is not None:
             node.kind = NodeKind.TERMINATE_END

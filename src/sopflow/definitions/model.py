@@ -181,6 +181,19 @@ class Step:
     form_key: str | None = None
     form: tuple[FormField, ...] = ()
 
+    @property
+    def is_open(self) -> bool:
+        """In no lane and with no assignment: the file names no one, so anyone may act.
+
+        Camunda 7, Flowable and SpiffWorkflow let any authorised user claim and complete
+        such a task; sopflow does the same (any caller, or with a staff directory any
+        holder of a position in the instance's unit). Only files that do not follow the
+        SOP convention can have one: the SOP checks put every step of an SOP in a lane.
+        """
+        return self.lane is None and not (
+            self.assignee or self.candidate_users or self.candidate_groups
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class FormField:
@@ -347,5 +360,7 @@ def _assignment_dict(step: Step) -> dict[str, Any]:
         "follow_up_date": step.follow_up_date,
         "form_key": step.form_key,
         "form": [f.id for f in step.form],
+        # in no lane and with no assignment: any actor may act (Step.is_open)
+        "open": step.is_open,
     }
     return {key: value for key, value in found.items() if value}

@@ -13,6 +13,12 @@ the Camat lane and reserves it for the group ``sekcam`` wants a Sekcam acting in
 lane, not any Camat. An assignee or candidate written as an expression (``${initiator}``,
 ``${kasi}``) is evaluated with the expression language over the instance's data.
 
+A step with neither (a file from Camunda, Flowable or SpiffArena whose task is in no lane
+and names no one, ``Step.is_open``) is open: the file restricts nobody, and its home engine
+lets any authorised user claim and complete it. Here any caller may act; with a staff
+directory, :func:`sopflow.runtime.duties.authorize` first requires a position in the
+instance's unit, as for every other step.
+
 Every action (claim, release, complete) and the work list apply the same rules.
 """
 
@@ -88,6 +94,8 @@ def check_step_access(
 
     ``data`` is the instance's data, for assignments written as expressions.
     """
+    if step.is_open:
+        return _any_holding(credentials)
     holding: Holding | None = None
     if step.lane is not None or not has_assignment(step):
         holding = credentials.holding(step.role)
@@ -115,6 +123,18 @@ def check_step_access(
             step, credentials, instance_id, f"is not assigned the task ({_describe(step)})"
         )
     return holding if holding is not None else assigned
+
+
+#: the order a holding is preferred in when any will do (as Credentials.holding)
+_KIND_ORDER = {"definitif": 0, "plt": 1, "plh": 2, CALLER: 3}
+
+
+def _any_holding(credentials: Credentials) -> Holding:
+    """The holding an actor takes an open step under: the definitive one first; a caller
+    asserting no role at all acts as itself (trusted-caller mode: any caller)."""
+    if not credentials.holdings:
+        return Holding(role="", kind=CALLER)
+    return min(credentials.holdings, key=lambda h: (_KIND_ORDER.get(h.kind, 9), h.role))
 
 
 def may_act(step: Step, credentials: Credentials, data: Mapping[str, object] | None = None) -> bool:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import Call, ProcessDefinition
+from sopflow.errors import RuntimeFault
 from sopflow.runtime import records
 from sopflow.runtime.data import check_data
 from sopflow.runtime.machine import Effects, Machine
@@ -37,7 +38,19 @@ from sopflow.stores.base import (
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
 
-__all__ = ["cancel_family", "continue_parent", "map_in", "map_out", "start_children"]
+__all__ = [
+    "MAX_CALL_DEPTH",
+    "cancel_family",
+    "continue_parent",
+    "map_in",
+    "map_out",
+    "start_children",
+]
+
+#: child instances one action may start inside each other. A process that calls itself
+#: before any step waits (SpiffWorkflow's call_activity_level_3 test file does) would
+#: otherwise nest without end; a real SOP chain is a few levels deep.
+MAX_CALL_DEPTH = 32
 
 
 def map_in(call: Call, variables: dict[str, Any]) -> dict[str, Any]:
@@ -66,12 +79,16 @@ def start_children(
     now: datetime,
     actor: str,
     unit: str | None = None,
+    *,
+    depth: int = 0,
+    origin: str | None = None,
 ) -> list[NewChild]:
     """Start a child for every call the machine reached; a child that runs to its end
     at once continues the parent's token right away (which may call again).
 
     A child belongs to its parent's unit (``unit``; read from the store when not given),
-    so the same officials see and act on both.
+    so the same officials see and act on both. Nesting deeper than
+    :data:`MAX_CALL_DEPTH` in one action is a RuntimeFault naming the call activity.
     """
     children: list[NewChild] = []
     effects = machine.effects
@@ -82,13 +99,29 @@ def start_children(
         token = effects.calls.pop(0)
         call = definition.nodes[token.node].call
         assert call is not None
+        if depth >= MAX_CALL_DEPTH:
+            raise RuntimeFault(
+                f"call activity calls {call.process!r} {MAX_CALL_DEPTH} levels deep in one "
+                "action: a process that calls itself (or a chain that calls back) before any "
+                "step waits never ends; nothing was started",
+                instance_id=origin or instance_id,
+                task_id=token.node,
+            )
         child_definition = rt.catalog.get(call.process)
         child_id = str(uuid.uuid4())
         state = State([], check_data(map_in(call, machine.variables(token)), child_id, None))
         child = Machine(child_definition, state, instance_id=child_id, scripts=rt.script_handlers)
         child_effects = child.start()
         grandchildren = start_children(
-            rt, child_definition, child_id, child, now, actor, unit
+            rt,
+            child_definition,
+            child_id,
+            child,
+            now,
+            actor,
+            unit,
+            depth=depth + 1,
+            origin=origin or instance_id,
         )
         rt.store.ensure_definition(
             child_definition.version,

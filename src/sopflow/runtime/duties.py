@@ -35,7 +35,16 @@ from sopflow.errors import (
 from sopflow.runtime.assignment import check_step_access
 from sopflow.stores.base import StepRow
 
-__all__ = ["authorize", "in_unit", "parent_allowed", "refusal_rule", "same_person", "visible"]
+__all__ = [
+    "authorize",
+    "in_unit",
+    "open_step_holder",
+    "parent_allowed",
+    "refusal_rule",
+    "same_person",
+    "step_parent_ok",
+    "visible",
+]
 
 
 def same_person(a: str | None, b: str | None) -> bool:
@@ -77,6 +86,21 @@ def parent_allowed(role: str, marked: bool, unit: str | None, directory: Directo
     )
 
 
+def step_parent_ok(step: Step, marked: bool, unit: str | None, directory: Directory | None) -> bool:
+    """:func:`parent_allowed` for a step. An open step (``Step.is_open``) names no role that
+    the unit might lack, so only its ``unit_induk`` mark lets parent-unit holders act."""
+    if step.is_open:
+        return marked
+    return parent_allowed(step.role, marked, unit, directory)
+
+
+def open_step_holder(
+    holdings: Sequence[Holding], unit: str | None, directory: Directory | None, *, parent_ok: bool
+) -> bool:
+    """May someone with these holdings take an open step? Any position in the unit will do."""
+    return any(in_unit(h, unit, directory, parent_ok=parent_ok) for h in holdings)
+
+
 def visible(
     credentials: Credentials, unit: str | None, directory: Directory | None, rules: ProcessRules
 ) -> bool:
@@ -100,14 +124,36 @@ def authorize(
     history: Sequence[StepRow],
     definitive_default: bool = False,
     data: Mapping[str, Any] | None = None,
+    trusted_caller: bool = False,
 ) -> Holding:
     """The holding under which ``credentials`` may act on ``step`` of this instance;
-    ``data`` is the instance data, for assignments written as expressions."""
+    ``data`` is the instance data, for assignments written as expressions.
+
+    An open step (``Step.is_open``) accepts any caller in trusted-caller mode; otherwise
+    the actor must hold some position in the instance's unit.
+    """
     step_rules = rules.step(step.id)
-    parent_ok = parent_allowed(step.role, step_rules.parent_unit, unit, directory)
+    parent_ok = step_parent_ok(step, step_rules.parent_unit, unit, directory)
     scoped = tuple(
         h for h in credentials.holdings if in_unit(h, unit, directory, parent_ok=parent_ok)
     )
+    if step.is_open and not trusted_caller and not scoped:
+        where = f" in unit {unit} of this instance" if unit is not None else ""
+        why = (
+            f"step {step.no} is in no lane and names no assignee, so it is open to any "
+            "holder of a position in the instance's unit"
+        )
+        if credentials.holdings:
+            raise UnitAccessError(
+                f"actor {credentials.actor_id!r} holds no position{where}; {why}",
+                instance_id=instance_id,
+                task_id=step.id,
+            )
+        raise PermissionDeniedError(
+            f"actor {credentials.actor_id!r} holds no position; {why}",
+            instance_id=instance_id,
+            task_id=step.id,
+        )
     if credentials.holding(step.role) is not None and not any(h.role == step.role for h in scoped):
         raise UnitAccessError(
             f"actor {credentials.actor_id!r} holds {step.role!r} only outside unit {unit} "

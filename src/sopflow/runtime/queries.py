@@ -66,18 +66,30 @@ def work_list(
     user: str | None = None,
     actor: Actor | None = None,
 ) -> list[WorkItem]:
-    roles = [role] if isinstance(role, str) else role
+    roles = [role] if isinstance(role, str) else (None if role is None else list(role))
     now = rt._now(at)
     if user is not None:
         rows = rt.store.open_steps(process_id=process_id, instance_id=instance_id)
         rows = [r for r in rows if _may_act(rt, r, user, roles)]
+    elif roles is None:
+        rows = rt.store.open_steps(process_id=process_id, instance_id=instance_id)
     else:
-        rows = rt.store.open_steps(roles=roles, process_id=process_id, instance_id=instance_id)
+        # Open steps (in no lane, naming no one: Step.is_open) are stored with the role ""
+        # and belong on every role's list; other role-less rows (assignment only) do not.
+        named = set(roles)
+        wanted = {*named, ""} if named else named  # no role at all: nothing, as the store
+        rows = rt.store.open_steps(roles=wanted, process_id=process_id, instance_id=instance_id)
+        rows = [r for r in rows if r.role in named or _is_open(rt, r)]
     if actor is not None:
         rows = gate.filter_work(
             rt.authority, rt.store, rows, actor=actor, now=now, definition_of=rt.definition
         )
     return [work_item(rt, r, now) for r in rows]
+
+
+def _is_open(rt: Engine, r: StepRow) -> bool:
+    step = rt.definition(r.version).step(r.task)
+    return step is not None and step.is_open
 
 
 def _may_act(rt: Engine, r: StepRow, user: str, roles: Iterable[str] | None) -> bool:
