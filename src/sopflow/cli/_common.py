@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,6 +109,30 @@ def parse_at(
             f"--at {text!r} is in the future; an entry records something that has happened"
         )
     return moment
+
+
+def listing_zone(text: str | None, zone_names: Iterable[str | None]) -> tzinfo:
+    """The zone an offset-less ``--at`` of a listing is read in: the zone of the processes
+    it covers. Across offices in different zones (WIB and WITA) such a time means two
+    moments, so it is refused in one line: give an offset or ``--process``."""
+    zones = {zone(name) for name in zone_names}
+    names = sorted({getattr(z, "key", str(z)) for z in zones})
+    if len(zones) <= 1:
+        return next(iter(zones), DISPLAY_TZ)
+    if text is not None and _has_no_offset(text):
+        raise ClockError(
+            f"--at {text!r} has no offset and this listing covers processes in "
+            f"{', '.join(names)}: add an offset (e.g. +07:00 for WIB, +08:00 for WITA) "
+            "or choose one --process"
+        )
+    return DISPLAY_TZ
+
+
+def _has_no_offset(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text.strip()).tzinfo is None
+    except ValueError:
+        return False  # parse_at says what is wrong with it
 
 
 _INT = re.compile(r"-?(0|[1-9][0-9]{0,17})")

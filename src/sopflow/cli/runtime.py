@@ -16,6 +16,7 @@ from sopflow.cli._common import (
     add_data,
     add_json,
     add_store_args,
+    listing_zone,
     open_catalog,
     parse_at,
     parse_data,
@@ -108,7 +109,18 @@ def _start(args: argparse.Namespace) -> int:
 
 def _inbox(args: argparse.Namespace) -> int:
     engine = open_engine(args)
-    at = parse_at(args.at)
+    if args.instance:
+        tz = _instance_zone(engine, args.instance)
+    else:
+        tz = listing_zone(
+            args.at,
+            (
+                d.header.zona_waktu
+                for d in engine.catalog
+                if args.process is None or d.process_id == args.process
+            ),
+        )
+    at = parse_at(args.at, tz)
     viewer = _viewer(args, engine)
 
     def one(instance_id: str | None) -> list[Any]:

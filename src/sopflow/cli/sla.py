@@ -98,7 +98,7 @@ def _print_scan(found: Any, args: argparse.Namespace) -> None:
     if args.watch:
         print(f"-- scan at {when(steps[0][0].at if steps else _now(args))}", flush=True)
     elif args.at:
-        print(f"SLA as of {when(parse_at(args.at))} (--at), not the real time")
+        print(f"SLA as of {when(_at(args))} (--at), not the real time")
     rows = [
         [
             s.instance_id,
@@ -117,14 +117,28 @@ def _print_scan(found: Any, args: argparse.Namespace) -> None:
     print(table(rows, headers) if rows else "no open steps", flush=True)
 
 
+def _at(args: argparse.Namespace) -> datetime | None:
+    """``--at`` read in the zone of the processes the scan covers (see listing_zone)."""
+    if args.at is None:
+        return None
+    from sopflow.cli._common import listing_zone
+
+    zones = (
+        d.header.zona_waktu
+        for d in _catalog(args).values()
+        if getattr(args, "process", None) is None or d.process_id == args.process
+    )
+    return parse_at(args.at, listing_zone(args.at, zones))
+
+
 def _now(args: argparse.Namespace) -> datetime:
-    return parse_at(args.at) or datetime.now(UTC)
+    return _at(args) or datetime.now(UTC)
 
 
 def _sla(args: argparse.Namespace) -> int:
     monitor = _monitor(args, escalate=args.watch)
     args.store = monitor.store
-    at = parse_at(args.at)
+    at = _at(args)
     if not args.watch:
         _print_scan(monitor.scan(at, process_id=args.process, role=args.role), args)
         return 0
