@@ -26,7 +26,7 @@ from sopflow.testing import FakeClock
 
 PROCESS = "purbalingga_pengukuran_kinerja"
 CATALOG = str(Path(__file__).resolve().parent.parent / "bpmn")
-AT = "2025-08-04T11:00"
+AT = "2025-08-04T11:00+07:00"
 
 
 @pytest.fixture

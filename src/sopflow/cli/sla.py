@@ -123,10 +123,19 @@ def _at(args: argparse.Namespace) -> datetime | None:
         return None
     from sopflow.cli._common import listing_zone
 
+    instance = getattr(args, "instance", None)
+    if instance:  # one instance: its own process's zone
+        from sopflow.stores import open_store
+
+        with open_store(args.db) as store:
+            process = store.load_instance(instance).process_id
+        args_process: str | None = process
+    else:
+        args_process = getattr(args, "process", None)
     zones = (
         d.header.zona_waktu
         for d in _catalog(args).values()
-        if getattr(args, "process", None) is None or d.process_id == args.process
+        if args_process is None or d.process_id == args_process
     )
     return parse_at(args.at, listing_zone(args.at, zones))
 
