@@ -25,6 +25,7 @@ VERB_MODULES: tuple[str, ...] = (
     "sopflow.cli.sla",
     "sopflow.cli.staff",
     "sopflow.cli.audit",
+    "sopflow.cli.serve",
 )
 
 

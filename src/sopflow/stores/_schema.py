@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 7
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -152,5 +152,28 @@ MIGRATIONS: dict[int, list[str]] = {
         # Bumped by every directory write, so each process knows when its cache is stale.
         "CREATE TABLE sopflow_directory_rev (rev {bigint} NOT NULL)",
         "INSERT INTO sopflow_directory_rev (rev) VALUES (0)",
+    ],
+    # 5 and 6 are taken by other branches (jobs and events); empty here until they merge.
+    5: [],
+    6: [],
+    # The web layer (docs/web.md): password hashes (argon2id, never the password), server
+    # sessions shared by every worker process, and failed logins per account and address.
+    7: [
+        """CREATE TABLE sopflow_passwords (
+            nip TEXT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            set_at {bigint} NOT NULL)""",
+        """CREATE TABLE sopflow_web_sessions (
+            token TEXT PRIMARY KEY,
+            nip TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at {bigint} NOT NULL,
+            expires_at {bigint} NOT NULL)""",
+        "CREATE INDEX sopflow_web_sessions_nip ON sopflow_web_sessions(nip)",
+        """CREATE TABLE sopflow_login_failures (
+            id {pk},
+            key TEXT NOT NULL,
+            at {bigint} NOT NULL)""",
+        "CREATE INDEX sopflow_login_failures_key ON sopflow_login_failures(key, at)",
     ],
 }

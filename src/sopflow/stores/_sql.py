@@ -21,6 +21,7 @@ from sopflow.errors import (
     SchemaVersionError,
     StoreError,
 )
+from sopflow.stores._accounts import AccountStoreMixin
 from sopflow.stores._chain import ChainStoreMixin, check_definition
 from sopflow.stores._directory import DirectoryStoreMixin
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
@@ -72,7 +73,7 @@ def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-class SqlStore(ChainStoreMixin, DirectoryStoreMixin, Store):
+class SqlStore(AccountStoreMixin, ChainStoreMixin, DirectoryStoreMixin, Store):
     """Shared implementation; subclasses provide the connection and dialect."""
 
     placeholder = "?"
