@@ -152,3 +152,22 @@ def test_logout_is_a_form(web: Web) -> None:
     r = sekcam.post("/keluar", data={"csrf": token}, follow_redirects=False)
     assert r.status_code == 303
     assert sekcam.get("/", follow_redirects=False).status_code == 303
+
+
+def test_mounted_in_another_asgi_app_links_and_redirects_follow_the_mount(web: Web) -> None:
+    from fastapi.testclient import TestClient
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    outer = TestClient(Starlette(routes=[Mount("/sop", app=web.app)]))
+    page = outer.get("/sop/masuk")
+    assert 'action="/sop/masuk"' in page.text and 'href="/sop/static/sopflow.css"' in page.text
+    r = outer.post("/sop/masuk", data={"nip": SEKCAM, "password": PASSWORD,
+                                       "csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/sop/"
+    assert "Tugas saya" in outer.get("/sop/").text
+    assert outer.get("/sop/static/htmx.min.js").status_code == 200
+    denied = outer.get("/sop/api/v1/instances/nope")
+    assert denied.status_code == 404 and denied.headers["content-type"].startswith(
+        "application/problem+json"
+    )
