@@ -23,6 +23,8 @@ from tests._web import (
     make_web,
 )
 
+from _stores import store_url_fixture  # noqa: F401  (fixture)
+
 
 @pytest.fixture
 def web() -> Web:
@@ -533,3 +535,23 @@ def test_no_page_runs_inline_script_and_the_csp_says_so(web: Web) -> None:
 
     assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", r.text))
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_sessions_and_login_limits_live_in_the_store_on_every_backend(store_url: str) -> None:
+    """Migration 7 on SQLite and PostgreSQL: what every worker process shares."""
+    from sopflow.stores import open_store
+    from sopflow.stores._accounts import WebSession
+
+    with open_store(store_url) as store:
+        store.set_password_hash(SEKCAM, "h1", 1)
+        store.set_password_hash(SEKCAM, "h2", 2)  # replaced, not added
+        assert store.password_hash(SEKCAM) == "h2" and store.password_nips() == {SEKCAM}
+        store.create_session("d1", WebSession(SEKCAM, "c", 10, 20))
+        assert store.web_session("d1") == WebSession(SEKCAM, "c", 10, 20)
+        store.set_password_hash(SEKCAM, "h3", 3)  # a new password ends the sessions
+        assert store.web_session("d1") is None
+        store.record_login_failure(["nip:x", "addr:y"], 100)
+        store.record_login_failure(["nip:x"], 200)
+        assert store.login_failures("nip:x", 0) == 2 and store.login_failures("nip:x", 150) == 1
+        store.clear_login_failures("nip:x", before=150)
+        assert store.login_failures("nip:x", 0) == 0 and store.login_failures("addr:y", 0) == 0

@@ -82,21 +82,24 @@ def _run(args: argparse.Namespace) -> int:
         "SOPFLOW_WEB_TRUSTED_PROXIES": " ".join(args.trusted_proxy),
         "SOPFLOW_WEB_ADMINS": " ".join(args.admin),
     }
-    os.environ.update(env)
-    from sopflow.web import app_from_environment
+    from sopflow.web import create_app, open_engine
+    from sopflow.web._app import settings_from_environment
 
+    # fails here, as one line, when the store or the catalog is unusable
+    app = create_app(open_engine(db, catalog), settings_from_environment({**os.environ, **env}))
+    forwarded = ",".join(args.trusted_proxy) or None
     if args.workers == 1:
-        app = app_from_environment()  # fails here, as one line, when the store is unusable
         uvicorn.run(
             app,
             host=args.host,
             port=args.port,
             proxy_headers=True,
-            forwarded_allow_ips=",".join(args.trusted_proxy) or None,
+            forwarded_allow_ips=forwarded,
             log_level="info",
         )
     else:
-        app_from_environment().state.sopflow.store.close()  # check once before forking
+        app.state.sopflow.store.close()
+        os.environ.update(env)  # read by each worker's app_from_environment
         uvicorn.run(
             "sopflow.web:app_from_environment",
             factory=True,
@@ -104,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             proxy_headers=True,
-            forwarded_allow_ips=",".join(args.trusted_proxy) or None,
+            forwarded_allow_ips=forwarded,
             log_level="info",
         )
     return 0

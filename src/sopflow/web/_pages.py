@@ -405,6 +405,10 @@ def monitoring_page(request: Request, ctx: Ctx, unit: str | None = None) -> Resp
             {"definition": d, "form": form_rows(report), "instances": dict(report.instances)}
         )
     for s in steps:
+        due = datetime.fromisoformat(s["due_at"]) if s["due_at"] else None
+        if due is not None and s["process_id"] in ctx.engine.catalog:
+            due = due.astimezone(ctx.zone(ctx.engine.catalog.get(s["process_id"])))
+        s["due_local"] = f"{due:%d-%m-%Y %H:%M} {due.tzname() or ''}".strip() if due else "-"
         s["nomor"] = _case_label(ctx, s["instance_id"])
         s["sop"] = (
             ctx.engine.catalog.get(s["process_id"]).name
