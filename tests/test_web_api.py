@@ -555,3 +555,15 @@ def test_sessions_and_login_limits_live_in_the_store_on_every_backend(store_url:
         assert store.login_failures("nip:x", 0) == 2 and store.login_failures("nip:x", 150) == 1
         store.clear_login_failures("nip:x", before=150)
         assert store.login_failures("nip:x", 0) == 0 and store.login_failures("addr:y", 0) == 0
+
+
+def test_a_body_over_the_limit_is_refused_before_anyone_reads_it(web: Web) -> None:
+    from sopflow.web._app import MAX_BODY
+
+    client = web.client(CAMAT)
+    big = {"data": {"x": "a" * MAX_BODY}}
+    r = client.post(
+        f"/api/v1/processes/{PROCESS}/instances", json=big, headers={"X-CSRF-Token": client.csrf}
+    )
+    problem(r, 413, "PayloadTooLarge")
+    assert not web.store.instances()

@@ -36,6 +36,10 @@ DOCUMENT_CSP = (
 )
 
 
+#: the largest request body: an SOP step's form data is a few kilobytes
+MAX_BODY = 256 * 1024
+
+
 def _static_dir() -> Path:
     return Path(str(resources.files("sopflow.web").joinpath("static")))
 
@@ -72,6 +76,27 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     app.include_router(_pages.router)
     app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
     install_handlers(app, html=_pages.error_page)
+
+    @app.middleware("http")
+    async def limit(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Refuse a body larger than MAX_BODY before anything reads it."""
+        length = request.headers.get("content-length", "0")
+        if (
+            not length.isdigit()
+            or int(length) > MAX_BODY
+            or ("transfer-encoding" in request.headers and request.method not in ("GET", "HEAD"))
+        ):
+            from sopflow.web._problems import problem
+
+            return problem(
+                413,
+                "PayloadTooLarge",
+                f"a request body has at most {MAX_BODY} bytes, with a Content-Length",
+                instance=request.url.path,
+            )
+        return await call_next(request)
 
     @app.middleware("http")
     async def headers(
