@@ -20,6 +20,7 @@ from sopflow.web._deps import (
     Ctx,
     IfMatch,
     Viewer,
+    WorkShaper,
     check_if_match,
     due_key,
     progress_out,
@@ -233,4 +234,5 @@ def list_work(
                 )
             if seen[w.instance_id]:
                 items.append(w)
-    return [work_out(ctx, w, who.nip) for w in sorted(items, key=due_key)]
+    shape = WorkShaper(ctx, who.nip, many=len(items) > 20)
+    return [shape(w) for w in sorted(items, key=due_key)]

@@ -13,7 +13,16 @@ from sopflow.runtime.views import Progress, WorkItem
 from sopflow.web._auth import Principal, authenticate, check_csrf
 from sopflow.web._context import WebContext
 
-__all__ = ["Acting", "Ctx", "Viewer", "check_if_match", "progress_out", "task_ref", "work_out"]
+__all__ = [
+    "Acting",
+    "Ctx",
+    "Viewer",
+    "WorkShaper",
+    "check_if_match",
+    "progress_out",
+    "task_ref",
+    "work_out",
+]
 
 
 def context(request: Request) -> WebContext:
@@ -63,17 +72,42 @@ def task_ref(task: str) -> str | int:
     return int(task) if task.isdigit() and len(task) < 6 else task
 
 
+class WorkShaper:
+    """Shapes the work items of one request: each instance's unit and each (role, unit)
+    holding are read once, not once per item (a Sekcam's list can hold a hundred steps)."""
+
+    def __init__(self, ctx: WebContext, nip: str | None, many: bool = False) -> None:
+        self.ctx, self.nip = ctx, nip
+        self._units: dict[str, str] | None = ctx.store.instance_units() if many else None
+        self._held: dict[tuple[str | None, str | None], str | None] = {}
+
+    def unit(self, instance_id: str) -> str | None:
+        if self._units is not None:
+            return self._units.get(instance_id)
+        return self.ctx.unit_of(instance_id)
+
+    def __call__(self, item: WorkItem) -> dict[str, Any]:
+        ctx = self.ctx
+        definition = ctx.engine.definition(item.version)
+        out = item.to_dict(ctx.zone(definition))
+        unit = self.unit(item.instance_id)
+        out["unit"] = unit
+        if self.nip is not None:
+            key = (item.role, unit)
+            if key not in self._held:
+                holding = ctx.acting_as(self.nip, item.role, unit)
+                self._held[key] = (
+                    {"plh": "Plh. ", "plt": "Plt. "}.get(holding.kind, "") + holding.position_name
+                    if holding is not None and holding.position_name
+                    else None
+                )
+            if self._held[key] is not None:
+                out["acting_as"] = self._held[key]
+        return out
+
+
 def work_out(ctx: WebContext, item: WorkItem, nip: str | None = None) -> dict[str, Any]:
-    definition = ctx.engine.definition(item.version)
-    out = item.to_dict(ctx.zone(definition))
-    unit = ctx.unit_of(item.instance_id)
-    out["unit"] = unit
-    if nip is not None:
-        holding = ctx.acting_as(nip, item.role, unit)
-        if holding is not None and holding.position_name:
-            prefix = {"plh": "Plh. ", "plt": "Plt. "}.get(holding.kind, "")
-            out["acting_as"] = prefix + holding.position_name
-    return out
+    return WorkShaper(ctx, nip)(item)
 
 
 def progress_out(ctx: WebContext, progress: Progress) -> dict[str, Any]:

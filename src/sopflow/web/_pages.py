@@ -32,7 +32,7 @@ from sopflow.web._auth import (
     logout,
 )
 from sopflow.web._context import WebContext
-from sopflow.web._deps import Ctx, due_key, task_ref, work_out
+from sopflow.web._deps import Ctx, WorkShaper, due_key, task_ref, work_out
 from sopflow.web._problems import status_of
 
 __all__ = ["error_page", "router"]
@@ -166,9 +166,10 @@ def my_work(request: Request, ctx: Ctx) -> Response:
     who = _who(ctx, request)
     items = sorted(ctx.engine.work_list(actor=who.actor), key=due_key)
     rows = []
+    shape = WorkShaper(ctx, who.nip, many=len(items) > 20)
     for w in items:
         definition = ctx.engine.definition(w.version)
-        out = work_out(ctx, w, who.nip)
+        out = shape(w)
         out["due_local"] = _local(w.due_at, definition, ctx)
         out["sop"] = definition.name
         out["nomor"] = _case_label(ctx, w.instance_id)
