@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck test-modeler test-document bench clean fuzz-expressions
+.PHONY: demo test lint typecheck test-modeler test-document bench clean fuzz-expressions \
+	test-web web-assets
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,16 @@ typecheck: lint
 test-modeler: $(STAMP_DEV)
 	bash modeler/check.sh
 	$(PY) -m pytest -q tests/test_modeler_check.py
+
+# The tasklist and dashboard in Debian's headless Chromium via Playwright (never downloads a
+# browser); screenshots to docs/images/web-*.png. docs/web.md.
+test-web: $(STAMP_DEV)
+	SOPFLOW_TEST_BROWSER=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_web_browser.py
+
+# htmx, pinned in web/package-lock.json, copied into the package (served from there).
+web-assets:
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	cp web/node_modules/htmx.org/dist/htmx.min.js src/sopflow/web/static/htmx.min.js
 
 # Each shipped SOP's official document rendered to PNG pages (build/documents/) for a person.
 test-document: $(STAMP_RUN)

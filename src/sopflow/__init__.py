@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Step,
     )
     from sopflow.errors import (
+        AuthenticationError,
         BpmnSchemaError,
         CalendarError,
         ChainBrokenError,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
         ConflictError,
         CorruptDefinitionError,
         CorruptInstanceError,
+        CsrfError,
         DefinitionError,
         DefinitiveOnlyError,
         DirectoryError,
@@ -45,8 +47,10 @@ if TYPE_CHECKING:
         GatewayError,
         InstanceClosedError,
         InstanceNotFoundError,
+        LoginThrottledError,
         NipError,
         PermissionDeniedError,
+        RevisionMismatchError,
         RuntimeFault,
         SchemaVersionError,
         SeparationOfDutiesError,
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
         UnknownProcessError,
         UnsafeDocumentError,
         WaktuError,
+        WebAuthError,
     )
     from sopflow.logging import configure_logging
     from sopflow.runtime.clock import Clock, SystemClock
@@ -80,6 +85,11 @@ if TYPE_CHECKING:
     from sopflow.stores import DEFAULT_URL, Store, open_store
 
 _EXPORTS: dict[str, str] = {
+    "AuthenticationError": "sopflow.errors",
+    "CsrfError": "sopflow.errors",
+    "LoginThrottledError": "sopflow.errors",
+    "RevisionMismatchError": "sopflow.errors",
+    "WebAuthError": "sopflow.errors",
     "Actor": "sopflow.runtime.views",
     "BpmnSchemaError": "sopflow.errors",
     "CalendarError": "sopflow.errors",
@@ -151,6 +161,7 @@ __all__ = [
     "DEFAULT_URL",
     "ROLE_CODES",
     "Actor",
+    "AuthenticationError",
     "BpmnSchemaError",
     "CalendarError",
     "Catalog",
@@ -161,6 +172,7 @@ __all__ = [
     "ConflictError",
     "CorruptDefinitionError",
     "CorruptInstanceError",
+    "CsrfError",
     "Decision",
     "DefinitionError",
     "DefinitiveOnlyError",
@@ -174,10 +186,12 @@ __all__ = [
     "InstanceNotFoundError",
     "InstanceView",
     "Lane",
+    "LoginThrottledError",
     "NipError",
     "PermissionDeniedError",
     "ProcessDefinition",
     "Progress",
+    "RevisionMismatchError",
     "RuntimeFault",
     "SchemaVersionError",
     "ScriptHandler",
@@ -201,6 +215,7 @@ __all__ = [
     "UnknownProcessError",
     "UnsafeDocumentError",
     "WaktuError",
+    "WebAuthError",
     "WorkCalendar",
     "WorkItem",
     "__version__",

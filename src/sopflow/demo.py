@@ -397,6 +397,10 @@ def _write_outputs(
     target.write_text(format_report(reports, "html"), encoding="utf-8")
     echo("")
     echo(f"report: {target}")
+    echo(
+        "in a browser: sopflow serve --demo (needs sopflow[web]); log in as the Sekcam of "
+        "Purbalingga, NIP 199002172015032003, password sopflow-demo"
+    )
 
 
 def _showcase(cases: list[DemoInstance]) -> DemoInstance | None:

@@ -31,6 +31,7 @@ at a traceback.
     │   │   └── GatewayError       no outgoing flow of a gateway or activity can be taken
     │   ├── ClockError             an action dated before its step or the last action
     │   ├── ConflictError          another writer changed the instance first
+    │   │   └── RevisionMismatchError  an If-Match revision the instance has moved past
     │   └── TaskAlreadyCompletedError  (also a TaskNotFoundError) the step is done
     └── StoreError                 the database cannot be used
         ├── SchemaVersionError     written by a newer sopflow, or unmigratable
@@ -39,6 +40,10 @@ at a traceback.
         └── ChainBrokenError       an instance's audit/step hash chain does not verify
     DirectoryError                 a staff directory row or file cannot be used
     └── NipError                   an NIP that is not 18 digits of date, TMT, gender
+    WebAuthError                   the web layer refuses a request (sopflow[web])
+    ├── AuthenticationError        no valid session, password or trusted header
+    │   └── LoginThrottledError    too many failed logins for the account or address
+    └── CsrfError                  a state-changing request without its CSRF token
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AuthenticationError",
     "BpmnSchemaError",
     "CalendarError",
     "ChainBrokenError",
@@ -54,6 +60,7 @@ __all__ = [
     "ConflictError",
     "CorruptDefinitionError",
     "CorruptInstanceError",
+    "CsrfError",
     "DefinitionError",
     "DefinitiveOnlyError",
     "DirectoryError",
@@ -61,8 +68,10 @@ __all__ = [
     "GatewayError",
     "InstanceClosedError",
     "InstanceNotFoundError",
+    "LoginThrottledError",
     "NipError",
     "PermissionDeniedError",
+    "RevisionMismatchError",
     "RuntimeFault",
     "SchemaVersionError",
     "SeparationOfDutiesError",
@@ -77,6 +86,7 @@ __all__ = [
     "UnknownProcessError",
     "UnsafeDocumentError",
     "WaktuError",
+    "WebAuthError",
 ]
 
 
@@ -268,6 +278,11 @@ class ConflictError(RuntimeFault):
     """Another writer changed the instance first; reload and retry if still wanted."""
 
 
+class RevisionMismatchError(ConflictError):
+    """The caller acted on a revision of the instance (``If-Match``) that is no longer
+    current: someone acted in between, so the caller's view is stale (HTTP 412)."""
+
+
 class TaskAlreadyCompletedError(TaskNotFoundError, ConflictError):
     """The step was already completed, by someone else or by an earlier call.
 
@@ -336,3 +351,23 @@ class DirectoryError(SopflowError):
 
 class NipError(DirectoryError):
     """An NIP that is not 18 digits: birth date, TMT year and month, gender 1/2, sequence."""
+
+
+class WebAuthError(SopflowError):
+    """The web layer (``sopflow serve``) refuses a request before it reaches the engine."""
+
+
+class AuthenticationError(WebAuthError):
+    """No valid session, password or trusted header: log in (again)."""
+
+
+class LoginThrottledError(AuthenticationError):
+    """Too many failed logins for this account or address; wait and try again."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class CsrfError(WebAuthError):
+    """A state-changing request made with a session cookie lacks its CSRF token."""

@@ -55,6 +55,10 @@ VERBS: dict[str, tuple[str, str]] = {
         "sopflow.cli.audit",
         "compare the kecamatan of a kabupaten: cases, steps on time, late steps",
     ),
+    "serve": (
+        "sopflow.cli.serve",
+        "serve the REST API, the tasklist and the dashboard (sopflow[web])",
+    ),
 }
 
 #: verb modules, in the order ``--help`` lists them

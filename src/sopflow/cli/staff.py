@@ -145,6 +145,31 @@ def _store_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _password(args: argparse.Namespace) -> int:
+    """Hash (argon2id) and store a password; it is read without echo, never an argument."""
+    from sopflow.authority.nip import format_nip, normalize_nip
+
+    try:
+        from sopflow.web import set_password
+    except ImportError:
+        raise StoreError("passwords need the web layer: pip install 'sopflow[web]'") from None
+    from sopflow.runtime.views import to_ms
+
+    nip = normalize_nip(args.nip)
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"password for {format_nip(nip)}: ")
+        if getpass.getpass("again: ") != password:
+            raise DirectoryError("the two passwords differ", field="password")
+    with _store(args) as store:
+        set_password(store, nip, password, at=to_ms(datetime.now(DISPLAY_TZ)))
+    print(f"{format_nip(nip)}: password set (argon2id); their sessions are ended")
+    return 0
+
+
 def register(sub: Any) -> None:
     from sopflow.authority.directory import KINDS
 
@@ -184,6 +209,12 @@ def register(sub: Any) -> None:
     p.add_argument("--selesai", required=True, metavar="YYYY-MM-DD", help="last day held")
     _store_arg(p)
     p.set_defaults(run=_end)
+
+    p = verbs.add_parser("password", help="set a pegawai's web login password (sopflow[web])")
+    p.add_argument("nip")
+    p.add_argument("--stdin", action="store_true", help="read the password from stdin")
+    _store_arg(p)
+    p.set_defaults(run=_password)
 
     p = verbs.add_parser("export", help="write the directory as TOML or CSV")
     p.add_argument("--format", choices=("toml", "csv"), default="toml")

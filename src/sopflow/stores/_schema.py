@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 8
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -165,5 +165,28 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE INDEX sopflow_steps_open_role ON sopflow_steps(
             (CASE WHEN completed_at IS NULL THEN role END), ready_at)
             WHERE completed_at IS NULL""",
+    ],
+    # 6 (jobs) and 7 (event subscriptions) come with the events branch.
+    6: [],
+    7: [],
+    # The web layer (docs/web.md): password hashes (argon2id, never the password), server
+    # sessions shared by every worker process, and failed logins per account and address.
+    8: [
+        """CREATE TABLE sopflow_passwords (
+            nip TEXT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            set_at {bigint} NOT NULL)""",
+        """CREATE TABLE sopflow_web_sessions (
+            token TEXT PRIMARY KEY,
+            nip TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at {bigint} NOT NULL,
+            expires_at {bigint} NOT NULL)""",
+        "CREATE INDEX sopflow_web_sessions_nip ON sopflow_web_sessions(nip)",
+        """CREATE TABLE sopflow_login_failures (
+            id {pk},
+            key TEXT NOT NULL,
+            at {bigint} NOT NULL)""",
+        "CREATE INDEX sopflow_login_failures_key ON sopflow_login_failures(key, at)",
     ],
 }

@@ -21,6 +21,7 @@ from sopflow.errors import (
     SchemaVersionError,
     StoreError,
 )
+from sopflow.stores._accounts import AccountStoreMixin
 from sopflow.stores._batch import INSTANCE_REF as _INSTANCE_REF
 from sopflow.stores._batch import Statement
 from sopflow.stores._chain import ChainStoreMixin, check_definition
@@ -75,7 +76,7 @@ def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-class SqlStore(ChainStoreMixin, DirectoryStoreMixin, SlaSqlMixin, Store):
+class SqlStore(AccountStoreMixin, ChainStoreMixin, DirectoryStoreMixin, SlaSqlMixin, Store):
     """Shared implementation; subclasses provide the connection and dialect."""
 
     placeholder = "?"

@@ -1,0 +1,282 @@
+"""The API's typed shapes: what the OpenAPI 3.1 document publishes.
+
+They mirror the library's views (``WorkItem.to_dict``, ``StepRecord.to_dict``,
+``InstanceView.to_dict``) field for field, so the API, the CLI's ``--json`` and the
+library say the same thing in the same words; times are ISO-8601 with the office's offset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AssignmentIn",
+    "CancelIn",
+    "ClaimIn",
+    "CompleteIn",
+    "DirectoryOut",
+    "HoldingOut",
+    "InstanceOut",
+    "InstancePage",
+    "LoginIn",
+    "ProcessOut",
+    "ProcessSummary",
+    "ProgressOut",
+    "SessionOut",
+    "SlaSummary",
+    "StartIn",
+    "StepRecordOut",
+    "WorkItemOut",
+]
+
+_STRICT = ConfigDict(extra="forbid")
+#: instance data and form values: JSON objects of bounded size (checked by the engine)
+Data = dict[str, Any]
+
+
+class LoginIn(BaseModel):
+    model_config = _STRICT
+    nip: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class HoldingOut(BaseModel):
+    role: str
+    kind: str = Field(description="definitif, plt or plh")
+    position: str | None
+    position_name: str | None
+    unit: str | None
+    basis: str | None
+
+
+class SessionOut(BaseModel):
+    nip: str
+    nama: str | None
+    csrf_token: str | None = Field(description="repeat as X-CSRF-Token on cookie requests")
+    positions: list[HoldingOut]
+    admin: bool
+
+
+class ProcessSummary(BaseModel):
+    process_id: str
+    name: str
+    nomor: str | None
+    kecamatan: str | None
+    pemerintah: str | None
+    version: str
+    steps: int
+
+
+class ProcessOut(BaseModel):
+    """The SOP table of a process: identity (header), lanes, decisions and its rows."""
+
+    process_id: str
+    name: str
+    version: str
+    source: str
+    header: dict[str, Any]
+    lanes: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    steps: list[dict[str, Any]]
+
+
+class StartIn(BaseModel):
+    model_config = _STRICT
+    data: Data = Field(default_factory=dict)
+    unit: str | None = Field(
+        default=None, max_length=64, description="default: the SOP's kecamatan"
+    )
+
+
+class ClaimIn(BaseModel):
+    model_config = _STRICT
+    item: str | None = Field(default=None, max_length=200)
+
+
+class CompleteIn(BaseModel):
+    model_config = _STRICT
+    data: Data = Field(default_factory=dict)
+    item: str | None = Field(default=None, max_length=200)
+
+
+class CancelIn(BaseModel):
+    model_config = _STRICT
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class GatewayDecisionOut(BaseModel):
+    gateway: str
+    flow: str
+    label: str | None
+    target: str
+
+
+class ProgressOut(BaseModel):
+    instance_id: str
+    status: str
+    ready: list[str]
+    path: list[GatewayDecisionOut]
+    revision: int
+
+
+class WorkItemOut(BaseModel):
+    instance_id: str
+    process_id: str
+    version: str
+    task_id: str
+    step_no: int | None
+    name: str | None
+    lane: str | None
+    role: str | None
+    kelengkapan: list[str]
+    output: list[str]
+    waktu: str | None
+    ready_at: str | None
+    due_at: str | None
+    sla_status: str | None
+    claimed_by: str | None
+    token: int | None
+    pass_: int | None = Field(alias="pass")
+    item: str | None
+    form_key: str | None
+    form: dict[str, Any] | None
+    unit: str | None = None
+    acting_as: str | None = Field(default=None, description='"Plh. Camat Cibatu" and the like')
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class StepRecordOut(BaseModel):
+    task_id: str
+    step_no: int | None
+    name: str | None
+    lane: str | None
+    role: str | None
+    ready_at: str | None
+    completed_at: str | None
+    actor: str | None
+    claimed_by: str | None
+    data: dict[str, Any] | None
+    path: list[GatewayDecisionOut]
+    waktu: str | None
+    due_at: str | None
+    token: int | None
+    pass_: int | None = Field(alias="pass")
+    item: str | None
+    outcome: str | None
+    reason: str | None
+    signed_as: str | None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class InstanceOut(BaseModel):
+    instance_id: str
+    process_id: str
+    version: str
+    status: str
+    started_at: str | None
+    started_by: str
+    last_action_at: str | None
+    ended_at: str | None
+    cancel_reason: str | None
+    data: dict[str, Any]
+    open_steps: list[WorkItemOut]
+    history: list[StepRecordOut]
+    parent: str | None
+    children: list[str]
+    revision: int = Field(description="send as If-Match to act only on this revision")
+    unit: str | None
+
+
+class InstanceRowOut(BaseModel):
+    instance_id: str
+    process_id: str
+    status: str
+    started_at: str | None
+    started_by: str
+    last_action_at: str | None
+    ended_at: str | None
+    revision: int
+    unit: str | None
+
+
+class InstancePage(BaseModel):
+    items: list[InstanceRowOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class OpenStepOut(BaseModel):
+    instance_id: str
+    process_id: str
+    task_id: str
+    step_no: int | None
+    role: str | None
+    status: str
+    standard: str | None
+    ready_at: str
+    due_at: str | None
+    claimed_by: str | None
+    unit: str | None
+
+
+class SlaSummary(BaseModel):
+    at: str
+    counts: dict[str, int]
+    per_process: dict[str, dict[str, int]]
+    open_steps: list[OpenStepOut]
+
+
+class UnitOut(BaseModel):
+    kode: str
+    nama: str
+    induk: str | None
+
+
+class PositionOut(BaseModel):
+    kode: str
+    nama: str
+    unit: str
+    peran: str
+
+
+class PersonOut(BaseModel):
+    nip: str
+    nama: str
+
+
+class AssignmentOut(BaseModel):
+    nip: str
+    jabatan: str
+    mulai: str
+    selesai: str | None
+    jenis: str
+    dasar: str
+
+
+class DirectoryOut(BaseModel):
+    units: list[UnitOut]
+    positions: list[PositionOut]
+    people: list[PersonOut]
+    assignments: list[AssignmentOut]
+
+
+class AssignmentIn(BaseModel):
+    model_config = _STRICT
+    nip: str = Field(min_length=1, max_length=64)
+    jabatan: str = Field(min_length=1, max_length=64)
+    mulai: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    selesai: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    jenis: str = Field(default="definitif", pattern="^(definitif|plt|plh)$")
+    dasar: str = Field(min_length=1, max_length=500)
+
+
+class EndAssignmentIn(BaseModel):
+    model_config = _STRICT
+    nip: str = Field(min_length=1, max_length=64)
+    jabatan: str = Field(min_length=1, max_length=64)
+    selesai: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")

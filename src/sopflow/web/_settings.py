@@ -1,0 +1,33 @@
+"""How a deployment runs the web layer: sessions, login limits, single sign-on, admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["WebSettings"]
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What an office decides about its web front; the defaults suit one kecamatan.
+
+    ``trusted_header`` (e.g. ``X-Remote-User``) names a header carrying the NIP that a
+    reverse proxy doing single sign-on sets; it is honoured only from ``trusted_proxies``
+    (client addresses as the ASGI server sees them), and is off when None, so a browser
+    can never log itself in by sending the header. ``admins`` are the NIPs that may write
+    the staff directory through the API. ``failure_delay`` seconds are waited per failed
+    login already on record (doubling, at most 4 s), which makes guessing slow before
+    the limits (per account, per address, within ``failure_window_minutes``) refuse it.
+    """
+
+    session_minutes: int = 8 * 60
+    trusted_header: str | None = None
+    trusted_proxies: frozenset[str] = field(default_factory=frozenset)
+    admins: frozenset[str] = field(default_factory=frozenset)
+    max_failures_account: int = 5
+    max_failures_address: int = 20
+    failure_window_minutes: int = 15
+    failure_delay: float = 0.5
+    #: the cookie's Secure flag: None = when the request came over https (directly or,
+    #: behind a proxy, as uvicorn's --proxy-headers reports it)
+    secure_cookies: bool | None = None
