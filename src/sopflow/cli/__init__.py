@@ -25,6 +25,8 @@ VERB_MODULES: tuple[str, ...] = (
     "sopflow.cli.compile",
     "sopflow.cli.render",
     "sopflow.cli.sla",
+    "sopflow.cli.worker",
+    "sopflow.cli.incidents",
 )
 
 

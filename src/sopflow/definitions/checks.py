@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection
 
+from sopflow.definitions.jobspec import check_jobs
 from sopflow.definitions.loader import (
     Bounds,
     RawFlow,
@@ -214,6 +215,7 @@ _CONDITIONAL_SOURCES = frozenset(
         NodeKind.SCRIPT_TASK,
         NodeKind.SUBPROCESS,
         NodeKind.PASS,
+        NodeKind.SERVICE_TASK,
     }
 )
 
@@ -230,7 +232,9 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                 backward[flow.target].append(flow.source)
         starts = raw.start_of(scope)
         reached = _closure([starts[0].id] if starts else [], forward)
-        ends = [n.id for n in members.values() if n.kind is NodeKind.END]
+        ends = [
+            n.id for n in members.values() if n.kind in (NodeKind.END, NodeKind.TERMINATE_END)
+        ]
         finishing = _closure(ends, backward)
         for node in members.values():
             if node.kind is None:
@@ -437,6 +441,7 @@ CHECKS: tuple[Check, ...] = (
     _conditions,
     _deciding_tasks,
     _diagram,
+    check_jobs,
 )
 
 

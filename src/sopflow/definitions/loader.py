@@ -29,6 +29,7 @@ from typing import Any
 
 from lxml import etree
 
+from sopflow.definitions.jobspec import NO_JOBS, JobSpec, read_job_spec
 from sopflow.definitions.model import (
     Decision,
     Flow,
@@ -86,21 +87,21 @@ _SUPPORTED: dict[str, NodeKind] = {
     "inclusiveGateway": NodeKind.INCLUSIVE_GATEWAY,
     "subProcess": NodeKind.SUBPROCESS,
     "scriptTask": NodeKind.SCRIPT_TASK,
+    "serviceTask": NodeKind.SERVICE_TASK,
+    "sendTask": NodeKind.SERVICE_TASK,
+    "businessRuleTask": NodeKind.SERVICE_TASK,
+    "intermediateCatchEvent": NodeKind.TIMER_CATCH,
 }
 
 #: BPMN flow nodes sopflow refuses, with the reason a person can act on.
 _UNSUPPORTED: dict[str, str] = {
-    "serviceTask": "service tasks call systems sopflow does not know",
-    "sendTask": "message tasks need a message bus",
     "receiveTask": "message tasks need a message bus",
-    "businessRuleTask": "decision tables are not part of an SOP",
     "callActivity": "call activities need other processes; use an embedded subProcess",
     "eventBasedGateway": "it waits for events, and the engine runs no events yet",
     "complexGateway": (
         "its activation rule is an arbitrary expression over token counts; "
         "use a parallel or inclusive gateway"
     ),
-    "intermediateCatchEvent": "timer and message events are not run; SLA times come from waktu",
     "boundaryEvent": "timer and message events are not run; SLA times come from waktu",
     "transaction": "transactions (and their cancel and compensation) are not run; "
     "use an embedded subProcess",
@@ -170,6 +171,7 @@ class RawNode:
     scope: str | None
     properties: tuple[Property, ...] = ()
     unsupported: str | None = None
+    jobs: JobSpec = NO_JOBS
     default: str | None = None
     start_quantity: str | None = None
     completion_quantity: str | None = None
@@ -339,6 +341,10 @@ def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
     for process in tree.getroot().iterchildren(f"{{{BPMN_NS}}}process"):
         if process.get("id") == raw.process_id:
             process.set("isExecutable", "true")
+    # SpiffWorkflow has no parser for business-rule tasks without its DMN engine;
+    # sopflow runs them as jobs like service tasks, so let it read them as those.
+    for elem in tree.getroot().iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        elem.tag = f"{{{BPMN_NS}}}serviceTask"
     parser = BpmnParser()
     try:
         parser.add_bpmn_xml(tree, filename=raw.source)
@@ -406,6 +412,8 @@ def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
             continue
         if tag == "endEvent" and child_tag == "terminateEventDefinition":
             continue  # run: ends its scope (13.5.6)
+        if tag in ("startEvent", "intermediateCatchEvent") and child_tag == "timerEventDefinition":
+            continue  # run as a job (sopflow.jobs)
         if child_tag.endswith("EventDefinition") or child_tag == "eventDefinitionRef":
             kind = child_tag.removesuffix("EventDefinition")
             return (
@@ -417,6 +425,8 @@ def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
                 f"{child_tag.removesuffix('Characteristics')} on bpmn:{tag} is not supported "
                 "by sopflow yet: a return flow models a repeat"
             )
+    if tag == "intermediateCatchEvent" and elem.find(f"{{{BPMN_NS}}}timerEventDefinition") is None:
+        return "bpmn:intermediateCatchEvent without an event definition is not run"
     if tag == "subProcess" and elem.get("triggeredByEvent") == "true":
         return "event subprocesses are not supported by sopflow"
     return None
@@ -449,6 +459,7 @@ def _read_scope(
         if tag not in _SUPPORTED and tag not in _UNSUPPORTED:
             continue  # artifacts, data objects, documentation: not part of the flow
         node_id = elem.get("id") or ""
+        properties = _properties(elem)
         node = RawNode(
             id=node_id,
             tag=tag,
@@ -456,8 +467,9 @@ def _read_scope(
             name=elem.get("name"),
             line=_line(elem),
             scope=scope,
-            properties=_properties(elem),
+            properties=properties,
             unsupported=_unsupported_reason(elem, tag),
+            jobs=read_job_spec(elem, {p.name: p.value for p in properties}),
             default=elem.get("default"),
             start_quantity=elem.get("startQuantity"),
             completion_quantity=elem.get("completionQuantity"),
@@ -773,6 +785,7 @@ def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
             incoming=tuple(node.incoming),
             start_quantity=quantity(node.start_quantity),
             completion_quantity=quantity(node.completion_quantity),
+            jobs=node.jobs,
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sopflow.definitions.jobspec import NO_JOBS, JobSpec
+
 __all__ = [
     "DECISION_FIELD",
     "ROLE_CODES",
@@ -55,6 +57,8 @@ class NodeKind(StrEnum):
     TERMINATE_END = "terminate_end"
     SUBPROCESS = "subprocess"
     PASS = "pass"  # a plain task or intermediate none event: passes the token on
+    SERVICE_TASK = "service_task"  # service, send and business-rule tasks: a job each
+    TIMER_CATCH = "timer_catch"  # an intermediate catch event with a timer
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,8 @@ class Node:
     incoming: tuple[str, ...] = ()
     start_quantity: int = 1
     completion_quantity: int = 1
+    #: timer, asynchronous continuations, external topic, retry cycle (sopflow.jobs)
+    jobs: JobSpec = NO_JOBS
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from sopflow.errors import (
     TaskDataError,
     TaskNotFoundError,
 )
+from sopflow.jobs.effects import job_change, job_context, live_jobs, wait_audit
 from sopflow.runtime.assignment import check_step_access
 from sopflow.runtime.data import check_data
 from sopflow.runtime.machine import Effects, Machine
@@ -311,7 +312,11 @@ def start(
     instance_id = str(uuid.uuid4())
     state = State([], check_data(data, instance_id, None))
     effects = Machine(
-        definition, state, instance_id=instance_id, scripts=rt.script_handlers
+        definition,
+        state,
+        instance_id=instance_id,
+        scripts=rt.script_handlers,
+        jobs=job_context(rt, definition, now),
     ).start()
     new_steps = _new_steps(rt, definition, state, effects, now)
     rt.store.ensure_definition(
@@ -320,6 +325,7 @@ def start(
     ctx = _context(definition, instance_id)
     audit = [_event("instance.started", now, **ctx, actor=actor.id)]
     audit += _effect_events(definition, instance_id, effects, new_steps, [], now, None, actor.id)
+    audit += wait_audit(definition, instance_id, effects, now)
     status = COMPLETED if effects.finished else RUNNING
     rt.store.insert_instance(
         NewInstance(
@@ -335,6 +341,7 @@ def start(
         ),
         new_steps,
         audit,
+        jobs=live_jobs(effects, state),
     )
     rt._emit(audit)
     return Progress(instance_id, status, _ready([], set(), new_steps), tuple(effects.path))
@@ -386,7 +393,13 @@ def _complete_once(
             )
     token = _token_of(state, open_row)
     state.data.update(submitted)
-    machine = Machine(definition, state, instance_id=instance_id, scripts=rt.script_handlers)
+    machine = Machine(
+        definition,
+        state,
+        instance_id=instance_id,
+        scripts=rt.script_handlers,
+        jobs=job_context(rt, definition, now),
+    )
     effects = machine.complete(token)
     new_steps = _new_steps(rt, definition, state, effects, now)
     closings = _closings(effects, open_rows, now)
@@ -403,6 +416,7 @@ def _complete_once(
     audit += _effect_events(
         definition, instance_id, effects, new_steps, closings, now, step, actor.id
     )
+    audit += wait_audit(definition, instance_id, effects, now)
     done = StepUpdate(
         step_id=open_row.id,
         completed_at=to_ms(now),
@@ -421,6 +435,7 @@ def _complete_once(
             step_updates=[done, *(update for _, update in closings)],
             new_steps=new_steps,
             audit=audit,
+            **job_change(effects, state),
         )
     )
     rt._emit(audit)

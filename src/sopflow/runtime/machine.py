@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sopflow.definitions.model import Flow, Node, ProcessDefinition
 from sopflow.errors import DefinitionError, ExpressionError, GatewayError, TaskDataError
+from sopflow.jobs.context import JobContext, Waited
+from sopflow.jobs.model import ASYNC, JobRow, NewJob
 from sopflow.runtime.behaviours.base import Behaviour
 from sopflow.runtime.expressions import compile_expression
 from sopflow.runtime.graph import Graph, graph_of
@@ -53,6 +55,11 @@ class Effects:
     path: list[GatewayDecision] = field(default_factory=list)
     #: the top-level scope has no token left: the instance is done
     finished: bool = False
+    #: jobs to write with the action, tokens whose waiting jobs it withdraws, and the
+    #: waits that began or ended (sopflow.jobs)
+    new_jobs: list[NewJob] = field(default_factory=list)
+    drop_jobs_of: list[int] = field(default_factory=list)
+    waits: list[Waited] = field(default_factory=list)
 
 
 class Machine:
@@ -65,8 +72,11 @@ class Machine:
         *,
         instance_id: str,
         scripts: Mapping[str, Callable[[dict[str, Any]], Mapping[str, Any] | None]],
+        jobs: JobContext | None = None,
     ) -> None:
         self.definition = definition
+        self.jobs = jobs if jobs is not None else JobContext.default()
+        self._resumed: set[tuple[int, str, str]] = set()
         self.state = state
         self.instance_id = instance_id
         self.scripts = scripts
@@ -76,15 +86,34 @@ class Machine:
         self._hops = 0
 
     # -- what the actions call ---------------------------------------------------------
-    def start(self) -> Effects:
-        """A new instance: one token at the top-level start event (13.5.1)."""
-        self._schedule(self.state.new_token(self.definition.start_node, None))
+    def start(self, at_node: str | None = None) -> Effects:
+        """A new instance: one token at the top-level start event (13.5.1), or at the
+        start event ``at_node`` (a timer start event that fired)."""
+        self._schedule(self.state.new_token(at_node or self.definition.start_node, None))
         self._run()
         return self.effects
 
     def complete(self, token: Token) -> Effects:
         """A wait state was completed (a step done): its behaviour decides what follows."""
         self.behaviour(token).complete(self, token)
+        self._run()
+        return self.effects
+
+    def fire(self, token: Token | None, job: JobRow) -> Effects:
+        """A job of this instance is due: an asynchronous continuation goes on here; any
+        other kind goes to the behaviour of the job's node (a timer event, a task)."""
+        if job.kind == ASYNC and token is not None:
+            at = str(job.payload.get("at", "before"))
+            self._resumed.add((token.id, token.node, at))
+            if at == "before":
+                self._schedule(token)
+            else:
+                self.leave(token)
+        else:
+            from sopflow.runtime.behaviours import behaviour_for
+
+            node = self.definition.nodes[job.node or ""]
+            behaviour_for(node).fire(self, token, job)
         self._run()
         return self.effects
 
@@ -122,6 +151,8 @@ class Machine:
         the default flow only when no other flow is taken. No flow at all ends the token
         (an implicit end); flows none of which can be taken is a GatewayError.
         """
+        if self._deferred(token, "after"):
+            return
         node = self.node(token)
         flows = node.outgoing
         if not flows:
@@ -193,6 +224,19 @@ class Machine:
         """A wait state ends without completion: its open step row gets ``outcome``."""
         self.effects.closed.append(Closed(token.id, token.node, outcome, reason))
 
+    def schedule(self, token: Token | None, job: NewJob) -> None:
+        """Write ``job`` with this action, bound to ``token`` (withdrawn when it ends)."""
+        self.effects.new_jobs.append(replace(job, token=None if token is None else token.id))
+
+    def withdraw(self, token: Token) -> None:
+        """Drop every job waiting on ``token``: it is ending without them."""
+        self.effects.drop_jobs_of.append(token.id)
+        self.effects.new_jobs = [j for j in self.effects.new_jobs if j.token != token.id]
+
+    def waited(self, waited: Waited) -> None:
+        """A wait began or ended (the audit trail's ``wait.began`` / ``wait.ended``)."""
+        self.effects.waits.append(waited)
+
     def tokens_at(self, node: Node, scope: int | None) -> list[Token]:
         """Tokens that arrived at ``node`` in ``scope`` and wait there (oldest first)."""
         return [t for t in self.state.tokens if t.node == node.id and t.scope == scope and t.flow]
@@ -226,9 +270,24 @@ class Machine:
                 behaviour = self.behaviour(token)
                 if not behaviour.keeps_arrival(self.node(token)):
                     token.flow = None  # only a token waiting to be joined keeps its flow
+                if self._deferred(token, "before"):
+                    continue
                 behaviour.activate(self, token)
             if not self._settle():
                 return
+
+    def _deferred(self, token: Token, at: str) -> bool:
+        """camunda:asyncBefore / asyncAfter: commit here and go on in a job, unless this
+        is that job going on."""
+        spec = self.node(token).jobs
+        if not (spec.async_before if at == "before" else spec.async_after):
+            return False
+        key = (token.id, token.node, at)
+        if key in self._resumed:
+            self._resumed.discard(key)
+            return False
+        self.schedule(token, NewJob(ASYNC, self.jobs.now_ms, token.node, payload={"at": at}))
+        return True
 
     def _settle(self) -> bool:
         """Give joins whose rule depends on other tokens a chance to fire; True if one did."""

@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -97,5 +97,50 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE sopflow_instances ADD COLUMN parent_token {bigint}",
         """CREATE INDEX sopflow_instances_parent ON sopflow_instances(parent)
             WHERE parent IS NOT NULL""",
+    ],
+    # 4 is the authority helper's (directory, chain) and 5 perf's: empty on this branch,
+    # so a database migrated here has their version numbers and the merge fills them in.
+    4: [],
+    5: [],
+    # Durable jobs (sopflow 0.2): timers, asynchronous continuations, service and external
+    # tasks and SLA escalations, each a row written in the transaction of the state that
+    # made it. ``job_key`` keeps start timers and escalations unique; a job whose retries
+    # ran out points at its incident and is no longer due until retried.
+    6: [
+        """CREATE TABLE sopflow_jobs (
+            id {pk},
+            instance {bigint} REFERENCES sopflow_instances(id),
+            definition INTEGER REFERENCES sopflow_definitions(id),
+            kind TEXT NOT NULL,
+            node TEXT,
+            token {bigint},
+            topic TEXT,
+            due_at {bigint},
+            payload TEXT,
+            retries INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            locked_by TEXT,
+            locked_until {bigint},
+            error TEXT,
+            incident {bigint},
+            job_key TEXT UNIQUE,
+            created_at {bigint} NOT NULL)""",
+        # The due-job query of every worker: due order, only what a worker may take.
+        """CREATE INDEX sopflow_jobs_due ON sopflow_jobs(due_at, id)
+            WHERE topic IS NULL AND incident IS NULL""",
+        """CREATE INDEX sopflow_jobs_topic ON sopflow_jobs(topic, due_at)
+            WHERE topic IS NOT NULL AND incident IS NULL""",
+        "CREATE INDEX sopflow_jobs_instance ON sopflow_jobs(instance, token)",
+        """CREATE TABLE sopflow_incidents (
+            id {pk},
+            job {bigint},
+            instance {bigint} REFERENCES sopflow_instances(id),
+            kind TEXT NOT NULL,
+            node TEXT,
+            message TEXT NOT NULL,
+            at {bigint} NOT NULL,
+            resolved_at {bigint},
+            resolved_by TEXT)""",
+        "CREATE INDEX sopflow_incidents_instance ON sopflow_incidents(instance)",
     ],
 }

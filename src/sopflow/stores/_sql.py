@@ -21,6 +21,8 @@ from sopflow.errors import (
     SchemaVersionError,
     StoreError,
 )
+from sopflow.jobs.model import DoneJob, NewJob
+from sopflow.stores._jobs import JobStoreMixin
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from sopflow.stores.base import (
     AuditRow,
@@ -69,7 +71,7 @@ def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-class SqlStore(Store):
+class SqlStore(JobStoreMixin, Store):
     """Shared implementation; subclasses provide the connection and dialect."""
 
     placeholder = "?"
@@ -211,7 +213,13 @@ class SqlStore(Store):
 
     # -- instances -----------------------------------------------------------------
     def insert_instance(
-        self, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
+        self,
+        instance: NewInstance,
+        steps: Sequence[NewStep],
+        audit: Sequence[AuditRow],
+        *,
+        jobs: Sequence[NewJob] = (),
+        done_job: DoneJob | None = None,
     ) -> None:
         definition = self._definition_ids.get(instance.version)
         if definition is None:
@@ -240,6 +248,13 @@ class SqlStore(Store):
             ref = int(cur.fetchone()[0])
             self._insert_steps(cur, ref, steps)
             self._insert_audit(cur, ref, audit)
+            if done_job is not None:
+                self._consume_job(cur, done_job, instance.instance_id)
+            running = instance.status == "running"
+            # A definition's own job (the start timer's next occurrence) is written
+            # whatever becomes of the instance it started.
+            kept = [j for j in jobs if running or j.version is not None]
+            self._insert_jobs(cur, ref, kept, instance.started_at)
 
     def _insert_steps(self, cur: Any, ref: int, steps: Sequence[NewStep]) -> None:
         if steps:
@@ -363,6 +378,19 @@ class SqlStore(Store):
                     )
             self._insert_steps(cur, ref, change.new_steps)
             self._insert_audit(cur, ref, change.audit)
+            if change.new_jobs or change.done_jobs or change.drop_jobs_of or (
+                change.status != "running"
+            ):
+                self._apply_jobs(
+                    cur,
+                    ref,
+                    instance_id=change.instance_id,
+                    running=change.status == "running",
+                    done=change.done_jobs,
+                    drop_tokens=change.drop_jobs_of,
+                    new=change.new_jobs,
+                    now=change.last_action_at,
+                )
 
     # -- step queries --------------------------------------------------------------
     def _step_rows(self, where: str, params: Sequence[Any], order: str = "s.id") -> list[StepRow]:

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sopflow.jobs.model import DoneJob, NewJob
+
 __all__ = [
     "AuditRow",
     "Change",
@@ -149,6 +151,12 @@ class Change:
     step_updates: Sequence[StepUpdate] = ()
     new_steps: Sequence[NewStep] = ()
     audit: Sequence[AuditRow] = field(default_factory=tuple)
+    #: jobs this action creates (a timer reached), consumes (the job that ran it; the
+    #: worker must still hold it), and the tokens whose waiting jobs it withdraws. An
+    #: instance that is no longer running keeps no job.
+    new_jobs: Sequence[NewJob] = ()
+    done_jobs: Sequence[DoneJob] = ()
+    drop_jobs_of: Sequence[int] = ()
 
 
 class Store(ABC):
@@ -165,8 +173,15 @@ class Store(ABC):
 
     @abstractmethod
     def insert_instance(
-        self, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
-    ) -> None: ...
+        self,
+        instance: NewInstance,
+        steps: Sequence[NewStep],
+        audit: Sequence[AuditRow],
+        *,
+        jobs: Sequence[NewJob] = (),
+        done_job: DoneJob | None = None,
+    ) -> None:
+        """Write a new instance; with its first jobs, and the start timer that made it."""
 
     @abstractmethod
     def load_instance(self, instance_id: str) -> InstanceRow:

@@ -15,6 +15,8 @@ from sopflow.runtime.behaviours.gateways import (
     InclusiveGateway,
     ParallelGateway,
 )
+from sopflow.runtime.behaviours.service import ServiceTask
+from sopflow.runtime.behaviours.timers import TimerCatchEvent
 
 __all__ = ["REGISTRY", "Behaviour", "behaviour_for"]
 
@@ -30,6 +32,8 @@ REGISTRY: dict[NodeKind, Behaviour] = {
     NodeKind.EXCLUSIVE_GATEWAY: ExclusiveGateway(),
     NodeKind.PARALLEL_GATEWAY: ParallelGateway(),
     NodeKind.INCLUSIVE_GATEWAY: InclusiveGateway(),
+    NodeKind.SERVICE_TASK: ServiceTask(),
+    NodeKind.TIMER_CATCH: TimerCatchEvent(),
 }
 
 
