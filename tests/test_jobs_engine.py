@@ -166,3 +166,23 @@ def test_terminate_end_withdraws_the_timer_of_a_parallel_branch(
         if a.event == "wait.ended"
     ]
     assert ended == [("tunggu", "terminated")]
+
+
+def test_status_lists_every_pass_through_a_waiting_node(store: Store, clock: FakeClock) -> None:
+    """User task, timer, user task: each pass with its kind, begin, end and how."""
+    engine = engine_for(store, clock, waiting("p", "timeDuration", "PT2H"))
+    started = engine.start("p", actor=OFFICER).instance_id
+    t0 = clock.now()
+    engine.complete(started, "isi", actor=OFFICER, at=clock.advance(minutes=10))
+    engine.run_due(clock.advance(hours=2))
+    view = engine.status(started).to_dict()
+    assert [(w["node"], w["kind"], w["outcome"]) for w in view["waits"]] == [
+        ("isi", "user_task", "completed"),
+        ("tunggu", "timer", "fired"),
+        ("tinjau", "user_task", None),
+    ]
+    timer_pass = view["waits"][1]
+    assert datetime.fromisoformat(timer_pass["began_at"]) == t0 + timedelta(minutes=10)
+    assert datetime.fromisoformat(timer_pass["ended_at"]) == clock.now()
+    assert timer_pass["due_at"] == timer_pass["ended_at"]
+    assert view["incidents"] == []

@@ -131,6 +131,9 @@ def _status(args: argparse.Namespace) -> int:
     print(f"process  {view.process_id} (version {view.version[:12]})")
     print(f"status   {view.status}" + (f" ({view.cancel_reason})" if view.cancel_reason else ""))
     print(f"started  {when(view.started_at)} by {view.started_by}")
+    for incident in view.incidents:
+        if incident.resolved_at is None:
+            print(f"incident {incident.id} at {incident.node}: {incident.message}")
     if view.open_steps:
         print("open:")
         for i in view.open_steps:

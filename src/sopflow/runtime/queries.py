@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.runtime.actions import path_of
 from sopflow.runtime.state import load_state
 from sopflow.runtime.views import GatewayDecision, InstanceView, StepRecord, WorkItem, from_ms
-from sopflow.stores.base import RUNNING, StepRow
+from sopflow.stores.base import RUNNING, InstanceRow, StepRow
 
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
@@ -117,4 +117,16 @@ def status(rt: Engine, instance_id: str, *, at: datetime | None) -> InstanceView
         data=state.data,
         open_steps=open_steps,
         history=tuple(history(rt, instance_id)),
+        **_jobs_view(rt, row, definition),
     )
+
+
+def _jobs_view(rt: Engine, row: InstanceRow, definition: ProcessDefinition) -> dict[str, Any]:
+    """The waits and incidents of ``status`` (sopflow.jobs)."""
+    from sopflow.jobs.waits import waits_of
+
+    kinds = {n.id: n.kind.value for n in definition.nodes.values()}
+    waits = waits_of(row, rt.store.steps(row.instance_id), rt.store.audit(row.instance_id), kinds)
+    incidents = getattr(rt.store, "incidents", None)
+    found = incidents(instance_id=row.instance_id, open_only=False) if incidents else []
+    return {"waits": waits, "incidents": tuple(found)}
