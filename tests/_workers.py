@@ -3,8 +3,9 @@
 Run as ``python tests/_workers.py MODE URL BPMN [ARG]``; each opens its own store on URL
 (a SQLite file or a PostgreSQL schema), exactly as a second application process would.
 
-``race NAME``: prints ``ready``, then reads lines ``INSTANCE FIRE_AT`` from stdin; at the
-wall-clock moment FIRE_AT (epoch seconds) it completes step 1 of INSTANCE as NAME and
+``race NAME[@TASK]``: prints ``ready``, then reads lines ``INSTANCE FIRE_AT`` from stdin; at
+the wall-clock moment FIRE_AT (epoch seconds) it completes step TASK (default 1) of
+INSTANCE as NAME and
 prints ``ok``, ``conflict <ErrorClass>`` or ``error <ErrorClass> <message>``. The parent
 sends the same line to two workers, so both act at the same moment.
 
@@ -63,6 +64,7 @@ def _say(text: str) -> None:
 
 
 def race(url: str, bpmn: str, name: str) -> None:
+    name, _, task = name.partition("@")
     engine = _engine(url, bpmn)
     actor = Actor(name, {"pelaksana"})
     _say("ready")
@@ -74,7 +76,7 @@ def race(url: str, bpmn: str, name: str) -> None:
         if pause > 0:
             time.sleep(pause)
         try:
-            engine.complete(instance_id, 1, actor=actor, data={"oleh": name})
+            engine.complete(instance_id, task or 1, actor=actor, data={"oleh": name})
         except ConflictError as exc:
             _say(f"conflict {type(exc).__name__}")
         except SopflowError as exc:

@@ -426,7 +426,8 @@ def test_complex_gateway_is_refused() -> None:
     )
 
 
-def test_multi_instance_loop_is_refused() -> None:
+def test_multi_instance_without_a_count_is_refused() -> None:
+    """BPMN 2.0 13.3.7: a multi-instance activity needs a cardinality or a collection."""
     text = mutate(
         (
             "      <bpmn:incoming>flow_merge_01_step_01</bpmn:incoming>\n",
@@ -441,8 +442,8 @@ def test_multi_instance_loop_is_refused() -> None:
         ),
     )
     assert only_problem(text) == (
-        f"{SOURCE}:{line_of(text, 'Menyusun data kinerja')}: step_01: multiInstanceLoop on "
-        "bpmn:userTask is not supported by sopflow yet: a return flow models a repeat"
+        f"{SOURCE}:{line_of(text, 'Menyusun data kinerja')}: step_01: multi-instance needs a "
+        "loopCardinality or an input collection (camunda:collection or loopDataInputRef)"
     )
 
 

@@ -35,10 +35,10 @@ STAF = Actor("budi", {"pelaksana"})
 class Worker:
     """One ``_workers.py race`` process, driven line by line."""
 
-    def __init__(self, url: str, name: str) -> None:
+    def __init__(self, url: str, name: str, bpmn: Path = BPMN) -> None:
         self.name = name
         self.proc = subprocess.Popen(
-            [sys.executable, str(WORKERS), "race", url, str(BPMN), name],
+            [sys.executable, str(WORKERS), "race", url, str(bpmn), name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

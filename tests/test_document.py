@@ -549,3 +549,130 @@ def test_html_is_well_formed_for_an_html_parser() -> None:
     text = render_html(load_definition(SHIPPED[-1]))
     parser = etree.HTMLParser(recover=False)
     etree.fromstring(text.encode("utf-8"), parser)
+
+
+# ------------------------------------------------ rows done together, per item, by a call
+
+FIXTURE_TABLE = ROOT / "tests" / "fixtures" / "tables" / "rapat-seksi-laporan.toml"
+
+
+def _row(doc: lxml.html.HtmlElement, no: int) -> lxml.html.HtmlElement:
+    (row,) = doc.xpath(f'//tr[contains(@class, "langkah")][@data-no="{no}"]')
+    return row
+
+
+def _symbols_of(doc: lxml.html.HtmlElement, no: int) -> list[lxml.html.HtmlElement]:
+    return doc.xpath(f'//svg//*[@data-no="{no}"]')
+
+
+def test_a_joint_step_is_one_row_with_a_symbol_in_each_of_its_columns() -> None:
+    """Permenpan-RB 35/2012 flowcharts: a row whose activity several Pelaksana do together
+    carries a symbol in each of their columns, joined by a line; the row is listed once."""
+    table = parse_table(FIXTURE_TABLE)
+    doc = _doc(render_html(table))
+    assert [int(r.get("data-no")) for r in _step_rows(doc)] == [1, 2, 3, 4, 5, 6]
+    columns = {p.nama: str(i) for i, p in enumerate(table.pelaksana, start=1)}
+    symbols = _symbols_of(doc, 2)
+    assert [s.get("data-pelaksana") for s in symbols] == [columns["Kasi"], columns["Kasubag"]]
+    assert {_kind(s) for s in symbols} == {"proses"}
+    active = _row(doc, 2).xpath('./td[contains(@class, "aktif")]')
+    assert [c.get("data-pelaksana") for c in active] == [columns["Kasi"], columns["Kasubag"]]
+    (line,) = doc.xpath('//svg//polyline[@class="bersama"]')
+    ys = {p.split(",")[1] for p in line.get("points").split()}
+    assert len(ys) == 1
+    # every other row keeps one symbol
+    for no in (1, 3, 4, 6):
+        assert len(_symbols_of(doc, no)) == 1
+
+
+def test_untuk_setiap_is_one_row_with_a_note() -> None:
+    doc = _doc(render_html(parse_table(FIXTURE_TABLE)))
+    assert len(_symbols_of(doc, 3)) == 1
+    assert _cell(_row(doc, 3), "keterangan").text_content() == "Dilakukan untuk setiap seksi"
+
+
+def test_panggil_draws_the_connector_with_the_called_sops_name() -> None:
+    """The Keterkaitan made executable: the off-page connector stands for the other SOP."""
+    table = parse_table(FIXTURE_TABLE)
+    named = _doc(render_html(table, called={"pace_data_kinerja": "Pengumpulan Data Kinerja"}))
+    (symbol,) = _symbols_of(named, 5)
+    assert symbol.get("class") == "penghubung panggil"
+    assert symbol.xpath('./*[contains(@class, "simbol")]')[0].get("class") == (
+        "simbol penghubung")
+    cell = _cell(_row(named, 5), "keterangan")
+    assert cell.text_content() == (
+        "Menjalankan SOP Pengumpulan Data KinerjaKeterkaitan: SOP Pengumpulan Data Kinerja"
+    )
+    assert len(cell.xpath(".//br")) == 1
+    unnamed = _doc(render_html(table))
+    assert _cell(_row(unnamed, 5), "keterangan").text_content().startswith(
+        "Menjalankan SOP pace_data_kinerja")
+    # arrows still reach the connector and leave it for step 6
+    assert _symbols_of(unnamed, 6)
+
+
+@pytest.mark.parametrize("bpmn", SHIPPED, ids=lambda p: p.stem)
+def test_a_table_draws_the_same_document_as_its_compiled_file(bpmn: Path) -> None:
+    """Drawing from the table (no BPMN yet) and from the BPMN it compiles to agree."""
+    table = parse_table(ROOT / "bpmn" / "tables" / f"{bpmn.stem}.toml")
+    assert render_html(table) == render_html(load_definition(bpmn))
+
+
+def test_steps_sharing_a_number_in_a_definition_are_one_row() -> None:
+    """A loaded file whose joint step is one task per lane, each numbered as the row."""
+    base = _definition(3)
+    extra = dataclasses.replace(base.steps[1], id="step_02_2", lane="Kasubag")
+    definition = dataclasses.replace(base, steps=(*base.steps, extra))
+    doc = _doc(render_html(definition))
+    assert [int(r.get("data-no")) for r in _step_rows(doc)] == [1, 2, 3]
+    assert [s.get("data-pelaksana") for s in _symbols_of(doc, 2)] == ["2", "3"]
+
+
+def test_cli_draws_a_table_with_joint_rows_and_names_the_called_sop(tmp_path: Path) -> None:
+    out = tmp_path / "rapat.html"
+    code = main(["document", str(FIXTURE_TABLE), "-o", str(out), "--catalog", str(ROOT / "bpmn")])
+    assert code == 0
+    doc = _doc(out.read_text(encoding="utf-8"))
+    assert len(_symbols_of(doc, 2)) == 2
+    note = _cell(_row(doc, 5), "keterangan").text_content()
+    assert "Menjalankan SOP Pengumpulan Data Kinerja" in note
+    table_out = tmp_path / "rapat.toml"
+    assert main(["document", str(FIXTURE_TABLE), "-o", str(table_out)]) == 0
+    assert table_out.read_text(encoding="utf-8") == FIXTURE_TABLE.read_text(encoding="utf-8")
+
+
+def test_a_definition_with_a_joint_step_writes_back_as_one_row() -> None:
+    base = _definition(3)
+    extra = dataclasses.replace(base.steps[1], id="step_02_2", lane="Kasubag")
+    table = definition_to_table(dataclasses.replace(base, steps=(*base.steps, extra)))
+    assert [(s.no, s.pelaksana, s.bersama) for s in table.langkah] == [
+        (1, "Camat", ()), (2, "Sekcam", ("Kasubag",)), (3, "Kasubag", ())]
+
+
+def test_arrows_into_a_joint_step_pass_its_parallel_split() -> None:
+    """A loaded graph with a split into one task per lane, numbered as one row: the arrow
+    from the row before leads to that row, not to the end of the procedure."""
+    from sopflow.definitions.model import Flow, Node, NodeKind
+
+    base = _definition(3)
+    extra = dataclasses.replace(base.steps[1], id="step_02_2", lane="Kasubag")
+
+    def flow(source: str, target: str) -> Flow:
+        return Flow(f"{source}-{target}", source, target)
+
+    nodes = {
+        "step_01": Node("step_01", NodeKind.USER_TASK, None, (flow("step_01", "fork"),)),
+        "fork": Node("fork", NodeKind.PASS, None,
+                     (flow("fork", "step_02"), flow("fork", "step_02_2"))),
+        "step_02": Node("step_02", NodeKind.USER_TASK, None, (flow("step_02", "join"),)),
+        "step_02_2": Node("step_02_2", NodeKind.USER_TASK, None,
+                          (flow("step_02_2", "join"),)),
+        "join": Node("join", NodeKind.PASS, None, (flow("join", "step_03"),)),
+        "step_03": Node("step_03", NodeKind.USER_TASK, None, (flow("step_03", "end"),)),
+        "end": Node("end", NodeKind.END, None),
+    }
+    definition = dataclasses.replace(base, steps=(*base.steps, extra),
+                                     nodes=MappingProxyType(nodes))
+    (page,) = _flow_pages(_doc(render_html(definition)))
+    assert not page.xpath('.//*[@data-no="selesai"]')
+    assert len(page.xpath('.//g[@class="panah"]')) == 2  # 1 -> 2 and 2 -> 3

@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from sopflow.definitions.model import ROLE_CODES, SopHeader
+from _tables import sop_tables, toml_noise
 from sopflow.definitions.table import (
     MAX_TABLE_BYTES,
     Keputusan,
-    Langkah,
     Pelaksana,
     SopTable,
     parse_table,
@@ -213,6 +211,53 @@ INVALID: list[tuple[str, str, str, str, str]] = [
      "not an IANA time zone"),
     ("zone path traversal", '"Asia/Makassar"', '"../../etc/passwd"', "zona_waktu",
      "not an IANA time zone"),
+    # waktu the loader refuses is refused here, at the table's line (issue 15: compile
+    # accepted them and produced a catalog where every process was refused)
+    ("waktu of a million years", 'waktu = "2 hari"', 'waktu = "1000000 tahun"',
+     "1000000 tahun", "step 2: waktu:"),
+    ("negative waktu", 'waktu = "2 hari"', 'waktu = "-5 menit"', "-5 menit",
+     "cannot be negative"),
+    ("waktu over ten years", 'waktu = "2 hari"', 'waktu = "5000 hari"', "5000 hari",
+     "longer than 10 years"),
+    # several Pelaksana, untuk_setiap, panggil (docs/table-format.md)
+    ("joint step with an undeclared column", 'pelaksana = "Sekcam"',
+     'pelaksana = ["Sekcam", "Lurah"]', '"Lurah"', "pelaksana 'Lurah' is not declared"),
+    ("joint step naming a column twice", 'pelaksana = "Sekcam"',
+     'pelaksana = ["Sekcam", "Sekcam"]', 'pelaksana = ["Sekcam"', "names 'Sekcam' twice"),
+    ("joint step with no column", 'pelaksana = "Sekcam"', "pelaksana = []",
+     "pelaksana = []", "at least one column"),
+    ("joint step with a number", 'pelaksana = "Sekcam"', 'pelaksana = ["Sekcam", 2]',
+     'pelaksana = ["Sekcam", 2]', "pelaksana[2] must be a string, not an integer"),
+    ("joint deciding step", 'pelaksana = "Camat"\nkeputusan',
+     'pelaksana = ["Camat", "Sekcam"]\nkeputusan', "keputusan = {",
+     "step 3: several pelaksana and keputusan cannot be combined"),
+    ("untuk_setiap not a name", 'waktu = "2 hari"', 'waktu = "2 hari"\nuntuk_setiap = "se ksi"',
+     "untuk_setiap", "must be a field name"),
+    ("untuk_setiap a keyword", 'waktu = "2 hari"', 'waktu = "2 hari"\nuntuk_setiap = "for"',
+     "untuk_setiap", "must be a field name"),
+    ("untuk_setiap the decision field", 'waktu = "2 hari"',
+     'waktu = "2 hari"\nuntuk_setiap = "disetujui"', "untuk_setiap", "engine reserves"),
+    ("untuk_setiap as a list", 'waktu = "2 hari"', 'waktu = "2 hari"\nuntuk_setiap = ["a"]',
+     "untuk_setiap", "untuk_setiap must be a string, not an array"),
+    ("untuk_setiap on a deciding step", "keputusan = {",
+     'untuk_setiap = "seksi"\nkeputusan = {', 'untuk_setiap = "seksi"',
+     "keputusan and untuk_setiap cannot be combined"),
+    ("untuk_setiap an id the compiler writes", 'waktu = "2 hari"',
+     'waktu = "2 hari"\nuntuk_setiap = "step_02"', "untuk_setiap", "also the id of an element"),
+    ("untuk_setiap the process id", 'waktu = "2 hari"',
+     'waktu = "2 hari"\nuntuk_setiap = "contoh_sop"', "untuk_setiap", "also the process id"),
+    ("panggil not a process id", 'waktu = "2 hari"', 'waktu = "2 hari"\npanggil = "SOP X"',
+     "panggil", "must be a process id"),
+    ("panggil itself", 'waktu = "2 hari"', 'waktu = "2 hari"\npanggil = "contoh_sop"',
+     "panggil", "calls this SOP itself"),
+    ("panggil with untuk_setiap", 'waktu = "2 hari"',
+     'waktu = "2 hari"\nuntuk_setiap = "seksi"\npanggil = "lain"', "panggil =",
+     "untuk_setiap and panggil cannot be combined"),
+    ("joint step calling", 'pelaksana = "Sekcam"',
+     'pelaksana = ["Sekcam", "Camat"]\npanggil = "lain"', "panggil =",
+     "several pelaksana and panggil cannot be combined"),
+    ("typo of untuk_setiap", 'waktu = "2 hari"', 'waktu = "2 hari"\nuntuk_stiap = "seksi"',
+     "untuk_stiap", "did you mean 'untuk_setiap'?"),
 ]
 
 
@@ -301,48 +346,6 @@ def test_error_at_end_of_document_names_the_last_line() -> None:
 
 # ------------------------------------------------------------------------------ round trips
 
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"),
-    min_size=1,
-    max_size=30,
-).filter(lambda s: s.strip() != "")
-_texts = st.lists(_text, max_size=3).map(tuple)
-
-
-@st.composite
-def sop_tables(draw: st.DrawFn, max_steps: int = 12) -> SopTable:
-    """Any valid table: unique lanes, steps 1..n, decisions with a later ya, an earlier tidak."""
-    names = draw(st.lists(_text, min_size=1, max_size=5, unique=True))
-    pelaksana = tuple(Pelaksana(n, draw(st.sampled_from(ROLE_CODES))) for n in names)
-    count = draw(st.integers(min_value=1, max_value=max_steps))
-    steps = []
-    for no in range(1, count + 1):
-        keputusan = None
-        if 1 < no < count and draw(st.booleans()):
-            keputusan = Keputusan(ya=no + 1, tidak=draw(st.integers(1, no - 1)))
-        steps.append(Langkah(
-            no=no,
-            kegiatan=draw(_text),
-            pelaksana=draw(st.sampled_from(names)),
-            kelengkapan=draw(_texts),
-            waktu=draw(st.none() | _text),
-            output=draw(_texts),
-            keterangan=draw(st.none() | _text),
-            keputusan=keputusan,
-        ))
-    header = SopHeader(
-        nama=draw(st.none() | _text),
-        nomor=draw(st.none() | _text),
-        disahkan_oleh_nip=draw(st.none() | _text),
-        dasar_hukum=draw(_texts),
-        peringatan=draw(_texts),
-        zona_waktu=draw(st.none() | st.sampled_from(["Asia/Jakarta", "Asia/Jayapura"])),
-    )
-    process_id = draw(st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,20}", fullmatch=True))
-    return SopTable(process_id=process_id, identitas=header, pelaksana=pelaksana,
-                    langkah=tuple(steps))
-
-
 @settings(max_examples=80, deadline=None)
 @given(sop_tables())
 def test_write_then_parse_gives_the_same_table(table: SopTable) -> None:
@@ -359,3 +362,80 @@ def test_the_documented_example_is_a_valid_table() -> None:
     table = parse_table(example.group(1), source="docs/table-format.md")
     assert table.identitas.disahkan_oleh_pangkat == "Pembina Tk.I"
     assert [s.keputusan for s in table.langkah if s.keputusan] == [Keputusan(ya=4, tidak=2)]
+
+
+# ------------------------------------------------------- several Pelaksana, lists, calls
+
+
+def test_a_step_may_name_several_pelaksana() -> None:
+    """A row with a symbol in several Pelaksana columns (Permenpan-RB 35/2012 flowcharts):
+    every one of them does the step."""
+    text = replace_once(BASE, 'pelaksana = "Sekcam"\nwaktu',
+                        'pelaksana = ["Sekcam", "Camat"]\nwaktu')
+    step = parse_table(text).langkah[1]
+    assert (step.pelaksana, step.bersama) == ("Sekcam", ("Camat",))
+    assert step.semua_pelaksana == ("Sekcam", "Camat")
+    assert 'pelaksana = [\n    "Sekcam",\n    "Camat",\n]' in write_table(parse_table(text))
+
+
+def test_a_list_of_one_pelaksana_is_the_plain_form() -> None:
+    text = replace_once(BASE, 'pelaksana = "Sekcam"\nwaktu', 'pelaksana = ["Sekcam"]\nwaktu')
+    assert parse_table(text) == parse_table(BASE)
+
+
+def test_untuk_setiap_and_panggil_are_read_and_written() -> None:
+    text = replace_once(BASE, 'waktu = "2 hari"', 'waktu = "2 hari"\nuntuk_setiap = "seksi"')
+    text = replace_once(text, 'keterangan = "arsip"',
+                        'keterangan = "arsip"\npanggil = "pace_data_kinerja"')
+    table = parse_table(text)
+    assert table.langkah[1].untuk_setiap == "seksi"
+    assert table.langkah[3].panggil == "pace_data_kinerja"
+    assert parse_table(write_table(table)) == table
+
+
+def test_a_table_nested_five_thousand_deep_is_refused_with_its_line() -> None:
+    """Issue 15: tomllib's recursive descent failed with RecursionError (a traceback)."""
+    for opening, closing in (("[", "]"), ("{a = ", "}")):
+        text = BASE + "\n[extra]\nx = " + opening * 5000 + closing * 5000 + "\n"
+        with pytest.raises(TableError, match="nest deeper than 32 levels") as caught:
+            parse_table(text, source="deep.toml")
+        assert caught.value.line == len(BASE.splitlines()) + 3
+        assert caught.value.file == "deep.toml"
+
+
+def test_brackets_in_strings_and_comments_do_not_count_as_nesting() -> None:
+    deep = "[" * 100
+    text = replace_once(BASE, 'keterangan = "arsip"', f'keterangan = "{deep}"  # {deep}')
+    text = replace_once(text, 'nama = "Contoh SOP"', f"nama = '''{deep}\n{deep}'''")
+    table = parse_table(text)
+    assert table.langkah[3].keterangan == deep
+    assert table.identitas.nama == f"{deep}\n{deep}"
+
+
+@settings(max_examples=100, deadline=None)
+@given(toml_noise())
+def test_any_text_is_a_table_or_a_table_error(text: str) -> None:
+    """Hostile or broken input is refused with a TableError naming the source, never with
+    another exception (the fuzz target scripts/fuzz_table.py runs this longer)."""
+    try:
+        table = parse_table(text, source="noise.toml")
+    except TableError as error:
+        assert str(error).startswith("noise.toml")
+    else:
+        assert parse_table(write_table(table)) == table
+
+
+@settings(max_examples=40, deadline=None)
+@given(sop_tables(extended=True))
+def test_extended_tables_write_then_parse_to_the_same_table(table: SopTable) -> None:
+    text = write_table(table)
+    assert parse_table(text) == table
+    assert write_table(parse_table(text)) == text
+
+
+def test_the_docs_of_the_tables_stand_on_their_own() -> None:
+    """Issue 15: docs/sops.md named a path of the machine the seeds were read on."""
+    for page in ("sops.md", "table-format.md", "document.md"):
+        text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+        assert not re.search(r"(?<![.\w])/(work|home|tmp|root)/", text), page
+        assert "shared/seeds" not in text, page

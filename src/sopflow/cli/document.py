@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sopflow.cli._common import DEFAULT_CATALOG, print_json
 from sopflow.definitions.model import ProcessDefinition
+from sopflow.definitions.table import SopTable, parse_table, write_table
 from sopflow.errors import SopflowError
 
 __all__ = ["load_source", "register"]
@@ -47,6 +48,18 @@ def load_source(source: str, catalog: str) -> ProcessDefinition:
     return Catalog.from_directory(catalog).get(source)
 
 
+def _called_names(source: ProcessDefinition | SopTable, catalog: str) -> dict[str, str]:
+    """Names of the SOPs a table's panggil rows run, from the catalog when it loads."""
+    if not isinstance(source, SopTable) or not any(s.panggil for s in source.langkah):
+        return {}
+    from sopflow.definitions.catalog import Catalog
+
+    try:
+        return {d.process_id: d.header.nama or d.name for d in Catalog.from_directory(catalog)}
+    except SopflowError:
+        return {}  # the document still names each call by its process id
+
+
 def _run(args: argparse.Namespace) -> int:
     from sopflow.reports.document import render_html, render_pdf, render_table
 
@@ -55,14 +68,22 @@ def _run(args: argparse.Namespace) -> int:
         raise OutputError("--format pdf needs -o FILE.pdf (PDF is not written to a terminal)")
     if args.json and (not args.output or args.output == "-"):
         raise OutputError("--json needs -o OUT (the document itself would fill standard output)")
-    definition = load_source(args.source, args.catalog)
+    # a table is drawn as it stands (rows done together, per item or by another SOP
+    # included); the catalog only names the SOPs its panggil rows run
+    definition: ProcessDefinition | SopTable
+    if Path(args.source).suffix.lower() == ".toml":
+        definition = parse_table(Path(args.source))
+    else:
+        definition = load_source(args.source, args.catalog)
+    called = _called_names(definition, args.catalog)
     data: bytes
     if fmt == "table":
-        data = render_table(definition).encode("utf-8")
+        data = (write_table(definition) if isinstance(definition, SopTable)
+                else render_table(definition)).encode("utf-8")
     elif fmt == "pdf":
-        data = render_pdf(definition)
+        data = render_pdf(definition, called=called)
     else:
-        data = render_html(definition).encode("utf-8")
+        data = render_html(definition, called=called).encode("utf-8")
     if args.output and args.output != "-":
         try:
             Path(args.output).write_bytes(data)

@@ -1,5 +1,8 @@
 """The SOP catalog: the directory of BPMN files an office runs, keyed by process id.
 
+A file may hold several executable processes (a collaboration's participants): each is
+a process of the catalog.
+
 A process id is how instances, the CLI and the store refer to an SOP, so two files
 claiming the same id is an error naming both files rather than a silent "last one wins".
 """
@@ -9,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
-from sopflow.definitions.loader import load_definition, problems_of
+from sopflow.definitions.loader import load_definitions, problems_of
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES
 from sopflow.errors import DefinitionError, UnknownProcessError
 
-__all__ = ["Catalog", "bpmn_files", "expand_paths", "validate_paths"]
+__all__ = ["Catalog", "bpmn_files", "call_problems", "expand_paths", "validate_paths"]
 
 
 def bpmn_files(directory: str | Path) -> list[Path]:
@@ -29,6 +32,9 @@ class Catalog:
         self._by_id: dict[str, ProcessDefinition] = {}
         for definition in definitions:
             self.add(definition)
+        problems = call_problems(self._by_id.values())
+        if problems:
+            raise problems[0]
 
     @classmethod
     def from_directory(
@@ -43,8 +49,11 @@ class Catalog:
         if not directory.is_dir():
             raise DefinitionError("catalog directory does not exist", file=directory)
         return cls(
-            load_definition(file, script_handlers=script_handlers, max_bytes=max_bytes)
+            definition
             for file in bpmn_files(directory)
+            for definition in load_definitions(
+                file, script_handlers=script_handlers, max_bytes=max_bytes
+            )
         )
 
     def add(self, definition: ProcessDefinition) -> None:
@@ -83,6 +92,27 @@ class Catalog:
         return f"Catalog({list(self.process_ids)!r})"
 
 
+def call_problems(definitions: Iterable[ProcessDefinition]) -> list[DefinitionError]:
+    """Call activities whose calledElement is no process of the catalog (BPMN 10.3.5)."""
+    found = list(definitions)
+    known = {d.process_id: d for d in found}
+    problems = []
+    for definition in found:
+        for node in definition.nodes.values():
+            if node.call is None or node.call.process in known:
+                continue
+            names = ", ".join(sorted(known)) or "none"
+            problems.append(
+                DefinitionError(
+                    f"calls process {node.call.process!r}, which no file of the catalog "
+                    f"defines (catalog processes: {names})",
+                    file=definition.source,
+                    element=node.id,
+                )
+            )
+    return problems
+
+
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[DefinitionError]]:
     """Files named, directories expanded to their ``*.bpmn``; problems for what is missing."""
     files: list[Path] = []
@@ -115,19 +145,22 @@ def validate_paths(
     seen: dict[str, ProcessDefinition] = {}
     for file in files:
         try:
-            definition = load_definition(file, script_handlers=script_handlers, max_bytes=max_bytes)
+            definitions = load_definitions(
+                file, script_handlers=script_handlers, max_bytes=max_bytes
+            )
         except DefinitionError as exc:
             problems.extend(problems_of(exc))
             continue
-        other = seen.get(definition.process_id)
-        if other is not None:
-            problems.append(
-                DefinitionError(
-                    f"process id {definition.process_id!r} is also defined in {other.source}",
-                    file=file,
-                    element=definition.process_id,
+        for definition in definitions:
+            other = seen.get(definition.process_id)
+            if other is not None:
+                problems.append(
+                    DefinitionError(
+                        f"process id {definition.process_id!r} is also defined in {other.source}",
+                        file=file,
+                        element=definition.process_id,
+                    )
                 )
-            )
-        else:
-            seen[definition.process_id] = definition
-    return problems
+            else:
+                seen[definition.process_id] = definition
+    return problems + call_problems(seen.values())

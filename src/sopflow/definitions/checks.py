@@ -147,7 +147,8 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
             ids = ", ".join(s.id for s in starts)
             found.append(
                 raw.error(
-                    f"{what} has {len(starts)} start events ({ids}); sopflow runs one token",
+                    f"{what} has {len(starts)} start events ({ids}); sopflow starts a "
+                    f"{what} at a single none start event",
                     line=line,
                     element=element,
                 )
@@ -214,10 +215,14 @@ _CONDITIONAL_SOURCES = frozenset(
         NodeKind.MANUAL_TASK,
         NodeKind.SCRIPT_TASK,
         NodeKind.SUBPROCESS,
+        NodeKind.CALL_ACTIVITY,
         NodeKind.PASS,
         NodeKind.SERVICE_TASK,
     }
 )
+
+
+_ENDS = (NodeKind.END, NodeKind.TERMINATE_END)
 
 
 def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
@@ -232,9 +237,7 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                 backward[flow.target].append(flow.source)
         starts = raw.start_of(scope)
         reached = _closure([starts[0].id] if starts else [], forward)
-        ends = [
-            n.id for n in members.values() if n.kind in (NodeKind.END, NodeKind.TERMINATE_END)
-        ]
+        ends = [n.id for n in members.values() if n.kind in _ENDS]
         finishing = _closure(ends, backward)
         for node in members.values():
             if node.kind is None:
@@ -243,7 +246,7 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                 found.append(
                     raw.error("not reachable from the start event", line=node.line, element=node.id)
                 )
-            elif ends and node.id not in finishing and node.kind is not NodeKind.END:
+            elif ends and node.id not in finishing and node.kind not in _ENDS:
                 found.append(
                     raw.error("cannot reach an end event", line=node.line, element=node.id)
                 )
@@ -366,6 +369,64 @@ def _conditions(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
     return found
 
 
+def _loops(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    """Multi-instance (13.3.7) and standard loops (13.3.6) must say how often they run."""
+    from sopflow.runtime.expressions import compile_expression
+
+    found: list[DefinitionError] = []
+    for node in raw.nodes.values():
+        texts: list[tuple[str, str | None]] = []
+        if node.multi is not None:
+            if node.multi.cardinality is None and node.multi.collection is None:
+                found.append(
+                    raw.error(
+                        "multi-instance needs a loopCardinality or an input collection "
+                        "(camunda:collection or loopDataInputRef)",
+                        line=node.line,
+                        element=node.id,
+                    )
+                )
+            texts += [
+                ("loopCardinality", node.multi.cardinality),
+                ("collection", node.multi.collection),
+                ("completionCondition", node.multi.completion),
+            ]
+        if node.loop is not None or node.loop_maximum is not None:
+            maximum = node.loop_maximum
+            if maximum is not None and not maximum.strip().isdigit():
+                found.append(
+                    raw.error(
+                        f"loopMaximum={maximum!r} is not a whole number from 0 (BPMN 13.3.6)",
+                        line=node.line,
+                        element=node.id,
+                    )
+                )
+            elif node.loop is not None and node.loop.condition is None and maximum is None:
+                found.append(
+                    raw.error(
+                        "a standard loop needs a loopCondition or a loopMaximum, or it never ends",
+                        line=node.line,
+                        element=node.id,
+                    )
+                )
+            if node.loop is not None:
+                texts.append(("loopCondition", node.loop.condition))
+        for what, text in texts:
+            if text is None:
+                continue
+            try:
+                compile_expression(text)
+            except ExpressionError as exc:
+                found.append(
+                    raw.error(
+                        f"{what} {text!r} is not in the safe expression language: {exc.message}",
+                        line=node.line,
+                        element=node.id,
+                    )
+                )
+    return found
+
+
 def _deciding_tasks(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
     found: list[DefinitionError] = []
     for node in raw.nodes.values():
@@ -439,6 +500,7 @@ CHECKS: tuple[Check, ...] = (
     _reachability,
     _gateways,
     _conditions,
+    _loops,
     _deciding_tasks,
     _diagram,
     check_jobs,

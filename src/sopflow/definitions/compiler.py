@@ -23,6 +23,7 @@ from sopflow.definitions.layout import (
 )
 from sopflow.definitions.model import DECISION_FIELD
 from sopflow.definitions.table import Langkah, SopTable
+from sopflow.errors import TableError, WaktuError
 
 __all__ = [
     "BPMNDI_NS",
@@ -33,6 +34,8 @@ __all__ = [
     "TARGET_NAMESPACE",
     "XSI_NS",
     "compile_table",
+    "item_variable",
+    "joint_task_id",
     "step_id",
 ]
 
@@ -98,6 +101,23 @@ def _merge_id(no: int) -> str:
     return f"merge_{no:02d}"
 
 
+def _fork_id(no: int) -> str:
+    return f"fork_{no:02d}"
+
+
+def _join_id(no: int) -> str:
+    return f"join_{no:02d}"
+
+
+def joint_task_id(no: int, index: int) -> str:
+    """The task of the ``index``-th (1-based) Pelaksana of joint step ``no``: ``step_03_2``."""
+    return f"{step_id(no)}_{index}"
+
+
+#: the name of a joint step's split: bpmnlint wants every split labelled
+FORK_NAME = "Dikerjakan bersama"
+
+
 @dataclass
 class _Node:
     id: str
@@ -109,6 +129,8 @@ class _Node:
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
     default: str | None = None
+    #: drawn in the column of the node before it (the tasks of one joint step)
+    shares_column: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,8 +171,19 @@ class _Graph:
             if step.no in self.merged:
                 self._add(_Node(_merge_id(step.no), "exclusiveGateway", None, lane,
                                 ShapeKind.GATEWAY))
-            self._add(_Node(step_id(step.no), "userTask", step.kegiatan, lane,
-                            ShapeKind.TASK, step=step))
+            if step.bersama:
+                self._add(_Node(_fork_id(step.no), "parallelGateway", FORK_NAME, lane,
+                                ShapeKind.GATEWAY))
+                for index, actor in enumerate(step.semua_pelaksana, start=1):
+                    self._add(_Node(joint_task_id(step.no, index), "userTask", step.kegiatan,
+                                    lane_index[actor], ShapeKind.TASK, step=step,
+                                    shares_column=index > 1))
+                self._add(_Node(_join_id(step.no), "parallelGateway", None, lane,
+                                ShapeKind.GATEWAY))
+            else:
+                tag = "callActivity" if step.panggil is not None else "userTask"
+                self._add(_Node(step_id(step.no), tag, step.kegiatan, lane,
+                                ShapeKind.TASK, step=step))
             if step.keputusan is not None:
                 self._add(_Node(_decision_id(step.no), "exclusiveGateway", "Disetujui?",
                                 lane, ShapeKind.GATEWAY))
@@ -159,9 +192,15 @@ class _Graph:
 
         self._connect("start", 1)
         for step in steps:
-            sid = step_id(step.no)
+            sid = self.entry_of(step)
             if step.no in self.merged:
                 self._flow(_merge_id(step.no), sid)
+            if step.bersama:
+                for index in range(1, len(step.semua_pelaksana) + 1):
+                    task = joint_task_id(step.no, index)
+                    self._flow(sid, task)
+                    self._flow(task, _join_id(step.no))
+                sid = _join_id(step.no)
             if step.keputusan is not None:
                 decision = _decision_id(step.no)
                 self._flow(sid, decision)
@@ -176,6 +215,11 @@ class _Graph:
             else:
                 self._flow(sid, "end")
 
+    @staticmethod
+    def entry_of(step: Langkah) -> str:
+        """The node a flow into ``step`` enters (past its merge): the task, or its split."""
+        return _fork_id(step.no) if step.bersama else step_id(step.no)
+
     def _add(self, node: _Node) -> None:
         self.nodes.append(node)
         self.by_id = {n.id: n for n in self.nodes}
@@ -184,7 +228,8 @@ class _Graph:
                  name: str | None = None, condition: str | None = None,
                  kind: EdgeKind = EdgeKind.FORWARD) -> None:
         """A flow into step ``target_no``, through its merge gateway when it has one."""
-        target = _merge_id(target_no) if target_no in self.merged else step_id(target_no)
+        step = self.table.langkah[target_no - 1]
+        target = _merge_id(target_no) if target_no in self.merged else self.entry_of(step)
         self._flow(source, target, flow_id=flow_id, name=name, condition=condition, kind=kind)
 
     def _flow(self, source: str, target: str, *, flow_id: str | None = None,
@@ -231,6 +276,37 @@ def _step_properties(step: Langkah) -> list[tuple[str, str]]:
     return pairs
 
 
+def _step_extensions(element: etree._Element, step: Langkah) -> None:
+    """Mutu Baku properties; for a call, the data passed in and back (all of it)."""
+    _properties(element, _step_properties(step))
+    if step.panggil is not None:
+        extension = element.find(_bpmn("extensionElements"))
+        assert extension is not None  # _step_properties always gives "no"
+        etree.SubElement(extension, f"{{{CAMUNDA_NS}}}in", variables="all")
+        etree.SubElement(extension, f"{{{CAMUNDA_NS}}}out", variables="all")
+
+
+def _loop(element: etree._Element, node_id: str, field_name: str) -> None:
+    """Parallel multi-instance over the list ``field_name``, each item as ``<field>_item``.
+
+    Written both ways: Camunda's collection / elementVariable attributes, which Camunda
+    Modeler shows and edits, and the standard's loopDataInputRef / inputDataItem, which
+    SpiffWorkflow and other engines read (BPMN 2.0 section 10.2.8).
+    """
+    loop = etree.SubElement(element, _bpmn("multiInstanceLoopCharacteristics"),
+                            isSequential="false")
+    loop.set(f"{{{CAMUNDA_NS}}}collection", field_name)
+    loop.set(f"{{{CAMUNDA_NS}}}elementVariable", item_variable(field_name))
+    etree.SubElement(loop, _bpmn("loopDataInputRef")).text = field_name
+    etree.SubElement(loop, _bpmn("inputDataItem"), id=f"{node_id}_item",
+                     name=item_variable(field_name))
+
+
+def item_variable(field_name: str) -> str:
+    """The variable holding one item of an ``untuk_setiap`` list in each instance."""
+    return f"{field_name}_item"
+
+
 def _bounds(parent: etree._Element, tag: str, x: int, y: int, width: int,
             height: int) -> None:
     etree.SubElement(parent, tag, x=str(x), y=str(y), width=str(width), height=str(height))
@@ -257,6 +333,8 @@ def _diagram(root: etree._Element, graph: _Graph, layout: Layout) -> None:
         shape = etree.SubElement(plane, shape_tag, id=f"{node.id}_di", bpmnElement=node.id)
         if node.tag == "exclusiveGateway":
             shape.set("isMarkerVisible", "true")
+        elif node.tag == "callActivity":
+            shape.set("isExpanded", "false")
         b = placed.bounds
         _bounds(shape, bounds_tag, b.x, b.y, b.width, b.height)
         if placed.label is not None:
@@ -274,10 +352,30 @@ def _diagram(root: etree._Element, graph: _Graph, layout: Layout) -> None:
             _bounds(label, bounds_tag, lb.x, lb.y, lb.width, lb.height)
 
 
+def _size(node: _Node) -> tuple[int, int]:
+    """A task's box; a call activity's is wider, as modelers draw a marker at its bottom."""
+    width, height = task_size(node.name or "")
+    return (width + 40, height) if node.tag == "callActivity" else (width, height)
+
+
+def _check_waktu(table: SopTable) -> None:
+    """The loader's waktu check, for tables built in code rather than read by parse_table."""
+    from sopflow.sla.durations import parse_waktu
+
+    for step in table.langkah:
+        if step.waktu is None:
+            continue
+        try:
+            parse_waktu(step.waktu)
+        except WaktuError as exc:
+            raise TableError(f"step {step.no}: waktu: {exc}", file=table.source) from None
+
+
 def compile_table(table: SopTable) -> bytes:
     """The BPMN file of ``table``: same table, same bytes (UTF-8, pretty-printed)."""
     from sopflow import __version__
 
+    _check_waktu(table)
     graph = _Graph(table)
     name = table.identitas.nama or table.process_id
 
@@ -303,18 +401,26 @@ def compile_table(table: SopTable) -> bytes:
             if node.lane == index:
                 etree.SubElement(lane, _bpmn("flowNodeRef")).text = node.id
 
+    # the lists untuk_setiap rows go through, as data objects: loopDataInputRef refers to
+    # an item-aware element by id (BPMN 2.0 section 10.2.8), and modelers resolve it
+    for field_name in dict.fromkeys(s.untuk_setiap for s in table.langkah if s.untuk_setiap):
+        etree.SubElement(process, _bpmn("dataObject"), id=field_name, name=field_name)
     for node in graph.nodes:
         element = etree.SubElement(process, _bpmn(node.tag), id=node.id)
         if node.name is not None:
             element.set("name", node.name)
         if node.default is not None:
             element.set("default", node.default)
+        if node.step is not None and node.step.panggil is not None:
+            element.set("calledElement", node.step.panggil)
         if node.step is not None:
-            _properties(element, _step_properties(node.step))
+            _step_extensions(element, node.step)
         for flow_id in node.incoming:
             etree.SubElement(element, _bpmn("incoming")).text = flow_id
         for flow_id in node.outgoing:
             etree.SubElement(element, _bpmn("outgoing")).text = flow_id
+        if node.step is not None and node.step.untuk_setiap is not None:
+            _loop(element, node.id, node.step.untuk_setiap)
     for flow in graph.flows:
         element = etree.SubElement(process, _bpmn("sequenceFlow"), id=flow.id)
         if flow.name is not None:
@@ -329,7 +435,7 @@ def compile_table(table: SopTable) -> bytes:
     layout = layout_process(
         len(table.pelaksana),
         [
-            NodeSpec(n.id, n.shape, n.lane, None, task_size(n.name or ""))
+            NodeSpec(n.id, n.shape, n.lane, None, _size(n), shares_column=n.shares_column)
             if n.shape is ShapeKind.TASK
             else NodeSpec(n.id, n.shape, n.lane, n.name)
             for n in graph.nodes

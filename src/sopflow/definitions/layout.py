@@ -103,6 +103,9 @@ class NodeSpec:
     label: str | None = None  # drawn as an external label (events, named gateways)
     #: (width, height) overriding the kind's default, e.g. a wider task for a long name
     size: tuple[int, int] | None = None
+    #: placed in the column of the node before it, in another lane (the tasks of a
+    #: parallel block side by side, as a modeler draws them)
+    shares_column: bool = False
 
     @property
     def width(self) -> int:
@@ -176,14 +179,29 @@ def layout_process(
             returns[node_lane[edge.source]] += 1
     heights = [LANE_HEIGHT + max(0, n - 1) * CHANNEL_STEP for n in returns]
     tops = [POOL_Y + sum(heights[:i]) for i in range(lane_count)]
-    cursor = lane_x + LANE_HEADER + FIRST_COLUMN_PAD
-    shapes: dict[str, NodeShape] = {}
+    # columns: x and width; a column shared by several nodes is as wide as the widest
+    columns: list[list[int]] = []
     column: dict[str, int] = {}
+    for node in nodes:
+        if node.shares_column and columns:
+            if any(column[other.id] == len(columns) - 1 and other.lane == node.lane
+                   for other in nodes if other.id in column):
+                raise ValueError(f"{node.id} shares a column with a node of its own lane")
+            columns[-1][1] = max(columns[-1][1], node.width)
+        else:
+            columns.append([0, node.width])
+        column[node.id] = len(columns) - 1
+    cursor = lane_x + LANE_HEADER + FIRST_COLUMN_PAD
+    for spec in columns:
+        spec[0] = cursor
+        cursor += spec[1] + GAP
+    shapes: dict[str, NodeShape] = {}
     lane_of: dict[str, int] = {}
-    for index, node in enumerate(nodes):
+    for node in nodes:
         row_y = tops[node.lane]
-        bounds = Bounds(cursor, row_y + (LANE_HEIGHT - node.height) // 2,
-                        node.width, node.height)
+        col_x, col_width = columns[column[node.id]]
+        bounds = Bounds(col_x + (col_width - node.width) // 2,
+                        row_y + (LANE_HEIGHT - node.height) // 2, node.width, node.height)
         label = None
         if node.label:
             width = _label_width(node.label)
@@ -193,9 +211,7 @@ def layout_process(
                 label_y = bounds.bottom + 5
             label = Bounds(bounds.cx - width // 2, label_y, width, LABEL_HEIGHT)
         shapes[node.id] = NodeShape(bounds, label)
-        column[node.id] = index
         lane_of[node.id] = node.lane
-        cursor += node.width + GAP
     lane_width = cursor - GAP + LAST_COLUMN_PAD - lane_x
     lanes = tuple(
         Bounds(lane_x, tops[i], lane_width, heights[i])
@@ -223,8 +239,13 @@ def layout_process(
         else:
             start = (source.right, source.cy)
             end = (target.x, target.cy)
+            # vertical segments run in the gap after the source's column (before the
+            # target's), measured from the column's edge: a shared column's other shapes
+            # may be wider than the source
+            source_right = sum(columns[column[edge.source]])
+            target_left = columns[column[edge.target]][0]
             if column[edge.target] == column[edge.source] + 1:
-                middle = source.right + GAP // 2
+                middle = source_right + GAP // 2
                 if start[1] == end[1]:
                     points = (start, end)
                 else:
@@ -232,7 +253,7 @@ def layout_process(
             else:
                 # skips columns: over the top margin of the source lane, clear of shapes
                 top = lanes[lane_of[edge.source]].y + CHANNEL_MARGIN
-                out_x, in_x = source.right + GAP // 2, target.x - GAP // 2
+                out_x, in_x = source_right + GAP // 2, target_left - GAP // 2
                 points = (start, (out_x, start[1]), (out_x, top), (in_x, top),
                           (in_x, end[1]), end)
             label = None

@@ -31,13 +31,16 @@ from lxml import etree
 
 from sopflow.definitions.jobspec import NO_JOBS, JobSpec, read_job_spec
 from sopflow.definitions.model import (
+    Call,
     Decision,
     Flow,
     Lane,
+    MultiInstance,
     Node,
     NodeKind,
     ProcessDefinition,
     SopHeader,
+    StandardLoop,
     Step,
 )
 from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES, parse_xml, read_limited
@@ -51,8 +54,12 @@ __all__ = [
     "RawProcess",
     "boolean_test",
     "build_definition",
+    "definition_version",
+    "executable_process_ids",
     "load_definition",
     "load_definition_bytes",
+    "load_definitions",
+    "load_definitions_bytes",
     "problems_of",
     "read_process",
     "step_numbers",
@@ -91,12 +98,12 @@ _SUPPORTED: dict[str, NodeKind] = {
     "sendTask": NodeKind.SERVICE_TASK,
     "businessRuleTask": NodeKind.SERVICE_TASK,
     "intermediateCatchEvent": NodeKind.TIMER_CATCH,
+    "callActivity": NodeKind.CALL_ACTIVITY,
 }
 
 #: BPMN flow nodes sopflow refuses, with the reason a person can act on.
 _UNSUPPORTED: dict[str, str] = {
     "receiveTask": "message tasks need a message bus",
-    "callActivity": "call activities need other processes; use an embedded subProcess",
     "eventBasedGateway": "it waits for events, and the engine runs no events yet",
     "complexGateway": (
         "its activation rule is an arbitrary expression over token counts; "
@@ -175,6 +182,10 @@ class RawNode:
     default: str | None = None
     start_quantity: str | None = None
     completion_quantity: str | None = None
+    multi: MultiInstance | None = None
+    loop: StandardLoop | None = None
+    loop_maximum: str | None = None
+    call: Call | None = None
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
 
@@ -327,7 +338,11 @@ def _validate_xsd(tree: etree._ElementTree, source: str) -> None:
 
 
 #: SpiffWorkflow parser refusals of valid BPMN that sopflow's engine runs itself.
-_SPIFF_LIMITS = ("Multiple outgoing flows are not supported",)
+_SPIFF_LIMITS = (
+    "Multiple outgoing flows are not supported",
+    # camunda:collection: sopflow's loop check requires a collection or a cardinality
+    "A multiinstance task must specify a cardinality or a loop input data reference",
+)
 
 
 def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
@@ -349,11 +364,12 @@ def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
     try:
         parser.add_bpmn_xml(tree, filename=raw.source)
         parser.get_spec(raw.process_id)
-        parser.get_subprocess_specs(raw.process_id)
+        # a called process lives in another file: the catalog checks that it exists
+        parser.get_subprocess_specs(raw.process_id, require_call_activity_specs=False)
     except ValidationException as exc:
         message = str(exc.args[0]) if exc.args else str(exc)
         if message.startswith(_SPIFF_LIMITS):
-            return  # valid BPMN that sopflow's own engine runs (13.2.1 implicit split)
+            return  # valid BPMN that sopflow's own engine runs (implicit split, Camunda MI)
         element = exc.id or None
         node = raw.nodes.get(element) if element else None
         line = exc.line_number if isinstance(exc.line_number, int) else None
@@ -403,6 +419,127 @@ def _executable_process(root: etree._Element, source: str) -> etree._Element:
     )
 
 
+def executable_process_ids(root: etree._Element, source: str) -> list[str]:
+    """The processes of a file sopflow runs: every isExecutable="true" one when there
+    are several, else the one :func:`_executable_process` picks (bpmn.io saves a lone
+    process as not executable, and a lone process is still the one meant)."""
+    marked = [
+        p.get("id") or ""
+        for p in root.iterchildren(f"{{{BPMN_NS}}}process")
+        if p.get("isExecutable") == "true"
+    ]
+    if len(marked) >= 2:
+        return marked
+    return [_executable_process(root, source).get("id") or ""]
+
+
+_LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
+_LOOPABLE = frozenset({"userTask", "manualTask", "scriptTask", "task", "subProcess"})
+
+
+def _text(elem: etree._Element | None) -> str | None:
+    if elem is None:
+        return None
+    text = (elem.text or "").strip()
+    return text or None
+
+
+def _read_multi(elem: etree._Element) -> MultiInstance | None:
+    """multiInstanceLoopCharacteristics, in the standard's and Camunda's spelling."""
+    mi = elem.find(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
+    if mi is None:
+        return None
+    item = mi.find(f"{{{BPMN_NS}}}inputDataItem")
+    out_item = mi.find(f"{{{BPMN_NS}}}outputDataItem")
+    return MultiInstance(
+        sequential=mi.get("isSequential") == "true",
+        cardinality=_text(mi.find(f"{{{BPMN_NS}}}loopCardinality")),
+        collection=mi.get(f"{{{CAMUNDA_NS}}}collection")
+        or _text(mi.find(f"{{{BPMN_NS}}}loopDataInputRef")),
+        element=mi.get(f"{{{CAMUNDA_NS}}}elementVariable")
+        or (None if item is None else item.get("name") or item.get("id")),
+        completion=_text(mi.find(f"{{{BPMN_NS}}}completionCondition")),
+        output=_text(mi.find(f"{{{BPMN_NS}}}loopDataOutputRef")),
+        output_element=None if out_item is None else out_item.get("name") or out_item.get("id"),
+    )
+
+
+def _variable(by_id: dict[str, etree._Element], ref: str | None) -> str | None:
+    """The variable a data association end names: a data object (through its reference)
+    by its id, as SpiffWorkflow names it; a call's dataInput/dataOutput by its name."""
+    found = by_id.get(ref or "")
+    if found is None:
+        return None
+    if _local(found.tag) == "dataObjectReference":
+        found = by_id.get(found.get("dataObjectRef") or "")
+        return None if found is None else found.get("id")
+    name = found.get("name") or ""
+    return name if name.isidentifier() else found.get("id")
+
+
+def _read_call(elem: etree._Element) -> tuple[Call | None, str | None]:
+    """calledElement and camunda:in / camunda:out; the second value is a problem."""
+    called = (elem.get("calledElement") or "").strip()
+    if not called:
+        return None, "a callActivity needs a calledElement naming a process of the catalog"
+    inputs: list[tuple[str, str]] = []
+    outputs: list[tuple[str, str]] = []
+    all_in = all_out = False
+    for ext in elem.iterchildren(f"{{{BPMN_NS}}}extensionElements"):
+        for tag, into in (("in", inputs), ("out", outputs)):
+            for mapping in ext.iterchildren(f"{{{CAMUNDA_NS}}}{tag}"):
+                if mapping.get("variables") == "all":
+                    if tag == "in":
+                        all_in = True
+                    else:
+                        all_out = True
+                    continue
+                source, target = mapping.get("source"), mapping.get("target")
+                if not source or not target:
+                    return None, (
+                        f"camunda:{tag} needs source and target variable names "
+                        "(sourceExpression and businessKey are not supported)"
+                    )
+                into.append((source, target))
+    # The standard's data associations, where both ends are plain names (no
+    # transformation, no assignment): source variable of the caller -> target of the
+    # child going in, the other way coming out.
+    by_id: dict[str, etree._Element] = {}
+    for tag, into in (("dataInputAssociation", inputs), ("dataOutputAssociation", outputs)):
+        for assoc in elem.iterchildren(f"{{{BPMN_NS}}}{tag}"):
+            if not by_id:
+                by_id = {str(e.get("id")): e for e in elem.getroottree().iter() if e.get("id")}
+            source = _variable(by_id, _text(assoc.find(f"{{{BPMN_NS}}}sourceRef")))
+            target = _variable(by_id, _text(assoc.find(f"{{{BPMN_NS}}}targetRef")))
+            plain = assoc.find(f"{{{BPMN_NS}}}transformation") is None and (
+                assoc.find(f"{{{BPMN_NS}}}assignment") is None
+            )
+            if not (source and target and plain):
+                return None, (
+                    f"bpmn:{tag} must map one plain name to another "
+                    "(transformations and assignments are not run)"
+                )
+            into.append((source, target))
+    return Call(called, tuple(inputs), tuple(outputs), all_in, all_out), None
+
+
+def _read_loop(elem: etree._Element) -> tuple[StandardLoop | None, str | None]:
+    """standardLoopCharacteristics and its loopMaximum text (checked later)."""
+    loop = elem.find(f"{{{BPMN_NS}}}standardLoopCharacteristics")
+    if loop is None:
+        return None, None
+    maximum = loop.get("loopMaximum")
+    value = int(maximum) if maximum is not None and maximum.strip().isdigit() else None
+    return (
+        StandardLoop(
+            condition=_text(loop.find(f"{{{BPMN_NS}}}loopCondition")),
+            test_before=loop.get("testBefore") == "true",
+            maximum=value,
+        ),
+        maximum,
+    )
+
+
 def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
     if tag in _UNSUPPORTED:
         return f"bpmn:{tag} is not supported by sopflow: {_UNSUPPORTED[tag]}"
@@ -420,10 +557,10 @@ def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
                 f"bpmn:{tag} with a {kind} event definition is not supported by sopflow: "
                 "only plain start, end and throw events are run"
             )
-        if child_tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+        if child_tag in _LOOPS and tag not in _LOOPABLE:
             return (
                 f"{child_tag.removesuffix('Characteristics')} on bpmn:{tag} is not supported "
-                "by sopflow yet: a return flow models a repeat"
+                "by sopflow: only tasks and embedded subprocesses repeat"
             )
     if tag == "intermediateCatchEvent" and elem.find(f"{{{BPMN_NS}}}timerEventDefinition") is None:
         return "bpmn:intermediateCatchEvent without an event definition is not run"
@@ -476,6 +613,11 @@ def _read_scope(
         )
         if tag == "endEvent" and elem.find(f"{{{BPMN_NS}}}terminateEventDefinition") is not None:
             node.kind = NodeKind.TERMINATE_END
+        if tag == "callActivity" and node.unsupported is None:
+            node.call, node.unsupported = _read_call(elem)
+        if tag in _LOOPABLE:
+            node.multi = _read_multi(elem)
+            node.loop, node.loop_maximum = _read_loop(elem)
         if node.unsupported is not None:
             node.kind = None
         raw.nodes[node_id] = node
@@ -530,10 +672,18 @@ def _read_shapes(root: etree._Element) -> dict[str, Bounds]:
     return shapes
 
 
-def read_process(tree: etree._ElementTree, *, source: str) -> RawProcess:
-    """Read the executable process of an XSD-valid tree into plain records."""
+def read_process(
+    tree: etree._ElementTree, *, source: str, process_id: str | None = None
+) -> RawProcess:
+    """Read the executable process (or the one named) of an XSD-valid tree."""
     root = tree.getroot()
-    process = _executable_process(root, source)
+    if process_id is None:
+        process = _executable_process(root, source)
+    else:
+        found = [p for p in root.iterchildren(f"{{{BPMN_NS}}}process") if p.get("id") == process_id]
+        if not found:
+            raise BpmnSchemaError(f"the file holds no process {process_id!r}", file=source)
+        process = found[0]
     process_id = process.get("id") or ""
     participant_name = next(
         (
@@ -586,7 +736,8 @@ def _successors(raw: RawProcess, node: RawNode) -> list[str]:
         if inner:
             return [inner[0].id]
     targets = [raw.flows[f].target for f in node.outgoing if raw.flows[f].target in raw.nodes]
-    if node.kind is NodeKind.END and node.scope is not None and node.scope in raw.nodes:
+    ends = (NodeKind.END, NodeKind.TERMINATE_END)
+    if node.kind in ends and node.scope is not None and node.scope in raw.nodes:
         parent = raw.nodes[node.scope]
         targets += [
             raw.flows[f].target for f in parent.outgoing if raw.flows[f].target in raw.nodes
@@ -721,14 +872,25 @@ def _header(raw: RawProcess) -> SopHeader:
     return SopHeader(**values)
 
 
+def definition_version(data: bytes, process_id: str | None = None) -> str:
+    """sha256 of the file; of the file plus the process id when it holds several."""
+    if process_id is None:
+        return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(data + b"\n#" + process_id.encode()).hexdigest()
+
+
 def quantity(text: str | None) -> int:
     """startQuantity / completionQuantity as a number (the checks refused anything below 1)."""
     value = (text or "1").strip()
     return int(value) if value.isdigit() else 1
 
 
-def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
-    """Turn a checked RawProcess into the immutable definition."""
+def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> ProcessDefinition:
+    """Turn a checked RawProcess into the immutable definition.
+
+    ``shared``: the file holds several executable processes, so the version is the
+    sha256 of the bytes followed by ``\n#`` and the process id (one version each).
+    """
     lanes = tuple(
         Lane(id=lane.id, name=lane.label, role=lane.role or lane.label) for lane in raw.lanes
     )
@@ -786,13 +948,16 @@ def build_definition(raw: RawProcess, *, data: bytes) -> ProcessDefinition:
             start_quantity=quantity(node.start_quantity),
             completion_quantity=quantity(node.completion_quantity),
             jobs=node.jobs,
+            multi=node.multi,
+            loop=node.loop,
+            call=node.call,
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))
     return ProcessDefinition(
         process_id=raw.process_id,
         name=raw.name,
-        version=hashlib.sha256(data).hexdigest(),
+        version=definition_version(data, raw.process_id if shared else None),
         source=raw.source,
         xml=data,
         header=_header(raw),
@@ -843,13 +1008,18 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _load(
-    data: bytes, *, source: str, script_handlers: Collection[str], max_bytes: int
+    data: bytes,
+    *,
+    source: str,
+    script_handlers: Collection[str],
+    max_bytes: int,
+    process_id: str | None = None,
 ) -> ProcessDefinition:
     from sopflow.definitions.checks import run_checks
 
     tree = parse_xml(data, source=source, max_bytes=max_bytes)
     _validate_xsd(tree, source)
-    raw = read_process(tree, source=source)
+    raw = read_process(tree, source=source, process_id=process_id)
     problems = run_checks(raw, script_handlers=script_handlers)
     if problems:
         first = problems[0]
@@ -863,7 +1033,7 @@ def _load(
             problems=problems,
         )
     _spiff_parse(tree, raw)
-    return build_definition(raw, data=data)
+    return build_definition(raw, data=data, shared=process_id is not None)
 
 
 def load_definition(
@@ -875,6 +1045,61 @@ def load_definition(
     """Load and check one BPMN file, refusing it by size before reading it."""
     data = read_limited(path, max_bytes=max_bytes)
     return load_definition_bytes(
+        data, source=str(path), script_handlers=script_handlers, max_bytes=max_bytes
+    )
+
+
+def load_definitions_bytes(
+    data: bytes,
+    *,
+    source: str,
+    script_handlers: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[ProcessDefinition]:
+    """Every executable process of a file, each a definition of its own.
+
+    A file with one process loads exactly as :func:`load_definition_bytes`; a file with
+    several isExecutable="true" processes gives one definition per process, each with
+    its own version (see :func:`definition_version`).
+    """
+    tree = parse_xml(data, source=source, max_bytes=max_bytes)
+    ids = executable_process_ids(tree.getroot(), source)
+    if len(ids) == 1:
+        return [
+            load_definition_bytes(
+                data, source=source, script_handlers=script_handlers, max_bytes=max_bytes
+            )
+        ]
+    found = []
+    for process_id in ids:
+        key = (definition_version(data, process_id), source, frozenset(script_handlers))
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+        if cached is None:
+            cached = _load(
+                data,
+                source=source,
+                script_handlers=script_handlers,
+                max_bytes=max_bytes,
+                process_id=process_id,
+            )
+            with _CACHE_LOCK:
+                _CACHE[key] = cached
+                while len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.popitem(last=False)
+        found.append(cached)
+    return found
+
+
+def load_definitions(
+    path: str | Path,
+    *,
+    script_handlers: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[ProcessDefinition]:
+    """Every executable process of one BPMN file (see :func:`load_definitions_bytes`)."""
+    data = read_limited(path, max_bytes=max_bytes)
+    return load_definitions_bytes(
         data, source=str(path), script_handlers=script_handlers, max_bytes=max_bytes
     )
 

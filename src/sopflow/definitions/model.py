@@ -19,13 +19,16 @@ from sopflow.definitions.jobspec import NO_JOBS, JobSpec
 __all__ = [
     "DECISION_FIELD",
     "ROLE_CODES",
+    "Call",
     "Decision",
     "Flow",
     "Lane",
+    "MultiInstance",
     "Node",
     "NodeKind",
     "ProcessDefinition",
     "SopHeader",
+    "StandardLoop",
     "Step",
 ]
 
@@ -56,6 +59,7 @@ class NodeKind(StrEnum):
     INCLUSIVE_GATEWAY = "inclusive_gateway"
     TERMINATE_END = "terminate_end"
     SUBPROCESS = "subprocess"
+    CALL_ACTIVITY = "call_activity"
     PASS = "pass"  # a plain task or intermediate none event: passes the token on
     SERVICE_TASK = "service_task"  # service, send and business-rule tasks: a job each
     TIMER_CATCH = "timer_catch"  # an intermediate catch event with a timer
@@ -71,6 +75,51 @@ class Flow:
     name: str | None = None
     condition: str | None = None
     is_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MultiInstance:
+    """``multiInstanceLoopCharacteristics`` (BPMN 13.3.7); expressions are safe-language text.
+
+    ``collection`` names the input collection (``camunda:collection`` or
+    ``loopDataInputRef``), ``element`` the variable each instance sees its item in
+    (``camunda:elementVariable`` or ``inputDataItem``); ``output`` / ``output_element``
+    collect one value per instance, in item order (``loopDataOutputRef`` /
+    ``outputDataItem``).
+    """
+
+    sequential: bool = False
+    cardinality: str | None = None
+    collection: str | None = None
+    element: str | None = None
+    completion: str | None = None
+    output: str | None = None
+    output_element: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call activity's target and data mapping (Camunda's camunda:in / camunda:out).
+
+    ``inputs`` / ``outputs`` are (source, target) variable names; ``all_in`` /
+    ``all_out`` copy every variable (``variables="all"``). Nothing else passes, as in
+    Camunda: a child instance sees only what its parent hands it.
+    """
+
+    process: str
+    inputs: tuple[tuple[str, str], ...] = ()
+    outputs: tuple[tuple[str, str], ...] = ()
+    all_in: bool = False
+    all_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StandardLoop:
+    """``standardLoopCharacteristics`` (BPMN 13.3.6): repeat while ``condition`` holds."""
+
+    condition: str | None = None
+    test_before: bool = False
+    maximum: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +144,9 @@ class Node:
     completion_quantity: int = 1
     #: timer, asynchronous continuations, external topic, retry cycle (sopflow.jobs)
     jobs: JobSpec = NO_JOBS
+    multi: MultiInstance | None = None
+    loop: StandardLoop | None = None
+    call: Call | None = None
 
 
 @dataclass(frozen=True, slots=True)

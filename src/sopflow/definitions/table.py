@@ -18,8 +18,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import tomli_w
-
+from sopflow.definitions._tablelines import MAX_NESTING, Locator, too_deep
+from sopflow.definitions._tablerows import PROCESS_ID_RE, RowReader
+from sopflow.definitions._tablewrite import (
+    DISAHKAN_KEYS,
+    HEADER_LIST_KEYS,
+    HEADER_TEXT_KEYS,
+    write_table,
+)
 from sopflow.definitions.model import ROLE_CODES, SopHeader
 from sopflow.errors import TableError
 
@@ -40,31 +46,9 @@ FORMAT_VERSION = 1
 #: a real SOP table is a few kilobytes; anything far larger is a mistake or an attack
 MAX_TABLE_BYTES = 1_000_000
 
-PROCESS_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
-
 #: characters XML 1.0 cannot carry; rejected early so the compiler never fails on them
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-_HEADER_TEXT_KEYS: tuple[str, ...] = (
-    "nama",
-    "nomor",
-    "pemerintah",
-    "kecamatan",
-    "unit",
-    "tanggal_pembuatan",
-    "tanggal_revisi",
-    "tanggal_efektif",
-    "zona_waktu",
-)
-_HEADER_LIST_KEYS: tuple[str, ...] = (
-    "dasar_hukum",
-    "kualifikasi_pelaksana",
-    "keterkaitan",
-    "peralatan_perlengkapan",
-    "peringatan",
-    "pencatatan_pendataan",
-)
-_DISAHKAN_KEYS: tuple[str, ...] = ("jabatan", "nama", "pangkat", "nip")
 _TOP_KEYS: tuple[str, ...] = ("format", "process_id", "identitas", "pelaksana", "langkah")
 _PELAKSANA_KEYS: tuple[str, ...] = ("nama", "peran")
 _LANGKAH_KEYS: tuple[str, ...] = (
@@ -76,10 +60,10 @@ _LANGKAH_KEYS: tuple[str, ...] = (
     "output",
     "keterangan",
     "keputusan",
+    "untuk_setiap",
+    "panggil",
 )
 _KEPUTUSAN_KEYS: tuple[str, ...] = ("ya", "tidak")
-
-_HEADER_COMMENT = "# sopflow SOP table (docs/table-format.md)\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +84,13 @@ class Keputusan:
 
 @dataclass(frozen=True, slots=True)
 class Langkah:
-    """One row of the SOP table (a step) with its Mutu Baku."""
+    """One row of the SOP table (a step) with its Mutu Baku.
+
+    ``pelaksana`` is the first Pelaksana column of the row; ``bersama`` the others that do
+    the same step with it (a row with a symbol in several columns: each must record it).
+    ``untuk_setiap`` names the list field whose items the step is done once for;
+    ``panggil`` the process id of another SOP of the catalog the row runs (Keterkaitan).
+    """
 
     no: int
     kegiatan: str
@@ -110,6 +100,14 @@ class Langkah:
     output: tuple[str, ...] = ()
     keterangan: str | None = None
     keputusan: Keputusan | None = None
+    bersama: tuple[str, ...] = ()
+    untuk_setiap: str | None = None
+    panggil: str | None = None
+
+    @property
+    def semua_pelaksana(self) -> tuple[str, ...]:
+        """Every Pelaksana column of the row, in the order the table names them."""
+        return (self.pelaksana, *self.bersama)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,101 +129,15 @@ class SopTable:
         return self.langkah[no - 1] if 1 <= no <= len(self.langkah) else None
 
 
-# ---------------------------------------------------------------------------- locating lines
-
-_SECTION_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-
-
-class _Locator:
-    """Finds the line of a table entry or key by scanning the text.
-
-    tomllib returns plain dicts without positions, so semantic errors find their line here.
-    It is best effort: a key written as a dotted key or inside a multi-line value falls back
-    to the line of its section, which is still close enough to find the mistake.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        #: (line number, is array header, dotted name)
-        self.sections: list[tuple[int, bool, str]] = []
-        for number, line in enumerate(self.lines, start=1):
-            match = _SECTION_RE.match(line)
-            if match:
-                name = re.sub(r"\s*\.\s*", ".", match.group(2)).replace('"', "")
-                self.sections.append((number, match.group(1) == "[[", name))
-
-    def _span(self, name: str, index: int | None) -> tuple[int, int] | None:
-        """Lines (first, last) of a section; ``index`` picks the n-th ``[[name]]``."""
-        starts = [
-            i for i, (_, is_array, sec) in enumerate(self.sections)
-            if sec == name and (is_array == (index is not None))
-        ]
-        if index is not None:
-            if index >= len(starts):
-                return None
-            start_i = starts[index]
-        elif starts:
-            start_i = starts[0]
-        else:
-            return None
-        first = self.sections[start_i][0]
-        last = len(self.lines)
-        for line_no, _, sec in self.sections[start_i + 1 :]:
-            if not sec.startswith(name + "."):
-                last = line_no - 1
-                break
-        return first, last
-
-    def _key_in(self, key: str, first: int, last: int, sub: str | None = None) -> int | None:
-        pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
-        own_end = last
-        for line_no, _, _sec in self.sections:
-            if first < line_no <= last:
-                own_end = line_no - 1
-                break
-        if sub is None:
-            for number in range(first, own_end + 1):
-                if pattern.match(self.lines[number - 1]):
-                    return number
-            return None
-        for line_no, _, sec in self.sections:
-            if first < line_no <= last and sec.endswith("." + sub):
-                found = self._key_in(key, line_no, last)
-                return found if found is not None else line_no
-        return None
-
-    def top(self, key: str) -> int | None:
-        end = self.sections[0][0] - 1 if self.sections else len(self.lines)
-        return self._key_in(key, 1, end)
-
-    def section(self, name: str, index: int | None = None, key: str | None = None,
-                sub: str | None = None) -> int | None:
-        """Line of ``[name]`` (or the n-th ``[[name]]``), of a key in it, or in a subtable."""
-        span = self._span(name, index)
-        if span is None:
-            return self.top(name) if index is None else None
-        first, last = span
-        if key is None:
-            return first
-        if sub is not None:
-            found = self._key_in(key, first, last, sub=sub)
-            if found is not None:
-                return found
-            found = self._key_in(sub, first, last)
-            return found if found is not None else first
-        found = self._key_in(key, first, last)
-        return found if found is not None else first
-
-
 # ---------------------------------------------------------------------------------- parsing
 
 
-class _Reader:
+class _Reader(RowReader):
     """Checks the decoded TOML document against the format, one entry at a time."""
 
     def __init__(self, text: str, source: str) -> None:
         self.source = source
-        self.loc = _Locator(text)
+        self.loc = Locator(text)
 
     def fail(self, message: str, line: int | None) -> TableError:
         return TableError(message, file=self.source, line=line)
@@ -296,6 +208,18 @@ class _Reader:
         header = self.read_identitas(doc.get("identitas", {}))
         pelaksana = self.read_pelaksana(doc["pelaksana"])
         langkah = self.read_langkah(doc["langkah"], pelaksana)
+        for index, step in enumerate(langkah):
+            if step.untuk_setiap == process_id:
+                raise self.fail(
+                    f"step {step.no}: untuk_setiap {process_id!r} is also the process id; "
+                    "name the list after its items",
+                    self.loc.section("langkah", index, "untuk_setiap"),
+                )
+            if step.panggil == process_id:
+                raise self.fail(
+                    f"step {step.no}: panggil {process_id!r} calls this SOP itself, "
+                    "which would never end", self.loc.section("langkah", index, "panggil")
+                )
         return SopTable(
             process_id=process_id,
             identitas=header,
@@ -312,13 +236,13 @@ class _Reader:
             return self.loc.section("identitas", key=key)
 
         self.check_keys(
-            data, (*_HEADER_TEXT_KEYS, "disahkan_oleh", *_HEADER_LIST_KEYS), "[identitas]", line
+            data, (*HEADER_TEXT_KEYS, "disahkan_oleh", *HEADER_LIST_KEYS), "[identitas]", line
         )
         fields: dict[str, Any] = {}
-        for key in _HEADER_TEXT_KEYS:
+        for key in HEADER_TEXT_KEYS:
             if key in data:
                 fields[key] = self.text(data[key], f"identitas.{key}", line(key))
-        for key in _HEADER_LIST_KEYS:
+        for key in HEADER_LIST_KEYS:
             if key in data:
                 fields[key] = self.text_list(data[key], f"identitas.{key}", line(key))
         if "disahkan_oleh" in data:
@@ -328,8 +252,8 @@ class _Reader:
             def sub_line(key: str) -> int | None:
                 return self.loc.section("identitas", key=key, sub="disahkan_oleh")
 
-            self.check_keys(sub, _DISAHKAN_KEYS, "identitas.disahkan_oleh", sub_line)
-            for key in _DISAHKAN_KEYS:
+            self.check_keys(sub, DISAHKAN_KEYS, "identitas.disahkan_oleh", sub_line)
+            for key in DISAHKAN_KEYS:
                 if key in sub:
                     fields[f"disahkan_oleh_{key}"] = self.text(
                         sub[key], f"identitas.disahkan_oleh.{key}", sub_line(key)
@@ -404,31 +328,32 @@ class _Reader:
                 raise self.fail(f"{where}: {problem}", line("no"))
             where = f"step {no}"
             kegiatan = self.text(entry["kegiatan"], f"{where}: kegiatan", line("kegiatan"))
-            actor = self.text(entry["pelaksana"], f"{where}: pelaksana", line("pelaksana"))
-            if actor not in names:
-                hint = difflib.get_close_matches(actor, sorted(names), n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                raise self.fail(
-                    f"{where}: pelaksana {actor!r} is not declared in [[pelaksana]]{suggestion}",
-                    line("pelaksana"),
-                )
+            actors = self.read_actors(entry["pelaksana"], where, names, line("pelaksana"))
             keputusan = None
             if "keputusan" in entry:
                 keputusan = self.read_keputusan(entry["keputusan"], no, where, index)
+            untuk_setiap = panggil = None
+            if "untuk_setiap" in entry:
+                untuk_setiap = self.read_field(entry["untuk_setiap"], where,
+                                               line("untuk_setiap"))
+            if "panggil" in entry:
+                panggil = self.read_call(entry["panggil"], where, line("panggil"))
+            self.check_combination(entry, actors, where, line)
+            waktu = None
+            if "waktu" in entry:
+                waktu = self.text(entry["waktu"], f"{where}: waktu (omit it when the SOP "
+                                  "gives none)", line("waktu"))
+                self.check_waktu(waktu, where, line("waktu"))
             steps.append(
                 Langkah(
                     no=no,
                     kegiatan=kegiatan,
-                    pelaksana=actor,
+                    pelaksana=actors[0],
                     kelengkapan=self.text_list(
                         entry.get("kelengkapan", []), f"{where}: kelengkapan",
                         line("kelengkapan"),
                     ),
-                    waktu=(
-                        self.text(entry["waktu"], f"{where}: waktu (omit it when the SOP "
-                                  "gives none)", line("waktu"))
-                        if "waktu" in entry else None
-                    ),
+                    waktu=waktu,
                     output=self.text_list(
                         entry.get("output", []), f"{where}: output", line("output")
                     ),
@@ -438,6 +363,9 @@ class _Reader:
                         if "keterangan" in entry else None
                     ),
                     keputusan=keputusan,
+                    bersama=actors[1:],
+                    untuk_setiap=untuk_setiap,
+                    panggil=panggil,
                 )
             )
             lines.append(line())
@@ -546,8 +474,16 @@ def parse_table(path_or_text: Path | str, source: str | None = None) -> SopTable
         text = path_or_text
         if len(text) > MAX_TABLE_BYTES:
             raise TableError(f"table is larger than {MAX_TABLE_BYTES} bytes", file=source)
+    deep = too_deep(text)
+    if deep is not None:
+        raise TableError(
+            f"not valid for an SOP table: arrays or inline tables nest deeper than "
+            f"{MAX_NESTING} levels", file=source, line=deep
+        )
     try:
         doc = tomllib.loads(text)
+    except RecursionError:  # pragma: no cover - too_deep refuses what could get here
+        raise TableError("not valid TOML: nested too deeply", file=source) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_LINE_RE.search(message)
@@ -555,66 +491,3 @@ def parse_table(path_or_text: Path | str, source: str | None = None) -> SopTable
         message = _TOML_LINE_RE.sub("", message).strip()
         raise TableError(f"not valid TOML: {message}", file=source, line=line) from None
     return _Reader(text, source).read(doc)
-
-
-# ---------------------------------------------------------------------------------- writing
-
-
-def _identitas_document(header: SopHeader) -> dict[str, Any]:
-    identitas: dict[str, Any] = {}
-    for key in _HEADER_TEXT_KEYS:
-        value = getattr(header, key)
-        if value is not None and key != "zona_waktu":
-            identitas[key] = value
-    for key in _HEADER_LIST_KEYS:
-        if getattr(header, key):
-            identitas[key] = list(getattr(header, key))
-    if header.zona_waktu is not None:
-        identitas["zona_waktu"] = header.zona_waktu
-    disahkan = {
-        key: getattr(header, f"disahkan_oleh_{key}")
-        for key in _DISAHKAN_KEYS
-        if getattr(header, f"disahkan_oleh_{key}") is not None
-    }
-    if disahkan:
-        identitas["disahkan_oleh"] = disahkan
-    return identitas
-
-
-def _langkah_lines(step: Langkah) -> str:
-    entry: dict[str, Any] = {"no": step.no, "kegiatan": step.kegiatan,
-                             "pelaksana": step.pelaksana}
-    if step.kelengkapan:
-        entry["kelengkapan"] = list(step.kelengkapan)
-    if step.waktu is not None:
-        entry["waktu"] = step.waktu
-    if step.output:
-        entry["output"] = list(step.output)
-    if step.keterangan is not None:
-        entry["keterangan"] = step.keterangan
-    text = tomli_w.dumps(entry)
-    if step.keputusan is not None:
-        # written inline by hand: tomli-w would make it a [langkah.keputusan] subtable,
-        # which reads worse than the one-line form the format documents
-        text += f"keputusan = {{ ya = {step.keputusan.ya}, tidak = {step.keputusan.tidak} }}\n"
-    return text
-
-
-def write_table(table: SopTable) -> str:
-    """The canonical text of a table: ``parse_table(write_table(t)) == t``, byte-stable.
-
-    Sections are written one by one (tomli-w renders each) so that every pelaksana and
-    langkah gets its own ``[[...]]`` header, whatever its length: line numbers in error
-    messages point at them.
-    """
-    parts = [_HEADER_COMMENT,
-             tomli_w.dumps({"format": table.format, "process_id": table.process_id})]
-    identitas = _identitas_document(table.identitas)
-    if identitas:
-        parts.append("\n" + tomli_w.dumps({"identitas": identitas}))
-    for person in table.pelaksana:
-        parts.append("\n[[pelaksana]]\n" + tomli_w.dumps({"nama": person.nama,
-                                                         "peran": person.peran}))
-    for step in table.langkah:
-        parts.append("\n[[langkah]]\n" + _langkah_lines(step))
-    return "".join(parts)

@@ -29,6 +29,7 @@ from sopflow.jobs.model import (
 )
 from sopflow.jobs.retry import RetryPolicy, parse_retry_cycle
 from sopflow.runtime.views import from_ms, to_ms
+from sopflow.stores.base import RUNNING
 
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
@@ -63,11 +64,9 @@ def job_store(rt: Engine) -> JobStoreMixin:
 # ------------------------------------------------------------------ instance jobs
 def run_instance_job(rt: Engine, job: JobRow, worker: str | None, now: datetime) -> None:
     """Load the job's instance, let the machine fire it, write the change with the job."""
-    from sopflow.jobs.effects import job_change, job_context, wait_audit
-    from sopflow.runtime.actions import _closings, _effect_events, _new_steps
-    from sopflow.runtime.machine import Machine
-    from sopflow.runtime.state import dump_state, load_state
-    from sopflow.stores.base import COMPLETED, RUNNING, Change
+    from sopflow.runtime.advance import advance, machine_for
+    from sopflow.runtime.records import all_audit
+    from sopflow.runtime.state import load_state
 
     assert job.instance_id is not None
     row = rt.store.load_instance(job.instance_id)
@@ -77,50 +76,16 @@ def run_instance_job(rt: Engine, job: JobRow, worker: str | None, now: datetime)
     state = load_state(row.state, job.instance_id, definition)
     token = None if job.token is None else state.token(job.token)
     at = max(now, from_ms(row.last_action_at))
-    open_rows = rt.store.open_steps(instance_id=job.instance_id)
-    if job.token is not None and token is None:
-        # The token is gone without withdrawing the job (a store written by hand):
-        # consume it, change nothing else.
-        effects = None
-    else:
-        machine = Machine(
-            definition,
-            state,
-            instance_id=job.instance_id,
-            scripts=rt.script_handlers,
-            jobs=job_context(rt, definition, at, job),
-        )
-        effects = machine.fire(token, job)
-    audit = []
-    new_steps: list[Any] = []
-    closings: list[Any] = []
-    fields: dict[str, Any] = {}
-    finished = False
-    if effects is not None:
-        new_steps = _new_steps(rt, definition, state, effects, at)
-        closings = _closings(effects, open_rows, at)
-        audit = _effect_events(
-            definition, job.instance_id, effects, new_steps, closings, at, None, "engine"
-        )
-        audit += wait_audit(definition, job.instance_id, effects, at)
-        fields = job_change(effects, state)
-        finished = effects.finished
-    rt.store.apply(
-        Change(
-            instance_id=job.instance_id,
-            expected_revision=row.revision,
-            status=COMPLETED if finished else RUNNING,
-            state=dump_state(state),
-            last_action_at=to_ms(at),
-            ended_at=to_ms(at) if finished else None,
-            step_updates=[update for _, update in closings],
-            new_steps=new_steps,
-            audit=audit,
-            done_jobs=[DoneJob(job.id, worker)],
-            **fields,
-        )
-    )
-    rt._emit(audit)
+    machine = machine_for(rt, definition, state, job.instance_id, at, job)
+    if job.token is None or token is not None:
+        # (a token gone without withdrawing its job — a store written by hand — only
+        # consumes the job)
+        machine.fire(token, job)
+    change = advance(
+        rt, row, definition, state, machine, at, "engine", done_jobs=[DoneJob(job.id, worker)]
+    ).change
+    rt.store.apply(change)
+    rt._emit(all_audit(change))
 
 
 for _kind in (TIMER, ASYNC, SERVICE, EXTERNAL):

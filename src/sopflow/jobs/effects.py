@@ -55,7 +55,8 @@ def wait_audit(
     definition: ProcessDefinition, instance_id: str, effects: Effects, now: datetime
 ) -> list[AuditRow]:
     """``wait.began`` / ``wait.ended`` events: what ``status`` lists as passes."""
-    from sopflow.runtime.actions import _context, _event
+    from sopflow.runtime.records import context as _context
+    from sopflow.runtime.records import event as _event
     from sopflow.runtime.views import from_ms
 
     ctx = _context(definition, instance_id)

@@ -70,11 +70,10 @@ def schedule_start_timers(rt: Engine, now: datetime) -> int:
 
 
 def run_start_timer(rt: Engine, job: JobRow, worker: str | None, now: datetime) -> None:
-    from sopflow.jobs.effects import job_context, live_jobs, wait_audit
-    from sopflow.runtime.actions import _context, _effect_events, _event, _new_steps
-    from sopflow.runtime.machine import Machine
-    from sopflow.runtime.state import State, dump_state
-    from sopflow.stores.base import COMPLETED, RUNNING, NewInstance
+    from sopflow.jobs.effects import job_context
+    from sopflow.runtime import records
+    from sopflow.runtime.advance import machine_for, started
+    from sopflow.runtime.state import State
 
     assert job.version is not None and job.node is not None
     definition = rt.definition(job.version)
@@ -92,15 +91,13 @@ def run_start_timer(rt: Engine, job: JobRow, worker: str | None, now: datetime) 
     )
     instance_id = str(uuid.uuid4())
     state = State([], {})
-    effects = Machine(
-        definition, state, instance_id=instance_id, scripts=rt.script_handlers, jobs=ctx
-    ).start(at_node=node.id)
-    new_steps = _new_steps(rt, definition, state, effects, now)
-    ctx_fields = _context(definition, instance_id)
-    audit = [_event("instance.started", now, **ctx_fields, actor=TIMER_ACTOR, task_id=node.id)]
-    audit += _effect_events(definition, instance_id, effects, new_steps, [], now, None, TIMER_ACTOR)
-    audit += wait_audit(definition, instance_id, effects, now)
-    status = COMPLETED if effects.finished else RUNNING
+    machine = machine_for(rt, definition, state, instance_id, now, job)
+    machine.start(at_node=node.id)
+    ctx_fields = records.context(definition, instance_id)
+    head = [
+        records.event("instance.started", now, **ctx_fields, actor=TIMER_ACTOR, task_id=node.id)
+    ]
+    new = started(rt, definition, state, machine, now, TIMER_ACTOR, head=head)
     follow = NewJob(
         START_TIMER,
         None if following is None else to_ms(following),
@@ -110,20 +107,12 @@ def run_start_timer(rt: Engine, job: JobRow, worker: str | None, now: datetime) 
         version=job.version,
     )
     rt.store.insert_instance(
-        NewInstance(
-            instance_id=instance_id,
-            process_id=definition.process_id,
-            version=definition.version,
-            status=status,
-            state=dump_state(state),
-            started_at=to_ms(now),
-            started_by=TIMER_ACTOR,
-            last_action_at=to_ms(now),
-            ended_at=to_ms(now) if effects.finished else None,
-        ),
-        new_steps,
-        audit,
-        jobs=[*live_jobs(effects, state), follow],
+        new.instance,
+        new.steps,
+        new.audit,
+        new.children,
+        jobs=[*new.jobs, follow],
         done_job=DoneJob(job.id, worker),
     )
+    audit = [*new.audit, *(a for c in new.children for a in c.audit)]
     rt._emit(audit)

@@ -3,14 +3,15 @@ where the table breaks across printed pages.
 
 Rows have heights fixed in advance (from the text they hold) so that one SVG per page
 segment can be laid exactly over the Pelaksana columns; arrows then run freely between
-rows and columns. Only one symbol sits in a row, so a row's width is free for the
-horizontal part of any arrow, and vertical "channels" at the column edges carry the
-arrows that jump back (Tidak) or forward past other rows.
+rows and columns. One step sits in a row, so a row's width is free for the horizontal
+part of any arrow, and vertical "channels" at the column edges carry the arrows that jump
+back (Tidak) or forward past other rows. A step done by several Pelaksana together puts a
+symbol in each of their columns, joined by a line; arrows enter and leave it at the first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,12 +25,14 @@ from sopflow.reports import _symbols as sym
 __all__ = [
     "ChartRow",
     "Link",
+    "RowExtra",
     "Segment",
     "SymbolKind",
     "chart_links",
     "chart_rows",
     "draw_segment",
     "plan_segments",
+    "row_steps",
 ]
 
 log = structlog.get_logger(__name__)
@@ -42,14 +45,30 @@ class SymbolKind(StrEnum):
     TERMINATOR = "terminator"
     PROCESS = "proses"
     DECISION = "keputusan"
+    #: a row that runs another SOP (Keterkaitan): the off-page connector, without a letter
+    CALL = "panggil"
 
 
 @dataclass(frozen=True, slots=True)
 class ChartRow:
     step: Step
-    column: int  # 0-based index of the Pelaksana column
+    column: int  # 0-based index of the Pelaksana column (the first, for a joint row)
     symbol: SymbolKind
     height: int
+    #: every column with a symbol in this row, ``column`` first; empty means ``column`` only
+    columns: tuple[int, ...] = ()
+
+    @property
+    def all_columns(self) -> tuple[int, ...]:
+        return self.columns or (self.column,)
+
+
+@dataclass(frozen=True, slots=True)
+class RowExtra:
+    """What a row shows beyond its step: its other Pelaksana, or the SOP it runs."""
+
+    bersama: tuple[str, ...] = ()
+    calls: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,33 +107,79 @@ def _column_of(definition: ProcessDefinition, step: Step) -> int:
     )
 
 
+def _lane_index(definition: ProcessDefinition, name: str, step: Step) -> int:
+    for index, lane in enumerate(definition.lanes):
+        if name in (lane.name, lane.id):
+            return index
+    raise DefinitionError(
+        f"step names Pelaksana {name!r}, which is not a lane of the process",
+        file=definition.source, line=step.line, element=step.id,
+    )
+
+
+def row_steps(definition: ProcessDefinition) -> list[Step]:
+    """The first step of each row: steps sharing a number are one row (a joint step)."""
+    rows: dict[int, Step] = {}
+    for step in sorted(definition.steps, key=lambda s: s.no):
+        rows.setdefault(step.no, step)
+    return list(rows.values())
+
+
 def chart_rows(
-    definition: ProcessDefinition, heights: dict[int, int]
+    definition: ProcessDefinition, heights: dict[int, int],
+    extras: Mapping[int, RowExtra] | None = None,
 ) -> list[ChartRow]:
-    """One row per step in step order; the first and last steps are capsules."""
-    steps = sorted(definition.steps, key=lambda s: s.no)
+    """One row per step number in order; the first and last rows are capsules.
+
+    Several steps with one number (the tasks of a joint step) make one row with a symbol
+    in each of their columns, as the Permenpan-RB flowcharts draw a row whose check marks
+    sit in several Pelaksana columns; ``extras`` adds what a table says about a row.
+    """
+    extras = extras or {}
+    steps = row_steps(definition)
     deciding = {d.step_id for d in definition.decisions}
     rows = []
     for index, step in enumerate(steps):
+        extra = extras.get(step.no, RowExtra())
         if step.id in deciding or step.decision_field:
             kind = SymbolKind.DECISION
+        elif extra.calls:
+            kind = SymbolKind.CALL
         elif index in (0, len(steps) - 1):
             kind = SymbolKind.TERMINATOR
         else:
             kind = SymbolKind.PROCESS
-        rows.append(ChartRow(step, _column_of(definition, step), kind, heights[step.no]))
+        column = _column_of(definition, step)
+        columns = [column]
+        for other in definition.steps:
+            if other.no == step.no and other is not step:
+                columns.append(_column_of(definition, other))
+        columns += [_lane_index(definition, name, step) for name in extra.bersama]
+        unique = tuple(dict.fromkeys(columns))
+        rows.append(ChartRow(step, column, kind, heights[step.no],
+                             unique if len(unique) > 1 else ()))
     return rows
 
 
 def _resolve(definition: ProcessDefinition, node_id: str | None, seen: set[str]) -> Step | None:
-    """The step a flow leads to, passing through merge gateways; None for the end."""
+    """The step a flow leads to, passing through merges; None for the end.
+
+    A split whose every branch leads to a step of one number (a joint step's parallel
+    split into one task per lane) leads to that row.
+    """
     while node_id is not None and node_id not in seen:
         seen.add(node_id)
         step = definition.step(node_id)
         if step is not None:
             return step
         node = definition.nodes.get(node_id)
-        if node is None or node.kind is NodeKind.END or len(node.outgoing) != 1:
+        if node is None or node.kind is NodeKind.END or not node.outgoing:
+            return None
+        if len(node.outgoing) > 1:
+            found = [_resolve(definition, f.target, set(seen)) for f in node.outgoing]
+            first = found[0]
+            if first is not None and all(s is not None and s.no == first.no for s in found):
+                return first
             return None
         node_id = node.outgoing[0].target
     return None
@@ -126,7 +191,7 @@ def chart_links(definition: ProcessDefinition) -> list[Link]:
     A step without a graph node (a definition built by hand) simply leads to the next
     step, which is what a straight SOP table means.
     """
-    steps = sorted(definition.steps, key=lambda s: s.no)
+    steps = row_steps(definition)
     decisions = {d.step_id: d for d in definition.decisions}
     gateways = {d.gateway_id: d for d in definition.decisions}
     links: list[Link] = []
@@ -305,6 +370,8 @@ def draw_segment(
         cy = y + row.height / 2
         if row.symbol is SymbolKind.DECISION:
             box = _Box(cx, cy, min(shape_w * 0.8, 52), 36, y)
+        elif row.symbol is SymbolKind.CALL:
+            box = _Box(cx, cy, min(shape_w * 0.7, 44), 34, y)
         else:
             box = _Box(cx, cy, shape_w, 26, y)
         boxes[row.step.no] = box
@@ -318,15 +385,20 @@ def draw_segment(
 
     for row in segment.rows:
         box = boxes[row.step.no]
-        draw = {
-            SymbolKind.TERMINATOR: sym.terminator,
-            SymbolKind.PROCESS: sym.process,
-            SymbolKind.DECISION: sym.decision,
-        }[row.symbol]
-        element = draw(box.cx, box.cy, box.w, box.h)
-        element.set("data-no", str(row.step.no))
-        element.set("data-pelaksana", str(row.column + 1))
-        shapes.append(element)
+        centres = [(c + 0.5) * column_width - 0.5 for c in row.all_columns]
+        if len(centres) > 1:
+            # one step done together: a line through the row joins its symbols
+            joint = etree.SubElement(arrows, "polyline")
+            joint.set("class", "bersama")
+            joint.set("points", sym._points([(min(centres), box.cy), (max(centres), box.cy)]))
+            joint.set("fill", "none")
+            joint.set("stroke", sym.STROKE)
+            joint.set("stroke-width", "1")
+        for column, cx in zip(row.all_columns, centres, strict=True):
+            element = _symbol(row.symbol, cx, box)
+            element.set("data-no", str(row.step.no))
+            element.set("data-pelaksana", str(column + 1))
+            shapes.append(element)
 
     first, last = segment.rows[0], segment.rows[-1]
     if segment.top_letter:
@@ -386,6 +458,19 @@ def draw_segment(
             start = cx - 9 if on_right else cx + 9
             arrows.append(sym.arrow([(start, box.cy), (edge, box.cy)]))
     return svg
+
+
+def _symbol(kind: SymbolKind, cx: float, box: _Box) -> etree._Element:
+    if kind is SymbolKind.CALL:
+        element = sym.connector(cx, box.cy, box.w, box.h, "")
+        element.set("class", "penghubung panggil")
+        return element
+    draw = {
+        SymbolKind.TERMINATOR: sym.terminator,
+        SymbolKind.PROCESS: sym.process,
+        SymbolKind.DECISION: sym.decision,
+    }[kind]
+    return draw(cx, box.cy, box.w, box.h)
 
 
 def _jump(

@@ -12,24 +12,26 @@ draw the symbols and arrows exactly over the Pelaksana columns.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lxml import etree, html
 
 from sopflow.definitions.model import ProcessDefinition, SopHeader, Step
-from sopflow.definitions.table import Keputusan, Langkah, Pelaksana, SopTable, write_table
+from sopflow.definitions.table import SopTable
 from sopflow.errors import DefinitionError, SopflowError
 from sopflow.reports._flowchart import (
     CONNECTOR_ZONE,
     ChartRow,
     Link,
+    RowExtra,
     Segment,
     chart_links,
     chart_rows,
     draw_segment,
     plan_segments,
 )
+from sopflow.reports._sheet import definition_to_table, render_table, table_sheet
 from sopflow.reports._symbols import FONT
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "render_html",
     "render_pdf",
     "render_table",
+    "table_sheet",
 ]
 
 
@@ -140,6 +143,14 @@ def _items(parent: etree._Element, items: Sequence[str]) -> None:
         ol = _sub(parent, "ol", "daftar")
         for item in items:
             _sub(ol, "li", None, item)
+
+
+def _lines(parent: etree._Element, text: str) -> None:
+    """Text whose line breaks show on paper (a row's note above the SOP's own Keterangan)."""
+    first, *rest = text.split("\n")
+    parent.text = first
+    for line in rest:
+        _sub(parent, "br").tail = line
 
 
 def _upper_with(prefix: str, value: str | None) -> str | None:
@@ -351,10 +362,10 @@ def _flow_page(
     svg = draw_segment(segment, links, len(lanes), column)
     svg_placed = False
 
-    def pelaksana_cells(tr: etree._Element, height: int, active: int | None) -> None:
+    def pelaksana_cells(tr: etree._Element, height: int, active: tuple[int, ...]) -> None:
         nonlocal svg_placed
         for index in range(len(lanes)):
-            css = "pelaksana aktif" if index == active else "pelaksana"
+            css = "pelaksana aktif" if index in active else "pelaksana"
             td = _sub(tr, "td", css, data_pelaksana=str(index + 1))
             if not svg_placed:
                 td.append(svg)
@@ -365,7 +376,7 @@ def _flow_page(
         tr = _sub(body, "tr", "sambungan")
         _cell(tr, "no", CONNECTOR_ZONE)
         _cell(tr, "kegiatan", CONNECTOR_ZONE)
-        pelaksana_cells(tr, CONNECTOR_ZONE, None)
+        pelaksana_cells(tr, CONNECTOR_ZONE, ())
         for css in ("kelengkapan", "waktu", "output", "keterangan"):
             _cell(tr, css, CONNECTOR_ZONE)
 
@@ -377,11 +388,11 @@ def _flow_page(
                   data_pelaksana=step.lane or "", data_simbol=str(row.symbol))
         _cell(tr, "no", row.height, f"{step.no}.")
         _cell(tr, "kegiatan", row.height, step.name)
-        pelaksana_cells(tr, row.height, row.column)
+        pelaksana_cells(tr, row.height, row.all_columns)
         _items(_cell(tr, "kelengkapan", row.height), step.kelengkapan)
         _cell(tr, "waktu", row.height, step.waktu or "")
         _items(_cell(tr, "output", row.height), step.output)
-        _cell(tr, "keterangan", row.height, step.keterangan or "")
+        _lines(_cell(tr, "keterangan", row.height), step.keterangan or "")
     if segment.bottom_letter:
         connector_row()
     _sub(page, "div", "kaki", f"Halaman {number} dari {total}")
@@ -389,14 +400,14 @@ def _flow_page(
 
 
 def _segments(
-    definition: ProcessDefinition, layout: DocumentLayout
+    definition: ProcessDefinition, layout: DocumentLayout, extras: Mapping[int, RowExtra]
 ) -> tuple[list[Segment], list[Link]]:
     if not definition.steps:
         raise DefinitionError("the process has no steps to document", file=definition.source)
     if not definition.lanes:
         raise DefinitionError("the process has no Pelaksana lanes", file=definition.source)
     heights = {step.no: _row_height(step, layout) for step in definition.steps}
-    rows: list[ChartRow] = chart_rows(definition, heights)
+    rows: list[ChartRow] = chart_rows(definition, heights, extras)
     links = chart_links(definition)
     column = layout.column_width(len(definition.lanes))
     lane_lines = max(_line_count(lane.name, column - 6, 9) for lane in definition.lanes)
@@ -406,14 +417,26 @@ def _segments(
     return plan_segments(rows, links, budget, first_extra=CONNECTOR_ZONE), links
 
 
-def render_html(definition: ProcessDefinition, layout: DocumentLayout | None = None) -> str:
+def render_html(
+    source: ProcessDefinition | SopTable,
+    layout: DocumentLayout | None = None,
+    *,
+    called: Mapping[str, str] | None = None,
+) -> str:
     """The whole SOP document as one self-contained HTML page.
 
     Page 1 is the identity sheet; each further page is one segment of the flowchart
     table. Opening ``doc.html#halaman-2`` shows that page alone (handy for screenshots).
+    A table is drawn without compiling it (an office proof-reads the paper before any
+    BPMN exists); ``called`` gives the names of the SOPs its ``panggil`` rows run, by
+    process id (the catalog's names; the id itself is shown when a name is missing).
     """
     layout = layout or DocumentLayout()
-    segments, links = _segments(definition, layout)
+    if isinstance(source, SopTable):
+        definition, extras = table_sheet(source, called or {})
+    else:
+        definition, extras = source, {}
+    segments, links = _segments(definition, layout, extras)
     total = 1 + len(segments)
     root = _el("html", lang="id")
     head = _sub(root, "head")
@@ -429,7 +452,12 @@ def render_html(definition: ProcessDefinition, layout: DocumentLayout | None = N
     return text + "\n"
 
 
-def render_pdf(definition: ProcessDefinition, layout: DocumentLayout | None = None) -> bytes:
+def render_pdf(
+    source: ProcessDefinition | SopTable,
+    layout: DocumentLayout | None = None,
+    *,
+    called: Mapping[str, str] | None = None,
+) -> bytes:
     """The document as PDF through WeasyPrint (the optional ``pdf`` extra), no browser."""
     try:
         import weasyprint  # type: ignore[import-not-found, import-untyped, unused-ignore]
@@ -438,63 +466,6 @@ def render_pdf(definition: ProcessDefinition, layout: DocumentLayout | None = No
             "PDF output needs WeasyPrint: pip install 'sopflow[pdf]' "
             "(or write HTML and print it to PDF from a browser)"
         ) from None
-    document = weasyprint.HTML(string=render_html(definition, layout))
+    document = weasyprint.HTML(string=render_html(source, layout, called=called))
     data: bytes = document.write_pdf()
     return data
-
-
-# ------------------------------------------------------------------------- back to a table
-
-
-def definition_to_table(definition: ProcessDefinition) -> SopTable:
-    """The SOP table a definition was (or could have been) compiled from.
-
-    Step numbers become the table's 1..n in step order; each decision's Ya and Tidak
-    targets are written as step numbers.
-    """
-    steps = sorted(definition.steps, key=lambda s: s.no)
-    number_of = {step.id: index for index, step in enumerate(steps, 1)}
-    decisions = {d.step_id: d for d in definition.decisions}
-    langkah = []
-    for index, step in enumerate(steps, 1):
-        if step.lane is None or definition.lane(step.lane) is None:
-            raise DefinitionError(
-                "step has no Pelaksana lane, so it has no column in the SOP table",
-                file=definition.source, line=step.line, element=step.id,
-            )
-        keputusan = None
-        decision = decisions.get(step.id)
-        if decision is not None:
-            ya = number_of.get(decision.yes_target or "")
-            tidak = number_of.get(decision.no_target or "")
-            if ya is None or tidak is None:
-                raise DefinitionError(
-                    "decision does not lead to a step on both Ya and Tidak, which the "
-                    "SOP table cannot write",
-                    file=definition.source, element=decision.gateway_id,
-                )
-            keputusan = Keputusan(ya=ya, tidak=tidak)
-        langkah.append(
-            Langkah(
-                no=index,
-                kegiatan=step.name,
-                pelaksana=step.lane,
-                kelengkapan=step.kelengkapan,
-                waktu=step.waktu,
-                output=step.output,
-                keterangan=step.keterangan,
-                keputusan=keputusan,
-            )
-        )
-    return SopTable(
-        process_id=definition.process_id,
-        identitas=definition.header,
-        pelaksana=tuple(Pelaksana(nama=lane.name, peran=lane.role) for lane in definition.lanes),
-        langkah=tuple(langkah),
-        source=definition.source,
-    )
-
-
-def render_table(definition: ProcessDefinition) -> str:
-    """The SOP table text (TOML) that ``sopflow compile`` reads."""
-    return write_table(definition_to_table(definition))

@@ -26,27 +26,30 @@ from sopflow.errors import (
     ClockError,
     ConflictError,
     CorruptInstanceError,
-    DefinitionError,
     InstanceClosedError,
     PermissionDeniedError,
     TaskAlreadyCompletedError,
     TaskDataError,
     TaskNotFoundError,
 )
-from sopflow.jobs.effects import job_change, job_context, live_jobs, wait_audit
+from sopflow.runtime import calls
+from sopflow.runtime.advance import advance, machine_for, started
 from sopflow.runtime.assignment import check_step_access
 from sopflow.runtime.data import check_data
-from sopflow.runtime.machine import Effects, Machine
-from sopflow.runtime.state import State, Token, dump_state, load_state
-from sopflow.runtime.views import Actor, GatewayDecision, Progress, from_ms, to_ms
+from sopflow.runtime.records import (
+    all_audit,
+    context,
+    event,
+    step_fields,
+)
+from sopflow.runtime.state import State, Token, load_state
+from sopflow.runtime.views import Actor, Progress, from_ms, to_ms
 from sopflow.stores.base import (
     CANCELLED,
     COMPLETED,
     RUNNING,
-    AuditRow,
     Change,
     InstanceRow,
-    NewInstance,
     NewStep,
     StepRow,
     StepUpdate,
@@ -75,27 +78,7 @@ def _retrying(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# ---------------------------------------------------------------------------------- helpers
-def step_fields(step: Step) -> dict[str, Any]:
-    """The step keys every audit event about a step carries."""
-    return {"task_id": step.id, "step_no": step.no, "role": step.role}
-
-
-def _event(event: str, at: datetime, **fields: Any) -> AuditRow:
-    # Every event carries the same keys, so a log pipeline can index them blindly.
-    payload = {"task_id": None, "step_no": None, "role": None, "actor": None, **fields}
-    payload["timestamp"] = at.isoformat()
-    return AuditRow(at=to_ms(at), event=event, payload=payload)
-
-
-def _context(definition: ProcessDefinition, instance_id: str) -> dict[str, Any]:
-    return {
-        "instance_id": instance_id,
-        "process_id": definition.process_id,
-        "version": definition.version,
-    }
-
-
+# ---------------------------------------------------------------------------------- checks
 def resolve(definition: ProcessDefinition, instance_id: str, task: str | int) -> Step:
     step: Step | None = None
     if isinstance(task, int) or (isinstance(task, str) and task.strip().isdigit()):
@@ -112,10 +95,28 @@ def resolve(definition: ProcessDefinition, instance_id: str, task: str | int) ->
     return step
 
 
-def _open_row(rt: Engine, row: InstanceRow, step: Step, open_rows: list[StepRow]) -> StepRow:
-    for r in open_rows:
-        if r.task == step.id:
-            return r
+def _open_row(
+    rt: Engine,
+    row: InstanceRow,
+    step: Step,
+    open_rows: list[StepRow],
+    actor: Actor,
+    item: str | None = None,
+) -> StepRow:
+    """The open row of ``step`` to act on: of that multi-instance ``item`` when given;
+    else the one ``actor`` claimed, else the oldest unclaimed one, else the oldest."""
+    rows = [r for r in open_rows if r.task == step.id and (item is None or r.item == item)]
+    if rows:
+        mine = [r for r in rows if r.claimed_by == actor.id]
+        free = [r for r in rows if r.claimed_by is None]
+        return (mine or free or rows)[0]
+    if item is not None and any(r.task == step.id for r in open_rows):
+        items = ", ".join(sorted(str(r.item) for r in open_rows if r.task == step.id))
+        raise TaskNotFoundError(
+            f"step {step.no} has no open instance for item {item!r} (open: {items})",
+            instance_id=row.instance_id,
+            task_id=step.id,
+        )
     # Only on the error path: read the whole history to say what happened.
     done = [r for r in rt.store.steps(row.instance_id) if r.task == step.id and r.completed_at]
     if done:
@@ -194,106 +195,6 @@ def _token_of(state: State, row: StepRow) -> Token:
     return found
 
 
-def _new_steps(
-    rt: Engine, definition: ProcessDefinition, state: State, effects: Effects, now: datetime
-) -> list[NewStep]:
-    steps = []
-    for token in effects.opened:
-        if state.token(token.id) is None:
-            continue  # opened and ended within the same action (a terminate end)
-        step = definition.step(token.node)
-        if step is None:  # pragma: no cover - the loader makes every user/manual task a step
-            raise DefinitionError("task is not a step", element=token.node)
-        due, risk = rt.sla.deadlines(definition, step, now)
-        steps.append(
-            NewStep(
-                task=step.id,
-                step_no=step.no,
-                role=step.role,
-                ready_at=to_ms(now),
-                due_at=None if due is None else to_ms(due),
-                risk_at=None if risk is None else to_ms(risk),
-                standard=step.waktu,
-                token=token.id,
-            )
-        )
-    return steps
-
-
-def _closings(
-    effects: Effects, open_rows: list[StepRow], now: datetime
-) -> list[tuple[StepRow, StepUpdate]]:
-    out = []
-    for closed in effects.closed:
-        row = next(
-            (
-                r
-                for r in open_rows
-                if r.token == closed.token or (r.token is None and r.task == closed.node)
-            ),
-            None,
-        )
-        if row is not None:
-            out.append(
-                (
-                    row,
-                    StepUpdate(
-                        step_id=row.id,
-                        completed_at=to_ms(now),
-                        outcome=closed.outcome,
-                        reason=closed.reason,
-                    ),
-                )
-            )
-    return out
-
-
-def _effect_events(
-    definition: ProcessDefinition,
-    instance_id: str,
-    effects: Effects,
-    new_steps: list[NewStep],
-    closings: list[tuple[StepRow, StepUpdate]],
-    now: datetime,
-    step: Step | None,
-    actor: str,
-) -> list[AuditRow]:
-    ctx = _context(definition, instance_id)
-    audit = [
-        _event(
-            "gateway.decided",
-            now,
-            **ctx,
-            gateway=d.gateway,
-            flow=d.flow,
-            label=d.label,
-            target=d.target,
-            **(step_fields(step) if step else {}),
-            actor=actor,
-        )
-        for d in effects.path
-    ]
-    for row, update in closings:
-        audit.append(
-            _event(
-                f"task.{update.outcome}",
-                now,
-                **ctx,
-                task_id=row.task,
-                step_no=row.step_no,
-                role=row.role,
-                reason=update.reason,
-            )
-        )
-    for new in new_steps:
-        audit.append(
-            _event("task.ready", now, **ctx, task_id=new.task, step_no=new.step_no, role=new.role)
-        )
-    if effects.finished:
-        audit.append(_event("instance.completed", now, **ctx, actor=actor))
-    return audit
-
-
 def _ready(open_rows: list[StepRow], gone: set[int], new_steps: list[NewStep]) -> tuple[str, ...]:
     return tuple(r.task for r in open_rows if r.id not in gone) + tuple(s.task for s in new_steps)
 
@@ -311,40 +212,14 @@ def start(
     now = rt._now(at)
     instance_id = str(uuid.uuid4())
     state = State([], check_data(data, instance_id, None))
-    effects = Machine(
-        definition,
-        state,
-        instance_id=instance_id,
-        scripts=rt.script_handlers,
-        jobs=job_context(rt, definition, now),
-    ).start()
-    new_steps = _new_steps(rt, definition, state, effects, now)
-    rt.store.ensure_definition(
-        definition.version, definition.process_id, definition.source, definition.xml
-    )
-    ctx = _context(definition, instance_id)
-    audit = [_event("instance.started", now, **ctx, actor=actor.id)]
-    audit += _effect_events(definition, instance_id, effects, new_steps, [], now, None, actor.id)
-    audit += wait_audit(definition, instance_id, effects, now)
-    status = COMPLETED if effects.finished else RUNNING
-    rt.store.insert_instance(
-        NewInstance(
-            instance_id=instance_id,
-            process_id=definition.process_id,
-            version=definition.version,
-            status=status,
-            state=dump_state(state),
-            started_at=to_ms(now),
-            started_by=actor.id,
-            last_action_at=to_ms(now),
-            ended_at=to_ms(now) if effects.finished else None,
-        ),
-        new_steps,
-        audit,
-        jobs=live_jobs(effects, state),
-    )
-    rt._emit(audit)
-    return Progress(instance_id, status, _ready([], set(), new_steps), tuple(effects.path))
+    machine = machine_for(rt, definition, state, instance_id, now)
+    machine.start()
+    head = [event("instance.started", now, **context(definition, instance_id), actor=actor.id)]
+    new = started(rt, definition, state, machine, now, actor.id, head=head)
+    rt.store.insert_instance(new.instance, new.steps, new.audit, new.children, jobs=new.jobs)
+    rt._emit([*new.audit, *(a for c in new.children for a in c.audit)])
+    ready = _ready([], set(), new.steps)
+    return Progress(instance_id, new.instance.status, ready, tuple(machine.effects.path))
 
 
 def complete(
@@ -355,8 +230,9 @@ def complete(
     actor: Actor,
     data: Mapping[str, Any] | None,
     at: datetime | None,
+    item: str | None = None,
 ) -> Progress:
-    return _retrying(lambda: _complete_once(rt, instance_id, task, actor, data, at))
+    return _retrying(lambda: _complete_once(rt, instance_id, task, actor, data, at, item))
 
 
 def _complete_once(
@@ -366,11 +242,12 @@ def _complete_once(
     actor: Actor,
     data: Mapping[str, Any] | None,
     at: datetime | None,
+    item: str | None,
 ) -> Progress:
     row, state, definition = _load_running(rt, instance_id)
     step = resolve(definition, instance_id, task)
     open_rows = rt.store.open_steps(instance_id=instance_id)
-    open_row = _open_row(rt, row, step, open_rows)
+    open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     _check_role(rt, row, definition, step, actor, now)
     if open_row.claimed_by is not None and open_row.claimed_by != actor.id:
@@ -393,71 +270,66 @@ def _complete_once(
             )
     token = _token_of(state, open_row)
     state.data.update(submitted)
-    machine = Machine(
-        definition,
-        state,
-        instance_id=instance_id,
-        scripts=rt.script_handlers,
-        jobs=job_context(rt, definition, now),
-    )
+    machine = machine_for(rt, definition, state, instance_id, now)
     effects = machine.complete(token)
-    new_steps = _new_steps(rt, definition, state, effects, now)
-    closings = _closings(effects, open_rows, now)
-    audit = [
-        _event(
+    head = [
+        event(
             "task.completed",
             now,
-            **_context(definition, instance_id),
+            **context(definition, instance_id),
             **step_fields(step),
             actor=actor.id,
             data=submitted,
         )
     ]
-    audit += _effect_events(
-        definition, instance_id, effects, new_steps, closings, now, step, actor.id
+    done = StepUpdate(step_id=open_row.id, completed_at=to_ms(now), actor=actor.id, data=submitted)
+    out = advance(
+        rt,
+        row,
+        definition,
+        state,
+        machine,
+        now,
+        actor.id,
+        head=head,
+        step=step,
+        completed=done,
+        open_rows=open_rows,
     )
-    audit += wait_audit(definition, instance_id, effects, now)
-    done = StepUpdate(
-        step_id=open_row.id,
-        completed_at=to_ms(now),
-        actor=actor.id,
-        data=submitted,
-        path=tuple(d.flow for d in effects.path),
-    )
-    rt.store.apply(
-        Change(
-            instance_id=instance_id,
-            expected_revision=row.revision,
-            status=COMPLETED if effects.finished else RUNNING,
-            state=dump_state(state),
-            last_action_at=to_ms(now),
-            ended_at=to_ms(now) if effects.finished else None,
-            step_updates=[done, *(update for _, update in closings)],
-            new_steps=new_steps,
-            audit=audit,
-            **job_change(effects, state),
-        )
-    )
-    rt._emit(audit)
-    gone = {open_row.id, *(r.id for r, _ in closings)}
+    rt.store.apply(out.change)
+    rt._emit(all_audit(out.change))
+    gone = {open_row.id, *(r.id for r, _ in out.closed)}
     status = COMPLETED if effects.finished else RUNNING
-    ready = () if effects.finished else _ready(open_rows, gone, new_steps)
+    ready = () if effects.finished else _ready(open_rows, gone, out.steps)
     return Progress(instance_id, status, ready, tuple(effects.path))
 
 
 def claim(
-    rt: Engine, instance_id: str, task: str | int, actor: Actor, at: datetime | None, *, take: bool
+    rt: Engine,
+    instance_id: str,
+    task: str | int,
+    actor: Actor,
+    at: datetime | None,
+    *,
+    take: bool,
+    item: str | None = None,
 ) -> Progress:
-    return _retrying(lambda: _claim_once(rt, instance_id, task, actor, at, take))
+    return _retrying(lambda: _claim_once(rt, instance_id, task, actor, at, take, item))
 
 
 def _claim_once(
-    rt: Engine, instance_id: str, task: str | int, actor: Actor, at: datetime | None, take: bool
+    rt: Engine,
+    instance_id: str,
+    task: str | int,
+    actor: Actor,
+    at: datetime | None,
+    take: bool,
+    item: str | None,
 ) -> Progress:
     row, _state, definition = _load_running(rt, instance_id)
     step = resolve(definition, instance_id, task)
     open_rows = rt.store.open_steps(instance_id=instance_id)
-    open_row = _open_row(rt, row, step, open_rows)
+    open_row = _open_row(rt, row, step, open_rows, actor, item)
     now = rt._now(at)
     _check_role(rt, row, definition, step, actor, now)
     if take and open_row.claimed_by not in (None, actor.id):
@@ -474,9 +346,9 @@ def _claim_once(
             task_id=step.id,
         )
     _check_time(row, now, open_row.ready_at)
-    event = "task.claimed" if take else "task.released"
-    ctx = _context(definition, instance_id)
-    audit = [_event(event, now, **ctx, **step_fields(step), actor=actor.id)]
+    name = "task.claimed" if take else "task.released"
+    ctx = context(definition, instance_id)
+    audit = [event(name, now, **ctx, **step_fields(step), actor=actor.id)]
     rt.store.apply(
         Change(
             instance_id=instance_id,
@@ -512,36 +384,31 @@ def _cancel_once(
     _check_time(row, now, None)
     waiting = next((t.node for t in state.tokens if definition.step(t.node)), None)
     audit = [
-        _event(
+        event(
             "instance.cancelled",
             now,
-            **_context(definition, instance_id),
+            **context(definition, instance_id),
             task_id=waiting,
             actor=actor.id,
             reason=reason,
         )
     ]
-    rt.store.apply(
-        Change(
-            instance_id=instance_id,
-            expected_revision=row.revision,
-            status=CANCELLED,
-            state=row.state,
-            last_action_at=to_ms(now),
-            ended_at=to_ms(now),
-            cancel_reason=reason,
-            audit=audit,
-        )
+    change = Change(
+        instance_id=instance_id,
+        expected_revision=row.revision,
+        status=CANCELLED,
+        state=row.state,
+        last_action_at=to_ms(now),
+        ended_at=to_ms(now),
+        cancel_reason=reason,
+        audit=audit,
+        also=[
+            change
+            for child in rt.store.children(instance_id)
+            if child.status == RUNNING
+            for change in calls.cancel_family(rt, child, reason, now, actor.id)
+        ],
     )
-    rt._emit(audit)
+    rt.store.apply(change)
+    rt._emit(all_audit(change))
     return Progress(instance_id, CANCELLED, ())
-
-
-def path_of(
-    index: dict[str, tuple[str, str | None, str]], flows: tuple[str, ...]
-) -> tuple[GatewayDecision, ...]:
-    out = []
-    for fid in flows:
-        gateway, label, target = index.get(fid, ("?", None, "?"))
-        out.append(GatewayDecision(gateway, fid, label, target))
-    return tuple(out)

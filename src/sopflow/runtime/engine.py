@@ -112,9 +112,20 @@ class Engine(EngineJobs):
             xml = self.store.definition_xml(version)
             if xml is None:
                 raise DefinitionError(f"definition version {version[:12]} is not in the store")
-            from sopflow.definitions.loader import load_definition_bytes
+            from sopflow.definitions.loader import load_definitions_bytes
 
-            found = load_definition_bytes(xml, source=f"stored definition {version[:12]}")
+            source = f"stored definition {version[:12]}"
+            loaded = {
+                d.version: d
+                for d in load_definitions_bytes(
+                    xml, source=source, script_handlers=tuple(self.script_handlers)
+                )
+            }
+            if version not in loaded:
+                raise DefinitionError(
+                    f"stored definition {version[:12]} does not match its XML", file=source
+                )
+            found = loaded[version]
             self._by_version[version] = found
         return found
 
@@ -145,25 +156,39 @@ class Engine(EngineJobs):
         actor: Actor,
         data: Mapping[str, Any] | None = None,
         at: datetime | None = None,
+        item: str | None = None,
     ) -> Progress:
         """Complete a ready step as ``actor``; ``task`` is the task id or the step number.
 
-        When several rows of that step are open (parallel branches through one task),
-        the oldest is completed.
+        When several rows of that step are open (parallel branches, multi-instance),
+        ``item`` picks the one for that item ("Kasi Trantib", or the loop counter);
+        without it, the row ``actor`` claimed, else the oldest unclaimed one.
         """
-        return actions.complete(self, instance_id, task, actor=actor, data=data, at=at)
+        return actions.complete(self, instance_id, task, actor=actor, data=data, at=at, item=item)
 
     def claim(
-        self, instance_id: str, task: str | int, *, actor: Actor, at: datetime | None = None
+        self,
+        instance_id: str,
+        task: str | int,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+        item: str | None = None,
     ) -> Progress:
         """Mark a ready step as taken by ``actor`` so colleagues see it."""
-        return actions.claim(self, instance_id, task, actor, at, take=True)
+        return actions.claim(self, instance_id, task, actor, at, take=True, item=item)
 
     def release(
-        self, instance_id: str, task: str | int, *, actor: Actor, at: datetime | None = None
+        self,
+        instance_id: str,
+        task: str | int,
+        *,
+        actor: Actor,
+        at: datetime | None = None,
+        item: str | None = None,
     ) -> Progress:
         """Give a claimed step back; only its claimer can."""
-        return actions.claim(self, instance_id, task, actor, at, take=False)
+        return actions.claim(self, instance_id, task, actor, at, take=False, item=item)
 
     def cancel(
         self, instance_id: str, *, reason: str, actor: Actor, at: datetime | None = None

@@ -49,8 +49,8 @@ class Closed:
 class Effects:
     """What one action did to the tokens, for the action to write down."""
 
-    #: tokens that reached a wait state (a step row each)
-    opened: list[Token] = field(default_factory=list)
+    #: tokens that reached a wait state (a step row each), with the item they are for
+    opened: list[tuple[Token, str | None]] = field(default_factory=list)
     closed: list[Closed] = field(default_factory=list)
     path: list[GatewayDecision] = field(default_factory=list)
     #: the top-level scope has no token left: the instance is done
@@ -60,6 +60,10 @@ class Effects:
     new_jobs: list[NewJob] = field(default_factory=list)
     drop_jobs_of: list[int] = field(default_factory=list)
     waits: list[Waited] = field(default_factory=list)
+    #: call activity tokens that wait for a child instance to be started
+    calls: list[Token] = field(default_factory=list)
+    #: call activity tokens ended around their child: (token id, outcome, reason)
+    ended_calls: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 class Machine:
@@ -113,7 +117,8 @@ class Machine:
             from sopflow.runtime.behaviours import behaviour_for
 
             node = self.definition.nodes[job.node or ""]
-            behaviour_for(node).fire(self, token, job)
+            behaviour = behaviour_for(node) if token is None else self.behaviour(token)
+            behaviour.fire(self, token, job)
         self._run()
         return self.effects
 
@@ -126,13 +131,58 @@ class Machine:
         return self.definition.nodes[token.node]
 
     def behaviour(self, token: Token) -> Behaviour:
+        """The token's behaviour: a loop or multi-instance body, or the element's own."""
         from sopflow.runtime.behaviours import behaviour_for
 
-        return behaviour_for(self.node(token))
+        return behaviour_for(self.node(token), inner=self.is_inner(token))
+
+    def is_inner(self, token: Token) -> bool:
+        """Is this one instance of a loop or multi-instance body (same node, one scope up)?"""
+        if token.scope is None:
+            return False
+        body = self.state.token(token.scope)
+        return body is not None and body.node == token.node
+
+    def variables(self, token: Token | None) -> dict[str, Any]:
+        """The data a condition at ``token`` sees: the instance data, and the local
+        variables (loopCounter, the element variable) of every body instance around it."""
+        local: dict[str, Any] = {}
+        current = token
+        while current is not None:
+            found = self.state.scopes.get(current.id, {}).get("vars")
+            if found:
+                local = {**found, **local}
+            current = None if current.scope is None else self.state.token(current.scope)
+        return {**self.state.data, **local} if local else self.state.data
+
+    def item_of(self, token: Token) -> str | None:
+        """What a step is for, when it is one instance of a multi-instance or loop."""
+        current: Token | None = token
+        while current is not None:
+            found = self.state.scopes.get(current.id, {}).get("label")
+            if found is not None:
+                return str(found)
+            current = None if current.scope is None else self.state.token(current.scope)
+        return None
+
+    def evaluate(self, text: str, token: Token, what: str, **extra: Any) -> object:
+        try:
+            return compile_expression(text).evaluate({**self.variables(token), **extra})
+        except ExpressionError as exc:
+            raise TaskDataError(
+                f"{token.node}: {what} cannot be evaluated: {exc}", instance_id=self.instance_id
+            ) from None
+
+    def spawn(self, node: str, scope: int, local: dict[str, Any]) -> Token:
+        """A new instance inside a body's scope, with its local variables; scheduled."""
+        token = self.state.new_token(node, scope)
+        self.state.scopes[token.id] = local
+        self._schedule(token)
+        return token
 
     def wait(self, token: Token) -> None:
         """The token stays here until an action completes it: a step row is opened."""
-        self.effects.opened.append(token)
+        self.effects.opened.append((token, self.item_of(token)))
 
     def take(self, token: Token, flows: list[Flow]) -> None:
         """The token leaves by ``flows``: one new token down each, ``copies`` times."""
@@ -148,9 +198,18 @@ class Machine:
         """Leave an activity or event by its outgoing flows (13.2.1 implicit split).
 
         Unconditional flows are all taken; a conditional flow when its condition holds;
-        the default flow only when no other flow is taken. No flow at all ends the token
-        (an implicit end); flows none of which can be taken is a GatewayError.
+        the default flow only when no conditional flow holds (13.3.1: "all other
+        outgoing conditional flows are false"). No flow at all ends the token (an
+        implicit end); flows none of which can be taken is a GatewayError.
         """
+        if self.is_inner(token):
+            # one instance of a body is done: the body decides what follows (13.3.6/7)
+            body = self.state.token(token.scope)  # type: ignore[arg-type]
+            local = self.state.scopes.get(token.id, {})
+            self.state.remove(token)
+            assert body is not None
+            self.behaviour(body).inner_completed(self, body, local)
+            return
         if self._deferred(token, "after"):
             return
         node = self.node(token)
@@ -160,15 +219,17 @@ class Machine:
             return
         taken: list[Flow] = []
         default: Flow | None = None
+        conditional_held = False
         for flow in flows:
             if flow.is_default:
                 default = flow
             elif flow.condition is None:
                 taken.append(flow)
-            elif self.holds(flow, node):
+            elif self.holds(flow, node, token):
                 self.decided(node, flow)
                 taken.append(flow)
-        if not taken and default is not None:
+                conditional_held = True
+        if not conditional_held and default is not None:
             self.decided(node, default)
             taken.append(default)
         if not taken:
@@ -179,10 +240,10 @@ class Machine:
             )
         self.take(token, taken)
 
-    def holds(self, flow: Flow, node: Node) -> bool:
+    def holds(self, flow: Flow, node: Node, token: Token | None = None) -> bool:
         assert flow.condition is not None
         try:
-            return compile_expression(flow.condition).evaluate_bool(self.state.data)
+            return compile_expression(flow.condition).evaluate_bool(self.variables(token))
         except ExpressionError as exc:
             raise TaskDataError(
                 f"{node.id} cannot decide on flow {flow.id}: {exc}", instance_id=self.instance_id

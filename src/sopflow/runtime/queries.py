@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import ProcessDefinition
-from sopflow.runtime.actions import path_of
+from sopflow.runtime.records import path_of
 from sopflow.runtime.state import load_state
 from sopflow.runtime.views import GatewayDecision, InstanceView, StepRecord, WorkItem, from_ms
 from sopflow.stores.base import RUNNING, InstanceRow, StepRow
@@ -37,6 +37,9 @@ def work_item(rt: Engine, r: StepRow, now: datetime) -> WorkItem:
         due_at=None if r.due_at is None else from_ms(r.due_at),
         sla_status=rt.sla.status(r.due_at, r.risk_at, now),
         claimed_by=r.claimed_by,
+        token=r.token,
+        pass_no=r.pass_no,
+        item=r.item,
     )
 
 
@@ -89,6 +92,11 @@ def history(rt: Engine, instance_id: str) -> list[StepRecord]:
                 path=_path(rt, definition, r.path),
                 waktu=r.standard,
                 due_at=None if r.due_at is None else from_ms(r.due_at),
+                token=r.token,
+                pass_no=r.pass_no,
+                item=r.item,
+                outcome=r.outcome,
+                reason=r.reason,
             )
         )
     return records
@@ -118,6 +126,8 @@ def status(rt: Engine, instance_id: str, *, at: datetime | None) -> InstanceView
         open_steps=open_steps,
         history=tuple(history(rt, instance_id)),
         **_jobs_view(rt, row, definition),
+        parent=row.parent,
+        children=tuple(c.instance_id for c in rt.store.children(instance_id)),
     )
 
 

@@ -77,6 +77,10 @@ class WorkItem:
     due_at: datetime | None
     sla_status: str | None
     claimed_by: str | None
+    #: the token (branch) it waits on, the how-manieth pass, the multi-instance item
+    token: int | None = None
+    pass_no: int | None = None
+    item: str | None = None
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
@@ -95,6 +99,9 @@ class WorkItem:
             "due_at": iso(self.due_at, tz),
             "sla_status": self.sla_status,
             "claimed_by": self.claimed_by,
+            "token": self.token,
+            "pass": self.pass_no,
+            "item": self.item,
         }
 
 
@@ -115,6 +122,12 @@ class StepRecord:
     path: tuple[GatewayDecision, ...]
     waktu: str | None
     due_at: datetime | None
+    token: int | None = None
+    pass_no: int | None = None
+    item: str | None = None
+    #: completed / cancelled / terminated once closed, and why when not completed
+    outcome: str | None = None
+    reason: str | None = None
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
@@ -131,6 +144,11 @@ class StepRecord:
             "path": [d.to_dict() for d in self.path],
             "waktu": self.waktu,
             "due_at": iso(self.due_at, tz),
+            "token": self.token,
+            "pass": self.pass_no,
+            "item": self.item,
+            "outcome": self.outcome,
+            "reason": self.reason,
         }
 
 
@@ -162,6 +180,9 @@ class InstanceView:
     #: instance's incidents (sopflow.jobs.model.IncidentRow), open and resolved
     waits: tuple[Any, ...] = ()
     incidents: tuple[Any, ...] = ()
+    #: a call activity's links: the instance that called this one, the ones it called
+    parent: str | None = None
+    children: tuple[str, ...] = ()
 
     def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
         return {
@@ -179,6 +200,8 @@ class InstanceView:
             "history": [h.to_dict(tz) for h in self.history],
             "waits": [w.to_dict(tz) for w in self.waits],
             "incidents": _incidents(self.incidents, tz),
+            "parent": self.parent,
+            "children": list(self.children),
         }
 
 

@@ -89,7 +89,10 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE sopflow_steps ADD COLUMN outcome TEXT",
         "ALTER TABLE sopflow_steps ADD COLUMN reason TEXT",
         "UPDATE sopflow_steps SET outcome = 'completed' WHERE completed_at IS NOT NULL",
-        "CREATE INDEX sopflow_steps_pass ON sopflow_steps(instance, task, pass_no)",
+        # (task, instance, ...) and not (instance, ...): an index led by instance would
+        # lure the planner away from the open-steps partial index for "this instance's
+        # open steps", and that read would walk every pass ever recorded.
+        "CREATE INDEX sopflow_steps_pass ON sopflow_steps(task, instance, pass_no)",
         """UPDATE sopflow_steps SET pass_no = (SELECT COUNT(*) FROM sopflow_steps e
             WHERE e.instance = sopflow_steps.instance AND e.task = sopflow_steps.task
             AND e.id <= sopflow_steps.id)""",

@@ -28,6 +28,7 @@ from sopflow.stores.base import (
     AuditRow,
     Change,
     InstanceRow,
+    NewChild,
     NewInstance,
     NewStep,
     StepRow,
@@ -217,44 +218,58 @@ class SqlStore(JobStoreMixin, Store):
         instance: NewInstance,
         steps: Sequence[NewStep],
         audit: Sequence[AuditRow],
+        children: Sequence[NewChild] = (),
         *,
         jobs: Sequence[NewJob] = (),
         done_job: DoneJob | None = None,
     ) -> None:
+        with self._write() as cur:
+            if done_job is not None:
+                self._consume_job(cur, done_job, instance.instance_id)
+            ref = self._insert(cur, instance, steps, audit)
+            # A definition's own job (the start timer's next occurrence) is written
+            # whatever becomes of the instance it started.
+            running = instance.status == "running"
+            kept = [j for j in jobs if running or j.version is not None]
+            self._insert_jobs(cur, ref, kept, instance.started_at)
+            for child in children:
+                self._insert_child(cur, child)
+
+    def _insert_child(self, cur: Any, child: NewChild) -> None:
+        ref = self._insert(cur, child.instance, child.steps, child.audit)
+        if child.jobs and child.instance.status == "running":
+            self._insert_jobs(cur, ref, child.jobs, child.instance.started_at)
+
+    def _insert(
+        self, cur: Any, instance: NewInstance, steps: Sequence[NewStep], audit: Sequence[AuditRow]
+    ) -> int:
         definition = self._definition_ids.get(instance.version)
         if definition is None:
             raise StoreError(f"definition version {instance.version[:12]} was not stored first")
-        with self._write() as cur:
-            cur.execute(
-                self._sql(
-                    "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
-                    " started_at, started_by, last_action_at, ended_at, parent, parent_token)"
-                    " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?,"
-                    " (SELECT id FROM sopflow_instances WHERE uuid = ?), ?) RETURNING id"
-                ),
-                (
-                    instance.instance_id,
-                    definition,
-                    instance.status,
-                    instance.state,
-                    instance.started_at,
-                    instance.started_by,
-                    instance.last_action_at,
-                    instance.ended_at,
-                    instance.parent,
-                    instance.parent_token,
-                ),
-            )
-            ref = int(cur.fetchone()[0])
-            self._insert_steps(cur, ref, steps)
-            self._insert_audit(cur, ref, audit)
-            if done_job is not None:
-                self._consume_job(cur, done_job, instance.instance_id)
-            running = instance.status == "running"
-            # A definition's own job (the start timer's next occurrence) is written
-            # whatever becomes of the instance it started.
-            kept = [j for j in jobs if running or j.version is not None]
-            self._insert_jobs(cur, ref, kept, instance.started_at)
+        cur.execute(
+            self._sql(
+                "INSERT INTO sopflow_instances (uuid, definition, status, state, revision,"
+                " started_at, started_by, last_action_at, ended_at, parent, parent_token)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?,"
+                " (SELECT id FROM sopflow_instances WHERE uuid = ?), ?) RETURNING id"
+            ),
+            (
+                instance.instance_id,
+                definition,
+                instance.status,
+                instance.state,
+                instance.started_at,
+                instance.started_by,
+                instance.last_action_at,
+                instance.ended_at,
+                instance.parent,
+                instance.parent_token,
+            ),
+        )
+        ref = int(cur.fetchone()[0])
+        self._insert_steps(cur, ref, steps)
+        self._insert_audit(cur, ref, audit)
+        return ref
 
     def _insert_steps(self, cur: Any, ref: int, steps: Sequence[NewStep]) -> None:
         if steps:
@@ -263,7 +278,7 @@ class SqlStore(JobStoreMixin, Store):
                     "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
                     " risk_at, standard, token, item, pass_no)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    # The how-manieth pass: one probe of the (instance, task, pass_no)
+                    # The how-manieth pass: one probe of the (task, instance, pass_no)
                     # index, so the cost stays flat however many returns went before.
                     " COALESCE(?, COALESCE((SELECT MAX(p.pass_no) FROM sopflow_steps p"
                     " WHERE p.instance = ? AND p.task = ?), 0) + 1))"
@@ -330,67 +345,77 @@ class SqlStore(JobStoreMixin, Store):
 
     def apply(self, change: Change) -> None:
         with self._write() as cur:
+            self._apply(cur, change)
+
+    def _apply(self, cur: Any, change: Change) -> None:
+        cur.execute(
+            self._sql(
+                "UPDATE sopflow_instances SET status = ?, state = ?, revision = revision + 1,"
+                " last_action_at = ?, ended_at = ?, cancel_reason = COALESCE(?, cancel_reason)"
+                " WHERE uuid = ? AND revision = ? RETURNING id"
+            ),
+            (
+                change.status,
+                change.state,
+                change.last_action_at,
+                change.ended_at,
+                change.cancel_reason,
+                change.instance_id,
+                change.expected_revision,
+            ),
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise ConflictError(
+                "changed by another writer since it was read; reload and retry",
+                instance_id=change.instance_id,
+            )
+        ref = int(row[0])
+        for up in change.step_updates:
+            sets, params = [], []
+            if up.completed_at is not None:
+                sets += ["completed_at = ?", "actor = ?", "data = ?", "path = ?"]
+                params += [up.completed_at, up.actor, _dump(up.data), ",".join(up.path) or None]
+                sets += ["outcome = ?", "reason = ?"]
+                params += [up.outcome, up.reason]
+            if up.set_claim:
+                sets.append("claimed_by = ?")
+                params.append(up.claimed_by)
+            guard = " AND completed_at IS NULL" if up.only_if_open else ""
             cur.execute(
                 self._sql(
-                    "UPDATE sopflow_instances SET status = ?, state = ?, revision = revision + 1,"
-                    " last_action_at = ?, ended_at = ?, cancel_reason = COALESCE(?, cancel_reason)"
-                    " WHERE uuid = ? AND revision = ? RETURNING id"
+                    f"UPDATE sopflow_steps SET {', '.join(sets)}"
+                    f" WHERE id = ? AND instance = ?{guard}"
                 ),
-                (
-                    change.status,
-                    change.state,
-                    change.last_action_at,
-                    change.ended_at,
-                    change.cancel_reason,
-                    change.instance_id,
-                    change.expected_revision,
-                ),
+                (*params, up.step_id, ref),
             )
-            row = cur.fetchone()
-            if row is None:
+            if cur.rowcount != 1:
                 raise ConflictError(
-                    "changed by another writer since it was read; reload and retry",
+                    "step was completed by another writer",
                     instance_id=change.instance_id,
                 )
-            ref = int(row[0])
-            for up in change.step_updates:
-                sets, params = [], []
-                if up.completed_at is not None:
-                    sets += ["completed_at = ?", "actor = ?", "data = ?", "path = ?"]
-                    params += [up.completed_at, up.actor, _dump(up.data), ",".join(up.path) or None]
-                    sets += ["outcome = ?", "reason = ?"]
-                    params += [up.outcome, up.reason]
-                if up.set_claim:
-                    sets.append("claimed_by = ?")
-                    params.append(up.claimed_by)
-                guard = " AND completed_at IS NULL" if up.only_if_open else ""
-                cur.execute(
-                    self._sql(
-                        f"UPDATE sopflow_steps SET {', '.join(sets)}"
-                        f" WHERE id = ? AND instance = ?{guard}"
-                    ),
-                    (*params, up.step_id, ref),
-                )
-                if cur.rowcount != 1:
-                    raise ConflictError(
-                        "step was completed by another writer",
-                        instance_id=change.instance_id,
-                    )
-            self._insert_steps(cur, ref, change.new_steps)
-            self._insert_audit(cur, ref, change.audit)
-            if change.new_jobs or change.done_jobs or change.drop_jobs_of or (
-                change.status != "running"
-            ):
-                self._apply_jobs(
-                    cur,
-                    ref,
-                    instance_id=change.instance_id,
-                    running=change.status == "running",
-                    done=change.done_jobs,
-                    drop_tokens=change.drop_jobs_of,
-                    new=change.new_jobs,
-                    now=change.last_action_at,
-                )
+        self._insert_steps(cur, ref, change.new_steps)
+        self._insert_audit(cur, ref, change.audit)
+        if (
+            change.new_jobs
+            or change.done_jobs
+            or change.drop_jobs_of
+            or (change.status != "running")
+        ):
+            self._apply_jobs(
+                cur,
+                ref,
+                instance_id=change.instance_id,
+                running=change.status == "running",
+                done=change.done_jobs,
+                drop_tokens=change.drop_jobs_of,
+                new=change.new_jobs,
+                now=change.last_action_at,
+            )
+        for child in change.children:
+            self._insert_child(cur, child)
+        for other in change.also:
+            self._apply(cur, other)
 
     # -- step queries --------------------------------------------------------------
     def _step_rows(self, where: str, params: Sequence[Any], order: str = "s.id") -> list[StepRow]:
@@ -541,6 +566,10 @@ class SqlStore(JobStoreMixin, Store):
             (instance_id,),
         )
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def children(self, instance_id: str) -> list[InstanceRow]:
+        rows = self._read(_INSTANCE_SELECT + " WHERE p.uuid = ? ORDER BY i.id", (instance_id,))
+        return [self._instance_row(r) for r in rows]
 
     def audit(self, instance_id: str) -> list[AuditRow]:
         rows = self._read(

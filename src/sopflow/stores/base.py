@@ -22,6 +22,7 @@ __all__ = [
     "AuditRow",
     "Change",
     "InstanceRow",
+    "NewChild",
     "NewInstance",
     "NewStep",
     "StepRow",
@@ -138,8 +139,25 @@ class InstanceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class NewChild:
+    """A child instance (a call activity's) inserted in the same transaction as its
+    parent's change; ``instance.parent`` names the parent (inserted earlier or existing)."""
+
+    instance: NewInstance
+    steps: Sequence[NewStep] = ()
+    audit: Sequence[AuditRow] = ()
+    #: the child's first jobs (a timer or service task it starts at)
+    jobs: Sequence[NewJob] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
-    """Everything one action writes: applied atomically, guarded by ``expected_revision``."""
+    """Everything one action writes: applied atomically, guarded by ``expected_revision``.
+
+    ``children`` are new child instances; ``also`` are changes of other instances of
+    the same family (a parent a child's completion continues, children a cancel ends),
+    each guarded by its own revision, all in the one transaction.
+    """
 
     instance_id: str
     expected_revision: int
@@ -157,6 +175,8 @@ class Change:
     new_jobs: Sequence[NewJob] = ()
     done_jobs: Sequence[DoneJob] = ()
     drop_jobs_of: Sequence[int] = ()
+    children: Sequence[NewChild] = ()
+    also: Sequence[Change] = ()
 
 
 class Store(ABC):
@@ -177,6 +197,7 @@ class Store(ABC):
         instance: NewInstance,
         steps: Sequence[NewStep],
         audit: Sequence[AuditRow],
+        children: Sequence[NewChild] = (),
         *,
         jobs: Sequence[NewJob] = (),
         done_job: DoneJob | None = None,
@@ -217,6 +238,10 @@ class Store(ABC):
 
     @abstractmethod
     def audit(self, instance_id: str) -> list[AuditRow]: ...
+
+    def children(self, instance_id: str) -> list[InstanceRow]:
+        """The child instances a call activity of this instance started, oldest first."""
+        raise NotImplementedError(f"{type(self).__name__} has no child instances")
 
     # The SLA monitor's needs. Not abstract, so a store written before them still loads;
     # the SQL stores implement them.

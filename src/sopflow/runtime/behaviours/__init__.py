@@ -7,7 +7,13 @@ element kinds; a new kind is a new class and one line in :data:`REGISTRY`.
 from __future__ import annotations
 
 from sopflow.definitions.model import Node, NodeKind
-from sopflow.runtime.behaviours.activities import PassTask, ScriptTask, SubProcess, UserTask
+from sopflow.runtime.behaviours.activities import (
+    CallActivity,
+    PassTask,
+    ScriptTask,
+    SubProcess,
+    UserTask,
+)
 from sopflow.runtime.behaviours.base import Behaviour
 from sopflow.runtime.behaviours.events import EndEvent, StartEvent, TerminateEndEvent
 from sopflow.runtime.behaviours.gateways import (
@@ -15,6 +21,7 @@ from sopflow.runtime.behaviours.gateways import (
     InclusiveGateway,
     ParallelGateway,
 )
+from sopflow.runtime.behaviours.loops import LoopBody, MultiInstanceBody
 from sopflow.runtime.behaviours.service import ServiceTask
 from sopflow.runtime.behaviours.timers import TimerCatchEvent
 
@@ -29,6 +36,7 @@ REGISTRY: dict[NodeKind, Behaviour] = {
     NodeKind.SCRIPT_TASK: ScriptTask(),
     NodeKind.PASS: PassTask(),
     NodeKind.SUBPROCESS: SubProcess(),
+    NodeKind.CALL_ACTIVITY: CallActivity(),
     NodeKind.EXCLUSIVE_GATEWAY: ExclusiveGateway(),
     NodeKind.PARALLEL_GATEWAY: ParallelGateway(),
     NodeKind.INCLUSIVE_GATEWAY: InclusiveGateway(),
@@ -37,5 +45,15 @@ REGISTRY: dict[NodeKind, Behaviour] = {
 }
 
 
-def behaviour_for(node: Node) -> Behaviour:
+_MULTI_INSTANCE = MultiInstanceBody()
+_LOOP = LoopBody()
+
+
+def behaviour_for(node: Node, *, inner: bool = False) -> Behaviour:
+    """The element's behaviour; for a repeating activity, its body unless ``inner``."""
+    if not inner:
+        if node.multi is not None:
+            return _MULTI_INSTANCE
+        if node.loop is not None:
+            return _LOOP
     return REGISTRY[node.kind]

@@ -18,7 +18,7 @@ from sopflow.runtime.state import Token
 if TYPE_CHECKING:
     from sopflow.runtime.machine import Machine
 
-__all__ = ["Activity", "PassTask", "ScriptTask", "SubProcess", "UserTask"]
+__all__ = ["Activity", "CallActivity", "PassTask", "ScriptTask", "SubProcess", "UserTask"]
 
 
 class Activity(Behaviour):
@@ -64,7 +64,7 @@ class ScriptTask(Activity):
             raise DefinitionError(
                 "script task has no registered Python handler", element=token.node
             )
-        updates = handler(dict(m.data))
+        updates = handler(dict(m.variables(token)))
         if updates:
             m.data.update(check_data(updates, m.instance_id, token.node))
         m.leave(token)
@@ -84,3 +84,17 @@ class SubProcess(Activity):
 
     def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
         m.terminate_scope(token.id, outcome=outcome, reason=reason)
+
+
+class CallActivity(Activity):
+    """Waits for a child instance of another catalog process (BPMN 10.3.5 / 13.3.5).
+
+    The machine only records that a child is wanted; the action starts it in the same
+    transaction, and the child's completion completes this token, also in one transaction.
+    """
+
+    def start(self, m: Machine, token: Token) -> None:
+        m.effects.calls.append(token)
+
+    def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
+        m.effects.ended_calls.append((token.id, outcome, reason))

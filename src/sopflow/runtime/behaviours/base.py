@@ -12,7 +12,7 @@ machine's effects are the whole story of an action.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import Node
 from sopflow.jobs.model import JobRow
@@ -53,3 +53,7 @@ class Behaviour:
         that make jobs override this; the default means a job reached the wrong node.
         """
         raise NotImplementedError(f"{type(self).__name__} runs no {job.kind} job")
+
+    def inner_completed(self, m: Machine, token: Token, local: dict[str, Any]) -> None:
+        """One instance of a loop or multi-instance body completed (bodies only)."""
+        raise NotImplementedError(f"{type(self).__name__} has no instances")

@@ -35,7 +35,7 @@ class ExclusiveGateway(Behaviour):
         for flow in flows:
             if flow.is_default:
                 default = flow
-            elif flow.condition is None or m.holds(flow, node):
+            elif flow.condition is None or m.holds(flow, node, token):
                 m.decided(node, flow)
                 m.take(token, [flow])
                 return
@@ -112,7 +112,7 @@ class InclusiveGateway(Behaviour):
         for flow in node.outgoing:
             if flow.is_default:
                 default = flow
-            elif flow.condition is None or m.holds(flow, node):
+            elif flow.condition is None or m.holds(flow, node, token):
                 if flow.condition is not None or len(node.outgoing) > 1:
                     m.decided(node, flow)
                 taken.append(flow)

@@ -1,0 +1,185 @@
+"""From one machine run to what the store writes: one place for every action.
+
+Every action that moves tokens — start, complete, a job firing, a message or signal
+delivered, a child instance finishing — runs the token machine and then has the same
+things to write: the steps it opened and closed, the audit trail, the jobs it made or
+withdrew, the child instances it started (call activities), the children it ended and
+the parent it continued. Writing them in one function keeps every entry point complete:
+an action added later cannot forget the jobs of a call activity's child, or the parent
+of an instance an event finished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sopflow.definitions.model import ProcessDefinition, Step
+from sopflow.jobs.effects import job_change, job_context, live_jobs, wait_audit
+from sopflow.jobs.model import DoneJob, JobRow, NewJob
+from sopflow.runtime import records
+from sopflow.runtime.machine import Effects, Machine
+from sopflow.runtime.state import State, dump_state
+from sopflow.runtime.views import to_ms
+from sopflow.stores.base import (
+    COMPLETED,
+    RUNNING,
+    AuditRow,
+    Change,
+    InstanceRow,
+    NewChild,
+    NewInstance,
+    NewStep,
+    StepRow,
+    StepUpdate,
+)
+
+if TYPE_CHECKING:
+    from sopflow.runtime.engine import Engine
+
+__all__ = ["Advanced", "Started", "advance", "machine_for", "started"]
+
+
+def machine_for(
+    rt: Engine,
+    definition: ProcessDefinition,
+    state: State,
+    instance_id: str,
+    now: datetime,
+    job: JobRow | None = None,
+) -> Machine:
+    """A machine for one action at ``now`` (the job it runs for, if any)."""
+    return Machine(
+        definition,
+        state,
+        instance_id=instance_id,
+        scripts=rt.script_handlers,
+        jobs=job_context(rt, definition, now, job),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A new instance, ready for ``Store.insert_instance`` (or as a ``NewChild``)."""
+
+    instance: NewInstance
+    steps: list[NewStep]
+    audit: list[AuditRow]
+    jobs: list[NewJob]
+    children: list[NewChild]
+
+    def as_child(self) -> list[NewChild]:
+        """This instance and its own children, in insertion order (parents first)."""
+        return [NewChild(self.instance, self.steps, self.audit, self.jobs), *self.children]
+
+
+def started(
+    rt: Engine,
+    definition: ProcessDefinition,
+    state: State,
+    machine: Machine,
+    now: datetime,
+    actor: str,
+    *,
+    head: Sequence[AuditRow],
+    parent: str | None = None,
+    parent_token: int | None = None,
+) -> Started:
+    """What a machine that started a new instance wrote, with its call children."""
+    from sopflow.runtime import calls
+
+    instance_id = machine.instance_id
+    effects = machine.effects
+    rt.store.ensure_definition(
+        definition.version, definition.process_id, definition.source, definition.xml
+    )
+    children = calls.start_children(rt, definition, instance_id, machine, now, actor)
+    steps = records.new_steps(rt, definition, state, effects, now)
+    audit = [*head]
+    audit += records.effect_events(definition, instance_id, effects, steps, [], now, None, actor)
+    audit += wait_audit(definition, instance_id, effects, now)
+    finished = effects.finished
+    instance = NewInstance(
+        instance_id=instance_id,
+        process_id=definition.process_id,
+        version=definition.version,
+        status=COMPLETED if finished else RUNNING,
+        state=dump_state(state),
+        started_at=to_ms(now),
+        started_by=actor,
+        last_action_at=to_ms(now),
+        ended_at=to_ms(now) if finished else None,
+        parent=parent,
+        parent_token=parent_token,
+    )
+    return Started(instance, steps, audit, live_jobs(effects, state), children)
+
+
+@dataclass(frozen=True, slots=True)
+class Advanced:
+    """An action on a running instance: its change, the steps it opened and closed."""
+
+    change: Change
+    steps: list[NewStep]
+    closed: list[tuple[StepRow, StepUpdate]]
+
+
+def advance(
+    rt: Engine,
+    row: InstanceRow,
+    definition: ProcessDefinition,
+    state: State,
+    machine: Machine,
+    now: datetime,
+    actor: str,
+    *,
+    head: Sequence[AuditRow] = (),
+    step: Step | None = None,
+    completed: StepUpdate | None = None,
+    done_jobs: Sequence[DoneJob] = (),
+    open_rows: list[StepRow] | None = None,
+) -> Advanced:
+    """The change of ``machine``'s run on the running instance ``row``, with its family.
+
+    ``completed`` is the step the action completed; its path is filled in here, once the
+    call activities the machine reached have run too.
+    """
+    from sopflow.runtime import calls
+
+    instance_id = row.instance_id
+    effects: Effects = machine.effects
+    children = calls.start_children(rt, definition, instance_id, machine, now, actor)
+    if open_rows is None:
+        open_rows = rt.store.open_steps(instance_id=instance_id)
+    steps = records.new_steps(rt, definition, state, effects, now)
+    closed = records.closings(effects, open_rows, now)
+    audit = [*head]
+    audit += records.effect_events(
+        definition, instance_id, effects, steps, closed, now, step, actor
+    )
+    audit += wait_audit(definition, instance_id, effects, now)
+    also = calls.ended_children(rt, instance_id, effects, now, actor)
+    if effects.finished:
+        also += calls.continue_parent(rt, row, state.data, now, actor)
+    finished = effects.finished
+    updates = [update for _, update in closed]
+    if completed is not None:
+        updates.insert(0, replace(completed, path=tuple(d.flow for d in effects.path)))
+    change = Change(
+        instance_id=instance_id,
+        expected_revision=row.revision,
+        status=COMPLETED if finished else RUNNING,
+        state=dump_state(state),
+        last_action_at=max(row.last_action_at, to_ms(now)),
+        ended_at=to_ms(now) if finished else None,
+        step_updates=updates,
+        new_steps=steps,
+        audit=audit,
+        done_jobs=list(done_jobs),
+        children=children,
+        also=also,
+        **job_change(effects, state),
+    )
+    return Advanced(change, steps, closed)

@@ -1,0 +1,190 @@
+"""Call activities: child instances started, continued and cancelled with their parent.
+
+A child instance is a full instance of another catalog process — its own steps, SLA
+and status — linked to its parent by ``parent`` / ``parent_token``. Everything that
+crosses the link happens inside the one transaction of the action that caused it:
+
+- a call activity reached by a parent's action starts the child (and any grandchild the
+  child reaches at once) in the parent's transaction;
+- a child's last step completes the call activity's token in the parent, in the child's
+  transaction, and so on up the family;
+- cancelling an instance cancels its running children and theirs, in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sopflow.definitions.model import Call, ProcessDefinition
+from sopflow.runtime import records
+from sopflow.runtime.data import check_data
+from sopflow.runtime.machine import Effects, Machine
+from sopflow.runtime.state import State, load_state
+from sopflow.runtime.views import to_ms
+from sopflow.stores.base import (
+    CANCELLED,
+    COMPLETED,
+    RUNNING,
+    AuditRow,
+    Change,
+    InstanceRow,
+    NewChild,
+)
+
+if TYPE_CHECKING:
+    from sopflow.runtime.engine import Engine
+
+__all__ = ["cancel_family", "continue_parent", "map_in", "map_out", "start_children"]
+
+
+def map_in(call: Call, variables: dict[str, Any]) -> dict[str, Any]:
+    """What the child starts with: camunda:in mappings, or everything with all."""
+    data = dict(variables) if call.all_in else {}
+    for source, target in call.inputs:
+        if source in variables:
+            data[target] = variables[source]
+    return data
+
+
+def map_out(call: Call, child: dict[str, Any]) -> dict[str, Any]:
+    """What the parent gets back: camunda:out mappings, or everything with all."""
+    data = dict(child) if call.all_out else {}
+    for source, target in call.outputs:
+        if source in child:
+            data[target] = child[source]
+    return data
+
+
+def start_children(
+    rt: Engine,
+    definition: ProcessDefinition,
+    instance_id: str,
+    machine: Machine,
+    now: datetime,
+    actor: str,
+) -> list[NewChild]:
+    """Start a child for every call the machine reached; a child that runs to its end
+    at once continues the parent's token right away (which may call again)."""
+    from sopflow.runtime.advance import machine_for, started
+
+    children: list[NewChild] = []
+    effects = machine.effects
+    while effects.calls:
+        token = effects.calls.pop(0)
+        call = definition.nodes[token.node].call
+        assert call is not None
+        child_definition = rt.catalog.get(call.process)
+        child_id = str(uuid.uuid4())
+        state = State([], check_data(map_in(call, machine.variables(token)), child_id, None))
+        child = machine_for(rt, child_definition, state, child_id, now)
+        child.start()
+        head = [
+            records.event(
+                "instance.started",
+                now,
+                **records.context(child_definition, child_id),
+                actor=actor,
+                parent=instance_id,
+                called_by=token.node,
+            )
+        ]
+        new = started(
+            rt,
+            child_definition,
+            state,
+            child,
+            now,
+            actor,
+            head=head,
+            parent=instance_id,
+            parent_token=token.id,
+        )
+        children += new.as_child()
+        if new.instance.status == COMPLETED:
+            machine.state.data.update(map_out(call, state.data))
+            machine.complete(token)
+    return children
+
+
+def continue_parent(
+    rt: Engine, row: InstanceRow, data: dict[str, Any], now: datetime, actor: str
+) -> list[Change]:
+    """The child ``row`` finished: complete its call activity in the parent (and up)."""
+    from sopflow.runtime.advance import advance, machine_for
+
+    if row.parent is None or row.parent_token is None:
+        return []
+    parent = rt.store.load_instance(row.parent)
+    if parent.status != RUNNING:
+        return []
+    definition = rt.definition(parent.version)
+    state = load_state(parent.state, parent.instance_id, definition)
+    token = state.token(row.parent_token)
+    if token is None or definition.nodes[token.node].call is None:
+        return []
+    call = definition.nodes[token.node].call
+    assert call is not None
+    state.data.update(map_out(call, data))
+    machine = machine_for(rt, definition, state, parent.instance_id, now)
+    machine.complete(token)
+    head = [
+        records.event(
+            "call.completed",
+            now,
+            **records.context(definition, parent.instance_id),
+            task_id=token.node,
+            child=row.instance_id,
+            actor=actor,
+        )
+    ]
+    return [advance(rt, parent, definition, state, machine, now, actor, head=head).change]
+
+
+def ended_children(
+    rt: Engine, instance_id: str, effects: Effects, now: datetime, actor: str
+) -> list[Change]:
+    """Children whose call activity a terminate end or a completion condition ended."""
+    if not effects.ended_calls:
+        return []
+    by_token = {c.parent_token: c for c in rt.store.children(instance_id) if c.status == RUNNING}
+    changes: list[Change] = []
+    for token_id, _outcome, reason in effects.ended_calls:
+        child = by_token.get(token_id)
+        if child is not None:
+            changes += cancel_family(rt, child, reason, now, actor)
+    return changes
+
+
+def cancel_family(
+    rt: Engine, row: InstanceRow, reason: str, now: datetime, actor: str
+) -> list[Change]:
+    """Cancel a running instance and, depth first, every running child of it."""
+    definition = rt.definition(row.version)
+    audit: list[AuditRow] = [
+        records.event(
+            "instance.cancelled",
+            now,
+            **records.context(definition, row.instance_id),
+            actor=actor,
+            reason=reason,
+        )
+    ]
+    below: list[Change] = []
+    for child in rt.store.children(row.instance_id):
+        if child.status == RUNNING:
+            below += cancel_family(rt, child, reason, now, actor)
+    return [
+        Change(
+            instance_id=row.instance_id,
+            expected_revision=row.revision,
+            status=CANCELLED,
+            state=row.state,
+            last_action_at=max(row.last_action_at, to_ms(now)),
+            ended_at=to_ms(now),
+            cancel_reason=reason,
+            audit=audit,
+        ),
+        *below,
+    ]
