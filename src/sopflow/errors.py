@@ -32,7 +32,10 @@ at a traceback.
     │   │   └── JobLockedError     an external task or job is locked by another worker
     │   ├── TaskAlreadyCompletedError  (also a TaskNotFoundError) the step is done
     │   ├── JobNotFoundError       no such job or external task (done, or never made)
-    │   └── IncidentNotFoundError  no open incident with that id
+    │   ├── IncidentNotFoundError  no open incident with that id
+    │   └── EventError             a message or signal cannot be delivered as asked
+    │       ├── MessageNotCorrelatedError  nothing waits for the message (nothing changed)
+    │       └── MessageAmbiguousError      several catchers match and all=False
     ├── BpmnError                  a business error a handler throws (code, message)
     └── StoreError                 the database cannot be used
         ├── SchemaVersionError     written by a newer sopflow, or unmigratable
@@ -52,6 +55,7 @@ __all__ = [
     "ConflictError",
     "CorruptInstanceError",
     "DefinitionError",
+    "EventError",
     "ExpressionError",
     "GatewayError",
     "IncidentNotFoundError",
@@ -59,6 +63,8 @@ __all__ = [
     "InstanceNotFoundError",
     "JobLockedError",
     "JobNotFoundError",
+    "MessageAmbiguousError",
+    "MessageNotCorrelatedError",
     "PermissionDeniedError",
     "RuntimeFault",
     "SchemaVersionError",
@@ -273,6 +279,19 @@ class JobLockedError(ConflictError):
 
 class IncidentNotFoundError(RuntimeFault):
     """No open incident with this id."""
+
+
+class EventError(RuntimeFault):
+    """A message or signal cannot be delivered as asked; nothing was changed."""
+
+
+class MessageNotCorrelatedError(EventError):
+    """No waiting catch and no start event matches the message (BPMN 10.5.4: a message
+    that nobody waits for is refused, not kept for later)."""
+
+
+class MessageAmbiguousError(EventError):
+    """Several waiting catches match the message and the call did not ask for all."""
 
 
 class StoreError(SopflowError):

@@ -129,7 +129,11 @@ def _step_properties(raw: RawProcess, _: Collection[str]) -> list[DefinitionErro
 
 def _scopes(raw: RawProcess) -> list[tuple[str | None, int | None]]:
     scopes: list[tuple[str | None, int | None]] = [(None, raw.line)]
-    scopes += [(n.id, n.line) for n in raw.nodes.values() if n.kind is NodeKind.SUBPROCESS]
+    scopes += [
+        (n.id, n.line)
+        for n in raw.nodes.values()
+        if n.kind in (NodeKind.SUBPROCESS, NodeKind.EVENT_SUBPROCESS)
+    ]
     return scopes
 
 
@@ -141,6 +145,15 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         # Counted by tag: a timer start event is refused on its own, not as "no start".
         members = [n for n in raw.nodes.values() if n.scope == scope]
         starts = [n for n in members if n.tag == "startEvent"]
+        container = raw.nodes[scope] if scope is not None else None
+        if container is not None and container.kind is NodeKind.EVENT_SUBPROCESS:
+            found += _event_subprocess(raw, container, starts)
+            continue
+        # A process may add message, signal and timer start events to its none start
+        # event (10.5.2); an embedded subprocess starts at one none start event only.
+        plain = [n for n in starts if n.event is None and n.jobs.timer is None]
+        if scope is None and len(plain) <= 1:
+            starts = plain or starts[:1]
         if not starts:
             found.append(raw.error(f"{what} has no start event", line=line, element=element))
         elif len(starts) > 1:
@@ -157,6 +170,109 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         if not ends:
             found.append(raw.error(f"{what} has no end event", line=line, element=element))
     return found
+
+
+def _event_subprocess(
+    raw: RawProcess, node: RawNode, starts: list[RawNode]
+) -> list[DefinitionError]:
+    """13.5.4: one start event with a trigger; no sequence flow in or out."""
+    found: list[DefinitionError] = []
+    if len(starts) != 1 or (starts[0].event is None and starts[0].jobs.timer is None):
+        found.append(
+            raw.error(
+                "an event subprocess needs exactly one start event with an event definition "
+                "(timer, message, signal, error or escalation; BPMN 10.3.4)",
+                line=node.line,
+                element=node.id,
+            )
+        )
+    if node.incoming or node.outgoing:
+        found.append(
+            raw.error(
+                "an event subprocess has no incoming or outgoing sequence flow (BPMN 10.3.4)",
+                line=node.line,
+                element=node.id,
+            )
+        )
+    return found
+
+
+def _boundaries(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    """Boundary events sit on an activity of their own scope; errors interrupt (10.5.4)."""
+    found: list[DefinitionError] = []
+    for node in raw.nodes.values():
+        if node.kind is not NodeKind.BOUNDARY:
+            continue
+        host = raw.nodes.get(node.attached_to or "")
+        if host is None or host.kind not in _ACTIVITIES:
+            found.append(
+                raw.error(
+                    f"attachedToRef {node.attached_to!r} is not an activity of the process",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        elif host.scope != node.scope:
+            found.append(
+                raw.error(
+                    "a boundary event is drawn in the scope of its activity",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        if node.event is not None and node.event.kind == "error" and not node.interrupting:
+            found.append(
+                raw.error(
+                    "an error boundary event always interrupts (BPMN 10.5.4: "
+                    'cancelActivity="false" is not allowed)',
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        if node.incoming:
+            found.append(
+                raw.error(
+                    "a boundary event has no incoming sequence flow",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    for node in raw.nodes.values():
+        if node.event is None or node.event.kind != "link" or node.kind is NodeKind.CATCH_EVENT:
+            continue
+        catches = [
+            n
+            for n in raw.nodes.values()
+            if n.kind is NodeKind.CATCH_EVENT
+            and n.scope == node.scope
+            and n.event is not None
+            and n.event.kind == "link"
+            and n.event.name == node.event.name
+        ]
+        if len(catches) != 1:
+            found.append(
+                raw.error(
+                    f"link {node.event.name!r} needs exactly one catching link event in its "
+                    f"scope (BPMN 10.5.5); found {len(catches)}",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    return found
+
+
+_ACTIVITIES = frozenset(
+    {
+        NodeKind.USER_TASK,
+        NodeKind.MANUAL_TASK,
+        NodeKind.SCRIPT_TASK,
+        NodeKind.SERVICE_TASK,
+        NodeKind.RECEIVE_TASK,
+        NodeKind.SUBPROCESS,
+        NodeKind.CALL_ACTIVITY,
+        NodeKind.PASS,
+    }
+)
 
 
 def _flows(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
@@ -218,11 +334,31 @@ _CONDITIONAL_SOURCES = frozenset(
         NodeKind.CALL_ACTIVITY,
         NodeKind.PASS,
         NodeKind.SERVICE_TASK,
+        NodeKind.RECEIVE_TASK,
+        NodeKind.BOUNDARY,
     }
 )
 
 
 _ENDS = (NodeKind.END, NodeKind.TERMINATE_END)
+
+
+def _is_link(node: RawNode) -> bool:
+    return node.event is not None and node.event.kind == "link"
+
+
+def _is_end(node: RawNode) -> bool:
+    """Ends a path: an end event of any kind, or a link throw (it goes on at its catch)."""
+    if node.kind in _ENDS or node.tag == "endEvent":
+        return True
+    return node.tag == "intermediateThrowEvent" and _is_link(node)
+
+
+def _is_seed(node: RawNode) -> bool:
+    """Starts a path: start and boundary events, event subprocesses, link catches."""
+    if node.kind in (NodeKind.START, NodeKind.BOUNDARY, NodeKind.EVENT_SUBPROCESS):
+        return True
+    return node.kind is NodeKind.CATCH_EVENT and _is_link(node)
 
 
 def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
@@ -236,17 +372,20 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                 forward[flow.source].append(flow.target)
                 backward[flow.target].append(flow.source)
         starts = raw.start_of(scope)
-        reached = _closure([starts[0].id] if starts else [], forward)
-        ends = [n.id for n in members.values() if n.kind in _ENDS]
+        seeds = [n.id for n in members.values() if n.kind is not None and _is_seed(n)]
+        reached = _closure(seeds, forward)
+        ends = [n.id for n in members.values() if _is_end(n)]
         finishing = _closure(ends, backward)
         for node in members.values():
             if node.kind is None:
                 continue  # already refused as unsupported; do not pile on
-            if starts and node.id not in reached and node.kind is not NodeKind.START:
+            if node.kind is NodeKind.EVENT_SUBPROCESS:
+                continue  # started by its event, ends inside (13.5.4)
+            if starts and node.id not in reached and not _is_seed(node):
                 found.append(
                     raw.error("not reachable from the start event", line=node.line, element=node.id)
                 )
-            elif ends and node.id not in finishing and node.kind not in _ENDS:
+            elif ends and node.id not in finishing and not _is_end(node):
                 found.append(
                     raw.error("cannot reach an end event", line=node.line, element=node.id)
                 )
@@ -501,6 +640,7 @@ CHECKS: tuple[Check, ...] = (
     _gateways,
     _conditions,
     _loops,
+    _boundaries,
     _deciding_tasks,
     _diagram,
     check_jobs,

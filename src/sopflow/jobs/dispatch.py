@@ -29,7 +29,7 @@ from sopflow.jobs.model import (
 )
 from sopflow.jobs.retry import RetryPolicy, parse_retry_cycle
 from sopflow.runtime.views import from_ms, to_ms
-from sopflow.stores.base import RUNNING
+from sopflow.stores.base import RUNNING, Change
 
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
@@ -64,31 +64,40 @@ def job_store(rt: Engine) -> JobStoreMixin:
 # ------------------------------------------------------------------ instance jobs
 def run_instance_job(rt: Engine, job: JobRow, worker: str | None, now: datetime) -> None:
     """Load the job's instance, let the machine fire it, write the change with the job."""
-    from sopflow.runtime.advance import advance, machine_for
     from sopflow.runtime.records import all_audit
-    from sopflow.runtime.state import load_state
 
-    assert job.instance_id is not None
-    row = rt.store.load_instance(job.instance_id)
-    if row.status != RUNNING:  # pragma: no cover - closing an instance deletes its jobs
+    change = instance_job_change(rt, job, worker, now)
+    if change is None:  # pragma: no cover - closing an instance deletes its jobs
         return
-    definition = rt.definition(row.version)
-    state = load_state(row.state, job.instance_id, definition)
-    token = None if job.token is None else state.token(job.token)
-    at = max(now, from_ms(row.last_action_at))
-    machine = machine_for(rt, definition, state, job.instance_id, at, job)
-    if job.token is None or token is not None:
-        # (a token gone without withdrawing its job — a store written by hand — only
-        # consumes the job)
-        machine.fire(token, job)
-    change = advance(
-        rt, row, definition, state, machine, at, "engine", done_jobs=[DoneJob(job.id, worker)]
-    ).change
     rt.store.apply(change)
     rt._emit(all_audit(change))
 
 
-for _kind in (TIMER, ASYNC, SERVICE, EXTERNAL):
+def instance_job_change(
+    rt: Engine, job: JobRow, worker: str | None, now: datetime
+) -> Change | None:
+    """The change firing ``job`` makes (consuming it); None if its instance is closed."""
+    from sopflow.runtime.advance import advance, machine_for
+    from sopflow.runtime.state import load_state
+
+    assert job.instance_id is not None
+    row = rt.store.load_instance(job.instance_id)
+    if row.status != RUNNING:
+        return None
+    definition = rt.definition(row.version)
+    state = load_state(row.state, job.instance_id, definition)
+    token = None if job.token is None else state.token(job.token)
+    at = max(now, from_ms(row.last_action_at))
+    machine = machine_for(rt, definition, state, job.instance_id, at, job, row=row)
+    if job.token is None or token is not None:
+        # (a token gone without withdrawing its job — a store written by hand — only
+        # consumes the job)
+        machine.fire(token, job)
+    done = [DoneJob(job.id, worker)]
+    return advance(rt, row, definition, state, machine, at, "engine", done_jobs=done).change
+
+
+for _kind in (TIMER, ASYNC, SERVICE, EXTERNAL, "error"):
     register(_kind, run_instance_job)
 
 

@@ -77,6 +77,9 @@ class NewJob:
     key: str | None = None
     #: start timers: the definition version (other jobs belong to their instance)
     version: str | None = None
+    #: a waiting message/signal catch: ``message:NAME`` / ``signal:NAME`` (indexed, so
+    #: ``engine.correlate`` and ``engine.signal`` find their catchers without a scan)
+    subscription: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

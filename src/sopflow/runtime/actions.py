@@ -270,7 +270,7 @@ def _complete_once(
             )
     token = _token_of(state, open_row)
     state.data.update(submitted)
-    machine = machine_for(rt, definition, state, instance_id, now)
+    machine = machine_for(rt, definition, state, instance_id, now, row=row)
     effects = machine.complete(token)
     head = [
         event(

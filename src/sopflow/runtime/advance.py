@@ -24,6 +24,7 @@ from sopflow.runtime.machine import Effects, Machine
 from sopflow.runtime.state import State, dump_state
 from sopflow.runtime.views import to_ms
 from sopflow.stores.base import (
+    CANCELLED,
     COMPLETED,
     RUNNING,
     AuditRow,
@@ -49,14 +50,28 @@ def machine_for(
     instance_id: str,
     now: datetime,
     job: JobRow | None = None,
+    *,
+    row: InstanceRow | None = None,
 ) -> Machine:
-    """A machine for one action at ``now`` (the job it runs for, if any)."""
+    """A machine for one action at ``now`` (the job it runs for, if any). ``row`` is
+    the instance when it is running already: a called one passes errors its scopes do
+    not catch to its caller when the caller catches them."""
+    outer = None
+    if row is not None and row.parent is not None:
+        from sopflow.runtime import calls
+
+        parent = row
+
+        def outer(kind: str, code: str) -> bool:
+            return calls.parent_catches(rt, parent, kind, code)
+
     return Machine(
         definition,
         state,
         instance_id=instance_id,
         scripts=rt.script_handlers,
         jobs=job_context(rt, definition, now, job),
+        outer=outer,
     )
 
 
@@ -163,17 +178,38 @@ def advance(
     also = calls.ended_children(rt, instance_id, effects, now, actor)
     if effects.finished:
         also += calls.continue_parent(rt, row, state.data, now, actor)
-    finished = effects.finished
+    status, reason = COMPLETED if effects.finished else RUNNING, None
+    if effects.raised is not None:
+        kind, code, _message = effects.raised
+        status, reason = CANCELLED, f"{kind} {code!r} passed to the calling instance"
+        also += calls.raised_to_parent(rt, row, effects.raised, now, actor)
+        audit.append(
+            records.event(
+                "instance.cancelled",
+                now,
+                **records.context(definition, instance_id),
+                actor=actor,
+                reason=reason,
+            )
+        )
+    if effects.thrown:
+        from sopflow.events.delivery import thrown_changes
+
+        caught, begun = thrown_changes(rt, instance_id, effects.thrown, now)
+        also += caught
+        children += begun
+    finished = status != RUNNING
     updates = [update for _, update in closed]
     if completed is not None:
         updates.insert(0, replace(completed, path=tuple(d.flow for d in effects.path)))
     change = Change(
         instance_id=instance_id,
         expected_revision=row.revision,
-        status=COMPLETED if finished else RUNNING,
+        status=status,
         state=dump_state(state),
         last_action_at=max(row.last_action_at, to_ms(now)),
         ended_at=to_ms(now) if finished else None,
+        cancel_reason=reason,
         step_updates=updates,
         new_steps=steps,
         audit=audit,

@@ -22,7 +22,7 @@ from sopflow.runtime import records
 from sopflow.runtime.data import check_data
 from sopflow.runtime.machine import Effects, Machine
 from sopflow.runtime.state import State, load_state
-from sopflow.runtime.views import to_ms
+from sopflow.runtime.views import from_ms, to_ms
 from sopflow.stores.base import (
     CANCELLED,
     COMPLETED,
@@ -127,7 +127,7 @@ def continue_parent(
     call = definition.nodes[token.node].call
     assert call is not None
     state.data.update(map_out(call, data))
-    machine = machine_for(rt, definition, state, parent.instance_id, now)
+    machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
     machine.complete(token)
     head = [
         records.event(
@@ -136,6 +136,68 @@ def continue_parent(
             **records.context(definition, parent.instance_id),
             task_id=token.node,
             child=row.instance_id,
+            actor=actor,
+        )
+    ]
+    return [advance(rt, parent, definition, state, machine, now, actor, head=head).change]
+
+
+def _call_token(rt: Engine, row: InstanceRow) -> tuple[InstanceRow, Any, Any] | None:
+    """The running parent of ``row``, its state and the call activity's token."""
+    if row.parent is None or row.parent_token is None:
+        return None
+    parent = rt.store.load_instance(row.parent)
+    if parent.status != RUNNING:
+        return None
+    state = load_state(parent.state, parent.instance_id, rt.definition(parent.version))
+    token = state.token(row.parent_token)
+    if token is None:
+        return None
+    return parent, state, token
+
+
+def parent_catches(rt: Engine, row: InstanceRow, kind: str, code: str) -> bool:
+    """Does the calling instance of ``row`` (or one above it) catch this error (13.5.6:
+    the search goes on from the call activity)?"""
+    from sopflow.runtime.advance import machine_for
+    from sopflow.runtime.triggers import find_catcher
+
+    found = _call_token(rt, row)
+    if found is None:
+        return False
+    parent, state, token = found
+    definition = rt.definition(parent.version)
+    machine = machine_for(rt, definition, state, parent.instance_id, from_ms(0))
+    if find_catcher(machine, token, kind, code) is not None:
+        return True
+    return parent_catches(rt, parent, kind, code)
+
+
+def raised_to_parent(
+    rt: Engine, row: InstanceRow, raised: tuple[str, str, str], now: datetime, actor: str
+) -> list[Change]:
+    """The child ``row`` passed an error up: throw it at its call activity, in the
+    child's transaction (the child is cancelled by its own change)."""
+    from sopflow.runtime.advance import advance, machine_for
+
+    found = _call_token(rt, row)
+    if found is None:  # pragma: no cover - parent_catches said there was one
+        return []
+    parent, state, token = found
+    definition = rt.definition(parent.version)
+    machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
+    kind, code, message = raised
+    machine.throw(token, kind, code, message)
+    # The call activity's child is this one, cancelled by its own change already.
+    machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
+    head = [
+        records.event(
+            f"call.{kind}",
+            now,
+            **records.context(definition, parent.instance_id),
+            task_id=token.node,
+            child=row.instance_id,
+            code=code,
             actor=actor,
         )
     ]

@@ -26,6 +26,7 @@ import structlog
 from sopflow.authority.base import Authority, TrustedCaller
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import DefinitionError
+from sopflow.events.api import EngineEvents
 from sopflow.jobs.api import EngineJobs
 from sopflow.jobs.context import ServiceHandler
 from sopflow.runtime import actions, queries
@@ -60,7 +61,7 @@ class Deadlines(Protocol):
     def status(self, due_at: int | None, risk_at: int | None, now: datetime) -> str: ...
 
 
-class Engine(EngineJobs):
+class Engine(EngineJobs, EngineEvents):
     """Run instances of a catalog's processes against a store.
 
     ``clock`` stamps every action (inject a fake one in tests and simulations);

@@ -64,6 +64,10 @@ class Effects:
     calls: list[Token] = field(default_factory=list)
     #: call activity tokens ended around their child: (token id, outcome, reason)
     ended_calls: list[tuple[int, str, str]] = field(default_factory=list)
+    #: messages and signals thrown for other instances: (kind, name, data)
+    thrown: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    #: an error no scope caught, passed to the calling instance: (kind, code, message)
+    raised: tuple[str, str, str] | None = None
 
 
 class Machine:
@@ -77,8 +81,11 @@ class Machine:
         instance_id: str,
         scripts: Mapping[str, Callable[[dict[str, Any]], Mapping[str, Any] | None]],
         jobs: JobContext | None = None,
+        outer: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.definition = definition
+        #: does the calling instance catch this (kind, code)? (call activities)
+        self.outer = outer
         self.jobs = jobs if jobs is not None else JobContext.default()
         self._resumed: set[tuple[int, str, str]] = set()
         self.state = state
@@ -93,7 +100,10 @@ class Machine:
     def start(self, at_node: str | None = None) -> Effects:
         """A new instance: one token at the top-level start event (13.5.1), or at the
         start event ``at_node`` (a timer start event that fired)."""
+        from sopflow.runtime.triggers import arm_scope
+
         self._schedule(self.state.new_token(at_node or self.definition.start_node, None))
+        arm_scope(self, None)
         self._run()
         return self.effects
 
@@ -114,11 +124,26 @@ class Machine:
             else:
                 self.leave(token)
         else:
+            from sopflow.definitions.model import NodeKind
             from sopflow.runtime.behaviours import behaviour_for
 
             node = self.definition.nodes[job.node or ""]
-            behaviour = behaviour_for(node) if token is None else self.behaviour(token)
+            if token is not None and (
+                token.node == job.node or self.node(token).kind is NodeKind.EVENT_GATEWAY
+            ):
+                behaviour = self.behaviour(token)
+            else:  # a boundary event or an event subprocess's start event
+                behaviour = behaviour_for(node)
             behaviour.fire(self, token, job)
+        self._run()
+        return self.effects
+
+    def throw(self, token: Token, kind: str, code: str, message: str = "") -> Effects:
+        """An error or escalation arrives at ``token`` from outside this run (a child
+        instance's error reaching its call activity)."""
+        from sopflow.runtime.triggers import throw
+
+        throw(self, token, kind, code, message)
         self._run()
         return self.effects
 
@@ -186,6 +211,7 @@ class Machine:
 
     def take(self, token: Token, flows: list[Flow]) -> None:
         """The token leaves by ``flows``: one new token down each, ``copies`` times."""
+        self._release(token)
         self.state.remove(token)
         copies = self.node(token).completion_quantity
         for flow in flows:
@@ -206,6 +232,7 @@ class Machine:
             # one instance of a body is done: the body decides what follows (13.3.6/7)
             body = self.state.token(token.scope)  # type: ignore[arg-type]
             local = self.state.scopes.get(token.id, {})
+            self._release(token)
             self.state.remove(token)
             assert body is not None
             self.behaviour(body).inner_completed(self, body, local)
@@ -254,6 +281,7 @@ class Machine:
 
     def consume(self, token: Token) -> None:
         """The token ends here (an end event, a join that absorbed it)."""
+        self._release(token)
         self.state.remove(token)
         self._after_removal(token.scope)
 
@@ -267,7 +295,16 @@ class Machine:
 
     def enter(self, container: Token, start: str) -> None:
         """Open the scope of ``container`` with one token at its start event (13.3.4)."""
+        from sopflow.runtime.triggers import arm_scope
+
         self._schedule(self.state.new_token(start, container.id))
+        arm_scope(self, container)
+
+    def place(self, node: str, scope: int | None) -> Token:
+        """A new token at ``node`` in ``scope``, scheduled (a boundary event, a link)."""
+        token = self.state.new_token(node, scope)
+        self._schedule(token)
+        return token
 
     def terminate_scope(self, scope: int | None, *, outcome: str, reason: str) -> None:
         """End every token of a scope, deepest first, each through its behaviour."""
@@ -278,6 +315,7 @@ class Machine:
 
     def terminate(self, token: Token, *, outcome: str, reason: str) -> None:
         self.behaviour(token).terminate(self, token, outcome=outcome, reason=reason)
+        self._release(token)
         self.state.remove(token)
         self._agenda = deque(t for t in self._agenda if t.id != token.id)
 
@@ -333,9 +371,32 @@ class Machine:
                     token.flow = None  # only a token waiting to be joined keeps its flow
                 if self._deferred(token, "before"):
                     continue
+                if self.node(token).boundaries and not self.is_inner(token):
+                    from sopflow.runtime.triggers import arm_boundaries
+
+                    arm_boundaries(self, token)
                 behaviour.activate(self, token)
-            if not self._settle():
+            if not self._settle() and not self._conditions():
                 return
+
+    def _release(self, token: Token) -> None:
+        """A token that leaves an activity or scope withdraws its boundary events'
+        and event subprocesses' jobs and subscriptions (they wait with it)."""
+        node = self.node(token)
+        if node.event_subprocesses or (node.boundaries and not self.is_inner(token)):
+            self.withdraw(token)
+
+    def _conditions(self) -> bool:
+        """Re-evaluate waiting conditional events after the data changed (10.5.5)."""
+        from sopflow.jobs.context import Waited
+        from sopflow.runtime.triggers import holds, waiting_conditions
+
+        for token, node in waiting_conditions(self):
+            if holds(self, token, node):
+                self.waited(Waited(token.id, node.id, "conditional", False, "held"))
+                self.leave(token)
+                return True
+        return False
 
     def _deferred(self, token: Token, at: str) -> bool:
         """camunda:asyncBefore / asyncAfter: commit here and go on in a job, unless this

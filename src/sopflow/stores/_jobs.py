@@ -114,8 +114,8 @@ class JobStoreMixin:
             cur.execute(
                 self._sql(
                     "INSERT INTO sopflow_jobs (instance, definition, kind, node, token, topic,"
-                    " due_at, payload, retries, attempts, job_key, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING"
+                    " due_at, payload, retries, attempts, job_key, created_at, subscription)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING"
                 ),
                 (
                     owner,
@@ -131,6 +131,7 @@ class JobStoreMixin:
                     job.retries,
                     job.key,
                     now,
+                    job.subscription,
                 ),
             )
 

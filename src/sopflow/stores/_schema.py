@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -145,5 +145,13 @@ MIGRATIONS: dict[int, list[str]] = {
             resolved_at {bigint},
             resolved_by TEXT)""",
         "CREATE INDEX sopflow_incidents_instance ON sopflow_incidents(instance)",
+    ],
+    # Events (sopflow 0.2): a message or signal catch waits as a job row that is never due
+    # by itself; ``subscription`` names what it waits for, indexed so a correlation or a
+    # signal finds its catchers without reading any instance that does not wait for it.
+    7: [
+        "ALTER TABLE sopflow_jobs ADD COLUMN subscription TEXT",
+        """CREATE INDEX sopflow_jobs_subscription ON sopflow_jobs(subscription)
+            WHERE subscription IS NOT NULL""",
     ],
 }

@@ -22,6 +22,7 @@ from sopflow.errors import (
     StoreError,
 )
 from sopflow.jobs.model import DoneJob, NewJob
+from sopflow.stores._events import EventStoreMixin
 from sopflow.stores._jobs import JobStoreMixin
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from sopflow.stores.base import (
@@ -72,7 +73,7 @@ def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-class SqlStore(JobStoreMixin, Store):
+class SqlStore(JobStoreMixin, EventStoreMixin, Store):
     """Shared implementation; subclasses provide the connection and dialect."""
 
     placeholder = "?"
