@@ -27,6 +27,7 @@ VERB_MODULES: tuple[str, ...] = (
     "sopflow.cli.sla",
     "sopflow.cli.worker",
     "sopflow.cli.incidents",
+    "sopflow.cli.events",
 )
 
 

@@ -238,6 +238,25 @@ def _boundaries(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                 )
             )
     for node in raw.nodes.values():
+        if node.tag != "startEvent" or node.event is None:
+            continue
+        container = raw.nodes.get(node.scope) if node.scope is not None else None
+        in_esp = container is not None and container.kind is NodeKind.EVENT_SUBPROCESS
+        if not in_esp and (node.scope is not None or node.event.kind in ("error", "escalation")):
+            found.append(
+                raw.error(
+                    f"{node.event.kind} start events start only event subprocesses"
+                    + (
+                        ""
+                        if node.scope is None
+                        else " (an embedded subprocess starts with a none start event)"
+                    )
+                    + " (BPMN 10.5.2)",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    for node in raw.nodes.values():
         if node.event is None or node.event.kind != "link" or node.kind is NodeKind.CATCH_EVENT:
             continue
         catches = [

@@ -47,7 +47,7 @@ _DEFINITIONS = {
 
 #: where each kind may stand (BPMN 10.5.2-10.5.4, tables 10.84-10.90)
 _ALLOWED: dict[str, frozenset[str]] = {
-    "startEvent": frozenset({MESSAGE, SIGNAL, TIMER, CONDITIONAL, ERROR, ESCALATION}),
+    "startEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION}),
     "intermediateCatchEvent": frozenset({MESSAGE, SIGNAL, TIMER, CONDITIONAL, LINK}),
     "boundaryEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION}),
     "intermediateThrowEvent": frozenset({MESSAGE, SIGNAL, ESCALATION, LINK}),

@@ -125,7 +125,11 @@ def check_jobs(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         if spec.problem is not None:
             found.append(raw.error(spec.problem, line=node.line, element=node.id))
         if spec.timer is not None and spec.problem is None:
-            if node.tag == "startEvent" and node.scope is not None:
+            if (
+                node.tag == "startEvent"
+                and node.scope is not None
+                and raw.nodes[node.scope].kind is not NodeKind.EVENT_SUBPROCESS
+            ):
                 found.append(
                     raw.error(
                         "a timer start event inside an embedded subprocess is not BPMN "

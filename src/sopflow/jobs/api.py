@@ -64,7 +64,8 @@ class EngineJobs:
 
     def job_kinds(self) -> tuple[str, ...]:
         """The job kinds this engine's workers run: service jobs only with handlers."""
-        kinds = [TIMER, START_TIMER, ASYNC, SLA_ESCALATION]
+        # "error": an uncaught error waiting to become an incident (sopflow events)
+        kinds = [TIMER, START_TIMER, ASYNC, SLA_ESCALATION, "error"]
         if self.service_handlers:
             kinds.append(SERVICE)
         return tuple(kinds)

@@ -38,8 +38,14 @@ def throw_bpmn_error(m: Machine, token: Token, error: BpmnError) -> None:
     so error catching (boundary events up the scope chain, event subprocesses) extends
     this function alone. Until something catches it the error propagates: the job's
     runner turns an uncaught BpmnError into an incident on the instance.
+
+    The catch (sopflow events) is :func:`sopflow.runtime.triggers.throw`: boundary
+    events and event subprocesses scope by scope, then the calling instance; an error
+    nothing catches is raised there, inside the job, as before.
     """
-    raise error
+    from sopflow.runtime.triggers import throw
+
+    throw(m, token, "error", error.code, error.message)
 
 
 class ServiceTask(Activity):
