@@ -1,9 +1,10 @@
-"""Boundary events (BPMN 2.0 10.5.4 and 13.5.5).
+"""Boundary events (BPMN 2.0 10.5.4 and 13.5.3).
 
-"An interrupting boundary event cancels the activity it is attached to and the token
-leaves by the event's outgoing flow; a non-interrupting one leaves a new token and the
-activity goes on" (13.5.5). Timers are the jobs branch's timer jobs, measured on the
-work calendar for waktu; they wait with the activity and go when it ends.
+13.5.3: the event occurrence is consumed; with cancelActivity the activity it is
+attached to is cancelled ("in case of a multi-instance, all its instances are
+cancelled"), without it the activity goes on; then the token follows the boundary
+event's flow. Timers are the jobs branch's timer jobs, measured on the work calendar
+for waktu; they wait with the activity and go when it ends.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from _events_bpmn import OFFICER, doc, escalation, flows, load, message, timer
 from conftest import ListCatalog
 from sopflow.definitions.model import ProcessDefinition
+from sopflow.errors import MessageNotCorrelatedError
 from sopflow.runtime.engine import Engine
 from sopflow.stores.base import Store
 from sopflow.testing import FakeClock
@@ -55,7 +59,7 @@ def reminders(cycle: str = "R3/PT1H") -> ProcessDefinition:
 
 
 def test_non_interrupting_timer_cycle_fires_three_reminders(store: Store, clock: FakeClock) -> None:
-    """13.5.5: a non-interrupting timer leaves a token each time it fires and the user
+    """13.5.3: a non-interrupting timer leaves a token each time it fires and the user
     task stays open; R3/PT1H fires exactly three times, then never again."""
     engine = engine_for(store, clock, reminders())
     started = engine.start("p", actor=OFFICER).instance_id
@@ -104,7 +108,7 @@ def escalating() -> ProcessDefinition:
 def test_interrupting_waktu_timer_cancels_the_step_and_escalates(
     store: Store, clock: FakeClock
 ) -> None:
-    """13.5.5 interrupting: the Sekcam's step is closed as cancelled, with the boundary
+    """13.5.3 interrupting: the Sekcam's step is closed as cancelled, with the boundary
     event as its reason, and the Camat's step opens; "2 hari kerja" from Friday 15
     August 2025 10:00 is Wednesday 20 August 10:00 (weekend, 17 Agustus and the cuti
     bersama of the 18th are not working days)."""
@@ -125,7 +129,7 @@ def test_interrupting_waktu_timer_cancels_the_step_and_escalates(
 def test_interrupting_timer_on_a_multi_instance_subprocess_ends_every_instance(
     store: Store, clock: FakeClock
 ) -> None:
-    """13.5.5 with 13.3.7: a boundary event on a multi-instance activity belongs to the
+    """13.5.3 with 13.3.7: a boundary event on a multi-instance activity belongs to the
     whole activity: its firing cancels the open step of every instance at once."""
     definition = load(
         doc(
@@ -193,7 +197,7 @@ def test_message_boundary_interrupts_and_signal_like_delivery_moves_on(
 def test_escalation_caught_non_interrupting_on_the_subprocess(
     store: Store, clock: FakeClock
 ) -> None:
-    """10.5.6 / 13.5.5: an escalation thrown inside a subprocess reaches a
+    """10.5.6 / 13.5.3: an escalation thrown inside a subprocess reaches a
     non-interrupting boundary event on it; the subprocess goes on with its own flow."""
     definition = load(
         doc(
@@ -249,3 +253,29 @@ def test_state_stays_flat_over_passes_with_a_boundary_timer(store: Store, clock:
         sizes.add(len(store.load_instance(started).state))
         assert len(engine.jobs(instance_id=started)) == 1
     assert len(sizes) == 1
+
+
+def test_non_interrupting_message_boundary_keeps_waiting(store: Store, clock: FakeClock) -> None:
+    """13.5.3: each message to a non-interrupting boundary sends a token; the activity
+    and the boundary's subscription stay until the activity ends."""
+    definition = load(
+        doc(
+            "tanya",
+            '<bpmn:startEvent id="start"/><bpmn:userTask id="proses"/>'
+            '<bpmn:boundaryEvent id="ditanya" attachedToRef="proses" cancelActivity="false">'
+            '<bpmn:messageEventDefinition messageRef="m1"/></bpmn:boundaryEvent>'
+            '<bpmn:userTask id="jawab"/><bpmn:endEvent id="end"/><bpmn:endEvent id="end_j"/>'
+            + flows("start", "proses", "end")
+            + flows("ditanya", "jawab", "end_j"),
+            message("m1", "pertanyaan_pemohon"),
+        )
+    )
+    engine = engine_for(store, clock, definition)
+    started = engine.start("tanya", actor=OFFICER).instance_id
+    for _ in range(2):
+        engine.correlate("pertanyaan_pemohon", instance_id=started)
+    assert open_tasks(engine, started) == ["jawab", "jawab", "proses"]
+    engine.complete(started, "proses", actor=OFFICER)
+    assert engine.jobs(instance_id=started) == []
+    with pytest.raises(MessageNotCorrelatedError):
+        engine.correlate("pertanyaan_pemohon", instance_id=started)

@@ -1,4 +1,4 @@
-"""Error events (BPMN 2.0 10.5.6 and 13.5.6, table 10.95).
+"""Error events (BPMN 2.0 10.5.6 and 13.5.6).
 
 "An error ... is caught by the nearest enclosing catch that matches its errorCode":
 boundary events of the activity that threw and of every activity around it, event
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from _events_bpmn import OFFICER, doc, error, flows, load
+from _events_bpmn import OFFICER, doc, error, escalation, flows, load
 from conftest import ListCatalog
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import BpmnError
@@ -165,17 +165,21 @@ def test_uncaught_error_end_event_becomes_an_incident(store: Store, clock: FakeC
     assert engine.status(started).status == "running"
 
 
+@pytest.mark.parametrize("at_once", [False, True])
 def test_child_error_is_caught_on_the_call_activity(
-    tmp_path: object, store: Store, clock: FakeClock
+    store: Store, clock: FakeClock, at_once: bool
 ) -> None:
     """10.3.5 / 13.5.6: an error the called process does not catch goes to the call
-    activity in the parent: the child is cancelled, the parent's boundary catches it."""
+    activity in the parent: the child is cancelled, the parent's boundary catches it —
+    in a later action of the child, or while the parent's action starts it."""
+    chain = ("start", "gagal") if at_once else ("start", "cek", "gagal")
     child = load(
         doc(
             "anak",
-            '<bpmn:startEvent id="start"/><bpmn:userTask id="cek"/>'
-            '<bpmn:endEvent id="gagal"><bpmn:errorEventDefinition errorRef="e_tolak"/>'
-            "</bpmn:endEvent>" + flows("start", "cek", "gagal"),
+            '<bpmn:startEvent id="start"/>'
+            + ("" if at_once else '<bpmn:userTask id="cek"/>')
+            + '<bpmn:endEvent id="gagal"><bpmn:errorEventDefinition errorRef="e_tolak"/>'
+            "</bpmn:endEvent>" + flows(*chain),
             TOLAK,
         ),
         name="anak.bpmn",
@@ -197,7 +201,56 @@ def test_child_error_is_caught_on_the_call_activity(
     engine = Engine(ListCatalog(child, parent), store, clock=clock)
     started = engine.start("induk", actor=OFFICER).instance_id
     [kid] = engine.status(started).children
-    engine.complete(kid, "cek", actor=OFFICER)
+    if not at_once:
+        engine.complete(kid, "cek", actor=OFFICER)
     assert engine.status(kid).status == "cancelled"
     assert open_tasks(engine, started) == ["kembalikan"]
     assert engine.jobs() == []
+
+
+@pytest.mark.parametrize("interrupting", [False, True])
+def test_child_escalation_reaches_the_call_activity(
+    store: Store, clock: FakeClock, interrupting: bool
+) -> None:
+    """10.5.6: an escalation the called process does not catch reaches the call
+    activity: a non-interrupting catch sends a token and the child goes on; an
+    interrupting one ends the call activity, and the child with it."""
+    child = load(
+        doc(
+            "anak",
+            '<bpmn:startEvent id="start"/><bpmn:intermediateThrowEvent id="lapor">'
+            '<bpmn:escalationEventDefinition escalationRef="x1"/></bpmn:intermediateThrowEvent>'
+            '<bpmn:userTask id="kerjakan"/><bpmn:endEvent id="end"/>'
+            + flows("start", "lapor", "kerjakan", "end"),
+            escalation("x1", "TERLAMBAT"),
+        ),
+        name="anak.bpmn",
+    )
+    flag = "true" if interrupting else "false"
+    parent = load(
+        doc(
+            "induk",
+            '<bpmn:startEvent id="start"/><bpmn:userTask id="siapkan"/>'
+            '<bpmn:callActivity id="panggil" calledElement="anak"/>'
+            f'<bpmn:boundaryEvent id="naik" attachedToRef="panggil" cancelActivity="{flag}">'
+            '<bpmn:escalationEventDefinition escalationRef="x1"/></bpmn:boundaryEvent>'
+            '<bpmn:userTask id="beri_tahu"/><bpmn:endEvent id="end"/>'
+            '<bpmn:endEvent id="end_x"/>'
+            + flows("start", "siapkan", "panggil", "end")
+            + flows("naik", "beri_tahu", "end_x"),
+            escalation("x1", "TERLAMBAT"),
+        ),
+        name="induk.bpmn",
+    )
+    engine = Engine(ListCatalog(child, parent), store, clock=clock)
+    started = engine.start("induk", actor=OFFICER).instance_id
+    engine.complete(started, "siapkan", actor=OFFICER)
+    [kid] = engine.status(started).children
+    assert open_tasks(engine, started) == ["beri_tahu"]
+    if interrupting:
+        assert engine.status(kid).status == "cancelled"
+    else:
+        assert open_tasks(engine, kid) == ["kerjakan"]
+        engine.complete(kid, "kerjakan", actor=OFFICER)
+        engine.complete(started, "beri_tahu", actor=OFFICER)
+        assert engine.status(started).status == "completed"

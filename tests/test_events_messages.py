@@ -1,4 +1,4 @@
-"""Messages and signals (BPMN 2.0 10.5.4 table 10.91, 13.5.1 and 13.5.3).
+"""Messages and signals (BPMN 2.0 10.5.4, 13.5.1 and 13.5.2).
 
 A message has one receiver: ``engine.correlate`` delivers it to the one waiting catch
 (intermediate catch, receive task, boundary, event-based gateway, event-subprocess
@@ -55,7 +55,7 @@ def open_tasks(engine: Engine, instance_id: str) -> list[str]:
 def test_correlation_key_picks_the_waiting_instance(
     store: Store, clock: FakeClock, tag: str
 ) -> None:
-    """13.5.3 / 10.3.3: the message reaches the instance whose data match the
+    """13.5.2 / 10.3.3: the message reaches the instance whose data match the
     correlation; its data are merged; the other waiting instance is untouched."""
     engine = engine_for(store, clock, awaiting(tag=tag))
     ids = {}
@@ -236,3 +236,33 @@ def test_signal_throw_event_broadcasts_to_other_instances(store: Store, clock: F
     engine.complete(sender, "sahkan", actor=OFFICER)
     assert engine.status(sender).status == "completed"
     assert open_tasks(engine, waiting) == ["lanjut"]
+
+
+def test_a_signal_thrown_reaches_the_throwing_instances_own_catches(
+    store: Store, clock: FakeClock
+) -> None:
+    """10.5.4: a signal is for every catch, the thrower's own included: a parallel
+    branch waiting for it goes on in the same action."""
+    definition = load(
+        doc(
+            "sendiri",
+            '<bpmn:startEvent id="start"/><bpmn:parallelGateway id="bagi"/>'
+            '<bpmn:userTask id="sahkan"/><bpmn:intermediateThrowEvent id="siarkan">'
+            '<bpmn:signalEventDefinition signalRef="s1"/></bpmn:intermediateThrowEvent>'
+            '<bpmn:intermediateCatchEvent id="tunggu">'
+            '<bpmn:signalEventDefinition signalRef="s1"/></bpmn:intermediateCatchEvent>'
+            '<bpmn:userTask id="umumkan"/><bpmn:parallelGateway id="gabung"/>'
+            '<bpmn:endEvent id="end"/>'
+            + flows("start", "bagi")
+            + flows("bagi", "sahkan", "siarkan", "gabung", prefix="a")
+            + flows("bagi", "tunggu", "umumkan", "gabung", prefix="b")
+            + flows("gabung", "end"),
+            signal("s1", "disahkan"),
+        )
+    )
+    engine = engine_for(store, clock, definition)
+    started = engine.start("sendiri", actor=OFFICER).instance_id
+    assert open_tasks(engine, started) == ["sahkan"]
+    engine.complete(started, "sahkan", actor=OFFICER)
+    assert open_tasks(engine, started) == ["umumkan"]
+    assert engine.jobs(instance_id=started) == []

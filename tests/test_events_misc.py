@@ -2,7 +2,7 @@
 
 Link events are a "go to" within one scope (10.5.5); a conditional catch waits until
 its condition holds and is looked at again whenever the instance data change; the
-intermediate none throw event passes the token on (13.5.3). Transactions, cancel and
+intermediate none throw event passes the token on (13.5.2). Transactions, cancel and
 compensation events are refused when the file is loaded, with a reason a person can
 act on; ``status`` lists every pass through a waiting node.
 """
@@ -160,3 +160,21 @@ def test_status_lists_every_pass_through_a_waiting_node(store: Store, clock: Fak
     ]
     assert waits[1]["began_at"] == waits[0]["ended_at"]
     assert waits[1]["ended_at"] is not None and waits[1]["ended_at"] > waits[1]["began_at"]
+
+
+def test_event_gateway_must_lead_to_catches() -> None:
+    """10.6.6 / 13.4.5: what follows an event-based gateway is an event that waits."""
+    with pytest.raises(DefinitionError, match="after an event-based gateway comes a timer"):
+        load(
+            doc(
+                "gw",
+                '<bpmn:startEvent id="start"/><bpmn:eventBasedGateway id="g"/>'
+                '<bpmn:userTask id="a"/><bpmn:intermediateCatchEvent id="b">'
+                '<bpmn:messageEventDefinition messageRef="m1"/></bpmn:intermediateCatchEvent>'
+                '<bpmn:endEvent id="end"/>'
+                + flows("start", "g")
+                + flows("g", "a", "end", prefix="x")
+                + flows("g", "b", "end", prefix="y"),
+                message("m1", "m"),
+            )
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection
 
+from sopflow.definitions.events import check_event_subprocess, check_events
 from sopflow.definitions.jobspec import check_jobs
 from sopflow.definitions.loader import (
     Bounds,
@@ -147,7 +148,7 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         starts = [n for n in members if n.tag == "startEvent"]
         container = raw.nodes[scope] if scope is not None else None
         if container is not None and container.kind is NodeKind.EVENT_SUBPROCESS:
-            found += _event_subprocess(raw, container, starts)
+            found += check_event_subprocess(raw, container, starts)
             continue
         # A process may add message, signal and timer start events to its none start
         # event (10.5.2); an embedded subprocess starts at one none start event only.
@@ -170,128 +171,6 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         if not ends:
             found.append(raw.error(f"{what} has no end event", line=line, element=element))
     return found
-
-
-def _event_subprocess(
-    raw: RawProcess, node: RawNode, starts: list[RawNode]
-) -> list[DefinitionError]:
-    """13.5.4: one start event with a trigger; no sequence flow in or out."""
-    found: list[DefinitionError] = []
-    if len(starts) != 1 or (starts[0].event is None and starts[0].jobs.timer is None):
-        found.append(
-            raw.error(
-                "an event subprocess needs exactly one start event with an event definition "
-                "(timer, message, signal, error or escalation; BPMN 10.3.4)",
-                line=node.line,
-                element=node.id,
-            )
-        )
-    if node.incoming or node.outgoing:
-        found.append(
-            raw.error(
-                "an event subprocess has no incoming or outgoing sequence flow (BPMN 10.3.4)",
-                line=node.line,
-                element=node.id,
-            )
-        )
-    return found
-
-
-def _boundaries(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
-    """Boundary events sit on an activity of their own scope; errors interrupt (10.5.4)."""
-    found: list[DefinitionError] = []
-    for node in raw.nodes.values():
-        if node.kind is not NodeKind.BOUNDARY:
-            continue
-        host = raw.nodes.get(node.attached_to or "")
-        if host is None or host.kind not in _ACTIVITIES:
-            found.append(
-                raw.error(
-                    f"attachedToRef {node.attached_to!r} is not an activity of the process",
-                    line=node.line,
-                    element=node.id,
-                )
-            )
-        elif host.scope != node.scope:
-            found.append(
-                raw.error(
-                    "a boundary event is drawn in the scope of its activity",
-                    line=node.line,
-                    element=node.id,
-                )
-            )
-        if node.event is not None and node.event.kind == "error" and not node.interrupting:
-            found.append(
-                raw.error(
-                    "an error boundary event always interrupts (BPMN 10.5.4: "
-                    'cancelActivity="false" is not allowed)',
-                    line=node.line,
-                    element=node.id,
-                )
-            )
-        if node.incoming:
-            found.append(
-                raw.error(
-                    "a boundary event has no incoming sequence flow",
-                    line=node.line,
-                    element=node.id,
-                )
-            )
-    for node in raw.nodes.values():
-        if node.tag != "startEvent" or node.event is None:
-            continue
-        container = raw.nodes.get(node.scope) if node.scope is not None else None
-        in_esp = container is not None and container.kind is NodeKind.EVENT_SUBPROCESS
-        if not in_esp and (node.scope is not None or node.event.kind in ("error", "escalation")):
-            found.append(
-                raw.error(
-                    f"{node.event.kind} start events start only event subprocesses"
-                    + (
-                        ""
-                        if node.scope is None
-                        else " (an embedded subprocess starts with a none start event)"
-                    )
-                    + " (BPMN 10.5.2)",
-                    line=node.line,
-                    element=node.id,
-                )
-            )
-    for node in raw.nodes.values():
-        if node.event is None or node.event.kind != "link" or node.kind is NodeKind.CATCH_EVENT:
-            continue
-        catches = [
-            n
-            for n in raw.nodes.values()
-            if n.kind is NodeKind.CATCH_EVENT
-            and n.scope == node.scope
-            and n.event is not None
-            and n.event.kind == "link"
-            and n.event.name == node.event.name
-        ]
-        if len(catches) != 1:
-            found.append(
-                raw.error(
-                    f"link {node.event.name!r} needs exactly one catching link event in its "
-                    f"scope (BPMN 10.5.5); found {len(catches)}",
-                    line=node.line,
-                    element=node.id,
-                )
-            )
-    return found
-
-
-_ACTIVITIES = frozenset(
-    {
-        NodeKind.USER_TASK,
-        NodeKind.MANUAL_TASK,
-        NodeKind.SCRIPT_TASK,
-        NodeKind.SERVICE_TASK,
-        NodeKind.RECEIVE_TASK,
-        NodeKind.SUBPROCESS,
-        NodeKind.CALL_ACTIVITY,
-        NodeKind.PASS,
-    }
-)
 
 
 def _flows(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
@@ -659,7 +538,7 @@ CHECKS: tuple[Check, ...] = (
     _gateways,
     _conditions,
     _loops,
-    _boundaries,
+    check_events,
     _deciding_tasks,
     _diagram,
     check_jobs,

@@ -16,7 +16,8 @@ steps, not compensations.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import (
     CONDITIONAL,
@@ -30,7 +31,18 @@ from sopflow.definitions.model import (
     NodeKind,
 )
 
-__all__ = ["event_kind", "event_refs", "read_event", "unsupported_event"]
+if TYPE_CHECKING:
+    from sopflow.definitions.loader import RawNode, RawProcess
+    from sopflow.errors import DefinitionError
+
+__all__ = [
+    "check_event_subprocess",
+    "check_events",
+    "event_kind",
+    "event_refs",
+    "read_event",
+    "unsupported_event",
+]
 
 _BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -45,7 +57,7 @@ _DEFINITIONS = {
     "linkEventDefinition": LINK,
 }
 
-#: where each kind may stand (BPMN 10.5.2-10.5.4, tables 10.84-10.90)
+#: where each kind may stand (BPMN 10.5.2-10.5.4)
 _ALLOWED: dict[str, frozenset[str]] = {
     "startEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION}),
     "intermediateCatchEvent": frozenset({MESSAGE, SIGNAL, TIMER, CONDITIONAL, LINK}),
@@ -116,7 +128,7 @@ def unsupported_event(elem: Any, tag: str) -> str | None:
     kind = _DEFINITIONS.get(name)
     if kind is None or kind not in _ALLOWED.get(tag, frozenset()):
         what = name.removesuffix("EventDefinition")
-        return f"a {what} event definition on a bpmn:{tag} is not BPMN (10.5, table 10.93)"
+        return f"a {what} event definition on a bpmn:{tag} is not BPMN (10.5)"
     return None
 
 
@@ -163,3 +175,162 @@ def event_kind(tag: str, event: EventDefinition | None, triggered: bool) -> Node
     if tag in ("intermediateThrowEvent", "endEvent"):
         return NodeKind.THROW_EVENT
     return None
+
+
+def check_event_subprocess(
+    raw: RawProcess, node: RawNode, starts: list[RawNode]
+) -> list[DefinitionError]:
+    """13.5.4: one start event with a trigger; no sequence flow in or out."""
+    found: list[DefinitionError] = []
+    if len(starts) != 1 or (starts[0].event is None and starts[0].jobs.timer is None):
+        found.append(
+            raw.error(
+                "an event subprocess needs exactly one start event with an event definition "
+                "(timer, message, signal, error or escalation; BPMN 10.3.4)",
+                line=node.line,
+                element=node.id,
+            )
+        )
+    if node.incoming or node.outgoing:
+        found.append(
+            raw.error(
+                "an event subprocess has no incoming or outgoing sequence flow (BPMN 10.3.4)",
+                line=node.line,
+                element=node.id,
+            )
+        )
+    return found
+
+
+def check_events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    """Boundary events sit on an activity of their own scope and errors interrupt
+    (10.5.4); event start events start event subprocesses (10.5.2); links pair (10.5.5)."""
+    found: list[DefinitionError] = []
+    for node in raw.nodes.values():
+        if node.kind is not NodeKind.BOUNDARY:
+            continue
+        host = raw.nodes.get(node.attached_to or "")
+        if host is None or host.kind not in _ACTIVITIES:
+            found.append(
+                raw.error(
+                    f"attachedToRef {node.attached_to!r} is not an activity of the process",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        elif host.scope != node.scope:
+            found.append(
+                raw.error(
+                    "a boundary event is drawn in the scope of its activity",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        if node.event is not None and node.event.kind == "error" and not node.interrupting:
+            found.append(
+                raw.error(
+                    "an error boundary event always interrupts (BPMN 10.5.4: "
+                    'cancelActivity="false" is not allowed)',
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        if node.incoming:
+            found.append(
+                raw.error(
+                    "a boundary event has no incoming sequence flow",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    for node in raw.nodes.values():
+        if node.kind is NodeKind.EVENT_GATEWAY:
+            found += _gateway_targets(raw, node)
+    for node in raw.nodes.values():
+        if node.tag != "startEvent" or node.event is None:
+            continue
+        container = raw.nodes.get(node.scope) if node.scope is not None else None
+        in_esp = container is not None and container.kind is NodeKind.EVENT_SUBPROCESS
+        if not in_esp and (node.scope is not None or node.event.kind in ("error", "escalation")):
+            found.append(
+                raw.error(
+                    f"{node.event.kind} start events start only event subprocesses"
+                    + (
+                        ""
+                        if node.scope is None
+                        else " (an embedded subprocess starts with a none start event)"
+                    )
+                    + " (BPMN 10.5.2)",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    for node in raw.nodes.values():
+        if node.event is None or node.event.kind != "link" or node.kind is NodeKind.CATCH_EVENT:
+            continue
+        catches = [
+            n
+            for n in raw.nodes.values()
+            if n.kind is NodeKind.CATCH_EVENT
+            and n.scope == node.scope
+            and n.event is not None
+            and n.event.kind == "link"
+            and n.event.name == node.event.name
+        ]
+        if len(catches) != 1:
+            found.append(
+                raw.error(
+                    f"link {node.event.name!r} needs exactly one catching link event in its "
+                    f"scope (BPMN 10.5.5); found {len(catches)}",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+    return found
+
+
+_ACTIVITIES = frozenset(
+    {
+        NodeKind.USER_TASK,
+        NodeKind.MANUAL_TASK,
+        NodeKind.SCRIPT_TASK,
+        NodeKind.SERVICE_TASK,
+        NodeKind.RECEIVE_TASK,
+        NodeKind.SUBPROCESS,
+        NodeKind.CALL_ACTIVITY,
+        NodeKind.PASS,
+    }
+)
+
+
+def _gateway_targets(raw: RawProcess, node: RawNode) -> list[DefinitionError]:
+    """13.4.5: an event-based gateway leads to at least two timer, message or signal
+    catches or receive tasks, with no condition on its flows."""
+    found: list[DefinitionError] = []
+    if len(node.outgoing) < 2:
+        found.append(
+            raw.error(
+                "an event-based gateway needs at least two outgoing flows (BPMN 10.6.6)",
+                line=node.line,
+                element=node.id,
+            )
+        )
+    for flow_id in node.outgoing:
+        target = raw.nodes.get(raw.flows[flow_id].target)
+        if target is None:
+            continue
+        waits = target.kind in (NodeKind.TIMER_CATCH, NodeKind.RECEIVE_TASK) or (
+            target.kind is NodeKind.CATCH_EVENT
+            and target.event is not None
+            and target.event.kind in (MESSAGE, SIGNAL)
+        )
+        if not waits:
+            found.append(
+                raw.error(
+                    "after an event-based gateway comes a timer, message or signal catch "
+                    "event or a receive task (BPMN 10.6.6)",
+                    line=target.line,
+                    element=target.id,
+                )
+            )
+    return found

@@ -177,7 +177,7 @@ def advance(
     audit += wait_audit(definition, instance_id, effects, now)
     also = calls.ended_children(rt, instance_id, effects, now, actor)
     if effects.finished:
-        also += calls.continue_parent(rt, row, state.data, now, actor)
+        also += calls.continue_parent(rt, row, state.data, now, actor, effects.escalated)
     status, reason = COMPLETED if effects.finished else RUNNING, None
     if effects.raised is not None:
         kind, code, _message = effects.raised
@@ -192,6 +192,11 @@ def advance(
                 reason=reason,
             )
         )
+    for code, message in [] if effects.finished else effects.escalated:
+        changes, ended = calls.escalated_to_parent(rt, row, code, message, now, actor)
+        also += changes
+        if ended and status == RUNNING:
+            status, reason = CANCELLED, f"escalation {code!r}: the calling activity ended"
     if effects.thrown:
         from sopflow.events.delivery import thrown_changes
 

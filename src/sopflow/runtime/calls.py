@@ -14,6 +14,7 @@ crosses the link happens inside the one transaction of the action that caused it
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,7 @@ def start_children(
         child_id = str(uuid.uuid4())
         state = State([], check_data(map_in(call, machine.variables(token)), child_id, None))
         child = machine_for(rt, child_definition, state, child_id, now)
+        child.outer = _catches_in(machine, token)
         child.start()
         head = [
             records.event(
@@ -101,6 +103,16 @@ def start_children(
             parent=instance_id,
             parent_token=token.id,
         )
+        # What the child threw up reaches its call activity in this same machine.
+        for code, message in child.effects.escalated:
+            machine.throw(token, "escalation", code, message)
+        if child.effects.raised is not None:
+            machine.throw(token, *child.effects.raised)
+        ended = any(e[0] == token.id for e in effects.ended_calls)
+        effects.ended_calls = [e for e in effects.ended_calls if e[0] != token.id]
+        if ended:
+            instance = replace(new.instance, status=CANCELLED, ended_at=to_ms(now))
+            new = replace(new, instance=instance)
         children += new.as_child()
         if new.instance.status == COMPLETED:
             machine.state.data.update(map_out(call, state.data))
@@ -108,10 +120,30 @@ def start_children(
     return children
 
 
+def _catches_in(machine: Machine, token: Any) -> Any:
+    """A child started in its parent's action: does the parent (this machine, from the
+    call activity's token, or its own callers) catch what the child throws up?"""
+    from sopflow.runtime.triggers import find_catcher
+
+    def catches(kind: str, code: str) -> bool:
+        if find_catcher(machine, token, kind, code) is not None:
+            return True
+        return machine.outer is not None and machine.outer(kind, code)
+
+    return catches
+
+
 def continue_parent(
-    rt: Engine, row: InstanceRow, data: dict[str, Any], now: datetime, actor: str
+    rt: Engine,
+    row: InstanceRow,
+    data: dict[str, Any],
+    now: datetime,
+    actor: str,
+    escalations: list[tuple[str, str]] | None = None,
 ) -> list[Change]:
-    """The child ``row`` finished: complete its call activity in the parent (and up)."""
+    """The child ``row`` finished: complete its call activity in the parent (and up);
+    the escalations it threw on the way reach the call activity first, in the same
+    change (an interrupting catch ends the call activity instead)."""
     from sopflow.runtime.advance import advance, machine_for
 
     if row.parent is None or row.parent_token is None:
@@ -128,7 +160,12 @@ def continue_parent(
     assert call is not None
     state.data.update(map_out(call, data))
     machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
-    machine.complete(token)
+    for code, message in escalations or []:
+        machine.throw(token, "escalation", code, message)
+    ended = [e for e in machine.effects.ended_calls if e[0] == token.id]
+    machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
+    if not ended:
+        machine.complete(token)
     head = [
         records.event(
             "call.completed",
@@ -202,6 +239,38 @@ def raised_to_parent(
         )
     ]
     return [advance(rt, parent, definition, state, machine, now, actor, head=head).change]
+
+
+def escalated_to_parent(
+    rt: Engine, row: InstanceRow, code: str, message: str, now: datetime, actor: str
+) -> tuple[list[Change], bool]:
+    """The child ``row`` threw an escalation its scopes do not catch: throw it at its
+    call activity. True when that ends the call activity (an interrupting catch): the
+    child is then cancelled by its own change."""
+    from sopflow.runtime.advance import advance, machine_for
+
+    found = _call_token(rt, row)
+    if found is None:  # pragma: no cover - parent_catches said there was one
+        return [], False
+    parent, state, token = found
+    definition = rt.definition(parent.version)
+    machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
+    machine.throw(token, "escalation", code, message)
+    before = len(machine.effects.ended_calls)
+    machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
+    head = [
+        records.event(
+            "call.escalation",
+            now,
+            **records.context(definition, parent.instance_id),
+            task_id=token.node,
+            child=row.instance_id,
+            code=code,
+            actor=actor,
+        )
+    ]
+    change = advance(rt, parent, definition, state, machine, now, actor, head=head).change
+    return [change], len(machine.effects.ended_calls) != before
 
 
 def ended_children(

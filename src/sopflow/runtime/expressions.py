@@ -224,9 +224,7 @@ def _measure(root: ast.expr, text: str) -> None:
                     f"more than {MAX_NODES} parts; split the condition", expression=text
                 )
             if depth > MAX_DEPTH:
-                raise ExpressionError(
-                    f"nested more than {MAX_DEPTH} deep", expression=text
-                )
+                raise ExpressionError(f"nested more than {MAX_DEPTH} deep", expression=text)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 

@@ -68,6 +68,8 @@ class Effects:
     thrown: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     #: an error no scope caught, passed to the calling instance: (kind, code, message)
     raised: tuple[str, str, str] | None = None
+    #: escalations no scope caught, passed to the calling instance: (code, message)
+    escalated: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Machine:
@@ -124,19 +126,21 @@ class Machine:
             else:
                 self.leave(token)
         else:
-            from sopflow.definitions.model import NodeKind
-            from sopflow.runtime.behaviours import behaviour_for
-
-            node = self.definition.nodes[job.node or ""]
-            if token is not None and (
-                token.node == job.node or self.node(token).kind is NodeKind.EVENT_GATEWAY
-            ):
-                behaviour = self.behaviour(token)
-            else:  # a boundary event or an event subprocess's start event
-                behaviour = behaviour_for(node)
-            behaviour.fire(self, token, job)
+            self.catcher(token, job).fire(self, token, job)
         self._run()
         return self.effects
+
+    def catcher(self, token: Token | None, job: JobRow) -> Behaviour:
+        """Whose job it is: the waiting token's own node (or its event-based gateway),
+        else the job's node (a boundary event, an event subprocess's start event)."""
+        from sopflow.definitions.model import NodeKind
+        from sopflow.runtime.behaviours import behaviour_for
+
+        if token is not None and (
+            token.node == job.node or self.node(token).kind is NodeKind.EVENT_GATEWAY
+        ):
+            return self.behaviour(token)
+        return behaviour_for(self.definition.nodes[job.node or ""])
 
     def throw(self, token: Token, kind: str, code: str, message: str = "") -> Effects:
         """An error or escalation arrives at ``token`` from outside this run (a child

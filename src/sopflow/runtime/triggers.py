@@ -7,7 +7,7 @@ happen (a job firing, a message delivered, a step completed).
 
 - :func:`arm_boundaries` / :func:`arm_scope`: when an activity starts, its timer,
   message and signal boundary events start to wait (a job or a subscription row bound
-  to the activity's token, 13.5.5); when a scope opens, the start events of its event
+  to the activity's token, 13.5.3); when a scope opens, the start events of its event
   subprocesses do (bound to the scope's container token, 13.5.4). Both are withdrawn
   with the token, so an activity that ends leaves no job behind.
 - :func:`occur`: a boundary event happened — interrupting ones terminate the activity
@@ -59,6 +59,9 @@ __all__ = [
 #: the job an uncaught error waits in when no job was running: its run opens the incident
 ERROR_JOB = "error"
 
+#: the id of the stand-in job of a signal an instance throws to its own catches
+SELF = 0
+
 
 def subscription(kind: str, name: str | None) -> str:
     """The indexed subscription key of a message or signal catch."""
@@ -98,7 +101,7 @@ def arm(m: Machine, token: Token | None, node: Node) -> None:
 
 
 def arm_boundaries(m: Machine, token: Token) -> None:
-    """The activity at ``token`` started: its boundary events wait with it (13.5.5)."""
+    """The activity at ``token`` started: its boundary events wait with it (13.5.3)."""
     for boundary in m.node(token).boundaries:
         arm(m, token, m.definition.nodes[boundary])
 
@@ -131,13 +134,13 @@ def rearm(m: Machine, token: Token | None, node: Node, job: JobRow) -> None:
     if node.jobs.timer is not None:
         if node.jobs.timer.kind == "cycle":
             reschedule_cycle(m, token, node, job)
-    else:
+    elif job.id != SELF:  # a signal of this instance left the subscription row in place
         arm(m, token, node)
 
 
 # ------------------------------------------------------------------ happening
 def occur(m: Machine, activity: Token, boundary: Node, reason: str) -> None:
-    """Boundary event ``boundary`` of the activity at ``activity`` happened (13.5.5)."""
+    """Boundary event ``boundary`` of the activity at ``activity`` happened (13.5.3)."""
     if boundary.interrupting:
         m.terminate(activity, outcome="cancelled", reason=f"{boundary.id}: {reason}")
     m.place(boundary.id, activity.scope)
@@ -209,6 +212,8 @@ def throw(m: Machine, token: Token, kind: str, code: str | None, message: str = 
             occur(m, owner, node, f"{what} thrown at {token.node}")
         return kind == ESCALATION and m.state.token(token.id) is not None
     if kind == ESCALATION:
+        if m.outer is not None and m.outer(kind, code or ""):
+            m.effects.escalated.append((code or "", message))
         return True
     if m.outer is not None and m.outer(kind, code or ""):
         m.effects.raised = (kind, code or "", message)
@@ -247,6 +252,71 @@ def waiting_conditions(m: Machine) -> list[tuple[Token, Node]]:
         ):
             found.append((token, node))
     return found
+
+
+def signal_self(m: Machine, thrower: Token, name: str) -> None:
+    """A signal thrown by this instance reaches its own waiting catches too (10.5.4:
+    "all" catching signal events), in this run: intermediate catches, event-based
+    gateways, boundary events and event-subprocess start events."""
+    from sopflow.jobs.model import JobRow
+
+    def job(node: Node, token: Token | None) -> JobRow:
+        return JobRow(
+            SELF,
+            SIGNAL,
+            m.instance_id,
+            None,
+            None,
+            node.id,
+            None if token is None else token.id,
+            None,
+            None,
+            {},
+            0,
+            0,
+            None,
+            None,
+            None,
+            None,
+            None,
+            0,
+        )
+
+    def catches(node: Node) -> bool:
+        return node.event is not None and node.event.kind == SIGNAL and node.event.name == name
+
+    targets: list[tuple[Token | None, Node]] = []
+    containers: list[Token | None] = [None]
+    for token in list(m.state.tokens):
+        if token.id == thrower.id:
+            continue
+        node = m.node(token)
+        if node.kind is NodeKind.CATCH_EVENT and catches(node):
+            targets.append((token, node))
+        elif node.kind is NodeKind.EVENT_GATEWAY:
+            targets += [
+                (token, m.definition.nodes[f.target])
+                for f in node.outgoing
+                if catches(m.definition.nodes[f.target])
+            ][:1]
+        elif not m.is_inner(token):
+            targets += [
+                (token, m.definition.nodes[b])
+                for b in node.boundaries
+                if catches(m.definition.nodes[b])
+            ]
+        if node.event_subprocesses:
+            containers.append(token)
+    for container in containers:
+        for esp in event_subprocesses(m, container):
+            start = m.definition.nodes[esp].start
+            if start is not None and catches(m.definition.nodes[start]):
+                targets.append((container, m.definition.nodes[start]))
+    for waiting, target in targets:
+        if waiting is not None and m.state.token(waiting.id) is not waiting:
+            continue  # ended by an earlier catch of the same signal
+        stand_in = job(target, waiting)
+        m.catcher(waiting, stand_in).fire(m, waiting, stand_in)
 
 
 def thrown_payload(m: Machine) -> dict[str, Any]:

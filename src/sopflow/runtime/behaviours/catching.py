@@ -52,7 +52,7 @@ def _how(job: JobRow) -> str:
 
 
 class CatchEvent(Behaviour):
-    """An intermediate message, signal, conditional or link catch event (13.5.3)."""
+    """An intermediate message, signal, conditional or link catch event (13.5.2)."""
 
     def activate(self, m: Machine, token: Token) -> None:
         node = m.node(token)
@@ -124,6 +124,8 @@ class ThrowEvent(Behaviour):
             return
         if kind in (MESSAGE, SIGNAL):
             m.effects.thrown.append((kind, name or "", triggers.thrown_payload(m)))
+            if kind == SIGNAL:
+                triggers.signal_self(m, token, name or "")
         elif kind in (ERROR, ESCALATION) and not triggers.throw(m, token, kind, name):
             return
         if m.state.token(token.id) is not None:
@@ -142,7 +144,7 @@ class ThrowEvent(Behaviour):
 
 
 class BoundaryEvent(Behaviour):
-    """Attached to an activity (10.5.4, 13.5.5): its token leaves at once."""
+    """Attached to an activity (10.5.4, 13.5.3): its token leaves at once."""
 
     def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
         node = m.definition.nodes[job.node or ""]
