@@ -167,3 +167,55 @@ def test_event_gateway_timer_wins_and_a_late_message_is_refused(
         engine.correlate("balasan_dinas", instance_id=started)
     waits = [(w.node, w.outcome) for w in engine.status(started).waits if w.node == "mana_dulu"]
     assert waits == [("mana_dulu", "fired tenggat")]
+
+
+def test_event_subprocess_of_a_subprocess_waits_only_while_it_runs(
+    store: Store, clock: FakeClock
+) -> None:
+    """13.5.4: an event subprocess belongs to its scope: a non-interrupting message
+    event subprocess of an embedded subprocess fires while it runs (the subprocess then
+    ends when both are done), and its subscription is gone once the subprocess is."""
+    definition = load(
+        doc(
+            "dalam",
+            '<bpmn:startEvent id="start"/><bpmn:subProcess id="olah">'
+            '<bpmn:startEvent id="s1"/><bpmn:userTask id="kerja"/><bpmn:endEvent id="e1"/>'
+            + flows("s1", "kerja", "e1")
+            + esp('<bpmn:messageEventDefinition messageRef="m1"/>', interrupting=False)
+            + '</bpmn:subProcess><bpmn:userTask id="sesudah"/><bpmn:endEvent id="end"/>'
+            + flows("start", "olah", "sesudah", "end"),
+            message("m1", "catatan_tambahan"),
+        )
+    )
+    engine = Engine(ListCatalog(definition), store, clock=clock)
+    started = engine.start("dalam", actor=OFFICER).instance_id
+    engine.correlate("catatan_tambahan", instance_id=started)
+    assert open_tasks(engine, started) == ["kerja", "tindak"]
+    engine.complete(started, "kerja", actor=OFFICER)
+    assert open_tasks(engine, started) == ["tindak"]
+    engine.complete(started, "tindak", actor=OFFICER)
+    assert open_tasks(engine, started) == ["sesudah"]
+    with pytest.raises(MessageNotCorrelatedError):
+        engine.correlate("catatan_tambahan", instance_id=started)
+    assert engine.jobs(instance_id=started) == []
+
+
+def test_a_second_event_subprocess_does_not_start_after_an_interrupting_one(
+    store: Store, clock: FakeClock
+) -> None:
+    """13.5.4: once an interrupting event subprocess runs, its scope is ending."""
+    second = (
+        '<bpmn:subProcess id="kedua" triggeredByEvent="true">'
+        '<bpmn:startEvent id="picu2"><bpmn:signalEventDefinition signalRef="s1"/>'
+        '</bpmn:startEvent><bpmn:userTask id="tindak2"/><bpmn:endEvent id="e2"/>'
+        + flows("picu2", "tindak2", "e2")
+        + "</bpmn:subProcess>"
+    )
+    definition = parallel_with(
+        esp(WITHDRAWN) + second, message("m1", "permohonan_dicabut") + signal("s1", "darurat")
+    )
+    engine = Engine(ListCatalog(definition), store, clock=clock)
+    started = engine.start("izin", actor=OFFICER).instance_id
+    engine.correlate("permohonan_dicabut", instance_id=started)
+    engine.signal("darurat")
+    assert open_tasks(engine, started) == ["tindak"]

@@ -23,6 +23,9 @@ Job kinds (:data:`KINDS`); a new kind registers its handler with
 ``service``               a service/send/business-rule task run by a Python handler
 ``external``              an external task: taken only by ``fetch_and_lock(topic)``
 ``sla-escalation``        an SLA status change to announce (``payload``: step, status)
+``message`` / ``signal``  a waiting catch (sopflow events): never due by itself
+                          (``due_at`` NULL), found by its ``subscription``
+``error``                 an uncaught BPMN error waiting to become an incident
 ========================  =======================================================
 """
 

@@ -157,6 +157,17 @@ def start_event_subprocess(m: Machine, container: Token | None, esp: Node, reaso
     m.enter(token, esp.start)
 
 
+def interrupted(m: Machine, container: Token | None) -> bool:
+    """Is an interrupting event subprocess running in the scope of ``container``? Then
+    the scope is ending, and its other event subprocesses no longer start (13.5.4)."""
+    scope = None if container is None else container.id
+    for token in m.state.in_scope(scope):
+        node = m.node(token)
+        if node.kind is NodeKind.EVENT_SUBPROCESS and node.interrupting:
+            return True
+    return False
+
+
 def _matches(node: Node, kind: str, code: str | None) -> bool:
     event = node.event
     return event is not None and event.kind == kind and (event.name is None or event.name == code)

@@ -165,6 +165,8 @@ class EventStart(StartEvent):
         owner = esp.scope
         if (token is None) != (owner is None) or (token is not None and token.node != owner):
             return  # its scope ended in a way that left the job
+        if triggers.interrupted(m, token):
+            return  # an interrupting event subprocess is ending this scope already
         triggers.take_data(m, job)
         if not esp.interrupting:
             triggers.rearm(m, token, node, job)
