@@ -254,3 +254,30 @@ def test_child_escalation_reaches_the_call_activity(
         engine.complete(kid, "kerjakan", actor=OFFICER)
         engine.complete(started, "beri_tahu", actor=OFFICER)
         assert engine.status(started).status == "completed"
+
+
+def test_error_boundary_on_the_task_itself(store: Store, clock: FakeClock) -> None:
+    """10.5.4: an error boundary event on the service task that throws."""
+    definition = load(
+        doc(
+            "langsung",
+            '<bpmn:startEvent id="start"/><bpmn:serviceTask id="kirim"/>'
+            '<bpmn:boundaryEvent id="gagal_kirim" attachedToRef="kirim">'
+            '<bpmn:errorEventDefinition errorRef="e_tolak"/></bpmn:boundaryEvent>'
+            '<bpmn:userTask id="kirim_manual"/><bpmn:endEvent id="end"/>'
+            '<bpmn:endEvent id="end_manual"/>'
+            + flows("start", "kirim", "end")
+            + flows("gagal_kirim", "kirim_manual", "end_manual"),
+            TOLAK,
+        )
+    )
+
+    def send(data: dict[str, object]) -> None:
+        raise BpmnError("BERKAS_TIDAK_LENGKAP")
+
+    engine = Engine(ListCatalog(definition), store, clock=clock, service_handlers={"kirim": send})
+    started = engine.start("langsung", actor=OFFICER).instance_id
+    engine.run_due()
+    assert open_tasks(engine, started) == ["kirim_manual"]
+    [wait] = [w for w in engine.status(started).waits if w.node == "kirim"]
+    assert wait.outcome == "cancelled"

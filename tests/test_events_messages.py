@@ -266,3 +266,27 @@ def test_a_signal_thrown_reaches_the_throwing_instances_own_catches(
     engine.complete(started, "sahkan", actor=OFFICER)
     assert open_tasks(engine, started) == ["umumkan"]
     assert engine.jobs(instance_id=started) == []
+
+
+def test_signal_boundary_events_interrupt_every_waiting_instance(
+    store: Store, clock: FakeClock
+) -> None:
+    """13.5.3: a signal boundary event on a user task; one broadcast ends the step of
+    every instance waiting there."""
+    definition = load(
+        doc(
+            "layanan",
+            '<bpmn:startEvent id="start"/><bpmn:userTask id="layani"/>'
+            '<bpmn:boundaryEvent id="tutup" attachedToRef="layani">'
+            '<bpmn:signalEventDefinition signalRef="s1"/></bpmn:boundaryEvent>'
+            '<bpmn:endEvent id="end"/><bpmn:endEvent id="end_tutup"/>'
+            + flows("start", "layani", "end")
+            + flows("tutup", "end_tutup"),
+            signal("s1", "kantor_tutup"),
+        )
+    )
+    engine = engine_for(store, clock, definition)
+    ids = [engine.start("layanan", actor=OFFICER).instance_id for _ in range(3)]
+    assert len(engine.signal("kantor_tutup")) == 3
+    assert {engine.status(i).status for i in ids} == {"completed"}
+    assert {h.outcome for i in ids for h in engine.history(i)} == {"cancelled"}

@@ -178,3 +178,49 @@ def test_event_gateway_must_lead_to_catches() -> None:
                 message("m1", "m"),
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        (
+            '<bpmn:boundaryEvent id="b" attachedToRef="hilang">'
+            "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>"
+            "</bpmn:timerEventDefinition></bpmn:boundaryEvent>",
+            "attachedToRef 'hilang' is not an activity",
+        ),
+        (
+            '<bpmn:boundaryEvent id="b" attachedToRef="kerja" cancelActivity="false">'
+            "<bpmn:errorEventDefinition/></bpmn:boundaryEvent>",
+            "an error boundary event always interrupts",
+        ),
+        (
+            '<bpmn:boundaryEvent id="b" attachedToRef="kerja"/>',
+            "needs an event definition",
+        ),
+        (
+            '<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="s"/>'
+            '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="sf" sourceRef="s" targetRef="e"/>'
+            "</bpmn:subProcess>",
+            "an event subprocess needs exactly one start event with an event definition",
+        ),
+        (
+            '<bpmn:intermediateCatchEvent id="c"><bpmn:messageEventDefinition/>'
+            "</bpmn:intermediateCatchEvent>",
+            "needs a messageRef",
+        ),
+    ],
+)
+def test_malformed_events_are_refused_with_a_reason(extra: str, reason: str) -> None:
+    """10.5.4 / 10.3.4: boundary events sit on an activity and have a trigger; an event
+    subprocess starts with a triggered start event; a message catch names its message."""
+    with pytest.raises(DefinitionError) as caught:
+        load(
+            doc(
+                "rusak",
+                '<bpmn:startEvent id="start"/><bpmn:userTask id="kerja"/>'
+                '<bpmn:endEvent id="end"/>' + flows("start", "kerja", "end") + extra,
+            )
+        )
+    problems = getattr(caught.value, "problems", None) or [caught.value]
+    assert any(reason in str(p) for p in problems), [str(p) for p in problems]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from _events_bpmn import OFFICER, doc, error, flows, load, message, signal, timer
+from _events_bpmn import OFFICER, doc, error, escalation, flows, load, message, signal, timer
 from conftest import ListCatalog
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import MessageNotCorrelatedError
@@ -219,3 +219,24 @@ def test_a_second_event_subprocess_does_not_start_after_an_interrupting_one(
     engine.correlate("permohonan_dicabut", instance_id=started)
     engine.signal("darurat")
     assert open_tasks(engine, started) == ["tindak"]
+
+
+def test_escalation_event_subprocess_runs_beside_the_thrower(
+    store: Store, clock: FakeClock
+) -> None:
+    """13.5.4: an escalation thrown in the process starts its non-interrupting
+    escalation event subprocess; the thrower goes on."""
+    definition = load(
+        doc(
+            "naik",
+            '<bpmn:startEvent id="start"/><bpmn:intermediateThrowEvent id="lapor">'
+            '<bpmn:escalationEventDefinition escalationRef="x1"/></bpmn:intermediateThrowEvent>'
+            '<bpmn:userTask id="lanjut"/><bpmn:endEvent id="end"/>'
+            + flows("start", "lapor", "lanjut", "end")
+            + esp('<bpmn:escalationEventDefinition escalationRef="x1"/>', interrupting=False),
+            escalation("x1", "PERHATIAN_CAMAT"),
+        )
+    )
+    engine = Engine(ListCatalog(definition), store, clock=clock)
+    started = engine.start("naik", actor=OFFICER).instance_id
+    assert open_tasks(engine, started) == ["lanjut", "tindak"]
