@@ -224,3 +224,49 @@ def test_malformed_events_are_refused_with_a_reason(extra: str, reason: str) -> 
         )
     problems = getattr(caught.value, "problems", None) or [caught.value]
     assert any(reason in str(p) for p in problems), [str(p) for p in problems]
+
+
+def test_interrupting_conditional_boundary_fires_when_the_data_make_it_true(
+    store: Store, clock: FakeClock
+) -> None:
+    """10.5.4 / 13.5.3: the condition of a conditional boundary event is looked at after
+    every change of the data; when it holds, the activity is cancelled."""
+    definition = load(
+        doc(
+            "batal",
+            '<bpmn:startEvent id="start"/><bpmn:parallelGateway id="bagi"/>'
+            '<bpmn:userTask id="verifikasi"/><bpmn:userTask id="pemohon"/>'
+            '<bpmn:boundaryEvent id="dicabut" attachedToRef="verifikasi">'
+            "<bpmn:conditionalEventDefinition><bpmn:condition>dicabut == true"
+            "</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:boundaryEvent>"
+            '<bpmn:endEvent id="end_a"/><bpmn:endEvent id="end_b"/>'
+            '<bpmn:endEvent id="end_c"/>'
+            + flows("start", "bagi")
+            + flows("bagi", "verifikasi", "end_a", prefix="a")
+            + flows("bagi", "pemohon", "end_b", prefix="b")
+            + flows("dicabut", "end_c"),
+        )
+    )
+    engine = Engine(ListCatalog(definition), store, clock=clock)
+    started = engine.start("batal", actor=OFFICER, data={"dicabut": False}).instance_id
+    engine.complete(started, "pemohon", actor=OFFICER, data={"dicabut": True})
+    assert engine.status(started).status == "completed"
+    [step] = [h for h in engine.history(started) if h.task_id == "verifikasi"]
+    assert step.outcome == "cancelled" and "dicabut" in (step.reason or "")
+
+
+def test_non_interrupting_conditional_boundary_is_refused() -> None:
+    with pytest.raises(DefinitionError) as caught:
+        load(
+            doc(
+                "batal",
+                '<bpmn:startEvent id="start"/><bpmn:userTask id="kerja"/>'
+                '<bpmn:boundaryEvent id="b" attachedToRef="kerja" cancelActivity="false">'
+                "<bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>"
+                "</bpmn:conditionalEventDefinition></bpmn:boundaryEvent>"
+                '<bpmn:endEvent id="end"/><bpmn:endEvent id="end_b"/>'
+                + flows("start", "kerja", "end")
+                + flows("b", "end_b"),
+            )
+        )
+    assert "non-interrupting conditional boundary" in str(caught.value)

@@ -61,7 +61,7 @@ _DEFINITIONS = {
 _ALLOWED: dict[str, frozenset[str]] = {
     "startEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION}),
     "intermediateCatchEvent": frozenset({MESSAGE, SIGNAL, TIMER, CONDITIONAL, LINK}),
-    "boundaryEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION}),
+    "boundaryEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION, CONDITIONAL}),
     "intermediateThrowEvent": frozenset({MESSAGE, SIGNAL, ESCALATION, LINK}),
     "endEvent": frozenset({MESSAGE, SIGNAL, ERROR, ESCALATION}),
 }
@@ -191,6 +191,17 @@ def check_event_subprocess(
                 element=node.id,
             )
         )
+    errors = [n for n in starts if n.event is not None and n.event.kind == ERROR]
+    found += [
+        raw.error(
+            'an error start event always interrupts (BPMN 10.3.4: isInterrupting="false" '
+            "is for the other triggers)",
+            line=n.line,
+            element=n.id,
+        )
+        for n in errors
+        if not n.interrupting
+    ]
     if node.incoming or node.outgoing:
         found.append(
             raw.error(
@@ -222,6 +233,16 @@ def check_events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
             found.append(
                 raw.error(
                     "a boundary event is drawn in the scope of its activity",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
+        if node.event is not None and node.event.kind == CONDITIONAL and not node.interrupting:
+            found.append(
+                raw.error(
+                    "a non-interrupting conditional boundary event is not run: it fires each "
+                    "time its condition turns true, which sopflow does not track; make it "
+                    "interrupting or use a timer",
                     line=node.line,
                     element=node.id,
                 )

@@ -393,12 +393,15 @@ class Machine:
     def _conditions(self) -> bool:
         """Re-evaluate waiting conditional events after the data changed (10.5.5)."""
         from sopflow.jobs.context import Waited
-        from sopflow.runtime.triggers import holds, waiting_conditions
+        from sopflow.runtime.triggers import holds, occur, waiting_conditions
 
         for token, node in waiting_conditions(self):
             if holds(self, token, node):
-                self.waited(Waited(token.id, node.id, "conditional", False, "held"))
-                self.leave(token)
+                if node.attached_to is not None:  # an interrupting conditional boundary
+                    occur(self, token, node, "condition holds")
+                else:
+                    self.waited(Waited(token.id, node.id, "conditional", False, "held"))
+                    self.leave(token)
                 return True
         return False
 

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import (
     CONDITIONAL,
-    ERROR,
     ESCALATION,
     MESSAGE,
     SIGNAL,
@@ -214,10 +213,7 @@ def throw(m: Machine, token: Token, kind: str, code: str | None, message: str = 
     if found is not None:
         owner, node = found
         if node.kind is NodeKind.EVENT_SUBPROCESS:
-            if kind == ERROR or node.interrupting:
-                start_event_subprocess(m, owner, node, f"{what} thrown at {token.node}")
-            else:
-                start_event_subprocess(m, owner, node, what)
+            start_event_subprocess(m, owner, node, f"{what} thrown at {token.node}")
         else:
             assert owner is not None
             occur(m, owner, node, f"{what} thrown at {token.node}")
@@ -251,17 +247,24 @@ def holds(m: Machine, token: Token, node: Node) -> bool:
         ) from None
 
 
+def _conditional(node: Node) -> bool:
+    return node.event is not None and node.event.kind == CONDITIONAL
+
+
 def waiting_conditions(m: Machine) -> list[tuple[Token, Node]]:
-    """Tokens waiting at conditional catch events (re-evaluated after every change)."""
+    """Tokens waiting at conditional catch events, and activities with a conditional
+    boundary event (the boundary node): re-evaluated after every change."""
     found = []
     for token in m.state.tokens:
         node = m.node(token)
-        if (
-            node.kind is NodeKind.CATCH_EVENT
-            and node.event is not None
-            and node.event.kind == CONDITIONAL
-        ):
+        if node.kind is NodeKind.CATCH_EVENT and _conditional(node):
             found.append((token, node))
+        elif node.boundaries and not m.is_inner(token):
+            found += [
+                (token, m.definition.nodes[b])
+                for b in node.boundaries
+                if _conditional(m.definition.nodes[b])
+            ]
     return found
 
 
