@@ -47,6 +47,7 @@ from sopflow.errors import (
     UnsafeDocumentError,
     WaktuError,
 )
+from sopflow.events.api import Delivered
 from sopflow.logging import configure_logging
 from sopflow.runtime.clock import Clock, SystemClock
 from sopflow.runtime.engine import Engine, ScriptHandler
@@ -82,6 +83,7 @@ __all__ = [
     "CorruptInstanceError",
     "Decision",
     "DefinitionError",
+    "Delivered",
     "Engine",
     "EventError",
     "ExpressionError",
