@@ -281,3 +281,44 @@ def test_error_boundary_on_the_task_itself(store: Store, clock: FakeClock) -> No
     assert open_tasks(engine, started) == ["kirim_manual"]
     [wait] = [w for w in engine.status(started).waits if w.node == "kirim"]
     assert wait.outcome == "cancelled"
+
+
+def test_two_escalations_of_a_child_in_one_action_reach_the_parent_once_each(
+    store: Store, clock: FakeClock
+) -> None:
+    """Two escalations thrown by one action of a called process make one change of the
+    parent, with a token each (non-interrupting catch)."""
+    child = load(
+        doc(
+            "anak",
+            '<bpmn:startEvent id="start"/><bpmn:userTask id="mulai"/>'
+            '<bpmn:intermediateThrowEvent id="satu">'
+            '<bpmn:escalationEventDefinition escalationRef="x1"/></bpmn:intermediateThrowEvent>'
+            '<bpmn:intermediateThrowEvent id="dua">'
+            '<bpmn:escalationEventDefinition escalationRef="x1"/></bpmn:intermediateThrowEvent>'
+            '<bpmn:userTask id="kerjakan"/><bpmn:endEvent id="end"/>'
+            + flows("start", "mulai", "satu", "dua", "kerjakan", "end"),
+            escalation("x1", "TERLAMBAT"),
+        ),
+        name="anak.bpmn",
+    )
+    parent = load(
+        doc(
+            "induk",
+            '<bpmn:startEvent id="start"/><bpmn:callActivity id="panggil" calledElement="anak"/>'
+            '<bpmn:boundaryEvent id="naik" attachedToRef="panggil" cancelActivity="false">'
+            '<bpmn:escalationEventDefinition escalationRef="x1"/></bpmn:boundaryEvent>'
+            '<bpmn:userTask id="beri_tahu"/><bpmn:endEvent id="end"/>'
+            '<bpmn:endEvent id="end_x"/>'
+            + flows("start", "panggil", "end")
+            + flows("naik", "beri_tahu", "end_x"),
+            escalation("x1", "TERLAMBAT"),
+        ),
+        name="induk.bpmn",
+    )
+    engine = Engine(ListCatalog(child, parent), store, clock=clock)
+    started = engine.start("induk", actor=OFFICER).instance_id
+    [kid] = engine.status(started).children
+    engine.complete(kid, "mulai", actor=OFFICER)
+    assert open_tasks(engine, started) == ["beri_tahu", "beri_tahu"]
+    assert open_tasks(engine, kid) == ["kerjakan"]

@@ -192,11 +192,11 @@ def advance(
                 reason=reason,
             )
         )
-    for code, message in [] if effects.finished else effects.escalated:
-        changes, ended = calls.escalated_to_parent(rt, row, code, message, now, actor)
+    if effects.escalated and not effects.finished:
+        changes, ended = calls.escalated_to_parent(rt, row, effects.escalated, now, actor)
         also += changes
         if ended and status == RUNNING:
-            status, reason = CANCELLED, f"escalation {code!r}: the calling activity ended"
+            status, reason = CANCELLED, "an escalation ended the calling activity"
     if effects.thrown:
         from sopflow.events.delivery import thrown_changes
 

@@ -105,7 +105,8 @@ def start_children(
         )
         # What the child threw up reaches its call activity in this same machine.
         for code, message in child.effects.escalated:
-            machine.throw(token, "escalation", code, message)
+            if not any(e[0] == token.id for e in effects.ended_calls):
+                machine.throw(token, "escalation", code, message)
         if child.effects.raised is not None:
             machine.throw(token, *child.effects.raised)
         ended = any(e[0] == token.id for e in effects.ended_calls)
@@ -161,7 +162,8 @@ def continue_parent(
     state.data.update(map_out(call, data))
     machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
     for code, message in escalations or []:
-        machine.throw(token, "escalation", code, message)
+        if not any(e[0] == token.id for e in machine.effects.ended_calls):
+            machine.throw(token, "escalation", code, message)
     ended = [e for e in machine.effects.ended_calls if e[0] == token.id]
     machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
     if not ended:
@@ -242,11 +244,15 @@ def raised_to_parent(
 
 
 def escalated_to_parent(
-    rt: Engine, row: InstanceRow, code: str, message: str, now: datetime, actor: str
+    rt: Engine,
+    row: InstanceRow,
+    escalations: list[tuple[str, str]],
+    now: datetime,
+    actor: str,
 ) -> tuple[list[Change], bool]:
-    """The child ``row`` threw an escalation its scopes do not catch: throw it at its
-    call activity. True when that ends the call activity (an interrupting catch): the
-    child is then cancelled by its own change."""
+    """The child ``row`` threw escalations its scopes do not catch: throw them at its
+    call activity, in one change of the parent. True when that ends the call activity
+    (an interrupting catch): the child is then cancelled by its own change."""
     from sopflow.runtime.advance import advance, machine_for
 
     found = _call_token(rt, row)
@@ -255,7 +261,9 @@ def escalated_to_parent(
     parent, state, token = found
     definition = rt.definition(parent.version)
     machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
-    machine.throw(token, "escalation", code, message)
+    for code, message in escalations:
+        if not any(e[0] == token.id for e in machine.effects.ended_calls):
+            machine.throw(token, "escalation", code, message)
     before = len(machine.effects.ended_calls)
     machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
     head = [
@@ -268,6 +276,7 @@ def escalated_to_parent(
             code=code,
             actor=actor,
         )
+        for code, _message in escalations
     ]
     change = advance(rt, parent, definition, state, machine, now, actor, head=head).change
     return [change], len(machine.effects.ended_calls) != before

@@ -69,7 +69,8 @@ class CatchEvent(Behaviour):
             m.waited(Waited(token.id, node.id, kind, True))
 
     def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
-        assert token is not None
+        if token is None or token.node != job.node:
+            return  # a row its token left behind: nothing waits for it here
         triggers.take_data(m, job)
         m.withdraw(token)
         m.waited(Waited(token.id, token.node, _kind(m.node(token)), False, _how(job)))
@@ -90,7 +91,8 @@ class ReceiveTask(Activity):
         m.waited(Waited(token.id, token.node, "receive_task", True))
 
     def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
-        assert token is not None
+        if token is None or token.node != job.node:
+            return  # a row its token left behind: nothing waits for it here
         triggers.take_data(m, job)
         m.withdraw(token)
         m.waited(Waited(token.id, token.node, "receive_task", False, "received"))
@@ -133,7 +135,8 @@ class ThrowEvent(Behaviour):
 
     def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
         """An uncaught error's job: throw again, now inside a job (an incident)."""
-        assert token is not None
+        if token is None or token.node != job.node:
+            return
         m.withdraw(token)
         node = m.node(token)
         assert node.event is not None
