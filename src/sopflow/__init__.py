@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Step,
     )
     from sopflow.errors import (
+        BpmnError,
         BpmnSchemaError,
         CalendarError,
         ChainBrokenError,
@@ -41,10 +42,13 @@ if TYPE_CHECKING:
         DefinitionError,
         DefinitiveOnlyError,
         DirectoryError,
+        EventError,
         ExpressionError,
         GatewayError,
         InstanceClosedError,
         InstanceNotFoundError,
+        MessageAmbiguousError,
+        MessageNotCorrelatedError,
         NipError,
         PermissionDeniedError,
         RuntimeFault,
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
         UnsafeDocumentError,
         WaktuError,
     )
+    from sopflow.events.api import Delivered
     from sopflow.logging import configure_logging
     from sopflow.runtime.clock import Clock, SystemClock
     from sopflow.runtime.engine import Engine, ScriptHandler
@@ -81,6 +86,7 @@ if TYPE_CHECKING:
 
 _EXPORTS: dict[str, str] = {
     "Actor": "sopflow.runtime.views",
+    "BpmnError": "sopflow.errors",
     "BpmnSchemaError": "sopflow.errors",
     "CalendarError": "sopflow.errors",
     "Catalog": "sopflow.definitions.catalog",
@@ -96,8 +102,10 @@ _EXPORTS: dict[str, str] = {
     "Decision": "sopflow.definitions.model",
     "DefinitionError": "sopflow.errors",
     "DefinitiveOnlyError": "sopflow.errors",
+    "Delivered": "sopflow.events.api",
     "DirectoryError": "sopflow.errors",
     "Engine": "sopflow.runtime.engine",
+    "EventError": "sopflow.errors",
     "ExpressionError": "sopflow.errors",
     "GatewayDecision": "sopflow.runtime.views",
     "GatewayError": "sopflow.errors",
@@ -106,6 +114,8 @@ _EXPORTS: dict[str, str] = {
     "InstanceNotFoundError": "sopflow.errors",
     "InstanceView": "sopflow.runtime.views",
     "Lane": "sopflow.definitions.model",
+    "MessageAmbiguousError": "sopflow.errors",
+    "MessageNotCorrelatedError": "sopflow.errors",
     "NipError": "sopflow.errors",
     "PermissionDeniedError": "sopflow.errors",
     "ProcessDefinition": "sopflow.definitions.model",
@@ -151,6 +161,7 @@ __all__ = [
     "DEFAULT_URL",
     "ROLE_CODES",
     "Actor",
+    "BpmnError",
     "BpmnSchemaError",
     "CalendarError",
     "Catalog",
@@ -164,8 +175,10 @@ __all__ = [
     "Decision",
     "DefinitionError",
     "DefinitiveOnlyError",
+    "Delivered",
     "DirectoryError",
     "Engine",
+    "EventError",
     "ExpressionError",
     "GatewayDecision",
     "GatewayError",
@@ -174,6 +187,8 @@ __all__ = [
     "InstanceNotFoundError",
     "InstanceView",
     "Lane",
+    "MessageAmbiguousError",
+    "MessageNotCorrelatedError",
     "NipError",
     "PermissionDeniedError",
     "ProcessDefinition",

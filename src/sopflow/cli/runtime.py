@@ -225,6 +225,9 @@ def _status(args: argparse.Namespace) -> int:
     reason = f" ({clean(view.cancel_reason)})" if view.cancel_reason else ""
     print(f"status   {view.status}{reason}")
     print(f"started  {when(view.started_at, tz)} by {clean(view.started_by)}")
+    for incident in view.incidents:
+        if incident.resolved_at is None:
+            print(f"incident {incident.id} at {incident.node}: {clean(incident.message)}")
     if view.open_steps:
         print("open:")
         for i in view.open_steps:
