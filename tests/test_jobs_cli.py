@@ -101,3 +101,14 @@ def test_retry_of_an_unknown_incident_is_one_line(
     code, _, err = run(capsys, "retry", "99")
     assert code == 1
     assert err.strip() == "sopflow retry: error: no open incident 99"
+
+
+def test_report_shows_open_incidents(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    e = engine(env)
+    started = e.start("pengiriman", actor=OFFICER).instance_id
+    [task] = e.fetch_and_lock("ekinerja", "w1")
+    incident = e.fail_external(task.id, "w1", "SRIKANDI menolak token", retries=0)
+    code, out, err = run(capsys, "report", "--process", "pengiriman")
+    assert code == 0, err
+    assert "Insiden terbuka: 1" in out
+    assert f"{incident}." in out and started in out and "kirim: SRIKANDI menolak token" in out

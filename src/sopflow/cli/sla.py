@@ -144,6 +144,10 @@ def _report(args: argparse.Namespace) -> int:
                 )
             )
     text = format_report(reports, args.format, tz=DISPLAY_TZ)
+    if args.format == "table":
+        from sopflow.cli.incidents import incident_lines
+
+        text += incident_lines(store, args.process, args.instance)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
