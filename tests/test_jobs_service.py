@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from _jobs_bpmn import chain, load
+from _stores import store_url_fixture  # noqa: F401  (fixture)
 from conftest import ListCatalog
 from sopflow.errors import BpmnError, JobLockedError, JobNotFoundError
 from sopflow.runtime.engine import Engine
@@ -226,3 +227,37 @@ def test_worker_without_the_handler_leaves_service_jobs_alone(
     other = engine_with(store, clock, service(), service_handlers={"kirim": Flaky(0)})
     assert other.run_due() == 1
     assert ready(other, started) == ["tinjau"]
+
+
+def test_retries_incident_and_external_locks_on_every_backend(store_url: str) -> None:
+    """The same rules on SQLite and PostgreSQL (the job SQL differs: SKIP LOCKED)."""
+    from sopflow.stores import open_store
+
+    clock = FakeClock()
+    store = open_store(store_url)
+    try:
+        handler = Flaky(10)
+        engine = engine_with(
+            store, clock, service(retry="R2/PT1M"), service_handlers={"kirim": handler}
+        )
+        started = reach_service(engine)
+        assert engine.run_due() == 1
+        assert engine.run_due(clock.advance(minutes=1)) == 1
+        [incident] = engine.incidents(instance_id=started)
+        handler.failures = 0
+        engine.retry(incident.id)
+        assert engine.run_due() == 1
+        assert ready(engine, started) == ["tinjau"]
+
+        external = engine_with(store, clock, EXTERNAL)
+        other = reach_service(external)
+        [task] = external.fetch_and_lock("ekinerja", "w1", lock_for=10)
+        assert external.fetch_and_lock("ekinerja", "w2") == []
+        clock.advance(seconds=10)
+        [again] = external.fetch_and_lock("ekinerja", "w2")
+        with pytest.raises(JobLockedError):
+            external.complete_external(task.id, "w1")
+        external.complete_external(again.id, "w2", {"oleh": "w2"})
+        assert ready(external, other) == ["tinjau"]
+    finally:
+        store.close()

@@ -77,7 +77,6 @@ def run_instance_job(rt: Engine, job: JobRow, worker: str | None, now: datetime)
     state = load_state(row.state, job.instance_id, definition)
     token = None if job.token is None else state.token(job.token)
     at = max(now, from_ms(row.last_action_at))
-    open_rows = rt.store.open_steps(instance_id=job.instance_id)
     if job.token is not None and token is None:
         # The token is gone without withdrawing the job (a store written by hand):
         # consume it, change nothing else.
@@ -98,7 +97,8 @@ def run_instance_job(rt: Engine, job: JobRow, worker: str | None, now: datetime)
     finished = False
     if effects is not None:
         new_steps = _new_steps(rt, definition, state, effects, at)
-        closings = _closings(effects, open_rows, at)
+        if effects.closed:  # only then the open rows matter (one query saved per job)
+            closings = _closings(effects, rt.store.open_steps(instance_id=job.instance_id), at)
         audit = _effect_events(
             definition, job.instance_id, effects, new_steps, closings, at, None, "engine"
         )

@@ -122,8 +122,9 @@ class Worker:
             if until_idle and (next_due is None or next_due > now_ms):
                 break
             pause = delay
-            if next_due is not None:
-                pause = min(pause, max(0.0, (next_due - now_ms) / 1000))
+            if next_due is not None and next_due > now_ms:
+                pause = min(pause, (next_due - now_ms) / 1000)
+            # A due job we could not claim is leased by another worker: back off too.
             wait(max(pause, 0.001))
             delay = min(delay * 2, self.max_poll)
         self._log.info("worker.stopped", worker=self.worker_id, ran=self.stats.ran)
