@@ -261,3 +261,31 @@ def test_retries_incident_and_external_locks_on_every_backend(store_url: str) ->
         assert ready(external, other) == ["tinjau"]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "text"),
+    [
+        (lambda e, t: e.fetch_and_lock("ekinerja", "", 1, 60), "TaskDataError", "needs an id"),
+        (lambda e, t: e.fetch_and_lock("ekinerja", "w", 1, 0), "TaskDataError", "positive"),
+        (lambda e, t: e.fetch_and_lock("ekinerja", "w", 1, -5), "TaskDataError", "positive"),
+        (lambda e, t: e.complete_external("x; DROP TABLE", "w1"), "JobNotFoundError", "number"),
+        (lambda e, t: e.complete_external(10_000, "w1"), "JobNotFoundError", "no job 10000"),
+        (lambda e, t: e.fail_external(t, "w1", "m", -1), "TaskDataError", "whole number"),
+        (lambda e, t: e.fail_external(t, "w1", "m", True), "TaskDataError", "whole number"),
+        (lambda e, t: e.complete_external(t, "w1", {"x": object()}), "TaskDataError", "JSON"),
+        (lambda e, t: e.retry(t + 1000), "IncidentNotFoundError", "no open incident"),
+    ],
+)
+def test_hostile_external_calls_are_refused_and_change_nothing(
+    store: Store, clock: FakeClock, call: Any, error: str, text: str
+) -> None:
+    import sopflow.errors
+
+    engine = engine_with(store, clock, EXTERNAL)
+    started = reach_service(engine)
+    [task] = engine.fetch_and_lock("ekinerja", "w1")
+    before = (engine.jobs(), store.load_instance(started).revision)
+    with pytest.raises(getattr(sopflow.errors, error), match=text):
+        call(engine, task.id)
+    assert (engine.jobs(), store.load_instance(started).revision) == before
