@@ -1,4 +1,7 @@
-"""``sopflow worker``, ``sopflow incidents``, ``sopflow retry`` and the waits of ``status``."""
+"""``sopflow worker``, ``sopflow incidents``, ``sopflow retry`` and the waits of ``status``.
+
+The worker runs timers (BPMN 2.0 10.5.5) as a user runs it; errors are one line.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +60,8 @@ def test_worker_until_idle_runs_what_is_due_and_stops(
     summary = json.loads(out)
     assert (summary["ran"], summary["done"]) == (3, 3)
     assert {e.status(i).status for i in ids} == {"completed"}
+    code, out, _ = run(capsys, "status", ids[0])
+    assert "waits:" in out and "timer" in out and "fired" in out
     code, out, _ = run(capsys, "status", ids[0], "--json")
     waits = json.loads(out)["waits"]
     assert [(w["node"], w["kind"], w["outcome"]) for w in waits] == [("t", "timer", "fired")]

@@ -1,5 +1,8 @@
 """SLA escalations as jobs: announced at least once, and once per set of workers.
 
+A step past its Mutu Baku waktu (Permenpan-RB 35/2012) is escalated to the officer's
+superior; the announcement must neither be lost nor repeated.
+
 The monitor only enqueues; a worker announces (log + the application's hook) and
 records the escalation in one transaction with the job's end. A worker that dies while
 announcing leaves its lease to run out, and the escalation is announced by another.

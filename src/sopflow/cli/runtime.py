@@ -156,6 +156,16 @@ def _status(args: argparse.Namespace) -> int:
     if rows:
         print("history:")
         print(table(rows, ["no", "step", "role", "actor", "ready", "done", "path"]))
+    waits = [w for w in view.waits if w.kind not in ("user_task", "manual_task")]
+    if waits:
+        print("waits:")
+        print(
+            table(
+                [[w.node, w.kind, when(w.began_at), when(w.ended_at), w.outcome or "waiting"]
+                 for w in waits],
+                ["node", "kind", "began", "ended", "how"],
+            )
+        )
     return 0
 
 
