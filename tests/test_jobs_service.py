@@ -169,7 +169,9 @@ def test_expired_lock_makes_the_task_available_again(store: Store, clock: FakeCl
     engine = engine_with(store, clock, EXTERNAL)
     started = reach_service(engine)
     [task] = engine.fetch_and_lock("ekinerja", "w1", lock_for=timedelta(minutes=5))
-    clock.advance(minutes=4, seconds=59)
+    clock.advance(minutes=4)
+    engine.extend_lock(task.id, "w1", timedelta(minutes=2))  # still at it: until +6 min
+    clock.advance(minutes=1, seconds=59)
     assert engine.fetch_and_lock("ekinerja", "w2") == []
     clock.advance(seconds=1)
     [again] = engine.fetch_and_lock("ekinerja", "w2")
@@ -289,3 +291,26 @@ def test_hostile_external_calls_are_refused_and_change_nothing(
     with pytest.raises(getattr(sopflow.errors, error), match=text):
         call(engine, task.id)
     assert (engine.jobs(), store.load_instance(started).revision) == before
+
+
+def test_a_living_workers_lease_is_extended_so_no_one_takes_its_long_job(
+    store: Store, clock: FakeClock
+) -> None:
+    """The worker's heartbeat pushes its leases on; a dead worker's are not pushed."""
+    engine = engine_with(store, clock, EXTERNAL)
+    reach_service(engine)
+    now = round(clock.now().timestamp() * 1000)
+    jobs_store: Any = store
+    [job] = jobs_store.claim_jobs(
+        "slow", now=now, lease_ms=1000, limit=1, kinds=["external"], topic="ekinerja"
+    )
+    assert jobs_store.extend_leases("slow", until=now + 5000) == 1
+    assert jobs_store.extend_leases("someone-else", until=now + 9000) == 0
+    taken = jobs_store.claim_jobs(
+        "other", now=now + 4999, lease_ms=1000, limit=1, kinds=["external"], topic="ekinerja"
+    )
+    assert taken == []
+    [again] = jobs_store.claim_jobs(
+        "other", now=now + 5000, lease_ms=1000, limit=1, kinds=["external"], topic="ekinerja"
+    )
+    assert again.id == job.id
