@@ -99,10 +99,11 @@ def run_instance_job(rt: Engine, job: JobRow, worker: str | None, now: datetime)
         new_steps = _new_steps(rt, definition, state, effects, at)
         if effects.closed:  # only then the open rows matter (one query saved per job)
             closings = _closings(effects, rt.store.open_steps(instance_id=job.instance_id), at)
-        audit = _effect_events(
+        # the wait that ended (the timer fired) reads before what it led to
+        audit = wait_audit(definition, job.instance_id, effects, at)
+        audit += _effect_events(
             definition, job.instance_id, effects, new_steps, closings, at, None, "engine"
         )
-        audit += wait_audit(definition, job.instance_id, effects, at)
         fields = job_change(effects, state)
         finished = effects.finished
     rt.store.apply(
@@ -206,7 +207,10 @@ def run_job(rt: Engine, job: JobRow, *, worker: str | None, now: datetime) -> st
                 return "skipped"
             job = fresh
         except BpmnError as exc:
-            fail(rt, job, worker, now, f"uncaught {exc}", retries=0)
+            try:
+                fail(rt, job, worker, now, f"uncaught {exc}", retries=0)
+            except ConflictError:
+                return "skipped"
             return "incident"
         except Exception as exc:  # the job's work is application code: record, never crash
             message = f"{type(exc).__name__}: {exc}"
