@@ -1,4 +1,7 @@
-"""``sopflow worker``, ``sopflow incidents``, ``sopflow retry`` and the waits of ``status``."""
+"""``sopflow worker``, ``sopflow incidents``, ``sopflow retry`` and the waits of ``status``.
+
+The worker runs timers (BPMN 2.0 10.5.5) as a user runs it; errors are one line.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +60,8 @@ def test_worker_until_idle_runs_what_is_due_and_stops(
     summary = json.loads(out)
     assert (summary["ran"], summary["done"]) == (3, 3)
     assert {e.status(i).status for i in ids} == {"completed"}
+    code, out, _ = run(capsys, "status", ids[0])
+    assert "waits:" in out and "timer" in out and "fired" in out
     code, out, _ = run(capsys, "status", ids[0], "--json")
     waits = json.loads(out)["waits"]
     assert [(w["node"], w["kind"], w["outcome"]) for w in waits] == [("t", "timer", "fired")]
@@ -101,3 +106,14 @@ def test_retry_of_an_unknown_incident_is_one_line(
     code, _, err = run(capsys, "retry", "99")
     assert code == 1
     assert err.strip() == "sopflow retry: error: no open incident 99"
+
+
+def test_report_shows_open_incidents(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    e = engine(env)
+    started = e.start("pengiriman", actor=OFFICER).instance_id
+    [task] = e.fetch_and_lock("ekinerja", "w1")
+    incident = e.fail_external(task.id, "w1", "SRIKANDI menolak token", retries=0)
+    code, out, err = run(capsys, "report", "--process", "pengiriman")
+    assert code == 0, err
+    assert "Insiden terbuka: 1" in out
+    assert f"{incident}." in out and started in out and "kirim: SRIKANDI menolak token" in out

@@ -186,3 +186,21 @@ def test_status_lists_every_pass_through_a_waiting_node(store: Store, clock: Fak
     assert datetime.fromisoformat(timer_pass["ended_at"]) == clock.now()
     assert timer_pass["due_at"] == timer_pass["ended_at"]
     assert view["incidents"] == []
+
+
+def test_timer_uses_the_calendar_the_sla_policy_gives_the_process(
+    store: Store, clock: FakeClock
+) -> None:
+    """A counter open around the clock (WorkCalendar.always) counts 30 menit as elapsed
+    time: Friday 16:15 + 30 menit = 16:45, not Tuesday morning."""
+    from sopflow.sla.calendar import WorkCalendar
+    from sopflow.sla.policy import SlaPolicy
+
+    clock.set(datetime(2025, 8, 15, 16, 15, tzinfo=WIB))
+    definition = waiting("p", "timeDuration", "30 menit")
+    policy = SlaPolicy(calendars={"p": WorkCalendar.always()})
+    engine = Engine(ListCatalog(definition), store, clock=clock, sla=policy)
+    started = engine.start("p", actor=OFFICER).instance_id
+    engine.complete(started, "isi", actor=OFFICER)
+    [job] = engine.jobs(instance_id=started)
+    assert job.due_at == round(datetime(2025, 8, 15, 16, 45, tzinfo=WIB).timestamp() * 1000)

@@ -1,5 +1,8 @@
 """SLA escalations as jobs: announced at least once, and once per set of workers.
 
+A step past its Mutu Baku waktu (Permenpan-RB 35/2012) is escalated to the officer's
+superior; the announcement must neither be lost nor repeated.
+
 The monitor only enqueues; a worker announces (log + the application's hook) and
 records the escalation in one transaction with the job's end. A worker that dies while
 announcing leaves its lease to run out, and the escalation is announced by another.
@@ -8,6 +11,7 @@ announcing leaves its lease to run out, and the escalation is announced by anoth
 from __future__ import annotations
 
 from _jobs_bpmn import chain, load
+from _stores import store_url_fixture  # noqa: F401  (fixture)
 from conftest import ListCatalog
 from sopflow.runtime.engine import Engine
 from sopflow.runtime.views import Actor
@@ -86,3 +90,22 @@ def test_a_failing_hook_is_retried_then_is_an_incident(store: Store, clock: Fake
     assert (incident.kind, incident.message) == ("sla-escalation", "TimeoutError: SMS gateway")
     monitor.scan()  # not announced, so not recorded: but its job is still there, not doubled
     assert len(engine.jobs(kind="sla-escalation")) == 1
+
+
+def test_announced_once_on_every_backend(store_url: str) -> None:
+    from sopflow.stores import open_store
+
+    clock = FakeClock()
+    store = open_store(store_url)
+    try:
+        seen: list[SlaEvent] = []
+        engine, monitor, started = setup(store, clock, seen.append)
+        monitor.scan(clock.advance(hours=1))
+        monitor.scan()
+        assert engine.run_due() == 1
+        monitor.scan()
+        assert engine.run_due() == 0
+        assert [e.status for e in seen] == ["breached"]
+        assert [s for _, s, _ in store.escalations(started)] == ["at_risk", "breached"]
+    finally:
+        store.close()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from _jobs_bpmn import chain, load
+from _stores import store_url_fixture  # noqa: F401  (fixture)
 from conftest import ListCatalog
 from sopflow.errors import BpmnError, JobLockedError, JobNotFoundError
 from sopflow.runtime.engine import Engine
@@ -168,7 +169,9 @@ def test_expired_lock_makes_the_task_available_again(store: Store, clock: FakeCl
     engine = engine_with(store, clock, EXTERNAL)
     started = reach_service(engine)
     [task] = engine.fetch_and_lock("ekinerja", "w1", lock_for=timedelta(minutes=5))
-    clock.advance(minutes=4, seconds=59)
+    clock.advance(minutes=4)
+    engine.extend_lock(task.id, "w1", timedelta(minutes=2))  # still at it: until +6 min
+    clock.advance(minutes=1, seconds=59)
     assert engine.fetch_and_lock("ekinerja", "w2") == []
     clock.advance(seconds=1)
     [again] = engine.fetch_and_lock("ekinerja", "w2")
@@ -226,3 +229,88 @@ def test_worker_without_the_handler_leaves_service_jobs_alone(
     other = engine_with(store, clock, service(), service_handlers={"kirim": Flaky(0)})
     assert other.run_due() == 1
     assert ready(other, started) == ["tinjau"]
+
+
+def test_retries_incident_and_external_locks_on_every_backend(store_url: str) -> None:
+    """The same rules on SQLite and PostgreSQL (the job SQL differs: SKIP LOCKED)."""
+    from sopflow.stores import open_store
+
+    clock = FakeClock()
+    store = open_store(store_url)
+    try:
+        handler = Flaky(10)
+        engine = engine_with(
+            store, clock, service(retry="R2/PT1M"), service_handlers={"kirim": handler}
+        )
+        started = reach_service(engine)
+        assert engine.run_due() == 1
+        assert engine.run_due(clock.advance(minutes=1)) == 1
+        [incident] = engine.incidents(instance_id=started)
+        handler.failures = 0
+        engine.retry(incident.id)
+        assert engine.run_due() == 1
+        assert ready(engine, started) == ["tinjau"]
+
+        external = engine_with(store, clock, EXTERNAL)
+        other = reach_service(external)
+        [task] = external.fetch_and_lock("ekinerja", "w1", lock_for=10)
+        assert external.fetch_and_lock("ekinerja", "w2") == []
+        clock.advance(seconds=10)
+        [again] = external.fetch_and_lock("ekinerja", "w2")
+        with pytest.raises(JobLockedError):
+            external.complete_external(task.id, "w1")
+        external.complete_external(again.id, "w2", {"oleh": "w2"})
+        assert ready(external, other) == ["tinjau"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "text"),
+    [
+        (lambda e, t: e.fetch_and_lock("ekinerja", "", 1, 60), "TaskDataError", "needs an id"),
+        (lambda e, t: e.fetch_and_lock("ekinerja", "w", 1, 0), "TaskDataError", "positive"),
+        (lambda e, t: e.fetch_and_lock("ekinerja", "w", 1, -5), "TaskDataError", "positive"),
+        (lambda e, t: e.complete_external("x; DROP TABLE", "w1"), "JobNotFoundError", "number"),
+        (lambda e, t: e.complete_external(10_000, "w1"), "JobNotFoundError", "no job 10000"),
+        (lambda e, t: e.fail_external(t, "w1", "m", -1), "TaskDataError", "whole number"),
+        (lambda e, t: e.fail_external(t, "w1", "m", True), "TaskDataError", "whole number"),
+        (lambda e, t: e.complete_external(t, "w1", {"x": object()}), "TaskDataError", "JSON"),
+        (lambda e, t: e.retry(t + 1000), "IncidentNotFoundError", "no open incident"),
+    ],
+)
+def test_hostile_external_calls_are_refused_and_change_nothing(
+    store: Store, clock: FakeClock, call: Any, error: str, text: str
+) -> None:
+    import sopflow.errors
+
+    engine = engine_with(store, clock, EXTERNAL)
+    started = reach_service(engine)
+    [task] = engine.fetch_and_lock("ekinerja", "w1")
+    before = (engine.jobs(), store.load_instance(started).revision)
+    with pytest.raises(getattr(sopflow.errors, error), match=text):
+        call(engine, task.id)
+    assert (engine.jobs(), store.load_instance(started).revision) == before
+
+
+def test_a_living_workers_lease_is_extended_so_no_one_takes_its_long_job(
+    store: Store, clock: FakeClock
+) -> None:
+    """The worker's heartbeat pushes its leases on; a dead worker's are not pushed."""
+    engine = engine_with(store, clock, EXTERNAL)
+    reach_service(engine)
+    now = round(clock.now().timestamp() * 1000)
+    jobs_store: Any = store
+    [job] = jobs_store.claim_jobs(
+        "slow", now=now, lease_ms=1000, limit=1, kinds=["external"], topic="ekinerja"
+    )
+    assert jobs_store.extend_leases("slow", until=now + 5000) == 1
+    assert jobs_store.extend_leases("someone-else", until=now + 9000) == 0
+    taken = jobs_store.claim_jobs(
+        "other", now=now + 4999, lease_ms=1000, limit=1, kinds=["external"], topic="ekinerja"
+    )
+    assert taken == []
+    [again] = jobs_store.claim_jobs(
+        "other", now=now + 5000, lease_ms=1000, limit=1, kinds=["external"], topic="ekinerja"
+    )
+    assert again.id == job.id

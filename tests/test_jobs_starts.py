@@ -112,3 +112,46 @@ def test_async_property_asks_for_the_same_without_the_camunda_namespace(
     assert engine.work_list(instance_id=started) == []
     assert engine.run_due() == 1
     assert [w.task_id for w in engine.work_list(instance_id=started)] == ["isi"]
+
+
+def test_terminating_a_token_withdraws_its_pending_continuation(
+    store: Store, clock: FakeClock
+) -> None:
+    """13.5.6: the terminate end ends the waiting asyncBefore token; its job goes too."""
+    nodes = [
+        '<bpmn:startEvent id="start"/>',
+        '<bpmn:parallelGateway id="split"/>',
+        '<bpmn:userTask id="nanti" camunda:asyncBefore="true"/>',
+        '<bpmn:userTask id="isi"/>',
+        '<bpmn:endEvent id="end"/>',
+        '<bpmn:endEvent id="stop"><bpmn:terminateEventDefinition/></bpmn:endEvent>',
+    ]
+    flows = [
+        ("f1", "start", "split"),
+        ("f2", "split", "nanti"),
+        ("f3", "split", "isi"),
+        ("f4", "nanti", "end"),
+        ("f5", "isi", "stop"),
+    ]
+    engine = Engine(ListCatalog(load(bpmn("p", nodes, flows))), store, clock=clock)
+    started = engine.start("p", actor=OFFICER).instance_id
+    assert [j.kind for j in engine.jobs(instance_id=started)] == ["async"]
+    engine.complete(started, "isi", actor=OFFICER)
+    assert engine.status(started).status == "completed"
+    assert engine.jobs() == []
+
+
+def test_timer_start_event_with_a_date_starts_one_instance(store: Store, clock: FakeClock) -> None:
+    nodes = [
+        f'<bpmn:startEvent id="mulai">{timer("timeDate", "2025-08-05T08:00:00+07:00")}'
+        "</bpmn:startEvent>",
+        '<bpmn:endEvent id="end"/>',
+    ]
+    engine = Engine(
+        ListCatalog(load(bpmn("sekali", nodes, [("f1", "mulai", "end")]))), store, clock=clock
+    )
+    assert engine.run_due(clock.now() + timedelta(hours=23, minutes=59)) == 0
+    assert engine.run_due(clock.now() + timedelta(days=1)) == 1
+    assert engine.run_due(clock.now() + timedelta(days=30)) == 0
+    [instance] = store.instances(process_id="sekali")
+    assert instance.status == "completed"

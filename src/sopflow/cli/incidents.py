@@ -7,8 +7,9 @@ from typing import Any
 
 from sopflow.cli._common import add_json, add_store_args, print_json, table, when
 from sopflow.runtime.views import from_ms, iso
+from sopflow.stores.base import Store
 
-__all__ = ["register"]
+__all__ = ["incident_lines", "register"]
 
 
 def _incident_dict(i: Any) -> dict[str, Any]:
@@ -61,6 +62,28 @@ def _retry(args: argparse.Namespace) -> int:
         f"{incident.instance_id} is due again (a worker runs it)"
     )
     return 0
+
+
+def incident_lines(store: Store, process_id: str | None, instance_id: str | None) -> str:
+    """Open incidents for the SLA report (table form), in Bahasa Indonesia: an instance
+    stuck on one is not progressing towards its standard."""
+    incidents = getattr(store, "incidents", None)
+    if incidents is None:
+        return ""
+    found = [
+        i
+        for i in incidents(instance_id=instance_id, open_only=True)
+        if process_id is None or i.process_id == process_id
+    ]
+    if not found:
+        return ""
+    lines = [f"\nInsiden terbuka: {len(found)} (selesaikan lalu jalankan `sopflow retry ID`)"]
+    lines += [
+        f"  {i.id}. {when(from_ms(i.at))} {i.process_id or '-'} {i.instance_id or '-'} "
+        f"{i.node or i.kind}: {i.message}"
+        for i in found
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _number(text: str) -> int:

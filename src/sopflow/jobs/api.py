@@ -138,6 +138,17 @@ class EngineJobs:
         """The worker did it: the instance goes on with ``data`` merged into its data."""
         external.complete(self._engine(), task_id, worker_id, data, at)
 
+    def extend_lock(
+        self,
+        task_id: int | str,
+        worker_id: str,
+        lock_for: timedelta | float,
+        *,
+        at: datetime | None = None,
+    ) -> datetime:
+        """Keep a locked external task ``lock_for`` longer, counted from now."""
+        return external.extend_lock(self._engine(), task_id, worker_id, lock_for, at)
+
     def fail_external(
         self,
         task_id: int | str,

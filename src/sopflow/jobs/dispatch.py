@@ -180,7 +180,10 @@ def run_job(rt: Engine, job: JobRow, *, worker: str | None, now: datetime) -> st
                 return "skipped"
             job = fresh
         except BpmnError as exc:
-            fail(rt, job, worker, now, f"uncaught {exc}", retries=0)
+            try:
+                fail(rt, job, worker, now, f"uncaught {exc}", retries=0)
+            except ConflictError:
+                return "skipped"
             return "incident"
         except Exception as exc:  # the job's work is application code: record, never crash
             message = f"{type(exc).__name__}: {exc}"

@@ -22,7 +22,14 @@ from sopflow.runtime.views import from_ms, to_ms
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
 
-__all__ = ["ExternalTask", "complete", "fetch_and_lock", "report_error", "report_failure"]
+__all__ = [
+    "ExternalTask",
+    "complete",
+    "extend_lock",
+    "fetch_and_lock",
+    "report_error",
+    "report_failure",
+]
 
 _ATTEMPTS = 8
 
@@ -176,3 +183,14 @@ def report_error(
         _run(rt, task_id, worker_id, at, error={"code": code, "message": message})
     except BpmnError as exc:
         fail(rt, job, worker_id, rt._now(at), f"uncaught {exc}", retries=0)
+
+
+def extend_lock(
+    rt: Engine, task_id: int | str, worker_id: str, lock_for: timedelta | float, at: datetime | None
+) -> datetime:
+    """A worker still at it keeps the task ``lock_for`` longer (from now); the new end."""
+    job = _held(rt, task_id, worker_id)
+    until = to_ms(rt._now(at)) + _lock_ms(lock_for)
+    if job_store(rt).extend_leases(worker_id, until=until, job_id=job.id) != 1:
+        raise JobLockedError(f"external task {job.id} is no longer locked by {worker_id!r}")
+    return from_ms(until)

@@ -26,6 +26,7 @@ from sopflow.runtime.views import to_ms
 
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
+    from sopflow.stores._jobs import JobStoreMixin
 
 __all__ = ["Worker", "WorkerStats"]
 
@@ -71,6 +72,7 @@ class Worker:
         self.kinds = tuple(kinds) if kinds is not None else engine.job_kinds()
         self.stats = WorkerStats()
         self._stop = threading.Event()
+        self._beat = threading.Event()
         self._log = get_logger("sopflow.worker")
 
     def stop(self) -> None:
@@ -88,6 +90,33 @@ class Worker:
         store = job_store(self.engine)
         wait = sleep or self._stop.wait
         self.engine.schedule_start_timers()
+        beat = threading.Thread(target=self._heartbeat, name="sopflow-lease", daemon=True)
+        beat.start()
+        try:
+            return self._loop(store, wait, until_idle, max_jobs)
+        finally:
+            self._beat.set()
+            beat.join(timeout=5)
+
+    def _heartbeat(self) -> None:
+        """While this worker lives, its leases do not run out under a long job: every
+        third of the lease they are pushed a lease ahead. A dead worker's stop with it."""
+        store = job_store(self.engine)
+        while not self._beat.wait(self.lease_ms / 3000):
+            try:
+                store.extend_leases(
+                    self.worker_id, until=to_ms(self.engine.clock.now()) + self.lease_ms
+                )
+            except Exception as exc:  # the database is away: the loop will notice too
+                self._log.warning("worker.lease_failed", worker=self.worker_id, error=repr(exc))
+
+    def _loop(
+        self,
+        store: JobStoreMixin,
+        wait: Callable[[float], object],
+        until_idle: bool,
+        max_jobs: int | None,
+    ) -> WorkerStats:
         delay = self.poll
         self._log.info("worker.started", worker=self.worker_id, kinds=list(self.kinds))
         while not self._stop.is_set():
@@ -121,8 +150,9 @@ class Worker:
             if until_idle and (next_due is None or next_due > now_ms):
                 break
             pause = delay
-            if next_due is not None:
-                pause = min(pause, max(0.0, (next_due - now_ms) / 1000))
+            if next_due is not None and next_due > now_ms:
+                pause = min(pause, (next_due - now_ms) / 1000)
+            # A due job we could not claim is leased by another worker: back off too.
             wait(max(pause, 0.001))
             delay = min(delay * 2, self.max_poll)
         self._log.info("worker.stopped", worker=self.worker_id, ran=self.stats.ran)

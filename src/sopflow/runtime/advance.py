@@ -121,9 +121,9 @@ def started(
         rt, definition, instance_id, machine, now, actor, unit, depth=depth, origin=origin
     )
     steps = records.new_steps(rt, definition, state, effects, now)
-    audit = [*head]
+    # the wait that ended (a timer fired) reads before what it led to
+    audit = [*head, *wait_audit(definition, instance_id, effects, now)]
     audit += records.effect_events(definition, instance_id, effects, steps, [], now, None, actor)
-    audit += wait_audit(definition, instance_id, effects, now)
     finished = effects.finished
     instance = NewInstance(
         instance_id=instance_id,
@@ -176,14 +176,15 @@ def advance(
     effects: Effects = machine.effects
     children = calls.start_children(rt, definition, instance_id, machine, now, actor)
     if open_rows is None:
-        open_rows = rt.store.open_steps(instance_id=instance_id)
+        # only steps the run closed need their rows (one query less for most jobs)
+        open_rows = rt.store.open_steps(instance_id=instance_id) if effects.closed else []
     steps = records.new_steps(rt, definition, state, effects, now)
     closed = records.closings(effects, open_rows, now)
-    audit = [*head]
+    # the wait that ended (a timer fired) reads before what it led to
+    audit = [*head, *wait_audit(definition, instance_id, effects, now)]
     audit += records.effect_events(
         definition, instance_id, effects, steps, closed, now, step, actor
     )
-    audit += wait_audit(definition, instance_id, effects, now)
     also = calls.ended_children(rt, instance_id, effects, now, actor)
     if effects.finished:
         also += calls.continue_parent(rt, row, state.data, now, actor, effects.escalated)

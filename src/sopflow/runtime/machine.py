@@ -118,7 +118,9 @@ class Machine:
     def fire(self, token: Token | None, job: JobRow) -> Effects:
         """A job of this instance is due: an asynchronous continuation goes on here; any
         other kind goes to the behaviour of the job's node (a timer event, a task)."""
-        if job.kind == ASYNC and token is not None:
+        if job.kind == ASYNC:
+            if token is None or token.node != job.node:
+                return self.effects  # stale: its token went on; the job is just consumed
             at = str(job.payload.get("at", "before"))
             self._resumed.add((token.id, token.node, at))
             if at == "before":
@@ -318,6 +320,8 @@ class Machine:
             self.terminate(token, outcome=outcome, reason=reason)
 
     def terminate(self, token: Token, *, outcome: str, reason: str) -> None:
+        if self.node(token).jobs.async_before or self.node(token).jobs.async_after:
+            self.withdraw(token)  # a pending continuation ends with its token
         self.behaviour(token).terminate(self, token, outcome=outcome, reason=reason)
         self._release(token)
         self.state.remove(token)

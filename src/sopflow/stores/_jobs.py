@@ -275,6 +275,19 @@ class JobStoreMixin:
         by_id = {r.id: r for r in map(_job_row, rows)}
         return [by_id[i] for i in ids if i in by_id]
 
+    def extend_leases(self, worker: str, *, until: int, job_id: int | None = None) -> int:
+        """Push the leases ``worker`` holds (or just ``job_id``) to ``until``; how many."""
+        extra, params = "", [until, worker]
+        if job_id is not None:
+            extra = " AND id = ?"
+            params.append(job_id)
+        with self._write() as cur:
+            cur.execute(
+                self._sql(f"UPDATE sopflow_jobs SET locked_until = ? WHERE locked_by = ?{extra}"),
+                tuple(params),
+            )
+            return int(cur.rowcount)
+
     def unlock_job(self, job_id: int, worker: str) -> None:
         """Give a leased job back untouched (a worker shutting down)."""
         with self._write() as cur:
