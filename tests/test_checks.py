@@ -377,19 +377,39 @@ def test_script_task_is_refused_unless_the_caller_handles_it() -> None:
     assert [s.id for s in definition.steps] == ["step_01", "step_02"]
 
 
-@pytest.mark.parametrize(
-    ("tag", "reason"),
-    [
-        ("serviceTask", "service tasks call systems sopflow does not know"),
-        ("sendTask", "message tasks need a message bus"),
-        ("businessRuleTask", "decision tables are not part of an SOP"),
-    ],
-)
-def test_tasks_that_call_out_are_refused(tag: str, reason: str) -> None:
-    text = retag_step_03(tag)
+@pytest.mark.parametrize("tag", ["serviceTask", "sendTask", "businessRuleTask"])
+def test_tasks_that_call_out_load_as_jobs(tag: str) -> None:
+    """BPMN 10.3.3: service, send and business-rule tasks are run as jobs (sopflow.jobs)."""
+    definition = load(retag_step_03(tag))
+    assert definition.nodes["step_03"].kind is NodeKind.SERVICE_TASK
+    assert [s.id for s in definition.steps] == ["step_01", "step_02"]
+
+
+def test_service_task_implementation_sopflow_cannot_run_is_refused() -> None:
+    text = mutate(
+        (
+            '<bpmn:serviceTask id="step_03"',
+            '<bpmn:serviceTask camunda:type="connector" id="step_03"',
+        ),
+        base=retag_step_03("serviceTask"),
+    )
     assert only_problem(text) == (
-        f"{SOURCE}:{line_of(text, tag + ' id')}: step_03: bpmn:{tag} is not supported by "
-        f"sopflow: {reason}"
+        f"{SOURCE}:{line_of(text, 'serviceTask camunda')}: step_03: camunda:type='connector' "
+        'is not run by sopflow: use camunda:type="external" with a camunda:topic, or a Python '
+        "handler"
+    )
+
+
+def test_external_task_without_topic_is_refused() -> None:
+    text = mutate(
+        (
+            '<bpmn:serviceTask id="step_03"',
+            '<bpmn:serviceTask camunda:type="external" id="step_03"',
+        ),
+        base=retag_step_03("serviceTask"),
+    )
+    assert only_problem(text).endswith(
+        "step_03: an external task needs a camunda:topic for its workers to fetch"
     )
 
 
@@ -427,7 +447,8 @@ def test_multi_instance_without_a_count_is_refused() -> None:
     )
 
 
-def test_timer_events_are_refused() -> None:
+def test_timer_without_its_time_is_refused() -> None:
+    """BPMN 10.5.5 (table 10.104): a timer names one of timeDate, timeDuration, timeCycle."""
     text = mutate(
         (
             "      <bpmn:outgoing>flow_start_merge_01</bpmn:outgoing>\n",
@@ -436,8 +457,8 @@ def test_timer_events_are_refused() -> None:
         ),
     )
     assert only_problem(text) == (
-        f"{SOURCE}:{line_of(text, 'startEvent id')}: start: bpmn:startEvent with a timer event "
-        "definition is not supported by sopflow: only plain start, end and throw events are run"
+        f"{SOURCE}:{line_of(text, 'startEvent id')}: start: a timer event definition needs "
+        "exactly one of timeDate, timeDuration or timeCycle (BPMN 10.5.5); it has 0"
     )
 
 

@@ -88,6 +88,11 @@ _ELSEWHERE = {
     "out": "test_camunda_in_and_out_map_a_call_activity_s_variables",
     "collection": "test_camunda_collection_and_element_variable_drive_a_multi_instance",
     "elementVariable": "test_camunda_collection_and_element_variable_drive_a_multi_instance",
+    "asyncBefore": "test_camunda_async_before_and_after_make_the_step_a_job",
+    "asyncAfter": "test_camunda_async_before_and_after_make_the_step_a_job",
+    "failedJobRetryTimeCycle": "test_camunda_failed_job_retry_time_cycle_sets_the_retries",
+    "type": "test_camunda_external_type_and_topic_make_an_external_task",
+    "topic": "test_camunda_external_type_and_topic_make_an_external_task",
 }
 
 
@@ -280,3 +285,60 @@ def test_other_engines_spellings_of_honoured_mappings_are_refused(prefix: str) -
     """flowable:in is Flowable's call mapping; sopflow reads only Camunda's, so it is refused."""
     problems = _problems(one_task(ext=f'<{prefix}:in source="a" target="b" />'))
     assert any(f"{prefix}:in" in p.message for p in problems)
+
+
+# --- job settings: honoured since the jobs work (docs/workers.md) -------------------------
+
+
+def test_camunda_async_before_and_after_make_the_step_a_job(store: Store, clock: FakeClock) -> None:
+    """``camunda:asyncBefore``: the start commits before the step opens; a job opens it.
+    ``camunda:asyncAfter``: completing commits, and a job leaves the step."""
+    data = one_task(lane=None, attrs='camunda:asyncBefore="true" camunda:asyncAfter="true"')
+    engine = Engine(ListCatalog(_load(data)), store, clock=clock)
+    iid = engine.start("proses", actor=Actor("ani", set())).instance_id
+    assert engine.work_list(instance_id=iid) == []
+    assert engine.run_due() == 1
+    assert [w.task_id for w in engine.work_list(instance_id=iid)] == ["task_1"]
+    engine.complete(iid, "task_1", actor=Actor("ani", set()))
+    assert engine.status(iid).status == "running"
+    assert engine.run_due() == 1
+    assert engine.status(iid).status == "completed"
+
+
+def test_camunda_failed_job_retry_time_cycle_sets_the_retries(
+    store: Store, clock: FakeClock
+) -> None:
+    """``camunda:failedJobRetryTimeCycle`` R2/PT5M: two attempts five minutes apart (as
+    Camunda counts them), then an incident (a handler that always fails)."""
+    ext = "<camunda:failedJobRetryTimeCycle>R2/PT5M</camunda:failedJobRetryTimeCycle>"
+    data = one_task(lane=None, task="serviceTask", ext=ext)
+    calls: list[object] = []
+
+    def fails(values: object) -> None:
+        calls.append(values)
+        raise RuntimeError("e-kinerja tidak menjawab")
+
+    definition = _load(data, script_handlers={"task_1"})
+    engine = Engine(ListCatalog(definition), store, clock=clock, service_handlers={"task_1": fails})
+    iid = engine.start("proses", actor=Actor("ani", set())).instance_id
+    assert engine.run_due() == 1
+    assert engine.run_due(clock.advance(minutes=4)) == 0
+    assert engine.run_due(clock.advance(minutes=1)) == 1
+    assert len(calls) == 2
+    assert len(engine.incidents(instance_id=iid)) == 1
+
+
+def test_camunda_external_type_and_topic_make_an_external_task(
+    store: Store, clock: FakeClock
+) -> None:
+    """``camunda:type="external"`` + ``camunda:topic``: the office's worker fetches it."""
+    attrs = 'camunda:type="external" camunda:topic="ekinerja"'
+    data = one_task(lane=None, task="serviceTask", attrs=attrs)
+    engine = Engine(ListCatalog(_load(data)), store, clock=clock)
+    iid = engine.start("proses", actor=Actor("ani", set())).instance_id
+    [task] = engine.fetch_and_lock("ekinerja", "w1", max_tasks=1, lock_for=60)
+    assert (task.instance_id, task.task_id) == (iid, "task_1")
+    engine.complete_external(task.id, "w1", {"nomor": "TT-1"})
+    assert engine.status(iid).status == "completed"
+    with pytest.raises(DefinitionError, match="camunda:type='connector' is not run"):
+        _load(one_task(lane=None, task="serviceTask", attrs='camunda:type="connector"'))

@@ -240,3 +240,42 @@ def test_with_a_staff_directory_the_authority_checks_cost_two_reads(
     store.close()
     assert (begins, commits) == (1, 1)
     assert trips == 5, trips
+
+
+@pytest.mark.skipif(not os.environ.get(ENV), reason=f"{ENV} not set")
+def test_actions_that_write_jobs_cost_what_the_others_cost(
+    wire: tuple[WireCounter, str], clock: FakeClock
+) -> None:
+    """A job (a timer reached, an external task) is written in the action's own batch: the
+    instance is found by uuid inside it (stores/_jobs.py), so a completion that schedules
+    a timer or an external task is still one read and the batch's two round trips.
+
+    Completing an external task is four: the task's job row (its lock is checked before
+    anything else), then the instance and its open steps, then the batch's two.
+    """
+    from tests._jobs_bpmn import catch, chain, load
+
+    counter, url = wire
+    store = open_store(url)
+    store._conn.prepare_threshold = None  # type: ignore[attr-defined]
+    definition = load(
+        chain(
+            "p",
+            '<bpmn:userTask id="isi"/>',
+            catch("tunggu", "timeDuration", "PT1H"),
+            '<bpmn:userTask id="tinjau"/>',
+            '<bpmn:serviceTask id="kirim" camunda:type="external" camunda:topic="ekinerja"/>',
+        )
+    )
+    engine = Engine(ListCatalog(definition), store, clock=clock)
+    iid = engine.start("p", actor=STAF).instance_id
+    timer = _measure(counter, lambda: engine.complete(iid, "isi", actor=STAF))
+    clock.advance(hours=1)
+    assert engine.run_due() == 1
+    external = _measure(counter, lambda: engine.complete(iid, "tinjau", actor=STAF))
+    [task] = engine.fetch_and_lock("ekinerja", "w1", max_tasks=1, lock_for=60)
+    done = _measure(counter, lambda: engine.complete_external(task.id, "w1", {"nomor": "1"}))
+    store.close()
+    assert timer == (3, 1, 1)
+    assert external == (3, 1, 1)
+    assert done == (4, 1, 1)

@@ -17,6 +17,7 @@ at a traceback.
     │   └── UnknownProcessError    no process with that id in the catalog
     ├── ExpressionError            a condition outside the safe expression language
     ├── WaktuError                 a Mutu Baku waktu text that cannot be read
+    ├── TimerError                 a timer text that names no date, duration or cycle
     ├── CalendarError              an invalid work-calendar configuration
     ├── RuntimeFault               an action on an instance is refused
     │   ├── InstanceNotFoundError
@@ -33,6 +34,14 @@ at a traceback.
     │   ├── ConflictError          another writer changed the instance first
     │   │   └── RevisionMismatchError  an If-Match revision the instance has moved past
     │   └── TaskAlreadyCompletedError  (also a TaskNotFoundError) the step is done
+    │   │   └── JobLockedError     an external task or job is locked by another worker
+    │   ├── TaskAlreadyCompletedError  (also a TaskNotFoundError) the step is done
+    │   ├── JobNotFoundError       no such job or external task (done, or never made)
+    │   ├── IncidentNotFoundError  no open incident with that id
+    │   └── EventError             a message or signal cannot be delivered as asked
+    │       ├── MessageNotCorrelatedError  nothing waits for the message (nothing changed)
+    │       └── MessageAmbiguousError      several catchers match and all=False
+    ├── BpmnError                  a business error a handler throws (code, message)
     └── StoreError                 the database cannot be used
         ├── SchemaVersionError     written by a newer sopflow, or unmigratable
         ├── CorruptInstanceError   one stored instance cannot be read
@@ -52,6 +61,7 @@ from pathlib import Path
 
 __all__ = [
     "AuthenticationError",
+    "BpmnError",
     "BpmnSchemaError",
     "CalendarError",
     "ChainBrokenError",
@@ -64,11 +74,17 @@ __all__ = [
     "DefinitionError",
     "DefinitiveOnlyError",
     "DirectoryError",
+    "EventError",
     "ExpressionError",
     "GatewayError",
+    "IncidentNotFoundError",
     "InstanceClosedError",
     "InstanceNotFoundError",
+    "JobLockedError",
+    "JobNotFoundError",
     "LoginThrottledError",
+    "MessageAmbiguousError",
+    "MessageNotCorrelatedError",
     "NipError",
     "PermissionDeniedError",
     "RevisionMismatchError",
@@ -82,6 +98,7 @@ __all__ = [
     "TaskAlreadyCompletedError",
     "TaskDataError",
     "TaskNotFoundError",
+    "TimerError",
     "UnitAccessError",
     "UnknownProcessError",
     "UnsafeDocumentError",
@@ -195,6 +212,27 @@ class WaktuError(SopflowError):
         super().__init__(f"waktu {text!r}: {reason}")
 
 
+class TimerError(SopflowError):
+    """A timer's date, duration or cycle text (or its expression's value) cannot be read."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        super().__init__(f"timer {text!r}: {reason}")
+
+
+class BpmnError(SopflowError):
+    """A business error (BPMN 10.5.6 error event) thrown by a handler or an external worker.
+
+    ``code`` is matched against the ``errorCode`` of error catch events; one that nothing
+    catches puts the instance into an incident.
+    """
+
+    def __init__(self, code: str, message: str = "") -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"BPMN error {code!r}" + (f": {message}" if message else ""))
+
+
 class CalendarError(SopflowError):
     """An invalid work-calendar configuration."""
 
@@ -289,6 +327,31 @@ class TaskAlreadyCompletedError(TaskNotFoundError, ConflictError):
     Both a TaskNotFoundError (the step is not ready) and a ConflictError (another
     writer got there first), so either ``except`` catches the lost race.
     """
+
+
+class JobNotFoundError(RuntimeFault):
+    """No job or external task with this id: already done, withdrawn, or never created."""
+
+
+class JobLockedError(ConflictError):
+    """The external task or job is locked by another worker (or not locked by this one)."""
+
+
+class IncidentNotFoundError(RuntimeFault):
+    """No open incident with this id."""
+
+
+class EventError(RuntimeFault):
+    """A message or signal cannot be delivered as asked; nothing was changed."""
+
+
+class MessageNotCorrelatedError(EventError):
+    """No waiting catch and no start event matches the message (BPMN 10.5.4: a message
+    that nobody waits for is refused, not kept for later)."""
+
+
+class MessageAmbiguousError(EventError):
+    """Several waiting catches match the message and the call did not ask for all."""
 
 
 class StoreError(SopflowError):

@@ -59,6 +59,17 @@ VERBS: dict[str, tuple[str, str]] = {
         "sopflow.cli.serve",
         "serve the REST API, the tasklist and the dashboard (sopflow[web])",
     ),
+    "worker": (
+        "sopflow.cli.worker",
+        "run due jobs: timers, asynchronous continuations, SLA escalations",
+    ),
+    "incidents": (
+        "sopflow.cli.incidents",
+        "jobs whose retries ran out (failed handlers, uncaught BPMN errors)",
+    ),
+    "retry": ("sopflow.cli.incidents", "resolve an incident: its job runs again"),
+    "correlate": ("sopflow.cli.events", "deliver a message to the instance waiting for it"),
+    "signal": ("sopflow.cli.events", "broadcast a signal to every instance waiting for it"),
 }
 
 #: verb modules, in the order ``--help`` lists them

@@ -220,9 +220,7 @@ def _status(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     tz = _instance_zone(engine, args.instance)
     try:
-        view = engine.status(
-            args.instance, at=parse_at(args.at, tz), actor=_viewer(args, engine)
-        )
+        view = engine.status(args.instance, at=parse_at(args.at, tz), actor=_viewer(args, engine))
     except CorruptInstanceError as exc:
         if exc.instance_id:
             raise
@@ -237,6 +235,9 @@ def _status(args: argparse.Namespace) -> int:
     reason = f" ({clean(view.cancel_reason)})" if view.cancel_reason else ""
     print(f"status   {view.status}{reason}")
     print(f"started  {when(view.started_at, tz)} by {clean(view.started_by)}")
+    for incident in view.incidents:
+        if incident.resolved_at is None:
+            print(f"incident {incident.id} at {incident.node}: {clean(incident.message)}")
     if view.open_steps:
         print("open:")
         for i in view.open_steps:
@@ -260,6 +261,24 @@ def _status(args: argparse.Namespace) -> int:
     if rows:
         print("history:")
         print(table(rows, ["no", "step", "role", "actor", "ready", "done", "path"]))
+    waits = [w for w in view.waits if w.kind not in ("user_task", "manual_task")]
+    if waits:
+        print("waits:")
+        print(
+            table(
+                [
+                    [
+                        w.node,
+                        w.kind,
+                        when(w.began_at, tz),
+                        when(w.ended_at, tz),
+                        w.outcome or "waiting",
+                    ]
+                    for w in waits
+                ],
+                ["node", "kind", "began", "ended", "how"],
+            )
+        )
     return 0
 
 

@@ -239,6 +239,10 @@ def _report(args: argparse.Namespace) -> int:
         for instance_id, reason in getattr(r, "damaged", ()):
             report_damaged("report", instance_id, CorruptInstanceError(instance_id, reason))
     text = format_report(reports, args.format, tz=None)  # each in its process's zone
+    if args.format == "table":
+        from sopflow.cli.incidents import incident_lines
+
+        text += incident_lines(store, args.process, args.instance)
     if args.output:
         from sopflow.cli._output import write_output
 

@@ -11,6 +11,8 @@ from collections import deque
 from collections.abc import Callable, Collection
 
 from sopflow.definitions._convention import follows_sop_convention, is_assigned
+from sopflow.definitions.events import check_event_subprocess, check_events
+from sopflow.definitions.jobspec import check_jobs
 from sopflow.definitions.loader import (
     Bounds,
     RawFlow,
@@ -136,7 +138,11 @@ def _step_properties(raw: RawProcess, _: Collection[str]) -> list[DefinitionErro
 
 def _scopes(raw: RawProcess) -> list[tuple[str | None, int | None]]:
     scopes: list[tuple[str | None, int | None]] = [(None, raw.line)]
-    scopes += [(n.id, n.line) for n in raw.nodes.values() if n.kind is NodeKind.SUBPROCESS]
+    scopes += [
+        (n.id, n.line)
+        for n in raw.nodes.values()
+        if n.kind in (NodeKind.SUBPROCESS, NodeKind.EVENT_SUBPROCESS)
+    ]
     return scopes
 
 
@@ -148,6 +154,15 @@ def _events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         # Counted by tag: a timer start event is refused on its own, not as "no start".
         members = [n for n in raw.nodes.values() if n.scope == scope]
         starts = [n for n in members if n.tag == "startEvent"]
+        container = raw.nodes[scope] if scope is not None else None
+        if container is not None and container.kind is NodeKind.EVENT_SUBPROCESS:
+            found += check_event_subprocess(raw, container, starts)
+            continue
+        # A process may add message, signal and timer start events to its none start
+        # event (10.5.2); an embedded subprocess starts at one none start event only.
+        plain = [n for n in starts if n.event is None and n.jobs.timer is None]
+        if scope is None and len(plain) <= 1:
+            starts = plain or starts[:1]
         if not starts:
             found.append(raw.error(f"{what} has no start event", line=line, element=element))
         elif len(starts) > 1:
@@ -224,11 +239,32 @@ _CONDITIONAL_SOURCES = frozenset(
         NodeKind.SUBPROCESS,
         NodeKind.CALL_ACTIVITY,
         NodeKind.PASS,
+        NodeKind.SERVICE_TASK,
+        NodeKind.RECEIVE_TASK,
+        NodeKind.BOUNDARY,
     }
 )
 
 
 _ENDS = (NodeKind.END, NodeKind.TERMINATE_END)
+
+
+def _is_link(node: RawNode) -> bool:
+    return node.event is not None and node.event.kind == "link"
+
+
+def _is_end(node: RawNode) -> bool:
+    """Ends a path: an end event of any kind, or a link throw (it goes on at its catch)."""
+    if node.kind in _ENDS or node.tag == "endEvent":
+        return True
+    return node.tag == "intermediateThrowEvent" and _is_link(node)
+
+
+def _is_seed(node: RawNode) -> bool:
+    """Starts a path: start and boundary events, event subprocesses, link catches."""
+    if node.kind in (NodeKind.START, NodeKind.BOUNDARY, NodeKind.EVENT_SUBPROCESS):
+        return True
+    return node.kind is NodeKind.CATCH_EVENT and _is_link(node)
 
 
 def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
@@ -248,19 +284,30 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                 forward[node.attached_to].append(node.id)
                 backward[node.id].append(node.attached_to)
         # every start event begins the process (BPMN 2.0 10.5.2: several are alternative
-        # starts); one that is not a none start is refused on its own, not its whole path
-        seeds = [n.id for n in members.values() if n.tag == "startEvent"]
+        # starts); one that is not supported is refused on its own, not its whole path.
+        # Boundary events, event subprocesses and link catches start paths too (10.5.6).
+        starts = [n.id for n in members.values() if n.tag == "startEvent"]
+        seeds = starts + [
+            n.id
+            for n in members.values()
+            if n.tag != "startEvent"
+            and n.kind is not None
+            and _is_seed(n)
+            and n.attached_to not in members  # a boundary event is reached with its host
+        ]
         reached = _closure(seeds, forward)
-        ends = [n.id for n in members.values() if n.kind in _ENDS]
+        ends = [n.id for n in members.values() if _is_end(n)]
         finishing = _closure(ends, backward)
         for node in members.values():
             if node.kind is None:
                 continue  # already refused as unsupported; do not pile on
-            if seeds and node.id not in reached and node.kind is not NodeKind.START:
+            if node.kind is NodeKind.EVENT_SUBPROCESS:
+                continue  # started by its event, ends inside (13.5.4)
+            if starts and node.id not in reached and not _is_seed(node):
                 found.append(
                     raw.error("not reachable from the start event", line=node.line, element=node.id)
                 )
-            elif ends and node.id not in finishing and node.kind not in _ENDS:
+            elif ends and node.id not in finishing and not _is_end(node):
                 found.append(
                     raw.error("cannot reach an end event", line=node.line, element=node.id)
                 )
@@ -519,8 +566,10 @@ CHECKS: tuple[Check, ...] = (
     _gateways,
     _conditions,
     _loops,
+    check_events,
     _deciding_tasks,
     _diagram,
+    check_jobs,
 )
 
 

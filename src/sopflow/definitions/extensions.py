@@ -125,9 +125,16 @@ camunda | attribute | versionTag | no-effect | Camunda 7 | a version label; sopf
 camunda | attribute | isStartableInTasklist | no-effect | Camunda 7 | Tasklist display only
 camunda | attribute | modelerTemplate modelerTemplateVersion | no-effect | Camunda Modeler |
     the element template applied in the modeler
-camunda flowable activiti | attribute | asyncBefore asyncAfter async exclusive | no-effect |
-    Camunda 7, Flowable | transaction boundaries: sopflow commits every action on its own, and
-    every step is a wait state
+camunda | attribute | asyncBefore asyncAfter | honoured | Camunda 7 | asynchronous
+    continuations: the action commits before the node starts (after it ends) and a worker
+    goes on in a job (docs/workers.md)
+flowable activiti | attribute | async asyncBefore asyncAfter | refused | Flowable |
+    asynchronous continuations in Flowable's spelling (write camunda:asyncBefore /
+    camunda:asyncAfter, or the sopflow property async)
+camunda | attribute | async | refused | Camunda 7 | the old spelling of asyncBefore (write
+    camunda:asyncBefore)
+camunda flowable activiti | attribute | exclusive | no-effect | Camunda 7, Flowable | jobs of
+    one instance never run at once: sopflow's instance revision guard serialises them
 camunda | attribute | errorMessage | no-effect | Camunda 7 | the error's message text
 modeler | attribute | executionPlatform executionPlatformVersion | no-effect | Camunda Modeler
     | which editor the modeler opens
@@ -135,9 +142,14 @@ spiffworkflow | element | instructionsForEndUser category signalButtonLabel unit
     no-effect | SpiffArena | text shown to the user; no behaviour
 zeebe | element | userTask | no-effect | Zeebe | marks a Camunda user task; no other behaviour
 zeebe | attribute | versionTag | no-effect | Zeebe | a version label
-camunda flowable activiti | attribute | class delegateExpression expression type topic
-    resultVariable decisionRef resource | needs-handler | Camunda 7, Flowable | the
-    application must provide the task's work
+camunda | attribute | type topic | honoured | Camunda 7 | on service, send and
+    business-rule tasks: camunda:type="external" with a camunda:topic is an external task
+    the office's workers fetch (fetch_and_lock); another type is refused
+flowable activiti | attribute | type topic | needs-handler | Flowable | the application must
+    provide the task's work
+camunda flowable activiti | attribute | class delegateExpression expression resultVariable
+    decisionRef resource | needs-handler | Camunda 7, Flowable | the application must provide
+    the task's work
 camunda flowable activiti | element | connector field | needs-handler | Camunda 7, Flowable |
     the application must provide the task's work
 zeebe | element | taskDefinition taskHeaders script calledDecision | needs-handler | Zeebe | a
@@ -172,8 +184,10 @@ camunda flowable activiti | attribute | errorCodeVariable errorMessageVariable
 camunda flowable activiti | attribute | priority jobPriority taskPriority | refused | Camunda
     7, Flowable | job and task priorities order work in the home engine's task list and job
     executor
-camunda flowable activiti | element | failedJobRetryTimeCycle | refused | Camunda 7, Flowable
-    | retries of failed jobs
+camunda | element | failedJobRetryTimeCycle | honoured | Camunda 7 | how often a failing
+    job is retried and how long apart (R3/PT10M) before it becomes an incident
+flowable activiti | element | failedJobRetryTimeCycle | refused | Flowable | retries of failed
+    jobs (write camunda:failedJobRetryTimeCycle)
 flowable activiti | attribute | skipExpression | refused | Flowable | skips the task when an
     expression holds
 spiffworkflow | element | preScript postScript | refused | SpiffArena | scripts run before or
@@ -467,6 +481,12 @@ _ON_MULTI: Final = frozenset({"collection", "elementVariable"})
 _START_FORMS: Final = frozenset(
     {"formKey", "formRef", "formRefBinding", "formRefVersion", "formData", "formProperty"}
 )
+#: job settings mean something on every flow node that can become a job (jobs/, jobspec.py)
+_ON_JOBS: Final = frozenset({"asyncBefore", "asyncAfter", "failedJobRetryTimeCycle"})
+#: an external task is a service, send or business-rule task (jobs/external.py)
+_ON_SERVICE: Final = frozenset({"type", "topic"})
+_SERVICE_TAGS: Final = frozenset({"serviceTask", "sendTask", "businessRuleTask"})
+_FLOW_NODE_TAGS: Final = frozenset({"task", "subProcess", "callActivity", "transaction"})
 
 
 def _honoured_on(rule: Rule) -> str:
@@ -474,6 +494,10 @@ def _honoured_on(rule: Rule) -> str:
         return "call activities"
     if rule.name in _ON_MULTI:
         return "multiInstanceLoopCharacteristics"
+    if rule.name in _ON_JOBS:
+        return "activities, events and gateways"
+    if rule.name in _ON_SERVICE:
+        return "service, send and business-rule tasks"
     return "user and manual tasks"
 
 
@@ -490,6 +514,10 @@ def _honoured_here(rule: Rule, owner: etree._Element) -> bool:
         return tag == "callActivity"
     if rule.name in _ON_MULTI:
         return tag == "multiInstanceLoopCharacteristics"
+    if rule.name in _ON_JOBS:
+        return tag in _FLOW_NODE_TAGS or tag.endswith(("Task", "Event", "Gateway"))
+    if rule.name in _ON_SERVICE:
+        return tag in _SERVICE_TAGS
     return tag in _STEP_TAGS
 
 

@@ -29,9 +29,13 @@ from typing import Any
 
 from lxml import etree
 
+from sopflow.definitions.events import event_kind, event_refs, read_event, unsupported_event
+from sopflow.definitions.jobspec import NO_JOBS, JobSpec, read_job_spec
 from sopflow.definitions.model import (
+    MESSAGE,
     Call,
     Decision,
+    EventDefinition,
     Flow,
     Lane,
     MultiInstance,
@@ -95,22 +99,22 @@ _SUPPORTED: dict[str, NodeKind] = {
     "inclusiveGateway": NodeKind.INCLUSIVE_GATEWAY,
     "subProcess": NodeKind.SUBPROCESS,
     "scriptTask": NodeKind.SCRIPT_TASK,
+    "serviceTask": NodeKind.SERVICE_TASK,
+    "sendTask": NodeKind.SERVICE_TASK,
+    "businessRuleTask": NodeKind.SERVICE_TASK,
+    "intermediateCatchEvent": NodeKind.TIMER_CATCH,
     "callActivity": NodeKind.CALL_ACTIVITY,
+    "receiveTask": NodeKind.RECEIVE_TASK,
+    "boundaryEvent": NodeKind.BOUNDARY,
+    "eventBasedGateway": NodeKind.EVENT_GATEWAY,
 }
 
 #: BPMN flow nodes sopflow refuses, with the reason a person can act on.
 _UNSUPPORTED: dict[str, str] = {
-    "serviceTask": "service tasks call systems sopflow does not know",
-    "sendTask": "message tasks need a message bus",
-    "receiveTask": "message tasks need a message bus",
-    "businessRuleTask": "decision tables are not part of an SOP",
-    "eventBasedGateway": "it waits for events, and the engine runs no events yet",
     "complexGateway": (
         "its activation rule is an arbitrary expression over token counts; "
         "use a parallel or inclusive gateway"
     ),
-    "intermediateCatchEvent": "timer and message events are not run; SLA times come from waktu",
-    "boundaryEvent": "timer and message events are not run; SLA times come from waktu",
     "transaction": "transactions (and their cancel and compensation) are not run; "
     "use an embedded subProcess",
     "adHocSubProcess": "ad-hoc subprocesses have no order to follow",
@@ -179,6 +183,7 @@ class RawNode:
     scope: str | None
     properties: tuple[Property, ...] = ()
     unsupported: str | None = None
+    jobs: JobSpec = NO_JOBS
     default: str | None = None
     start_quantity: str | None = None
     completion_quantity: str | None = None
@@ -186,8 +191,10 @@ class RawNode:
     loop: StandardLoop | None = None
     loop_maximum: str | None = None
     call: Call | None = None
+    event: EventDefinition | None = None
     #: a boundary event's host activity (attachedToRef), for reachability
     attached_to: str | None = None
+    interrupting: bool = True
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
     #: Step keyword arguments from other modelers' attributes (definitions/_tasks.py)
@@ -238,6 +245,8 @@ class RawProcess:
     shapes: dict[str, Bounds]
     #: problems found while reading (unknown references, ...), reported with the checks
     problems: list[DefinitionError] = field(default_factory=list)
+    #: root message/signal/error/escalation id -> its name or code (definitions.events)
+    event_refs: dict[str, str] = field(default_factory=dict)
 
     def error(self, message: str, *, line: int | None, element: str | None) -> DefinitionError:
         return DefinitionError(message, file=self.source, line=line, element=element)
@@ -260,7 +269,11 @@ class RawProcess:
         return []
 
     def start_of(self, scope: str | None) -> list[RawNode]:
-        return [n for n in self.nodes.values() if n.scope == scope and n.kind is NodeKind.START]
+        """The start events of a scope, its none start event first (the one
+        ``engine.start`` and a subprocess's entry use)."""
+        found = [n for n in self.nodes.values() if n.scope == scope and n.kind is NodeKind.START]
+        found.sort(key=lambda n: n.event is not None or n.jobs.timer is not None)
+        return found
 
 
 def _short(text: str) -> str:
@@ -374,6 +387,10 @@ def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
     for process in tree.getroot().iterchildren(f"{{{BPMN_NS}}}process"):
         if process.get("id") == raw.process_id:
             process.set("isExecutable", "true")
+    # SpiffWorkflow has no parser for business-rule tasks without its DMN engine;
+    # sopflow runs them as jobs like service tasks, so let it read them as those.
+    for elem in tree.getroot().iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        elem.tag = f"{{{BPMN_NS}}}serviceTask"
     parser = BpmnParser()
     try:
         parser.add_bpmn_xml(tree, filename=raw.source)
@@ -583,21 +600,15 @@ def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
         child_tag = _local(child.tag)
         if child_tag is None:
             continue
-        if tag == "endEvent" and child_tag == "terminateEventDefinition":
-            continue  # run: ends its scope (13.5.6)
-        if child_tag.endswith("EventDefinition") or child_tag == "eventDefinitionRef":
-            kind = child_tag.removesuffix("EventDefinition")
-            return (
-                f"bpmn:{tag} with a {kind} event definition is not supported by sopflow: "
-                "only plain start, end and throw events are run"
-            )
+        if child_tag == "eventDefinitionRef":
+            return f"bpmn:{tag} with an eventDefinitionRef is not run: define the event inline"
         if child_tag in _LOOPS and tag not in _LOOPABLE:
             return (
                 f"{child_tag.removesuffix('Characteristics')} on bpmn:{tag} is not supported "
                 "by sopflow: only tasks and embedded subprocesses repeat"
             )
-    if tag == "subProcess" and elem.get("triggeredByEvent") == "true":
-        return "event subprocesses are not supported by sopflow"
+    if tag.endswith("Event"):
+        return unsupported_event(elem, tag)
     return None
 
 
@@ -628,6 +639,7 @@ def _read_scope(
         if tag not in _SUPPORTED and tag not in _UNSUPPORTED:
             continue  # artifacts, data objects, documentation: not part of the flow
         node_id = elem.get("id") or ""
+        properties = _properties(elem)
         node = RawNode(
             id=node_id,
             tag=tag,
@@ -635,8 +647,9 @@ def _read_scope(
             name=elem.get("name"),
             line=_line(elem),
             scope=scope,
-            properties=_properties(elem),
+            properties=properties,
             unsupported=_unsupported_reason(elem, tag),
+            jobs=read_job_spec(elem, {p.name: p.value for p in properties}),
             default=elem.get("default"),
             start_quantity=elem.get("startQuantity"),
             completion_quantity=elem.get("completionQuantity"),
@@ -644,6 +657,8 @@ def _read_scope(
         )
         if tag == "endEvent" and elem.find(f"{{{BPMN_NS}}}terminateEventDefinition") is not None:
             node.kind = NodeKind.TERMINATE_END
+        if node.unsupported is None:
+            _read_event_of(elem, tag, node, raw)
         if tag == "callActivity" and node.unsupported is None:
             node.call, node.unsupported = _read_call(elem)
         if tag in _LOOPABLE:
@@ -681,6 +696,33 @@ def _task_extras(elem: etree._Element, raw: RawProcess, node_id: str) -> dict[st
         raw.problems.append(error)
 
     return read_task_extras(elem, problem)
+
+
+def _read_event_of(elem: etree._Element, tag: str, node: RawNode, raw: RawProcess) -> None:
+    """The event parts of a node: its definition, what it is attached to (10.5)."""
+    if tag.endswith("Event"):
+        node.event, problem = read_event(elem, raw.event_refs)
+        if problem is not None:
+            raw.problems.append(raw.error(problem, line=node.line, element=node.id))
+    if tag == "receiveTask":
+        ref = (elem.get("messageRef") or "").strip()
+        if ref in raw.event_refs:
+            node.event = EventDefinition(MESSAGE, raw.event_refs[ref])
+        else:
+            what = (
+                f"messageRef {ref!r} is not a bpmn:message of the file"
+                if ref
+                else ("a receive task needs a messageRef naming the message it waits for")
+            )
+            raw.problems.append(raw.error(what, line=node.line, element=node.id))
+    if tag == "boundaryEvent":
+        node.attached_to = elem.get("attachedToRef")
+        node.interrupting = elem.get("cancelActivity", "true").strip() != "false"
+    if tag == "startEvent":
+        node.interrupting = elem.get("isInterrupting", "true").strip() != "false"
+    kind = event_kind(tag, node.event, elem.get("triggeredByEvent") == "true")
+    if kind is not None:
+        node.kind = kind
 
 
 def _read_lanes(lane_set: etree._Element, into: list[RawLane]) -> None:
@@ -761,6 +803,7 @@ def read_process(
         flows={},
         lanes=[],
         shapes=_read_shapes(root),
+        event_refs=event_refs(root),
     )
     lane_sets: list[etree._Element] = []
     _read_scope(process, None, raw, lane_sets)
@@ -1032,7 +1075,13 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
             )
             for f in (raw.flows[fid] for fid in node.outgoing)
         )
-        inner = raw.start_of(node.id) if node.kind is NodeKind.SUBPROCESS else []
+        inner = (
+            raw.start_of(node.id)
+            if node.kind in (NodeKind.SUBPROCESS, NodeKind.EVENT_SUBPROCESS)
+            else []
+        )
+        if node.kind is NodeKind.EVENT_SUBPROCESS and inner:
+            node.interrupting = inner[0].interrupting
         nodes[node.id] = Node(
             id=node.id,
             kind=node.kind,
@@ -1043,9 +1092,21 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
             incoming=tuple(node.incoming),
             start_quantity=quantity(node.start_quantity),
             completion_quantity=quantity(node.completion_quantity),
+            jobs=node.jobs,
             multi=node.multi,
             loop=node.loop,
             call=node.call,
+            event=node.event,
+            attached_to=node.attached_to,
+            interrupting=node.interrupting,
+            boundaries=tuple(
+                n.id for n in raw.nodes.values() if n.attached_to == node.id and n.kind
+            ),
+            event_subprocesses=tuple(
+                n.id
+                for n in raw.nodes.values()
+                if n.scope == node.id and n.kind is NodeKind.EVENT_SUBPROCESS
+            ),
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))
@@ -1064,6 +1125,11 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
         start_node=raw.start_of(None)[0].id,
         start_form=raw.start_of(None)[0].extras.get("form", ()),
         start_form_key=raw.start_of(None)[0].extras.get("form_key"),
+        event_subprocesses=tuple(
+            n.id
+            for n in raw.nodes.values()
+            if n.scope is None and n.kind is NodeKind.EVENT_SUBPROCESS
+        ),
     )
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sopflow.definitions.jobspec import NO_JOBS, JobSpec
+
 __all__ = [
     "DECISION_FIELD",
     "ROLE_CODES",
@@ -60,6 +62,41 @@ class NodeKind(StrEnum):
     SUBPROCESS = "subprocess"
     CALL_ACTIVITY = "call_activity"
     PASS = "pass"  # a plain task or intermediate none event: passes the token on
+    SERVICE_TASK = "service_task"  # service, send and business-rule tasks: a job each
+    TIMER_CATCH = "timer_catch"  # an intermediate catch event with a timer
+    CATCH_EVENT = "catch_event"  # an intermediate message, signal or conditional catch
+    RECEIVE_TASK = "receive_task"  # waits for a message (10.3.3)
+    THROW_EVENT = "throw_event"  # message, signal, escalation, error, link throws and ends
+    BOUNDARY = "boundary"  # an event attached to an activity (10.5.4, 13.5.5)
+    EVENT_GATEWAY = "event_gateway"  # the first of its events wins (13.4.5)
+    EVENT_SUBPROCESS = "event_subprocess"  # started by an event in its scope (13.5.4)
+
+
+#: event definition kinds sopflow runs (BPMN 10.5, table 10.93)
+MESSAGE, SIGNAL, ERROR, ESCALATION, TIMER, CONDITIONAL, LINK = (
+    "message",
+    "signal",
+    "error",
+    "escalation",
+    "timer",
+    "conditional",
+    "link",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventDefinition:
+    """An event's one definition (BPMN 10.5.1): its kind and what it is matched by.
+
+    ``name`` is the message's or signal's name, the error's errorCode, the escalation's
+    escalationCode or the link's name; None on a catch means "any" (an error boundary
+    without errorRef catches every error, 10.5.6). ``condition`` is a conditional
+    event's safe-language condition.
+    """
+
+    kind: str
+    name: str | None = None
+    condition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +176,21 @@ class Node:
     incoming: tuple[str, ...] = ()
     start_quantity: int = 1
     completion_quantity: int = 1
+    #: timer, asynchronous continuations, external topic, retry cycle (sopflow.jobs)
+    jobs: JobSpec = NO_JOBS
     multi: MultiInstance | None = None
     loop: StandardLoop | None = None
     call: Call | None = None
+    #: the event's definition (catch, throw, boundary, event start and end events)
+    event: EventDefinition | None = None
+    #: a boundary event: the activity it is attached to, and whether it interrupts it
+    attached_to: str | None = None
+    interrupting: bool = True
+    #: an activity: the boundary events attached to it, in document order
+    boundaries: tuple[str, ...] = ()
+    #: a subprocess (or, on the start node's definition, the process): its event
+    #: subprocesses; an event subprocess: its start event and whether it interrupts
+    event_subprocesses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +328,8 @@ class ProcessDefinition:
     #: executable): numbered and laned like steps, but the engine runs them, not a person,
     #: so they are not ``steps`` (no work item, no SLA of their own)
     calls: tuple[Step, ...] = ()
+    #: the event subprocesses of the process itself (13.5.4)
+    event_subprocesses: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_steps_by_id", {s.id: s for s in self.steps})

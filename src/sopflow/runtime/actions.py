@@ -33,21 +33,18 @@ from sopflow.errors import (
     TaskNotFoundError,
 )
 from sopflow.runtime import calls
+from sopflow.runtime.advance import advance, machine_for, started
 from sopflow.runtime.assignment import initiator_data
 from sopflow.runtime.clock import shown_in
 from sopflow.runtime.data import check_data
 from sopflow.runtime.forms import check_fields, check_form
-from sopflow.runtime.machine import Machine
 from sopflow.runtime.records import (
     all_audit,
-    closings,
     context,
-    effect_events,
     event,
-    new_steps,
     step_fields,
 )
-from sopflow.runtime.state import State, Token, dump_state, load_state
+from sopflow.runtime.state import State, Token, load_state
 from sopflow.runtime.views import Actor, Progress, from_ms, to_ms
 from sopflow.stores.base import (
     CANCELLED,
@@ -55,7 +52,6 @@ from sopflow.stores.base import (
     RUNNING,
     Change,
     InstanceRow,
-    NewInstance,
     NewStep,
     StepRow,
     StepUpdate,
@@ -296,35 +292,15 @@ def start(
     values = check_data(data, instance_id, None)
     values = check_fields(definition.start_form, values, instance_id=None, task_id=None)
     state = State([], {**initiator_data(definition, actor.id), **values})
-    machine = Machine(definition, state, instance_id=instance_id, scripts=rt.script_handlers)
-    effects = machine.start()
-    rt.store.ensure_definition(
-        definition.version, definition.process_id, definition.source, definition.xml
-    )
-    children = calls.start_children(rt, definition, instance_id, machine, now, actor.id, unit)
-    steps = new_steps(rt, definition, state, effects, now)
+    machine = machine_for(rt, definition, state, instance_id, now)
+    machine.start()
     ctx = context(definition, instance_id)
-    audit = [event("instance.started", now, **ctx, actor=actor.id, unit=unit)]
-    audit += effect_events(definition, instance_id, effects, steps, [], now, None, actor.id)
-    status = COMPLETED if effects.finished else RUNNING
-    rt.store.insert_instance(
-        NewInstance(
-            instance_id=instance_id,
-            process_id=definition.process_id,
-            version=definition.version,
-            status=status,
-            state=dump_state(state),
-            started_at=to_ms(now),
-            started_by=actor.id,
-            last_action_at=to_ms(now),
-            ended_at=to_ms(now) if effects.finished else None,
-        ),
-        steps,
-        audit,
-        children,
-    )
-    rt._emit([*audit, *(a for c in children for a in c.audit)])
-    return Progress(instance_id, status, _ready([], set(), steps), tuple(effects.path))
+    head = [event("instance.started", now, **ctx, actor=actor.id, unit=unit)]
+    new = started(rt, definition, state, machine, now, actor.id, head=head, unit=unit)
+    rt.store.insert_instance(new.instance, new.steps, new.audit, new.children, jobs=new.jobs)
+    rt._emit([*new.audit, *(a for c in new.children for a in c.audit)])
+    ready = _ready([], set(), new.steps)
+    return Progress(instance_id, new.instance.status, ready, tuple(machine.effects.path))
 
 
 def complete(
@@ -381,12 +357,9 @@ def _complete_once(
             )
     token = _token_of(state, open_row)
     state.data.update(submitted)
-    machine = Machine(definition, state, instance_id=instance_id, scripts=rt.script_handlers)
+    machine = machine_for(rt, definition, state, instance_id, now, row=row)
     effects = machine.complete(token)
-    children = calls.start_children(rt, definition, instance_id, machine, now, actor.id)
-    steps = new_steps(rt, definition, state, effects, now)
-    closed = closings(effects, open_rows, now)
-    audit = [
+    head = [
         event(
             "task.completed",
             now,
@@ -397,35 +370,25 @@ def _complete_once(
             holding=gate.holding_payload(holding, credentials),
         )
     ]
-    audit += effect_events(definition, instance_id, effects, steps, closed, now, step, actor.id)
-    done = StepUpdate(
-        step_id=open_row.id,
-        completed_at=to_ms(now),
-        actor=actor.id,
-        data=submitted,
-        path=tuple(d.flow for d in effects.path),
+    done = StepUpdate(step_id=open_row.id, completed_at=to_ms(now), actor=actor.id, data=submitted)
+    out = advance(
+        rt,
+        row,
+        definition,
+        state,
+        machine,
+        now,
+        actor.id,
+        head=head,
+        step=step,
+        completed=done,
+        open_rows=open_rows,
     )
-    also = calls.ended_children(rt, instance_id, effects, now, actor.id)
-    if effects.finished:
-        also += calls.continue_parent(rt, row, state.data, now, actor.id)
-    change = Change(
-        instance_id=instance_id,
-        expected_revision=row.revision,
-        status=COMPLETED if effects.finished else RUNNING,
-        state=dump_state(state),
-        last_action_at=to_ms(now),
-        ended_at=to_ms(now) if effects.finished else None,
-        step_updates=[done, *(update for _, update in closed)],
-        new_steps=steps,
-        audit=audit,
-        children=children,
-        also=also,
-    )
-    rt.store.apply(change)
-    rt._emit(all_audit(change))
-    gone = {open_row.id, *(r.id for r, _ in closed)}
+    rt.store.apply(out.change)
+    rt._emit(all_audit(out.change))
+    gone = {open_row.id, *(r.id for r, _ in out.closed)}
     status = COMPLETED if effects.finished else RUNNING
-    ready = () if effects.finished else _ready(open_rows, gone, steps)
+    ready = () if effects.finished else _ready(open_rows, gone, out.steps)
     return Progress(instance_id, status, ready, tuple(effects.path))
 
 

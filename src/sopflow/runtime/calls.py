@@ -14,6 +14,7 @@ crosses the link happens inside the one transaction of the action that caused it
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,8 @@ from sopflow.errors import RuntimeFault
 from sopflow.runtime import records
 from sopflow.runtime.data import check_data
 from sopflow.runtime.machine import Effects, Machine
-from sopflow.runtime.state import State, dump_state, load_state
-from sopflow.runtime.views import to_ms
+from sopflow.runtime.state import State, load_state
+from sopflow.runtime.views import from_ms, to_ms
 from sopflow.stores.base import (
     CANCELLED,
     COMPLETED,
@@ -32,7 +33,6 @@ from sopflow.stores.base import (
     Change,
     InstanceRow,
     NewChild,
-    NewInstance,
 )
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ def start_children(
     so the same officials see and act on both. Nesting deeper than
     :data:`MAX_CALL_DEPTH` in one action is a RuntimeFault naming the call activity.
     """
+    from sopflow.runtime.advance import machine_for, started
+
     children: list[NewChild] = []
     effects = machine.effects
     if effects.calls and unit is None:
@@ -110,27 +112,10 @@ def start_children(
         child_definition = rt.catalog.get(call.process)
         child_id = str(uuid.uuid4())
         state = State([], check_data(map_in(call, machine.variables(token)), child_id, None))
-        child = Machine(child_definition, state, instance_id=child_id, scripts=rt.script_handlers)
-        child_effects = child.start()
-        grandchildren = start_children(
-            rt,
-            child_definition,
-            child_id,
-            child,
-            now,
-            actor,
-            unit,
-            depth=depth + 1,
-            origin=origin or instance_id,
-        )
-        rt.store.ensure_definition(
-            child_definition.version,
-            child_definition.process_id,
-            child_definition.source,
-            child_definition.xml,
-        )
-        steps = records.new_steps(rt, child_definition, state, child_effects, now)
-        audit = [
+        child = machine_for(rt, child_definition, state, child_id, now)
+        child.outer = _catches_in(machine, token)
+        child.start()
+        head = [
             records.event(
                 "instance.started",
                 now,
@@ -141,40 +126,64 @@ def start_children(
                 **({"unit": unit} if unit is not None else {}),
             )
         ]
-        audit += records.effect_events(
-            child_definition, child_id, child_effects, steps, [], now, None, actor
+        new = started(
+            rt,
+            child_definition,
+            state,
+            child,
+            now,
+            actor,
+            head=head,
+            parent=instance_id,
+            parent_token=token.id,
+            unit=unit,
+            depth=depth + 1,
+            origin=origin or instance_id,
         )
-        finished = child_effects.finished
-        children.append(
-            NewChild(
-                NewInstance(
-                    instance_id=child_id,
-                    process_id=child_definition.process_id,
-                    version=child_definition.version,
-                    status=COMPLETED if finished else RUNNING,
-                    state=dump_state(state),
-                    started_at=to_ms(now),
-                    started_by=actor,
-                    last_action_at=to_ms(now),
-                    ended_at=to_ms(now) if finished else None,
-                    parent=instance_id,
-                    parent_token=token.id,
-                ),
-                steps,
-                audit,
-            )
-        )
-        children += grandchildren
-        if finished:
+        # What the child threw up reaches its call activity in this same machine.
+        for code, message in child.effects.escalated:
+            if not any(e[0] == token.id for e in effects.ended_calls):
+                machine.throw(token, "escalation", code, message)
+        if child.effects.raised is not None:
+            machine.throw(token, *child.effects.raised)
+        ended = any(e[0] == token.id for e in effects.ended_calls)
+        effects.ended_calls = [e for e in effects.ended_calls if e[0] != token.id]
+        if ended:
+            instance = replace(new.instance, status=CANCELLED, ended_at=to_ms(now))
+            new = replace(new, instance=instance)
+        children += new.as_child()
+        if new.instance.status == COMPLETED:
             machine.state.data.update(map_out(call, state.data))
             machine.complete(token)
     return children
 
 
+def _catches_in(machine: Machine, token: Any) -> Any:
+    """A child started in its parent's action: does the parent (this machine, from the
+    call activity's token, or its own callers) catch what the child throws up?"""
+    from sopflow.runtime.triggers import find_catcher
+
+    def catches(kind: str, code: str) -> bool:
+        if find_catcher(machine, token, kind, code) is not None:
+            return True
+        return machine.outer is not None and machine.outer(kind, code)
+
+    return catches
+
+
 def continue_parent(
-    rt: Engine, row: InstanceRow, data: dict[str, Any], now: datetime, actor: str
+    rt: Engine,
+    row: InstanceRow,
+    data: dict[str, Any],
+    now: datetime,
+    actor: str,
+    escalations: list[tuple[str, str]] | None = None,
 ) -> list[Change]:
-    """The child ``row`` finished: complete its call activity in the parent (and up)."""
+    """The child ``row`` finished: complete its call activity in the parent (and up);
+    the escalations it threw on the way reach the call activity first, in the same
+    change (an interrupting catch ends the call activity instead)."""
+    from sopflow.runtime.advance import advance, machine_for
+
     if row.parent is None or row.parent_token is None:
         return []
     parent = rt.store.load_instance(row.parent)
@@ -188,13 +197,15 @@ def continue_parent(
     call = definition.nodes[token.node].call
     assert call is not None
     state.data.update(map_out(call, data))
-    machine = Machine(definition, state, instance_id=parent.instance_id, scripts=rt.script_handlers)
-    effects = machine.complete(token)
-    children = start_children(rt, definition, parent.instance_id, machine, now, actor)
-    open_rows = rt.store.open_steps(instance_id=parent.instance_id)
-    steps = records.new_steps(rt, definition, state, effects, now)
-    closings = records.closings(effects, open_rows, now)
-    audit = [
+    machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
+    for code, message in escalations or []:
+        if not any(e[0] == token.id for e in machine.effects.ended_calls):
+            machine.throw(token, "escalation", code, message)
+    ended = [e for e in machine.effects.ended_calls if e[0] == token.id]
+    machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
+    if not ended:
+        machine.complete(token)
+    head = [
         records.event(
             "call.completed",
             now,
@@ -204,27 +215,108 @@ def continue_parent(
             actor=actor,
         )
     ]
-    audit += records.effect_events(
-        definition, parent.instance_id, effects, steps, closings, now, None, actor
-    )
-    also = ended_children(rt, parent.instance_id, effects, now, actor)
-    if effects.finished:
-        also += continue_parent(rt, parent, state.data, now, actor)
-    return [
-        Change(
-            instance_id=parent.instance_id,
-            expected_revision=parent.revision,
-            status=COMPLETED if effects.finished else RUNNING,
-            state=dump_state(state),
-            last_action_at=max(parent.last_action_at, to_ms(now)),
-            ended_at=to_ms(now) if effects.finished else None,
-            step_updates=[u for _, u in closings],
-            new_steps=steps,
-            audit=audit,
-            children=children,
-            also=also,
+    return [advance(rt, parent, definition, state, machine, now, actor, head=head).change]
+
+
+def _call_token(rt: Engine, row: InstanceRow) -> tuple[InstanceRow, Any, Any] | None:
+    """The running parent of ``row``, its state and the call activity's token."""
+    if row.parent is None or row.parent_token is None:
+        return None
+    parent = rt.store.load_instance(row.parent)
+    if parent.status != RUNNING:
+        return None
+    state = load_state(parent.state, parent.instance_id, rt.definition(parent.version))
+    token = state.token(row.parent_token)
+    if token is None:
+        return None
+    return parent, state, token
+
+
+def parent_catches(rt: Engine, row: InstanceRow, kind: str, code: str) -> bool:
+    """Does the calling instance of ``row`` (or one above it) catch this error (13.5.6:
+    the search goes on from the call activity)?"""
+    from sopflow.runtime.advance import machine_for
+    from sopflow.runtime.triggers import find_catcher
+
+    found = _call_token(rt, row)
+    if found is None:
+        return False
+    parent, state, token = found
+    definition = rt.definition(parent.version)
+    machine = machine_for(rt, definition, state, parent.instance_id, from_ms(0))
+    if find_catcher(machine, token, kind, code) is not None:
+        return True
+    return parent_catches(rt, parent, kind, code)
+
+
+def raised_to_parent(
+    rt: Engine, row: InstanceRow, raised: tuple[str, str, str], now: datetime, actor: str
+) -> list[Change]:
+    """The child ``row`` passed an error up: throw it at its call activity, in the
+    child's transaction (the child is cancelled by its own change)."""
+    from sopflow.runtime.advance import advance, machine_for
+
+    found = _call_token(rt, row)
+    if found is None:  # pragma: no cover - parent_catches said there was one
+        return []
+    parent, state, token = found
+    definition = rt.definition(parent.version)
+    machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
+    kind, code, message = raised
+    machine.throw(token, kind, code, message)
+    # The call activity's child is this one, cancelled by its own change already.
+    machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
+    head = [
+        records.event(
+            f"call.{kind}",
+            now,
+            **records.context(definition, parent.instance_id),
+            task_id=token.node,
+            child=row.instance_id,
+            code=code,
+            actor=actor,
         )
     ]
+    return [advance(rt, parent, definition, state, machine, now, actor, head=head).change]
+
+
+def escalated_to_parent(
+    rt: Engine,
+    row: InstanceRow,
+    escalations: list[tuple[str, str]],
+    now: datetime,
+    actor: str,
+) -> tuple[list[Change], bool]:
+    """The child ``row`` threw escalations its scopes do not catch: throw them at its
+    call activity, in one change of the parent. True when that ends the call activity
+    (an interrupting catch): the child is then cancelled by its own change."""
+    from sopflow.runtime.advance import advance, machine_for
+
+    found = _call_token(rt, row)
+    if found is None:  # pragma: no cover - parent_catches said there was one
+        return [], False
+    parent, state, token = found
+    definition = rt.definition(parent.version)
+    machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
+    for code, message in escalations:
+        if not any(e[0] == token.id for e in machine.effects.ended_calls):
+            machine.throw(token, "escalation", code, message)
+    before = len(machine.effects.ended_calls)
+    machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
+    head = [
+        records.event(
+            "call.escalation",
+            now,
+            **records.context(definition, parent.instance_id),
+            task_id=token.node,
+            child=row.instance_id,
+            code=code,
+            actor=actor,
+        )
+        for code, _message in escalations
+    ]
+    change = advance(rt, parent, definition, state, machine, now, actor, head=head).change
+    return [change], len(machine.effects.ended_calls) != before
 
 
 def ended_children(

@@ -25,6 +25,9 @@ from sopflow.authority.base import Authority
 from sopflow.authority.staff import authority_for
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import DefinitionError
+from sopflow.events.api import EngineEvents
+from sopflow.jobs.api import EngineJobs
+from sopflow.jobs.context import ServiceHandler
 from sopflow.logging import get_logger
 from sopflow.runtime import actions, queries
 from sopflow.runtime.clock import Clock, SystemClock, ensure_aware
@@ -58,7 +61,7 @@ class Deadlines(Protocol):
     def status(self, due_at: int | None, risk_at: int | None, now: datetime) -> str: ...
 
 
-class Engine:
+class Engine(EngineJobs, EngineEvents):
     """Run instances of a catalog's processes against a store.
 
     ``clock`` stamps every action (inject a fake one in tests and simulations);
@@ -67,6 +70,11 @@ class Engine:
     the caller's roles as given); ``script_handlers`` maps script-task ids to Python
     functions — a script task without one is refused when its file is loaded, and its BPMN
     text never runs.
+
+    Jobs (:mod:`sopflow.jobs`, docs/workers.md): ``service_handlers`` maps service, send
+    and business-rule task ids to Python functions run as jobs; ``external_tasks`` makes
+    any such task without a handler an external task of topic = its id;
+    ``on_escalation`` is called by the worker that announces an SLA escalation job.
     """
 
     def __init__(
@@ -78,6 +86,9 @@ class Engine:
         sla: Deadlines | None = None,
         script_handlers: Mapping[str, ScriptHandler] | None = None,
         authority: Authority | None = None,
+        service_handlers: Mapping[str, ServiceHandler] | None = None,
+        external_tasks: bool = False,
+        on_escalation: Callable[[Any], object] | None = None,
     ) -> None:
         self.catalog = catalog
         self.store = store
@@ -92,6 +103,7 @@ class Engine:
         self._log = get_logger("sopflow")
         self._by_version: dict[str, ProcessDefinition] = {d.version: d for d in catalog}
         self._flows: dict[str, dict[str, tuple[str, str | None, str]]] = {}
+        self._init_jobs(service_handlers, external_tasks, on_escalation)
 
     # ------------------------------------------------------------------ helpers
     def definition(self, version: str) -> ProcessDefinition:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sopflow.definitions.model import Flow, Node, ProcessDefinition
 from sopflow.errors import DefinitionError, ExpressionError, GatewayError, TaskDataError
+from sopflow.jobs.context import JobContext, Waited
+from sopflow.jobs.model import ASYNC, JobRow, NewJob
 from sopflow.runtime.behaviours.base import Behaviour
 from sopflow.runtime.expressions import compile_expression
 from sopflow.runtime.graph import Graph, graph_of
@@ -53,10 +55,21 @@ class Effects:
     path: list[GatewayDecision] = field(default_factory=list)
     #: the top-level scope has no token left: the instance is done
     finished: bool = False
+    #: jobs to write with the action, tokens whose waiting jobs it withdraws, and the
+    #: waits that began or ended (sopflow.jobs)
+    new_jobs: list[NewJob] = field(default_factory=list)
+    drop_jobs_of: list[int] = field(default_factory=list)
+    waits: list[Waited] = field(default_factory=list)
     #: call activity tokens that wait for a child instance to be started
     calls: list[Token] = field(default_factory=list)
     #: call activity tokens ended around their child: (token id, outcome, reason)
     ended_calls: list[tuple[int, str, str]] = field(default_factory=list)
+    #: messages and signals thrown for other instances: (kind, name, data)
+    thrown: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    #: an error no scope caught, passed to the calling instance: (kind, code, message)
+    raised: tuple[str, str, str] | None = None
+    #: escalations no scope caught, passed to the calling instance: (code, message)
+    escalated: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Machine:
@@ -69,8 +82,14 @@ class Machine:
         *,
         instance_id: str,
         scripts: Mapping[str, Callable[[dict[str, Any]], Mapping[str, Any] | None]],
+        jobs: JobContext | None = None,
+        outer: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.definition = definition
+        #: does the calling instance catch this (kind, code)? (call activities)
+        self.outer = outer
+        self.jobs = jobs if jobs is not None else JobContext.default()
+        self._resumed: set[tuple[int, str, str]] = set()
         self.state = state
         self.instance_id = instance_id
         self.scripts = scripts
@@ -80,15 +99,57 @@ class Machine:
         self._hops = 0
 
     # -- what the actions call ---------------------------------------------------------
-    def start(self) -> Effects:
-        """A new instance: one token at the top-level start event (13.5.1)."""
-        self._schedule(self.state.new_token(self.definition.start_node, None))
+    def start(self, at_node: str | None = None) -> Effects:
+        """A new instance: one token at the top-level start event (13.5.1), or at the
+        start event ``at_node`` (a timer start event that fired)."""
+        from sopflow.runtime.triggers import arm_scope
+
+        self._schedule(self.state.new_token(at_node or self.definition.start_node, None))
+        arm_scope(self, None)
         self._run()
         return self.effects
 
     def complete(self, token: Token) -> Effects:
         """A wait state was completed (a step done): its behaviour decides what follows."""
         self.behaviour(token).complete(self, token)
+        self._run()
+        return self.effects
+
+    def fire(self, token: Token | None, job: JobRow) -> Effects:
+        """A job of this instance is due: an asynchronous continuation goes on here; any
+        other kind goes to the behaviour of the job's node (a timer event, a task)."""
+        if job.kind == ASYNC:
+            if token is None or token.node != job.node:
+                return self.effects  # stale: its token went on; the job is just consumed
+            at = str(job.payload.get("at", "before"))
+            self._resumed.add((token.id, token.node, at))
+            if at == "before":
+                self._schedule(token)
+            else:
+                self.leave(token)
+        else:
+            self.catcher(token, job).fire(self, token, job)
+        self._run()
+        return self.effects
+
+    def catcher(self, token: Token | None, job: JobRow) -> Behaviour:
+        """Whose job it is: the waiting token's own node (or its event-based gateway),
+        else the job's node (a boundary event, an event subprocess's start event)."""
+        from sopflow.definitions.model import NodeKind
+        from sopflow.runtime.behaviours import behaviour_for
+
+        if token is not None and (
+            token.node == job.node or self.node(token).kind is NodeKind.EVENT_GATEWAY
+        ):
+            return self.behaviour(token)
+        return behaviour_for(self.definition.nodes[job.node or ""])
+
+    def throw(self, token: Token, kind: str, code: str, message: str = "") -> Effects:
+        """An error or escalation arrives at ``token`` from outside this run (a child
+        instance's error reaching its call activity)."""
+        from sopflow.runtime.triggers import throw
+
+        throw(self, token, kind, code, message)
         self._run()
         return self.effects
 
@@ -156,6 +217,7 @@ class Machine:
 
     def take(self, token: Token, flows: list[Flow]) -> None:
         """The token leaves by ``flows``: one new token down each, ``copies`` times."""
+        self._release(token)
         self.state.remove(token)
         copies = self.node(token).completion_quantity
         for flow in flows:
@@ -176,9 +238,12 @@ class Machine:
             # one instance of a body is done: the body decides what follows (13.3.6/7)
             body = self.state.token(token.scope)  # type: ignore[arg-type]
             local = self.state.scopes.get(token.id, {})
+            self._release(token)
             self.state.remove(token)
             assert body is not None
             self.behaviour(body).inner_completed(self, body, local)
+            return
+        if self._deferred(token, "after"):
             return
         node = self.node(token)
         flows = node.outgoing
@@ -222,6 +287,7 @@ class Machine:
 
     def consume(self, token: Token) -> None:
         """The token ends here (an end event, a join that absorbed it)."""
+        self._release(token)
         self.state.remove(token)
         self._after_removal(token.scope)
 
@@ -235,7 +301,16 @@ class Machine:
 
     def enter(self, container: Token, start: str) -> None:
         """Open the scope of ``container`` with one token at its start event (13.3.4)."""
+        from sopflow.runtime.triggers import arm_scope
+
         self._schedule(self.state.new_token(start, container.id))
+        arm_scope(self, container)
+
+    def place(self, node: str, scope: int | None) -> Token:
+        """A new token at ``node`` in ``scope``, scheduled (a boundary event, a link)."""
+        token = self.state.new_token(node, scope)
+        self._schedule(token)
+        return token
 
     def terminate_scope(self, scope: int | None, *, outcome: str, reason: str) -> None:
         """End every token of a scope, deepest first, each through its behaviour."""
@@ -245,13 +320,29 @@ class Machine:
             self.terminate(token, outcome=outcome, reason=reason)
 
     def terminate(self, token: Token, *, outcome: str, reason: str) -> None:
+        if self.node(token).jobs.async_before or self.node(token).jobs.async_after:
+            self.withdraw(token)  # a pending continuation ends with its token
         self.behaviour(token).terminate(self, token, outcome=outcome, reason=reason)
+        self._release(token)
         self.state.remove(token)
         self._agenda = deque(t for t in self._agenda if t.id != token.id)
 
     def close(self, token: Token, *, outcome: str, reason: str) -> None:
         """A wait state ends without completion: its open step row gets ``outcome``."""
         self.effects.closed.append(Closed(token.id, token.node, outcome, reason))
+
+    def schedule(self, token: Token | None, job: NewJob) -> None:
+        """Write ``job`` with this action, bound to ``token`` (withdrawn when it ends)."""
+        self.effects.new_jobs.append(replace(job, token=None if token is None else token.id))
+
+    def withdraw(self, token: Token) -> None:
+        """Drop every job waiting on ``token``: it is ending without them."""
+        self.effects.drop_jobs_of.append(token.id)
+        self.effects.new_jobs = [j for j in self.effects.new_jobs if j.token != token.id]
+
+    def waited(self, waited: Waited) -> None:
+        """A wait began or ended (the audit trail's ``wait.began`` / ``wait.ended``)."""
+        self.effects.waits.append(waited)
 
     def tokens_at(self, node: Node, scope: int | None) -> list[Token]:
         """Tokens that arrived at ``node`` in ``scope`` and wait there (oldest first)."""
@@ -286,9 +377,50 @@ class Machine:
                 behaviour = self.behaviour(token)
                 if not behaviour.keeps_arrival(self.node(token)):
                     token.flow = None  # only a token waiting to be joined keeps its flow
+                if self._deferred(token, "before"):
+                    continue
+                if self.node(token).boundaries and not self.is_inner(token):
+                    from sopflow.runtime.triggers import arm_boundaries
+
+                    arm_boundaries(self, token)
                 behaviour.activate(self, token)
-            if not self._settle():
+            if not self._settle() and not self._conditions():
                 return
+
+    def _release(self, token: Token) -> None:
+        """A token that leaves an activity or scope withdraws its boundary events'
+        and event subprocesses' jobs and subscriptions (they wait with it)."""
+        node = self.node(token)
+        if node.event_subprocesses or (node.boundaries and not self.is_inner(token)):
+            self.withdraw(token)
+
+    def _conditions(self) -> bool:
+        """Re-evaluate waiting conditional events after the data changed (10.5.5)."""
+        from sopflow.jobs.context import Waited
+        from sopflow.runtime.triggers import holds, occur, waiting_conditions
+
+        for token, node in waiting_conditions(self):
+            if holds(self, token, node):
+                if node.attached_to is not None:  # an interrupting conditional boundary
+                    occur(self, token, node, "condition holds")
+                else:
+                    self.waited(Waited(token.id, node.id, "conditional", False, "held"))
+                    self.leave(token)
+                return True
+        return False
+
+    def _deferred(self, token: Token, at: str) -> bool:
+        """camunda:asyncBefore / asyncAfter: commit here and go on in a job, unless this
+        is that job going on."""
+        spec = self.node(token).jobs
+        if not (spec.async_before if at == "before" else spec.async_after):
+            return False
+        key = (token.id, token.node, at)
+        if key in self._resumed:
+            self._resumed.discard(key)
+            return False
+        self.schedule(token, NewJob(ASYNC, self.jobs.now_ms, token.node, payload={"at": at}))
+        return True
 
     def _settle(self) -> bool:
         """Give joins whose rule depends on other tokens a chance to fire; True if one did."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sopflow.authority import gate
 from sopflow.authority.base import Credentials, Holding
@@ -21,7 +21,7 @@ from sopflow.runtime.views import (
     WorkItem,
     from_ms,
 )
-from sopflow.stores.base import RUNNING, StepRow
+from sopflow.stores.base import RUNNING, InstanceRow, StepRow
 
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
@@ -177,6 +177,18 @@ def status(
         data=state.data,
         open_steps=open_steps,
         history=tuple(history(rt, instance_id)),
+        **_jobs_view(rt, row, definition),
         parent=row.parent,
         children=tuple(c.instance_id for c in rt.store.children(instance_id)),
     )
+
+
+def _jobs_view(rt: Engine, row: InstanceRow, definition: ProcessDefinition) -> dict[str, Any]:
+    """The waits and incidents of ``status`` (sopflow.jobs)."""
+    from sopflow.jobs.waits import waits_of
+
+    kinds = {n.id: n.kind.value for n in definition.nodes.values()}
+    waits = waits_of(row, rt.store.steps(row.instance_id), rt.store.audit(row.instance_id), kinds)
+    incidents = getattr(rt.store, "incidents", None)
+    found = incidents(instance_id=row.instance_id, open_only=False) if incidents else []
+    return {"waits": waits, "incidents": tuple(found)}

@@ -244,6 +244,10 @@ class InstanceView:
     data: dict[str, Any]
     open_steps: tuple[WorkItem, ...] = ()
     history: tuple[StepRecord, ...] = field(default=())
+    #: every pass through a waiting node (sopflow.jobs.waits.WaitRecord), and the
+    #: instance's incidents (sopflow.jobs.model.IncidentRow), open and resolved
+    waits: tuple[Any, ...] = ()
+    incidents: tuple[Any, ...] = ()
     #: a call activity's links: the instance that called this one, the ones it called
     parent: str | None = None
     children: tuple[str, ...] = ()
@@ -262,6 +266,14 @@ class InstanceView:
             "data": self.data,
             "open_steps": [w.to_dict(tz) for w in self.open_steps],
             "history": [h.to_dict(tz) for h in self.history],
+            "waits": [w.to_dict(tz) for w in self.waits],
+            "incidents": _incidents(self.incidents, tz),
             "parent": self.parent,
             "children": list(self.children),
         }
+
+
+def _incidents(incidents: tuple[Any, ...], tz: tzinfo | None) -> list[dict[str, Any]]:
+    from sopflow.jobs.waits import incident_dicts
+
+    return incident_dicts(list(incidents), tz)

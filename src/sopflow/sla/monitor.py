@@ -387,11 +387,14 @@ class Monitor:
         escalate: bool | None = None,
         definitions: Callable[[str], ProcessDefinition] | None = None,
         clock: Clock | None = None,
+        enqueue: bool = False,
     ) -> None:
         self.store = store
+        #: escalations become jobs a worker announces (sopflow.jobs.escalation)
+        self.enqueue = enqueue
         self.policy = policy if policy is not None else SlaPolicy()
         self.on_status_change = on_status_change
-        self.escalate = on_status_change is not None if escalate is None else escalate
+        self.escalate = (on_status_change is not None or enqueue) if escalate is None else escalate
         self.clock: Clock = clock or SystemClock()
         self._definitions = definitions
         self._calendars: dict[tuple[str, str], WorkCalendar] = {}
@@ -498,6 +501,14 @@ class Monitor:
                 wanted.append((s.step_id, AT_RISK))
                 changed[(s.step_id, AT_RISK)] = s
         if not wanted:
+            return
+        if self.enqueue:
+            from sopflow.jobs.escalation import enqueue_escalations
+
+            # Passed through unseen: recorded now, never announced; the rest are jobs
+            # (a worker announces each, then records it: jobs/escalation.py).
+            self.store.claim_escalations([k for k in wanted if k not in changed], now_ms)
+            enqueue_escalations(self.store, [k for k in wanted if k in changed], now_ms)
             return
         if self.on_status_change is None:
             for key in self.store.claim_escalations(wanted, now_ms):

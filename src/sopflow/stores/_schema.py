@@ -166,9 +166,55 @@ MIGRATIONS: dict[int, list[str]] = {
             (CASE WHEN completed_at IS NULL THEN role END), ready_at)
             WHERE completed_at IS NULL""",
     ],
-    # 6 (jobs) and 7 (event subscriptions) come with the events branch.
-    6: [],
-    7: [],
+    # Durable jobs (sopflow 0.2): timers, asynchronous continuations, service and external
+    # tasks and SLA escalations, each a row written in the transaction of the state that
+    # made it. ``job_key`` keeps start timers and escalations unique; a job whose retries
+    # ran out points at its incident and is no longer due until retried.
+    6: [
+        """CREATE TABLE sopflow_jobs (
+            id {pk},
+            instance {bigint} REFERENCES sopflow_instances(id),
+            definition INTEGER REFERENCES sopflow_definitions(id),
+            kind TEXT NOT NULL,
+            node TEXT,
+            token {bigint},
+            topic TEXT,
+            due_at {bigint},
+            payload TEXT,
+            retries INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            locked_by TEXT,
+            locked_until {bigint},
+            error TEXT,
+            incident {bigint},
+            job_key TEXT UNIQUE,
+            created_at {bigint} NOT NULL)""",
+        # The due-job query of every worker: due order, only what a worker may take.
+        """CREATE INDEX sopflow_jobs_due ON sopflow_jobs(due_at, id)
+            WHERE topic IS NULL AND incident IS NULL""",
+        """CREATE INDEX sopflow_jobs_topic ON sopflow_jobs(topic, due_at)
+            WHERE topic IS NOT NULL AND incident IS NULL""",
+        "CREATE INDEX sopflow_jobs_instance ON sopflow_jobs(instance, token)",
+        """CREATE TABLE sopflow_incidents (
+            id {pk},
+            job {bigint},
+            instance {bigint} REFERENCES sopflow_instances(id),
+            kind TEXT NOT NULL,
+            node TEXT,
+            message TEXT NOT NULL,
+            at {bigint} NOT NULL,
+            resolved_at {bigint},
+            resolved_by TEXT)""",
+        "CREATE INDEX sopflow_incidents_instance ON sopflow_incidents(instance)",
+    ],
+    # Events (sopflow 0.2): a message or signal catch waits as a job row that is never due
+    # by itself; ``subscription`` names what it waits for, indexed so a correlation or a
+    # signal finds its catchers without reading any instance that does not wait for it.
+    7: [
+        "ALTER TABLE sopflow_jobs ADD COLUMN subscription TEXT",
+        """CREATE INDEX sopflow_jobs_subscription ON sopflow_jobs(subscription)
+            WHERE subscription IS NOT NULL""",
+    ],
     # The web layer (docs/web.md): password hashes (argon2id, never the password), server
     # sessions shared by every worker process, and failed logins per account and address.
     8: [

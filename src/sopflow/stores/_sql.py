@@ -21,14 +21,18 @@ from sopflow.errors import (
     SchemaVersionError,
     StoreError,
 )
+from sopflow.jobs.model import DoneJob, NewJob
 from sopflow.stores._accounts import AccountStoreMixin
 from sopflow.stores._batch import INSTANCE_REF as _INSTANCE_REF
 from sopflow.stores._batch import Statement
 from sopflow.stores._chain import ChainStoreMixin, check_definition
 from sopflow.stores._directory import DirectoryStoreMixin
+from sopflow.stores._events import EventStoreMixin
+from sopflow.stores._jobs import JobStoreMixin
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from sopflow.stores._slasql import SlaSqlMixin
 from sopflow.stores.base import (
+    RUNNING,
     AuditRow,
     Change,
     InstanceRow,
@@ -76,7 +80,15 @@ def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-class SqlStore(AccountStoreMixin, ChainStoreMixin, DirectoryStoreMixin, SlaSqlMixin, Store):
+class SqlStore(
+    AccountStoreMixin,
+    JobStoreMixin,
+    EventStoreMixin,
+    ChainStoreMixin,
+    DirectoryStoreMixin,
+    SlaSqlMixin,
+    Store,
+):
     """Shared implementation; subclasses provide the connection and dialect."""
 
     placeholder = "?"
@@ -142,7 +154,7 @@ class SqlStore(AccountStoreMixin, ChainStoreMixin, DirectoryStoreMixin, SlaSqlMi
     def _run_batch(
         self,
         batch: Sequence[Statement],
-        instance_id: str,
+        instance_id: str | None,
         seals: dict[str, set[int]] | None = None,
     ) -> None:
         """Run one action's statements as one transaction, checking each as it runs,
@@ -256,12 +268,29 @@ class SqlStore(AccountStoreMixin, ChainStoreMixin, DirectoryStoreMixin, SlaSqlMi
         steps: Sequence[NewStep],
         audit: Sequence[AuditRow],
         children: Sequence[NewChild] = (),
+        *,
+        jobs: Sequence[NewJob] = (),
+        done_job: DoneJob | None = None,
     ) -> None:
         seals: dict[str, set[int]] = {}
-        batch = self._insert(instance, steps, audit, seals)
+        iid = instance.instance_id
+        batch = [] if done_job is None else [self._job_consume(done_job)]
+        batch += self._insert(instance, steps, audit, seals)
+        # A definition's own job (the start timer's next occurrence) is written
+        # whatever becomes of the instance it started.
+        running = instance.status == RUNNING
+        kept = [j for j in jobs if running or j.version is not None]
+        batch += self._job_inserts(iid, kept, instance.started_at)
         for child in children:
-            batch += self._insert(child.instance, child.steps, child.audit, seals)
-        self._run_batch(batch, instance.instance_id, seals)
+            batch += self._insert_child(child, seals)
+        self._run_batch(batch, iid, seals)
+
+    def _insert_child(self, child: NewChild, seals: dict[str, set[int]]) -> list[Statement]:
+        batch = self._insert(child.instance, child.steps, child.audit, seals)
+        if child.jobs and child.instance.status == RUNNING:
+            cid = child.instance.instance_id
+            batch += self._job_inserts(cid, child.jobs, child.instance.started_at)
+        return batch
 
     def _insert(
         self,
@@ -477,8 +506,17 @@ class SqlStore(AccountStoreMixin, ChainStoreMixin, DirectoryStoreMixin, SlaSqlMi
         batch += self._insert_audit(iid, change.audit)
         batch += self._after_write(iid, change.audit, change.step_updates)
         seals.setdefault(iid, set()).update(up.step_id for up in change.step_updates)
+        if change.new_jobs or change.done_jobs or change.drop_jobs_of or change.status != RUNNING:
+            batch += self._job_writes(
+                iid,
+                running=change.status == RUNNING,
+                done=change.done_jobs,
+                drop_tokens=change.drop_jobs_of,
+                new=change.new_jobs,
+                now=change.last_action_at,
+            )
         for child in change.children:
-            batch += self._insert(child.instance, child.steps, child.audit, seals)
+            batch += self._insert_child(child, seals)
         for other in change.also:
             batch += self._apply(other, seals)
         return batch

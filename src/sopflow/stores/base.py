@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sopflow.jobs.model import DoneJob, NewJob
+
 __all__ = [
     "AuditRow",
     "Change",
@@ -144,6 +146,8 @@ class NewChild:
     instance: NewInstance
     steps: Sequence[NewStep] = ()
     audit: Sequence[AuditRow] = ()
+    #: the child's first jobs (a timer or service task it starts at)
+    jobs: Sequence[NewJob] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +169,12 @@ class Change:
     step_updates: Sequence[StepUpdate] = ()
     new_steps: Sequence[NewStep] = ()
     audit: Sequence[AuditRow] = field(default_factory=tuple)
+    #: jobs this action creates (a timer reached), consumes (the job that ran it; the
+    #: worker must still hold it), and the tokens whose waiting jobs it withdraws. An
+    #: instance that is no longer running keeps no job.
+    new_jobs: Sequence[NewJob] = ()
+    done_jobs: Sequence[DoneJob] = ()
+    drop_jobs_of: Sequence[int] = ()
     children: Sequence[NewChild] = ()
     also: Sequence[Change] = ()
 
@@ -188,7 +198,11 @@ class Store(ABC):
         steps: Sequence[NewStep],
         audit: Sequence[AuditRow],
         children: Sequence[NewChild] = (),
-    ) -> None: ...
+        *,
+        jobs: Sequence[NewJob] = (),
+        done_job: DoneJob | None = None,
+    ) -> None:
+        """Write a new instance; with its first jobs, and the start timer that made it."""
 
     @abstractmethod
     def load_instance(self, instance_id: str) -> InstanceRow:

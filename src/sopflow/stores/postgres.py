@@ -140,7 +140,7 @@ class PostgresStore(SqlStore):
     def _run_batch(
         self,
         batch: Sequence[Statement],
-        instance_id: str,
+        instance_id: str | None,
         seals: dict[str, set[int]] | None = None,
     ) -> None:
         """One transaction in two round trips: BEGIN + the batch + the chain's reads,

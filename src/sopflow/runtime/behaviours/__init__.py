@@ -15,18 +15,29 @@ from sopflow.runtime.behaviours.activities import (
     UserTask,
 )
 from sopflow.runtime.behaviours.base import Behaviour
-from sopflow.runtime.behaviours.events import EndEvent, StartEvent, TerminateEndEvent
+from sopflow.runtime.behaviours.catching import (
+    BoundaryEvent,
+    CatchEvent,
+    EventGateway,
+    EventStart,
+    EventSubProcess,
+    ReceiveTask,
+    ThrowEvent,
+)
+from sopflow.runtime.behaviours.events import EndEvent, TerminateEndEvent
 from sopflow.runtime.behaviours.gateways import (
     ExclusiveGateway,
     InclusiveGateway,
     ParallelGateway,
 )
 from sopflow.runtime.behaviours.loops import LoopBody, MultiInstanceBody
+from sopflow.runtime.behaviours.service import ServiceTask
+from sopflow.runtime.behaviours.timers import TimerCatchEvent
 
 __all__ = ["REGISTRY", "Behaviour", "behaviour_for"]
 
 REGISTRY: dict[NodeKind, Behaviour] = {
-    NodeKind.START: StartEvent(),
+    NodeKind.START: EventStart(),
     NodeKind.END: EndEvent(),
     NodeKind.TERMINATE_END: TerminateEndEvent(),
     NodeKind.USER_TASK: UserTask(),
@@ -38,6 +49,14 @@ REGISTRY: dict[NodeKind, Behaviour] = {
     NodeKind.EXCLUSIVE_GATEWAY: ExclusiveGateway(),
     NodeKind.PARALLEL_GATEWAY: ParallelGateway(),
     NodeKind.INCLUSIVE_GATEWAY: InclusiveGateway(),
+    NodeKind.SERVICE_TASK: ServiceTask(),
+    NodeKind.TIMER_CATCH: TimerCatchEvent(),
+    NodeKind.CATCH_EVENT: CatchEvent(),
+    NodeKind.RECEIVE_TASK: ReceiveTask(),
+    NodeKind.THROW_EVENT: ThrowEvent(),
+    NodeKind.BOUNDARY: BoundaryEvent(),
+    NodeKind.EVENT_GATEWAY: EventGateway(),
+    NodeKind.EVENT_SUBPROCESS: EventSubProcess(),
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import Node
+from sopflow.jobs.model import JobRow
 from sopflow.runtime.state import Token
 
 if TYPE_CHECKING:
@@ -44,6 +45,14 @@ class Behaviour:
 
     def child_completed(self, m: Machine, token: Token) -> None:
         raise NotImplementedError(f"{type(self).__name__} has no child scope")
+
+    def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
+        """A job of this element fell due (a timer, a service task's work, a message).
+
+        ``token`` is the token the job waits with (None for a job of no token). Kinds
+        that make jobs override this; the default means a job reached the wrong node.
+        """
+        raise NotImplementedError(f"{type(self).__name__} runs no {job.kind} job")
 
     def inner_completed(self, m: Machine, token: Token, local: dict[str, Any]) -> None:
         """One instance of a loop or multi-instance body completed (bodies only)."""

@@ -1,0 +1,188 @@
+"""Delivering messages and signals: find the catchers, fire each one, start instances.
+
+A waiting catch is a subscription row (a job that is never due by itself, see
+:mod:`sopflow.stores._events`); delivering to it is firing that job with the message's
+data, through the same code that fires a timer (:func:`sopflow.jobs.dispatch.
+run_instance_job`): one transaction consumes the row and moves the instance on. A start
+event that catches the message or signal starts a new instance at that start event.
+
+Correlation (``correlation={"nomor_surat": "123"}``) compares the named fields of the
+waiting instance's data by equality — Camunda's correlation keys, made plain. Only the
+instances that wait for the message are read, never the others.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sopflow.definitions.model import MESSAGE, Node, NodeKind, ProcessDefinition
+from sopflow.errors import (
+    ConflictError,
+    JobNotFoundError,
+    MessageAmbiguousError,
+    MessageNotCorrelatedError,
+)
+from sopflow.jobs.model import JobRow
+from sopflow.runtime import records
+from sopflow.runtime.state import State, load_state
+from sopflow.stores.base import RUNNING, Change, NewChild
+
+if TYPE_CHECKING:
+    from sopflow.runtime.engine import Engine
+
+__all__ = ["deliver", "matching_waits", "start_events", "start_instance", "thrown_changes"]
+
+#: attempts at one delivery when its instance keeps moving under it
+_ATTEMPTS = 8
+
+
+def _subscribers(rt: Engine, key: str, instance_id: str | None) -> list[JobRow]:
+    find = getattr(rt.store, "subscribers", None)
+    return [] if find is None else list(find(key, instance_id=instance_id))
+
+
+def matching_waits(
+    rt: Engine,
+    kind: str,
+    name: str,
+    *,
+    instance_id: str | None = None,
+    correlation: Mapping[str, Any] | None = None,
+    exclude: str | None = None,
+) -> list[JobRow]:
+    """The waiting catches of ``kind``/``name`` whose instance data match ``correlation``."""
+    found = []
+    for job in _subscribers(rt, f"{kind}:{name}", instance_id):
+        if job.instance_id is None or job.instance_id == exclude:
+            continue
+        if correlation:
+            row = rt.store.load_instance(job.instance_id)
+            if row.status != RUNNING:
+                continue
+            data = load_state(row.state, row.instance_id, rt.definition(row.version)).data
+            if any(key not in data or data[key] != value for key, value in correlation.items()):
+                continue
+        found.append(job)
+    return found
+
+
+def start_events(rt: Engine, kind: str, name: str) -> list[tuple[ProcessDefinition, Node]]:
+    """Start events of the catalog's processes (top level) that catch ``kind``/``name``."""
+    found = []
+    for definition in rt.catalog:
+        for node in definition.nodes.values():
+            event = node.event
+            if (
+                node.kind is NodeKind.START
+                and node.scope is None
+                and event is not None
+                and event.kind == kind
+                and event.name == name
+            ):
+                found.append((definition, node))
+    return found
+
+
+def deliver(rt: Engine, job: JobRow, data: dict[str, Any], now: datetime) -> bool:
+    """Fire the waiting catch ``job`` with ``data``, in one transaction; False when it
+    was consumed or withdrawn first (by another delivery, or its token moving on)."""
+    from sopflow.jobs.dispatch import run_instance_job, with_payload
+
+    for _ in range(_ATTEMPTS):
+        try:
+            current = rt.store.job(job.id)  # type: ignore[attr-defined]
+        except JobNotFoundError:
+            return False
+        try:
+            run_instance_job(rt, with_payload(current, data=data), None, now)
+            return True
+        except ConflictError:
+            continue
+    raise ConflictError(
+        f"the catch of job {job.id} kept moving under the delivery", instance_id=job.instance_id
+    )
+
+
+def new_instance(
+    rt: Engine,
+    definition: ProcessDefinition,
+    node: Node,
+    data: dict[str, Any],
+    now: datetime,
+    actor: str,
+) -> list[NewChild]:
+    """A new instance started at the start event ``node``, with its call children."""
+    from sopflow.runtime.advance import machine_for, started
+
+    instance_id = str(uuid.uuid4())
+    state = State([], dict(data))
+    machine = machine_for(rt, definition, state, instance_id, now)
+    machine.start(at_node=node.id)
+    assert node.event is not None
+    head = [
+        records.event(
+            "instance.started",
+            now,
+            **records.context(definition, instance_id),
+            actor=actor,
+            task_id=node.id,
+            **{node.event.kind: node.event.name},
+        )
+    ]
+    return started(rt, definition, state, machine, now, actor, head=head).as_child()
+
+
+def start_instance(
+    rt: Engine,
+    definition: ProcessDefinition,
+    node: Node,
+    data: dict[str, Any],
+    now: datetime,
+    actor: str,
+) -> str:
+    """Start an instance at ``node`` (a message or signal start event) and write it."""
+    first, *rest = new_instance(rt, definition, node, data, now, actor)
+    rt.store.insert_instance(first.instance, first.steps, first.audit, rest, jobs=first.jobs)
+    rt._emit([*first.audit, *(a for c in rest for a in c.audit)])
+    return first.instance.instance_id
+
+
+def thrown_changes(
+    rt: Engine, thrower: str, thrown: list[tuple[str, str, dict[str, Any]]], now: datetime
+) -> tuple[list[Change], list[NewChild]]:
+    """What the messages and signals an action threw do to other instances, written in
+    that action's transaction: the catches they fire, the instances they start.
+
+    A thrown message goes where ``engine.correlate`` would send it without correlation:
+    to its one waiting catch (or start event); none is a MessageNotCorrelatedError of
+    the throwing action. A thrown signal reaches every catch and start event.
+    """
+    from sopflow.jobs.dispatch import instance_job_change, with_payload
+
+    changes: list[Change] = []
+    children: list[NewChild] = []
+    for kind, name, data in thrown:
+        waits = matching_waits(rt, kind, name, exclude=thrower)
+        starts = start_events(rt, kind, name) if kind != MESSAGE or not waits else []
+        if kind == MESSAGE:
+            if not waits and not starts:
+                raise MessageNotCorrelatedError(
+                    f"message {name!r} thrown, but no instance or start event waits for it",
+                    instance_id=thrower,
+                )
+            if len(waits) + len(starts) > 1:
+                raise MessageAmbiguousError(
+                    f"message {name!r} thrown, and {len(waits) + len(starts)} catches wait "
+                    "for it; a thrown message goes to one",
+                    instance_id=thrower,
+                )
+        for job in waits:
+            change = instance_job_change(rt, with_payload(job, data=data), None, now)
+            if change is not None:
+                changes.append(change)
+        for definition, node in starts:
+            children += new_instance(rt, definition, node, data, now, "engine")
+    return changes, children
