@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 from tokens import flat_tokens
 
                 log("flat cost with many tokens: 1, 10, 100, 1,000 returns; multi-instance")
-                results["tokens"] = flat_tokens(work, 2 * runs)
+                results["tokens"] = flat_tokens(work, 6 * runs)
             if "throughput" in parts:
                 results["throughput"] = throughput(work, n, runs, cleanup)
             if "workers" in parts:
