@@ -22,9 +22,11 @@ def cell(f: dict[str, Any] | None, digits: int = 0) -> str:
 def tables(r: dict[str, Any]) -> str:
     out: list[str] = []
     m = r["machine"]
+    load = m.get("load_average_at_start")
+    load = [round(x, 2) for x in load] if load else load
     out.append(
         f"Run of {m['date']} ({r['mode']}): {m['cpu']}, {m['cpus']} cores, load average at"
-        f" start {m['load_average_at_start']}, Python {m['python']}, SQLite {m['sqlite']},"
+        f" start {load}, Python {m['python']}, SQLite {m['sqlite']},"
         f" SpiffWorkflow {m['spiffworkflow']}.\n"
     )
     if t := r.get("throughput"):
@@ -75,6 +77,35 @@ def tables(r: dict[str, Any]) -> str:
                 f" | {flat['large_over_small'][what]} |"
             )
         out.append("")
+    if tk := r.get("tokens"):
+        out.append(
+            f"Flat cost with many tokens ({tk['store']}), ms per completion, median (min-max):"
+            "\n\n| instance | ms per completion | / after 1 return | state bytes | step rows |"
+            "\n|---|---:|---:|---:|---:|"
+        )
+        for mark in tk["marks"]:
+            st_ = tk["stored"][str(mark)]
+            share = "1" if mark == 1 else tk["ratios"][f"returns_{mark}_over_1"]
+            out.append(
+                f"| after {mark:,} {'return' if mark == 1 else 'returns'} through the parallel"
+                " block |"
+                f" {cell(tk[f'returns_{mark}'], 2)} | {share} | {st_['state_bytes']:,} |"
+                f" {st_['step_rows']:,} |"
+            )
+        mi = tk["multi_instance_state"]
+        for items in (1, 50):
+            out.append(
+                f"| {items}-item multi-instance, first completion ({items} open) |"
+                f" {cell(tk[f'multi_{items}_first'], 2)} | - |"
+                f" {mi[str(items)]['open_state_bytes']:,} | - |"
+            )
+            out.append(
+                f"| {items}-item multi-instance, last completion (closes the body) |"
+                f" {cell(tk[f'multi_{items}_last'], 2)} | - |"
+                f" {mi[str(items)]['after_state_bytes']:,} | - |"
+            )
+        out.append("")
+        out.append("Ratios: " + ", ".join(f"{k} = {v}" for k, v in tk["ratios"].items()) + "\n")
     if st := r.get("startup"):
         out.append(
             "| command | ms, median (min-max) |\n|---|---:|\n"

@@ -9,7 +9,8 @@ PostgreSQL figures need SOPFLOW_BENCH_POSTGRES_URL (or SOPFLOW_TEST_POSTGRES_URL
 part uses a schema of its own, dropped afterwards. Every figure is the median of at least
 five runs with min and max; figures that form a ratio are measured interleaved. The
 machine (CPU, load average at start) is recorded with the results. Modules:
-throughput.py (a-f), scale.py (bulk load, SLA in SQL, flat costs), startup.py (CLI).
+throughput.py (a-f), scale.py (bulk load, SLA in SQL, flat costs), startup.py (CLI),
+tokens.py (flat cost with many tokens: returns through a parallel block, multi-instance).
 """
 
 from __future__ import annotations
@@ -169,13 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="results file (JSON)")
     parser.add_argument("--scale", type=int, help="open (and completed) instances at scale")
     parser.add_argument(
-        "--only", choices=["throughput", "workers", "scale", "startup"], action="append"
+        "--only",
+        choices=["throughput", "workers", "scale", "startup", "tokens"],
+        action="append",
     )
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     n, runs, big, small, per_worker = SIZES[mode]
     big = args.scale or big
-    parts = set(args.only or ["throughput", "workers", "scale", "startup"])
+    parts = set(args.only or ["throughput", "workers", "scale", "startup", "tokens"])
     out = Path(
         args.out or ROOT / "benchmarks" / "results" / f"{'quick' if args.quick else 'latest'}.json"
     )
@@ -189,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 log("CLI start")
                 results["startup"] = startup(work, runs)
+            if "tokens" in parts:
+                from tokens import flat_tokens
+
+                log("flat cost with many tokens: 1, 10, 100, 1,000 returns; multi-instance")
+                results["tokens"] = flat_tokens(work, 6 * runs)
             if "throughput" in parts:
                 results["throughput"] = throughput(work, n, runs, cleanup)
             if "workers" in parts:
@@ -246,6 +254,20 @@ def summary(r: dict[str, Any]) -> str:
                     f" vs {_fig(flat[f'{what}_large'], 2)}"
                 )
             lines.append(f"  large/small = {flat['large_over_small']}")
+    if tk := r.get("tokens"):
+        lines.append("\nFlat cost with many tokens, ms per completion (SQLite file)")
+        for mark in tk["marks"]:
+            stored = tk["stored"][str(mark)]
+            lines.append(
+                f"  after {mark:>5,} returns  {_fig(tk[f'returns_{mark}'], 2)}"
+                f"  state {stored['state_bytes']} B, {stored['step_rows']} step rows"
+            )
+        for items in (1, 50):
+            lines.append(
+                f"  multi-instance {items:>2}: first {_fig(tk[f'multi_{items}_first'], 2)},"
+                f" last {_fig(tk[f'multi_{items}_last'], 2)}"
+            )
+        lines.append(f"  ratios: {tk['ratios']}")
     if st := r.get("startup"):
         lines.append(
             f"\nCLI start (ms): python -c pass {_fig(st['python_c_pass'])}, --help"

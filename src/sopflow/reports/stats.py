@@ -640,14 +640,12 @@ def process_report(
 
     def closed(instance_id: str | None) -> list[StepRow]:
         """Rows the engine closed (a sibling branch, a completion condition, a terminate
-        end): not completed work, so not in ``completed_steps``, but counted as cancelled."""
-        ids = [instance_id] if instance_id is not None else [
-            i.instance_id for i in instances if i.instance_id not in damaged
-        ]
-        return [
-            r for iid in ids for r in store.steps(iid)
-            if r.completed_at is not None and r.outcome in (CANCELLED, TERMINATED)
-        ]
+        end): not completed work, so not in ``completed_steps``, but counted as cancelled.
+        One set-based read for the whole process, not one per instance."""
+        rows = store.closed_steps(
+            process_id=process_id, instance_id=instance_id, outcomes=(CANCELLED, TERMINATED)
+        )
+        return [r for r in kept(rows) if r.instance_id not in damaged]
 
     done = _passes(ctx, at, completed, instances, damaged)
     done += _passes(ctx, at, closed, instances, damaged)

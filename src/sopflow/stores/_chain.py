@@ -173,10 +173,13 @@ class ChainStoreMixin:
                 " ORDER BY id DESC LIMIT 1",
                 (instance_id,),
             ),
+            # Two ranges of the (instance, id) index, not one OR under the instance: the
+            # OR made SQLite walk the instance's whole step history on every write.
             Statement(
-                f"{_STEP_SELECT} WHERE s.instance = {INSTANCE_REF}"
-                f" AND (s.id > {last.format('step')} OR s.id IN ({marks})) ORDER BY s.id",
-                (instance_id, instance_id, *sorted(touched)),
+                f"{_STEP_SELECT} WHERE (s.instance = {INSTANCE_REF}"
+                f" AND s.id > {last.format('step')})"
+                f" OR (s.instance = {INSTANCE_REF} AND s.id IN ({marks})) ORDER BY s.id",
+                (instance_id, instance_id, instance_id, *sorted(touched)),
             ),
             Statement(
                 f"{_AUDIT_SELECT} WHERE a.instance = {INSTANCE_REF}"

@@ -32,7 +32,9 @@ from sopflow.stores._jobs import JobStoreMixin
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
 from sopflow.stores._slasql import SlaSqlMixin
 from sopflow.stores.base import (
+    CANCELLED,
     RUNNING,
+    TERMINATED,
     AuditRow,
     Change,
     InstanceRow,
@@ -596,6 +598,27 @@ class SqlStore(
             i__uuid=instance_id,
         )
         return self._step_rows(where, params)
+
+    def closed_steps(
+        self,
+        *,
+        process_id: str | None = None,
+        instance_id: str | None = None,
+        outcomes: Iterable[str] = (CANCELLED, TERMINATED),
+    ) -> list[StepRow]:
+        wanted = sorted(set(outcomes))
+        if not wanted:
+            return []
+        where, params = _where(
+            [
+                "s.completed_at IS NOT NULL",
+                "s.outcome IN (" + ", ".join("?" for _ in wanted) + ")",
+            ],
+            d__process_id=process_id,
+            i__uuid=instance_id,
+        )
+        # instance by instance, each in ready order: what reading steps() of each gave
+        return self._step_rows(where, [*wanted, *params], order="s.instance, s.id")
 
     def scan_open(
         self,

@@ -240,6 +240,35 @@ class Store(ABC):
         self, *, process_id: str | None = None, instance_id: str | None = None
     ) -> list[StepRow]: ...
 
+    def closed_steps(
+        self,
+        *,
+        process_id: str | None = None,
+        instance_id: str | None = None,
+        outcomes: Iterable[str] = (CANCELLED, TERMINATED),
+    ) -> list[StepRow]:
+        """Step rows the engine closed with one of ``outcomes`` (a sibling branch, a
+        completion condition, a terminate end): closed, yet not the completed work
+        ``completed_steps`` gives, so a report counts them apart.
+
+        The SQL stores answer in one statement whatever the number of instances (a
+        report over a process must not make a query per instance); this default, for
+        other stores, reads instance by instance.
+        """
+        wanted = set(outcomes)
+        if instance_id is not None:
+            ids = [instance_id]
+        else:
+            ids = [i.instance_id for i in self.instances(process_id=process_id)]
+        return [
+            r
+            for iid in ids
+            for r in self.steps(iid)
+            if r.completed_at is not None
+            and r.outcome in wanted
+            and (process_id is None or r.process_id == process_id)
+        ]
+
     @abstractmethod
     def instances(
         self, *, process_id: str | None = None, status: str | None = None
