@@ -241,11 +241,15 @@ def quantity(text: str | None) -> int:
     return int(value) if value.isdigit() else 1
 
 
-def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> ProcessDefinition:
+def build_definition(
+    raw: RawProcess, *, data: bytes, shared: bool = False, executable: bool = True
+) -> ProcessDefinition:
     """Turn a checked RawProcess into the immutable definition.
 
     ``shared``: the file holds several executable processes, so the version is the
     sha256 of the bytes followed by ``\n#`` and the process id (one version each).
+    ``executable``: False for a process kept for its picture and document only, which
+    need not have a start event.
     """
     lanes = tuple(
         Lane(id=lane.id, name=lane.label, role=lane.role or lane.label) for lane in raw.lanes
@@ -330,6 +334,7 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))
+    start = next(iter(raw.start_of(None)), None)
     return ProcessDefinition(
         process_id=raw.process_id,
         name=raw.name,
@@ -342,12 +347,13 @@ def build_definition(raw: RawProcess, *, data: bytes, shared: bool = False) -> P
         decisions=tuple(decisions),
         calls=tuple(calls),
         nodes=MappingProxyType(nodes),
-        start_node=raw.start_of(None)[0].id,
-        start_form=raw.start_of(None)[0].extras.get("form", ()),
-        start_form_key=raw.start_of(None)[0].extras.get("form_key"),
+        start_node=start.id if start is not None else "",
+        start_form=start.extras.get("form", ()) if start is not None else (),
+        start_form_key=start.extras.get("form_key") if start is not None else None,
         event_subprocesses=tuple(
             n.id
             for n in raw.nodes.values()
             if n.scope is None and n.kind is NodeKind.EVENT_SUBPROCESS
         ),
+        executable=executable,
     )

@@ -70,6 +70,9 @@ _UNSUPPORTED: dict[str, str] = {
 
 _LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
 _LOOPABLE = frozenset({"userTask", "manualTask", "scriptTask", "task", "subProcess"})
+#: activities that repeat as multi-instance only: a call activity starts one child
+#: instance per item (BPMN 13.3.7 over 13.3.5); a standard loop on one is not run
+_MULTI_ONLY = frozenset({"callActivity"})
 
 
 def _text(elem: etree._Element | None) -> str | None:
@@ -184,10 +187,12 @@ def _unsupported_reason(elem: etree._Element, tag: str) -> str | None:
             continue
         if child_tag == "eventDefinitionRef":
             return f"bpmn:{tag} with an eventDefinitionRef is not run: define the event inline"
-        if child_tag in _LOOPS and tag not in _LOOPABLE:
+        multi_only = tag in _MULTI_ONLY and child_tag == "multiInstanceLoopCharacteristics"
+        if child_tag in _LOOPS and tag not in _LOOPABLE and not multi_only:
             return (
                 f"{child_tag.removesuffix('Characteristics')} on bpmn:{tag} is not supported "
-                "by sopflow: only tasks and embedded subprocesses repeat"
+                "by sopflow: only tasks and embedded subprocesses repeat (and call "
+                "activities as multi-instance)"
             )
     if tag.endswith("Event"):
         return unsupported_event(elem, tag)

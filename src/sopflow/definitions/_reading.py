@@ -9,6 +9,7 @@ from lxml import etree
 
 from sopflow.definitions._elements import (
     _LOOPABLE,
+    _MULTI_ONLY,
     _SUPPORTED,
     _UNSUPPORTED,
     _read_call,
@@ -36,7 +37,7 @@ from sopflow.definitions.model import (
 )
 from sopflow.errors import BpmnSchemaError
 
-__all__ = ["executable_process_ids", "read_process"]
+__all__ = ["executable_process_ids", "picture_process_ids", "read_process"]
 
 
 def _executable_process(root: etree._Element, source: str) -> etree._Element:
@@ -88,6 +89,19 @@ def _marked(processes: list[etree._Element]) -> list[etree._Element]:
         return marked
     return [
         p for p in processes if p.get("isExecutable") is None and p.get("processType") != "Public"
+    ]
+
+
+def picture_process_ids(root: etree._Element, source: str) -> list[str]:
+    """The processes of a file kept for pictures and documents only: those it marks
+    isExecutable="false" beside the ones sopflow runs (BPMN 2.0, 10.2: a process not
+    meant to run, e.g. a partner's pool drawn for reference). A lone process is run
+    whatever it is marked (bpmn.io saves every new diagram as not executable)."""
+    running = set(executable_process_ids(root, source))
+    return [
+        p.get("id") or ""
+        for p in root.iterchildren(f"{{{BPMN_NS}}}process")
+        if p.get("isExecutable") == "false" and (p.get("id") or "") not in running
     ]
 
 
@@ -153,6 +167,8 @@ def _read_scope(
         if tag in _LOOPABLE:
             node.multi = _read_multi(elem)
             node.loop, node.loop_maximum = _read_loop(elem)
+        elif tag in _MULTI_ONLY:
+            node.multi = _read_multi(elem)
         if node.unsupported is not None:
             node.kind = None
         if node.is_step or (tag == "startEvent" and scope is None):

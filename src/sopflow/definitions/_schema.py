@@ -5,6 +5,7 @@ valid BPMN that sopflow's own engine runs are let through (:data:`_SPIFF_LIMITS`
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import cache
 from typing import Any
@@ -86,6 +87,10 @@ _SPIFF_LIMITS = (
 )
 
 
+#: SpiffWorkflow's refusal of a call to a process marked isExecutable="false"
+_CALLS_PICTURE = re.compile(r"Process \S+ is not executable\.?")
+
+
 def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
     """Let SpiffWorkflow parse the process, so a file it cannot read is refused now."""
     from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
@@ -111,6 +116,9 @@ def _spiff_parse(tree: etree._ElementTree, raw: RawProcess) -> None:
         message = str(exc.args[0]) if exc.args else str(exc)
         if message.startswith(_SPIFF_LIMITS):
             return  # valid BPMN that sopflow's own engine runs (implicit split, Camunda MI)
+        if _CALLS_PICTURE.fullmatch(message):
+            return  # a call to an isExecutable="false" process: the catalog refuses it
+            # naming both files (definitions.catalog.call_problems)
         element = exc.id or None
         node = raw.nodes.get(element) if element else None
         line = exc.line_number if isinstance(exc.line_number, int) else None

@@ -42,7 +42,11 @@ from sopflow.definitions._raw import (
     RawNode,
     RawProcess,
 )
-from sopflow.definitions._reading import executable_process_ids, read_process
+from sopflow.definitions._reading import (
+    executable_process_ids,
+    picture_process_ids,
+    read_process,
+)
 from sopflow.definitions._schema import _schema_problems as _schema_problems  # tests
 from sopflow.definitions._schema import _spiff_parse
 from sopflow.definitions.model import ProcessDefinition
@@ -115,6 +119,7 @@ def _load(
     script_handlers: Collection[str],
     max_bytes: int,
     process_id: str | None = None,
+    executable: bool = True,
 ) -> ProcessDefinition:
     from sopflow.definitions.checks import run_checks
     from sopflow.definitions.extensions import extension_problems
@@ -130,12 +135,13 @@ def _load(
         schema.append(exc)
     problems: list[DefinitionError] = []
     if raw is not None:  # schema errors first, then every SOP and extension finding
-        problems = run_checks(raw, script_handlers=script_handlers)
+        problems = run_checks(raw, script_handlers=script_handlers, executable=executable)
         refused = frozenset(n.id for n in raw.nodes.values() if n.unsupported is not None)
         handled = frozenset(script_handlers)
-        problems += extension_problems(
-            tree, source=source, refused_ids=refused, handled_ids=handled
-        )
+        if executable:  # the file's executable processes already read its extensions
+            problems += extension_problems(
+                tree, source=source, refused_ids=refused, handled_ids=handled
+            )
         problems.sort(key=lambda p: p.line or 0)
     if schema:
         first = schema[0]
@@ -158,6 +164,8 @@ def _load(
             element=first.element,
             problems=problems,
         )
+    if not executable:  # SpiffWorkflow guards what runs; this never does
+        return build_definition(raw, data=data, shared=True, executable=False)
     _spiff_parse(tree, raw)
     return build_definition(raw, data=data, shared=process_id is not None)
 
@@ -182,22 +190,27 @@ def load_definitions_bytes(
     script_handlers: Collection[str] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[ProcessDefinition]:
-    """Every executable process of a file, each a definition of its own.
+    """Every process of a file sopflow keeps, each a definition of its own.
 
     A file with one process loads exactly as :func:`load_definition_bytes`; a file with
     several isExecutable="true" processes gives one definition per process, each with
-    its own version (see :func:`definition_version`).
+    its own version (see :func:`definition_version`). The processes it marks
+    isExecutable="false" beside them follow, with ``executable=False``: kept for their
+    pictures and documents, checked only by
+    :data:`~sopflow.definitions.checks.PICTURE_CHECKS`, never started.
     """
     tree = parse_xml(data, source=source, max_bytes=max_bytes)
     ids = executable_process_ids(tree.getroot(), source)
+    pictures = picture_process_ids(tree.getroot(), source)
+    found = []
     if len(ids) == 1:
-        return [
+        found.append(
             load_definition_bytes(
                 data, source=source, script_handlers=script_handlers, max_bytes=max_bytes
             )
-        ]
-    found = []
-    for process_id in ids:
+        )
+        ids = []
+    for process_id in [*ids, *pictures]:
         key = (definition_version(data, process_id), source, frozenset(script_handlers))
         with _CACHE_LOCK:
             cached = _CACHE.get(key)
@@ -208,6 +221,7 @@ def load_definitions_bytes(
                 script_handlers=script_handlers,
                 max_bytes=max_bytes,
                 process_id=process_id,
+                executable=process_id not in pictures,
             )
             with _CACHE_LOCK:
                 _CACHE[key] = cached

@@ -93,6 +93,7 @@ def start(
     unit: str | None = None,
 ) -> Progress:
     definition = rt.catalog.get(process_id)
+    definition.refuse_unless_executable()
     now = rt._now(at)
     unit = gate.start_unit(rt.authority, definition, unit, actor, now)
     instance_id = str(uuid.uuid4())
@@ -283,6 +284,8 @@ def _cancel_once(
     row, children = rt.store.load_with_children(instance_id)
     if row.status != RUNNING:
         raise InstanceClosedError(f"instance is {row.status}", instance_id=instance_id)
+    if row.parent is not None:
+        calls.refuse_child_cancel(rt, row)
     definition = rt.definition(row.version)
     state = load_state(row.state, instance_id, definition)
     now = rt._now(at)
