@@ -203,6 +203,8 @@ def _run(
 ) -> list[str]:
     outcomes = []
     for definition in definitions:
+        if not definition.executable:
+            continue  # kept for its picture (isExecutable="false"): never started
         clock = FakeClock()
         engine = Engine(
             catalog,

@@ -13,7 +13,7 @@ import pytest
 from tests._bpmn import ENGINE_FIXTURES, STAF
 
 from sopflow.definitions.catalog import Catalog, validate_paths
-from sopflow.errors import DefinitionError, InstanceClosedError
+from sopflow.errors import ChildInstanceError, DefinitionError, InstanceClosedError, RuntimeFault
 from sopflow.runtime.engine import Engine
 from sopflow.stores.base import Store
 from sopflow.testing import FakeClock
@@ -81,6 +81,58 @@ def test_cancelling_a_parent_cancels_its_children_and_theirs(
     assert engine.work_list() == []
     with pytest.raises(InstanceClosedError):
         engine.complete(grandchild, "periksa", actor=STAF)
+
+
+def test_a_child_instance_is_not_cancelled_on_its_own_but_through_its_root(
+    store: Store, clock: FakeClock
+) -> None:
+    """13.3.5: the called process ends its call activity only by completing (or throwing);
+    cancelling a child alone would leave the caller waiting forever. As Zeebe does, the
+    cancel is refused naming the parent and the root to cancel instead; nothing changes."""
+    engine, parent, child, grandchild = _family(store, clock)
+    before = {iid: store.load_instance(iid).revision for iid in (parent, child, grandchild)}
+    with pytest.raises(ChildInstanceError) as refused:
+        engine.cancel(grandchild, reason="salah", actor=STAF)
+    error = refused.value
+    assert isinstance(error, RuntimeFault)
+    assert (error.instance_id, error.parent_id, error.root_id) == (grandchild, child, parent)
+    assert str(error).startswith(f"instance {grandchild}: started by call activity ")
+    assert f"of instance {child}" in str(error) and f"cancel the root instance {parent}" in str(
+        error
+    )
+    assert {iid: store.load_instance(iid).revision for iid in before} == before
+    assert [engine.status(i).status for i in (parent, child, grandchild)] == ["running"] * 3
+    with pytest.raises(ChildInstanceError, match=f"cancel the root instance {parent}"):
+        engine.cancel(child, reason="salah", actor=STAF)
+    engine.cancel(parent, reason="salah", actor=STAF)  # the root: the whole family ends
+    assert [engine.status(i).status for i in (parent, child, grandchild)] == ["cancelled"] * 3
+
+
+def test_the_cli_refuses_cancelling_a_child_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI prints the refusal as one line naming the root, and exits 1."""
+    from sopflow.cli import main
+    from sopflow.stores import open_store
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("SOPFLOW_DB", url)
+    monkeypatch.setenv("SOPFLOW_CATALOG", str(CALLS))
+    disk = open_store(url)
+    try:
+        engine = Engine(Catalog.from_directory(CALLS), disk, clock=clock_at_work())
+        parent = engine.start("induk", actor=STAF, data={"perihal": "Surat"}).instance_id
+        [child] = engine.status(parent).children
+    finally:
+        disk.close()
+    code = main(["cancel", child, "--reason", "salah", "--at", "2025-08-04T09:00:00+07:00"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and f"cancel the root instance {parent}" in err
+
+
+def clock_at_work() -> FakeClock:
+    return FakeClock("2025-08-04T08:00:00+07:00")
 
 
 def test_a_call_to_a_process_not_in_the_catalog_is_a_load_error(tmp_path: Path) -> None:

@@ -75,7 +75,10 @@ def test_marked_processes_keep_exactly_the_marked_ones() -> None:
     data = _file(_process("utama", 'isExecutable="true"'), _process("lain"))
     assert _ids(data) == ["utama"]
     data = _file(_process("a", 'isExecutable="false"'), _process("b"))
-    assert _ids(data) == ["b"]
+    loaded = load_definitions_bytes(data, source="multi.bpmn")
+    assert [d.process_id for d in loaded if d.executable] == ["b"]
+    # the one marked false is kept for its picture and document, never started (10.2)
+    assert [d.process_id for d in loaded if not d.executable] == ["a"]
 
 
 def test_several_executable_processes_ask_for_load_definitions() -> None:

@@ -14,7 +14,8 @@ at a traceback.
     │   ├── BpmnSchemaError        not valid BPMN 2.0 (XSD) or not well-formed XML
     │   ├── SopCheckError          a sopflow rule fails (lanes, reachability, gateways ...)
     │   ├── TableError             an SOP table file cannot be compiled
-    │   └── UnknownProcessError    no process with that id in the catalog
+    │   ├── UnknownProcessError    no process with that id in the catalog
+    │   └── NotExecutableError     a process marked isExecutable="false" asked to run
     ├── ExpressionError            a condition outside the safe expression language
     ├── WaktuError                 a Mutu Baku waktu text that cannot be read
     ├── TimerError                 a timer text that names no date, duration or cycle
@@ -23,6 +24,7 @@ at a traceback.
     │   ├── InstanceNotFoundError
     │   ├── TaskNotFoundError      unknown task, or not ready (already completed)
     │   ├── InstanceClosedError    the instance is completed or cancelled
+    │   ├── ChildInstanceError     a call activity's child cancelled on its own: cancel the root
     │   ├── PermissionDeniedError  the actor lacks the task's lane role
     │   │   ├── UnitAccessError        no position in the instance's unit
     │   │   ├── SeparationOfDutiesError  the actor did a step this one checks
@@ -65,6 +67,7 @@ __all__ = [
     "BpmnSchemaError",
     "CalendarError",
     "ChainBrokenError",
+    "ChildInstanceError",
     "ClaimedError",
     "ClockError",
     "ConflictError",
@@ -86,6 +89,7 @@ __all__ = [
     "MessageAmbiguousError",
     "MessageNotCorrelatedError",
     "NipError",
+    "NotExecutableError",
     "PermissionDeniedError",
     "RevisionMismatchError",
     "RuntimeFault",
@@ -194,6 +198,12 @@ class UnknownProcessError(DefinitionError):
     """No process with this id in the catalog."""
 
 
+class NotExecutableError(DefinitionError):
+    """A process its file marks isExecutable="false" was asked to run (started, called,
+    or named by a start event): it is in the catalog for its picture and document only.
+    """
+
+
 class ExpressionError(SopflowError):
     """An expression outside sopflow's safe expression language, or one that fails."""
 
@@ -269,6 +279,20 @@ class TaskNotFoundError(RuntimeFault):
 
 class InstanceClosedError(RuntimeFault):
     """The instance is completed or cancelled; it takes no more actions."""
+
+
+class ChildInstanceError(RuntimeFault):
+    """The instance was started by a call activity of another instance, so it is not
+    cancelled on its own: its parent waits for it. Cancel the root instance, which
+    cancels its children (Zeebe refuses the same way); ``parent_id`` and ``root_id``
+    name them."""
+
+    def __init__(
+        self, message: str, *, instance_id: str, parent_id: str, root_id: str
+    ) -> None:
+        self.parent_id = parent_id
+        self.root_id = root_id
+        super().__init__(message, instance_id=instance_id)
 
 
 class PermissionDeniedError(RuntimeFault):

@@ -158,6 +158,8 @@ def _header_lines(definition: ProcessDefinition) -> list[str]:
             lines.append(f"{label}:")
             lines += [f"  - {item}" for item in items]
     lines.append(f"Versi: {definition.version[:12]}  Sumber: {definition.source}")
+    if not definition.executable:  # BPMN 2.0, 10.2: kept for its picture and document
+        lines.append('Tidak dijalankan (isExecutable="false"): hanya gambar dan dokumen SOP')
     return lines
 
 

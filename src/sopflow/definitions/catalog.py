@@ -1,7 +1,9 @@
 """The SOP catalog: the directory of BPMN files an office runs, keyed by process id.
 
 A file may hold several executable processes (a collaboration's participants): each is
-a process of the catalog.
+a process of the catalog. The processes a file marks isExecutable="false" beside them
+are in the catalog too, for their pictures and documents; they are never started
+(``ProcessDefinition.executable`` is False) and no call activity may call one.
 
 A process id is how instances, the CLI and the store refer to an SOP, so two files
 claiming the same id is an error naming both files rather than a silent "last one wins".
@@ -15,7 +17,7 @@ from pathlib import Path
 from sopflow.definitions.loader import load_definitions, problems_of
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.definitions.xmlsafe import DEFAULT_MAX_BYTES
-from sopflow.errors import DefinitionError, UnknownProcessError
+from sopflow.errors import DefinitionError, NotExecutableError, UnknownProcessError
 
 __all__ = [
     "Catalog",
@@ -113,10 +115,25 @@ def call_problems(definitions: Iterable[ProcessDefinition]) -> list[DefinitionEr
     """Call activities whose calledElement is no process of the catalog (BPMN 10.3.5)."""
     found = list(definitions)
     known = {d.process_id: d for d in found}
-    problems = []
+    problems: list[DefinitionError] = []
     for definition in found:
+        if not definition.executable:
+            continue  # never runs, so never calls
         for node in definition.nodes.values():
-            if node.call is None or node.call.process in known:
+            if node.call is None:
+                continue
+            called = known.get(node.call.process)
+            if called is not None and not called.executable:
+                problems.append(
+                    NotExecutableError(
+                        f"calls process {node.call.process!r}, which {called.source} marks "
+                        'isExecutable="false" (kept for its picture and document, never run)',
+                        file=definition.source,
+                        element=node.id,
+                    )
+                )
+                continue
+            if called is not None:
                 continue
             names = ", ".join(sorted(known)) or "none"
             problems.append(

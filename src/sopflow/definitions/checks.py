@@ -24,7 +24,7 @@ from sopflow.definitions.loader import (
 from sopflow.definitions.model import NodeKind
 from sopflow.errors import DefinitionError, ExpressionError, WaktuError
 
-__all__ = ["CHECKS", "run_checks"]
+__all__ = ["CHECKS", "PICTURE_CHECKS", "run_checks"]
 
 Check = Callable[[RawProcess, Collection[str]], list[DefinitionError]]
 
@@ -573,9 +573,24 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def run_checks(raw: RawProcess, *, script_handlers: Collection[str] = ()) -> list[DefinitionError]:
-    """All findings for one process, sorted by line so they read top to bottom."""
+def _read_problems(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
+    return list(raw.problems)
+
+
+#: What a process kept for its picture and document only (isExecutable="false") must
+#: pass: what it says must be readable (flows between its own nodes, readable extension
+#: properties) and the drawing must agree with its lanes, since the SOP document draws
+#: it. Everything only running needs (a start event, lanes for every task, reachable
+#: ends, complete gateways, supported elements, jobs) is left out: it never runs.
+PICTURE_CHECKS: tuple[Check, ...] = (_read_problems, _diagram)
+
+
+def run_checks(
+    raw: RawProcess, *, script_handlers: Collection[str] = (), executable: bool = True
+) -> list[DefinitionError]:
+    """All findings for one process, sorted by line so they read top to bottom; for a
+    process that never runs (``executable=False``), only :data:`PICTURE_CHECKS`."""
     found: list[DefinitionError] = []
-    for check in CHECKS:
+    for check in CHECKS if executable else PICTURE_CHECKS:
         found.extend(check(raw, script_handlers))
     return sorted(found, key=lambda p: p.line or 0)

@@ -330,6 +330,11 @@ class ProcessDefinition:
     calls: tuple[Step, ...] = ()
     #: the event subprocesses of the process itself (13.5.4)
     event_subprocesses: tuple[str, ...] = ()
+    #: False for a process its file marks isExecutable="false" beside the ones it runs
+    #: (BPMN 2.0, 10.2): kept for its picture and SOP document, never started
+    #: (:class:`~sopflow.errors.NotExecutableError`); ``start_node`` is "" when it has
+    #: no start event
+    executable: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_steps_by_id", {s.id: s for s in self.steps})
@@ -338,6 +343,18 @@ class ProcessDefinition:
         for step in self.steps:
             by_no[step.no] = None if step.no in by_no else step
         object.__setattr__(self, "_steps_by_no", by_no)
+
+    def refuse_unless_executable(self, why: str = "started") -> None:
+        """Raise NotExecutableError for a process kept for pictures only (BPMN 2.0, 10.2)."""
+        if not self.executable:
+            from sopflow.errors import NotExecutableError
+
+            raise NotExecutableError(
+                f'process {self.process_id!r} is marked isExecutable="false": it is kept '
+                f"for its picture and SOP document and is never {why}",
+                file=self.source,
+                element=self.process_id,
+            )
 
     def step(self, task_id: str) -> Step | None:
         return self._steps_by_id.get(task_id)  # type: ignore[attr-defined, no-any-return]

@@ -73,6 +73,8 @@ def start_events(rt: Engine, kind: str, name: str) -> list[tuple[ProcessDefiniti
     """Start events of the catalog's processes (top level) that catch ``kind``/``name``."""
     found = []
     for definition in rt.catalog:
+        if not definition.executable:
+            continue  # a picture-only process catches nothing (BPMN 2.0, 10.2)
         for node in definition.nodes.values():
             event = node.event
             if (

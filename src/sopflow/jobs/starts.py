@@ -40,6 +40,8 @@ def schedule_start_timers(rt: Engine, now: datetime) -> int:
     store = job_store(rt)
     count = 0
     for definition in rt.catalog:
+        if not definition.executable:
+            continue  # a picture-only process has no timer to arm (BPMN 2.0, 10.2)
         node = definition.nodes[definition.start_node]
         timer = node.jobs.timer
         if timer is None:

@@ -8,7 +8,11 @@ crosses the link happens inside the one transaction of the action that caused it
   child reaches at once) in the parent's transaction;
 - a child's last step completes the call activity's token in the parent, in the child's
   transaction, and so on up the family;
-- cancelling an instance cancels its running children and theirs, in one transaction.
+- cancelling an instance cancels its running children and theirs, in one transaction;
+- a running child is not cancelled on its own (:func:`refuse_child_cancel`): its
+  parent's call activity waits for it, and BPMN 2.0 (13.3.5) gives a called process no
+  way to end its caller other than completing or throwing. Zeebe refuses the same
+  ("cancel the root process instance instead"); so does sopflow, naming the root.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import Call, ProcessDefinition
-from sopflow.errors import RuntimeFault
+from sopflow.errors import ChildInstanceError, RuntimeFault
 from sopflow.runtime import records
 from sopflow.runtime.data import check_data
 from sopflow.runtime.machine import Effects, Machine
@@ -44,6 +48,7 @@ __all__ = [
     "continue_parent",
     "map_in",
     "map_out",
+    "refuse_child_cancel",
     "start_children",
 ]
 
@@ -110,6 +115,7 @@ def start_children(
                 task_id=token.node,
             )
         child_definition = rt.catalog.get(call.process)
+        child_definition.refuse_unless_executable("called")  # the catalog refuses it first
         child_id = str(uuid.uuid4())
         state = State([], check_data(map_in(call, machine.variables(token)), child_id, None))
         child = machine_for(rt, child_definition, state, child_id, now)
@@ -230,6 +236,35 @@ def _call_token(rt: Engine, row: InstanceRow) -> tuple[InstanceRow, Any, Any] | 
     if token is None:
         return None
     return parent, state, token
+
+
+def refuse_child_cancel(rt: Engine, row: InstanceRow) -> None:
+    """Raise ChildInstanceError when ``row`` is the child of a running parent.
+
+    Only the refusal path reads upwards (one read per level, a few levels deep); a child
+    whose parent is no longer running (stored by hand, or a parent ended by an older
+    release) may still be cancelled, so nothing is left that cannot be ended.
+    """
+    found = _call_token(rt, row)
+    if found is None:
+        return
+    parent, _state, token = found
+    root = parent
+    seen = {row.instance_id}
+    while root.parent is not None and root.instance_id not in seen:
+        seen.add(root.instance_id)
+        above = rt.store.load_instance(root.parent)
+        if above.status != RUNNING:
+            break
+        root = above
+    raise ChildInstanceError(
+        f"started by call activity {token.node} of instance {parent.instance_id}; a child "
+        f"is not cancelled on its own: cancel the root instance {root.instance_id}, "
+        "which cancels its children",
+        instance_id=row.instance_id,
+        parent_id=parent.instance_id,
+        root_id=root.instance_id,
+    )
 
 
 def parent_catches(rt: Engine, row: InstanceRow, kind: str, code: str) -> bool:
