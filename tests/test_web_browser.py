@@ -13,6 +13,7 @@ Run by ``make test-web`` (SOPFLOW_TEST_BROWSER=1); never downloads a browser.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -181,8 +182,19 @@ def test_the_decision_story_end_to_end(server, browser) -> None:  # type: ignore
     }
     assert counts == {"breached": 0, "at_risk": 0, "on_track": 1, "no_standard": 0}
     _no_xss(camat)
+    # the monthly share within the standard: drawn by the server, said in text as well
+    descs = camat.eval_on_selector_all(
+        "figure.chart svg[role=img] desc", "nodes => nodes.map(n => n.textContent)"
+    )
+    said = [d for d in descs if re.match(r"^\w{3} \d{4}: \d+% \(\d+ dari \d+ langkah\)", d)]
+    assert said, descs
+    month = said[0].split(":")[0]  # "Des 2026": the month the story's steps were done
+    assert camat.locator("details.chart-table td", has_text=month).count() >= 1
     camat.wait_for_load_state("networkidle")
     _shot(camat, "pemantauan")
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    chart = camat.locator("section.sop", has_text=month).locator("figure.chart").first
+    chart.screenshot(path=str(IMAGES / "web-grafik-bulanan.png"))
     camat.goto(f"{base}/mulai")
     _shot(camat, "mulai")
     camat.goto(f"{base}/instansi/{instance_id}")

@@ -51,6 +51,7 @@ at a traceback.
         └── ChainBrokenError       an instance's audit/step hash chain does not verify
     DirectoryError                 a staff directory row or file cannot be used
     └── NipError                   an NIP that is not 18 digits of date, TMT, gender
+    RendererUnavailableError       no headless Chromium to print a document as PDF
     WebAuthError                   the web layer refuses a request (sopflow[web])
     ├── AuthenticationError        no valid session, password or trusted header
     │   └── LoginThrottledError    too many failed logins for the account or address
@@ -91,6 +92,7 @@ __all__ = [
     "NipError",
     "NotExecutableError",
     "PermissionDeniedError",
+    "RendererUnavailableError",
     "RevisionMismatchError",
     "RuntimeFault",
     "SchemaVersionError",
@@ -438,6 +440,11 @@ class DirectoryError(SopflowError):
 
 class NipError(DirectoryError):
     """An NIP that is not 18 digits: birth date, TMT year and month, gender 1/2, sequence."""
+
+
+class RendererUnavailableError(SopflowError):
+    """A document cannot be printed to PDF here: headless Chromium (Debian's ``chromium``,
+    or ``SOPFLOW_CHROMIUM``) is missing or failed. The HTML document still works."""
 
 
 class WebAuthError(SopflowError):

@@ -81,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         "SOPFLOW_WEB_TRUSTED_HEADER": args.trusted_header or "",
         "SOPFLOW_WEB_TRUSTED_PROXIES": " ".join(args.trusted_proxy),
         "SOPFLOW_WEB_ADMINS": " ".join(args.admin),
+        "SOPFLOW_WEB_OPERATORS": " ".join(args.operator),
     }
     from sopflow.web import create_app, open_engine
     from sopflow.web._app import settings_from_environment
@@ -146,5 +147,13 @@ def register(sub: Any) -> None:
         default=[],
         metavar="NIP",
         help="an NIP that may write the directory through the API (repeatable)",
+    )
+    p.add_argument(
+        "--operator",
+        action="append",
+        default=[],
+        metavar="NIP",
+        help="an NIP that may send messages and signals, work external tasks and retry "
+        "incidents through the API (repeatable)",
     )
     p.set_defaults(run=_run)

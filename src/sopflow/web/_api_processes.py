@@ -85,6 +85,29 @@ def read_document(process_id: str, who: Viewer, ctx: Ctx) -> Response:
     return Response(html, media_type="text/html; charset=utf-8")
 
 
+@router.get(
+    "/{process_id}/document.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        503: {"description": "no headless Chromium on the server (RendererUnavailableError)"},
+    },
+    summary="The official SOP document as PDF (A4 landscape, printed by headless Chromium)",
+)
+def read_document_pdf(process_id: str, who: Viewer, ctx: Ctx) -> Response:
+    from sopflow.reports.document import render_html
+    from sopflow.reports.pdf import html_to_pdf
+
+    definition = _definition(ctx, process_id)
+    pdf = html_to_pdf(render_html(definition, called=called_names(ctx, definition)))
+    name = f"SOP-{definition.process_id}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
 @router.post(
     "/{process_id}/instances",
     response_model=ProgressOut,

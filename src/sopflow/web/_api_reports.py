@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -21,7 +21,13 @@ from sopflow.runtime.views import iso
 from sopflow.web._auth import Principal
 from sopflow.web._context import WebContext
 from sopflow.web._deps import Acting, Ctx, Viewer
-from sopflow.web._models import AssignmentIn, DirectoryOut, EndAssignmentIn, SlaSummary
+from sopflow.web._models import (
+    AssignmentIn,
+    DirectoryOut,
+    EndAssignmentIn,
+    SlaChanges,
+    SlaSummary,
+)
 
 __all__ = ["directory_router", "open_steps", "process_report_for", "router"]
 
@@ -130,23 +136,34 @@ def instance_report(instance_id: str, who: Viewer, ctx: Ctx, format: Format = "j
 
 def open_steps(ctx: WebContext, who: Principal, unit: str | None) -> list[dict[str, Any]]:
     """Open steps of running instances this person may see, most urgent first."""
+    monitor = _monitor(ctx)
+    return _visible_steps(ctx, who, unit, monitor.scan(at=ctx.now()))
+
+
+def _monitor(ctx: WebContext) -> Any:
     from sopflow.sla.monitor import Monitor
 
     policy = ctx.engine.sla
-    monitor = Monitor(
+    return Monitor(
         ctx.store,
         policy=policy if hasattr(policy, "calendar_for") else None,  # type: ignore[arg-type]
         definitions=ctx.engine.definition,
         clock=ctx.engine.clock,
-        escalate=False,
+        escalate=False,  # the web only shows; escalation is the monitor loop's (docs/sla.md)
     )
+
+
+def _visible_steps(
+    ctx: WebContext, who: Principal, unit: str | None, steps: Any
+) -> list[dict[str, Any]]:
+    """The steps of instances this person may see (and of ``unit`` and below), shaped."""
     directory = ctx.directory()
     if unit is not None and unit not in directory.units:
         raise DirectoryError(f"unit {unit!r} is not in the directory", field="unit")
     units: dict[str, str] = ctx.store.instance_units()
     seen: dict[str, bool] = {}
     out = []
-    for s in monitor.scan(at=ctx.now()):
+    for s in steps:
         where = units.get(s.instance_id)
         if unit is not None and (where is None or not directory.within(where, unit)):
             continue
@@ -187,6 +204,46 @@ def sla_summary(
         mine = per.setdefault(s["process_id"], {})
         mine[s["status"]] = mine.get(s["status"], 0) + 1
     return {"at": iso(ctx.now()), "counts": counts, "per_process": per, "open_steps": steps}
+
+
+@router.get(
+    "/sla/changes",
+    response_model=SlaChanges,
+    summary="Open steps that turned at risk or breached in (since, until], paged",
+)
+def sla_changes(
+    who: Viewer,
+    ctx: Ctx,
+    since: Annotated[datetime, Query(description="ISO-8601 with offset; exclusive")],
+    until: Annotated[
+        datetime | None,
+        Query(description="inclusive; default now. Page on with the first answer's until"),
+    ] = None,
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Any:
+    """The indexed change scan of the store (``sopflow.sla.summary.scan_changes``, two
+    index ranges: the cost follows the changes, not the open steps). Read-only: it moves
+    no scan mark and escalates nothing, so a dashboard polling it changes no one's mail."""
+    from sopflow.errors import TaskDataError
+    from sopflow.sla.summary import scan_changes
+
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.tzinfo is None:
+            raise TaskDataError(f"{name}: a time needs its UTC offset (e.g. +07:00)")
+    end = until if until is not None else ctx.now()
+    if end < since:
+        raise TaskDataError("until: before since")
+    steps = _visible_steps(ctx, who, unit, scan_changes(_monitor(ctx), end, since=since))
+    return {
+        "since": since.isoformat(),
+        "until": end.isoformat(),
+        "items": steps[offset : offset + limit],
+        "total": len(steps),
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 # ----------------------------------------------------------------------------- directory

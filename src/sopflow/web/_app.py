@@ -54,7 +54,14 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
             "(sopflow staff import FILE); without one, roles would be taken on trust"
         )
     from sopflow import __version__
-    from sopflow.web import _api_instances, _api_processes, _api_reports, _api_session, _pages
+    from sopflow.web import (
+        _api_instances,
+        _api_jobs,
+        _api_processes,
+        _api_reports,
+        _api_session,
+        _pages,
+    )
 
     app = FastAPI(
         title="sopflow",
@@ -72,6 +79,9 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     api.include_router(_api_instances.work_router)
     api.include_router(_api_reports.router)
     api.include_router(_api_reports.directory_router)
+    api.include_router(_api_jobs.events_router)
+    api.include_router(_api_jobs.external_router)
+    api.include_router(_api_jobs.incident_router)
     app.include_router(api)
     app.include_router(_pages.router)
     app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
@@ -149,6 +159,7 @@ def settings_from_environment(env: Any = None) -> WebSettings:
         trusted_header=env.get("SOPFLOW_WEB_TRUSTED_HEADER") or None,
         trusted_proxies=words("SOPFLOW_WEB_TRUSTED_PROXIES"),
         admins=words("SOPFLOW_WEB_ADMINS"),
+        operators=words("SOPFLOW_WEB_OPERATORS"),
         secure_cookies=None if secure is None else secure == "1",
     )
 

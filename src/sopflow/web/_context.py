@@ -58,6 +58,9 @@ class WebContext:
     def is_admin(self, nip: str) -> bool:
         return nip in self.settings.admins
 
+    def is_operator(self, nip: str) -> bool:
+        return nip in self.settings.operators
+
     def zone(self, definition: ProcessDefinition) -> tzinfo:
         policy = self.engine.sla
         if isinstance(policy, SlaPolicy):

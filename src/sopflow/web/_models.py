@@ -231,6 +231,15 @@ class SlaSummary(BaseModel):
     open_steps: list[OpenStepOut]
 
 
+class SlaChanges(BaseModel):
+    since: str
+    until: str = Field(description="pass as until to page through the same window")
+    items: list[OpenStepOut]
+    total: int
+    limit: int
+    offset: int
+
+
 class UnitOut(BaseModel):
     kode: str
     nama: str
@@ -280,3 +289,95 @@ class EndAssignmentIn(BaseModel):
     nip: str = Field(min_length=1, max_length=64)
     jabatan: str = Field(min_length=1, max_length=64)
     selesai: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+# ------------------------------------------------- messages, signals, jobs, incidents
+
+
+class CorrelateIn(BaseModel):
+    """A message from outside (BPMN 2.0 10.5.4: exactly one receiver unless ``all``)."""
+
+    model_config = _STRICT
+    message_name: str = Field(min_length=1, max_length=200)
+    instance_id: str | None = Field(default=None, max_length=100)
+    correlation: dict[str, str | int | float | bool] | None = Field(
+        default=None, description="field -> value the waiting instance's data must equal"
+    )
+    data: Data = Field(default_factory=dict)
+    all: bool = Field(default=False, description="deliver to every match instead of refusing")
+
+
+class SignalIn(BaseModel):
+    """A signal broadcast (BPMN 2.0 10.5.4: every waiting catch, every signal start)."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=200)
+    data: Data = Field(default_factory=dict)
+
+
+class DeliveredOut(BaseModel):
+    instances: list[str] = Field(description="instances that moved on")
+    started: list[str] = Field(description="instances a start event began")
+
+
+class FetchIn(BaseModel):
+    model_config = _STRICT
+    topic: str = Field(min_length=1, max_length=200)
+    worker_id: str = Field(min_length=1, max_length=200)
+    max_tasks: int = Field(default=1, ge=1, le=100)
+    lock_seconds: float = Field(default=300.0, gt=0, le=7 * 24 * 3600)
+
+
+class ExternalTaskOut(BaseModel):
+    id: int
+    topic: str
+    instance_id: str
+    process_id: str | None
+    task_id: str
+    data: dict[str, Any]
+    retries: int
+    locked_until: str
+    error: str | None
+
+
+class ExternalCompleteIn(BaseModel):
+    model_config = _STRICT
+    worker_id: str = Field(min_length=1, max_length=200)
+    data: Data = Field(default_factory=dict)
+
+
+class ExternalFailIn(BaseModel):
+    model_config = _STRICT
+    worker_id: str = Field(min_length=1, max_length=200)
+    message: str = Field(min_length=1, max_length=2000)
+    retries: int = Field(ge=0, le=100, description="attempts left; 0 raises an incident")
+    retry_in_seconds: float = Field(default=0.0, ge=0, le=7 * 24 * 3600)
+
+
+class ExternalFailOut(BaseModel):
+    incident_id: int | None = Field(description="the incident raised when no retry is left")
+
+
+class BpmnErrorIn(BaseModel):
+    model_config = _STRICT
+    worker_id: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=1, max_length=200)
+    message: str = Field(default="", max_length=2000)
+
+
+class IncidentOut(BaseModel):
+    id: int
+    job_id: int | None
+    instance_id: str | None
+    process_id: str | None
+    kind: str
+    node: str | None
+    message: str
+    at: str
+    resolved_at: str | None
+    resolved_by: str | None
+
+
+class RetryIn(BaseModel):
+    model_config = _STRICT
+    retries: int | None = Field(default=None, ge=1, le=100, description="default: the node's")

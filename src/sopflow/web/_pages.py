@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import AuthenticationError, LoginThrottledError, SopflowError
+from sopflow.reports.monthly import MonthShare, monthly_share
 from sopflow.runtime.views import StepRecord, WorkItem
 from sopflow.web._auth import (
     CSRF_FIELD,
@@ -385,8 +386,24 @@ def instance_page(instance_id: str, request: Request, ctx: Ctx) -> Response:
 # ----------------------------------------------------------------------------- pemantauan
 
 
+def _months(
+    ctx: WebContext, who: Principal, d: ProcessDefinition, seen: dict[str, bool]
+) -> list[MonthShare]:
+    """The SOP's completed passes in instances this person may see, per month."""
+    rows = []
+    for row in ctx.store.completed_steps(process_id=d.process_id):
+        if row.instance_id not in seen:
+            seen[row.instance_id] = ctx.may_see(who.nip, ctx.store.load_instance(row.instance_id))
+        if seen[row.instance_id]:
+            rows.append(row)
+    return monthly_share(rows, ctx.zone(d))
+
+
 @router.get("/pemantauan")
 def monitoring_page(request: Request, ctx: Ctx, unit: str | None = None) -> Response:
+    from markupsafe import Markup
+
+    from sopflow.reports.monthly import render_monthly_svg
     from sopflow.web._api_reports import form_rows, open_steps, process_report_for
 
     who = _who(ctx, request)
@@ -396,14 +413,28 @@ def monitoring_page(request: Request, ctx: Ctx, unit: str | None = None) -> Resp
     steps = open_steps(ctx, who, unit)
     order = {"breached": 0, "at_risk": 1, "on_track": 2, "no_standard": 3}
     counts = {k: sum(1 for s in steps if s["status"] == k) for k in order}
-    sops = []
+    sops: list[dict[str, Any]] = []
+    seen: dict[str, bool] = {}
     for d in sorted(ctx.engine.catalog, key=lambda d: d.name):
         try:
             report = process_report_for(ctx, who, d)
         except SopflowError:
             continue
+        months = _months(ctx, who, d, seen)
         sops.append(
-            {"definition": d, "form": form_rows(report), "instances": dict(report.instances)}
+            {
+                "definition": d,
+                "form": form_rows(report),
+                "instances": dict(report.instances),
+                "months": months,
+                "chart": Markup(
+                    render_monthly_svg(
+                        months,
+                        title=f"Bagian langkah sesuai standar waktu per bulan: {d.name}",
+                        ident=f"grafik-{len(sops) + 1}",
+                    )
+                ),
+            }
         )
     for s in steps:
         due = datetime.fromisoformat(s["due_at"]) if s["due_at"] else None

@@ -18,12 +18,16 @@ class WebSettings:
     the staff directory through the API. ``failure_delay`` seconds are waited per failed
     login already on record (doubling, at most 4 s), which makes guessing slow before
     the limits (per account, per address, within ``failure_window_minutes``) refuse it.
+    ``operators`` are the NIPs of the accounts the office's programs and their keepers
+    use: they may send messages and signals, fetch and answer external tasks and retry
+    incidents (docs/web.md, "Operators"); everyone else is refused those calls.
     """
 
     session_minutes: int = 8 * 60
     trusted_header: str | None = None
     trusted_proxies: frozenset[str] = field(default_factory=frozenset)
     admins: frozenset[str] = field(default_factory=frozenset)
+    operators: frozenset[str] = field(default_factory=frozenset)
     max_failures_account: int = 5
     max_failures_address: int = 20
     failure_window_minutes: int = 15
