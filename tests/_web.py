@@ -70,13 +70,15 @@ class Web:
             )
 
 
-def make_web(settings: WebSettings | None = None, url: str = "memory://") -> Web:
+def make_web(
+    settings: WebSettings | None = None, url: str = "memory://", catalog: Catalog | None = None
+) -> Web:
     store = open_store(url)
     import_demo_staff(store)
     for nip in (CAMAT, SEKCAM, KASI, TIM, CIBATU_SEKCAM):
         store.set_password_hash(nip, password_hash(), 0)
     clock = FakeClock("2026-03-02T08:00:00+07:00")  # a Monday
-    engine = Engine(Catalog.builtin(), store, clock=clock)
+    engine = Engine(catalog or Catalog.builtin(), store, clock=clock)
     app = create_app(engine, settings or WebSettings(failure_delay=0))
     return Web(engine, clock, store, app)
 

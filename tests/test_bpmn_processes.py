@@ -147,3 +147,28 @@ def test_a_process_id_used_in_two_files_names_both_files(tmp_path: Path) -> None
     problems = validate_paths([tmp_path])
     # both executable processes and the picture-only one: ids are unique across the catalog
     assert len(problems) == 3 and all("is also defined in" in str(p) for p in problems)
+
+
+
+def test_the_web_lists_a_picture_only_process_as_such_and_never_offers_to_start_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BPMN 2.0 10.2: a process with isExecutable="false" is documentation only. The web's
+    process list says so, and "Mulai SOP" never offers what the engine would refuse, even
+    to someone who holds every role."""
+    from tests._web import SEKCAM, make_web
+
+    from sopflow.web._auth import Principal
+    from sopflow.web._context import WebContext
+    from sopflow.web._pages import _startable
+
+    web = make_web(catalog=Catalog.from_directory(PICTURE))
+    processes = web.client(SEKCAM).get("/api/v1/processes").json()
+    assert {p["process_id"]: p["executable"] for p in processes} == {
+        "layanan": True,
+        "pemohon": False,
+    }
+    ctx: WebContext = web.app.state.sopflow
+    monkeypatch.setattr(WebContext, "acting_as", lambda self, nip, role, unit: object())
+    offered = {d.process_id for d in _startable(ctx, Principal(SEKCAM, None, "basic"))}
+    assert offered == {"layanan"}

@@ -26,6 +26,7 @@ def summary(d: ProcessDefinition) -> dict[str, Any]:
         "pemerintah": d.header.pemerintah,
         "version": d.version,
         "steps": len(d.steps),
+        "executable": d.executable,
     }
 
 

@@ -67,6 +67,10 @@ class ProcessSummary(BaseModel):
     pemerintah: str | None
     version: str
     steps: int
+    executable: bool = Field(
+        description='False for a picture-only process (isExecutable="false"): drawn and '
+        "documented, never started"
+    )
 
 
 class ProcessOut(BaseModel):

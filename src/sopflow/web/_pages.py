@@ -335,6 +335,8 @@ def _startable(ctx: WebContext, who: Principal) -> list[ProcessDefinition]:
     directory = ctx.directory()
     out = []
     for d in sorted(ctx.engine.catalog, key=lambda d: d.name):
+        if not d.executable:  # a picture-only process (isExecutable="false") never starts
+            continue
         first = d.step_by_no(1) or (d.steps[0] if d.steps else None)
         unit = directory.find_unit(d.header.kecamatan or "")
         if first is not None and ctx.acting_as(who.nip, first.role, unit.kode if unit else None):
