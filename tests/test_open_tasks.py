@@ -205,7 +205,7 @@ def test_with_a_directory_anyone_of_the_unit_may_act_and_no_one_else(
     engine = staffed_engine(store, clock, definition)
     iid = engine.start("berkas", actor=who(CAMAT), unit=PBG).instance_id
     # the Sekcam of Pace holds positions, none in Kecamatan Purbalingga
-    with pytest.raises(UnitAccessError, match=r"holds no position in unit 33\.03\.11"):
+    with pytest.raises(UnitAccessError, match=r"holds no position in unit 33\.03\.05"):
         engine.claim(iid, "terima", actor=who(SEKCAM_PACE))
     with pytest.raises(PermissionDeniedError, match="holds no position"):
         engine.complete(iid, "terima", actor=Actor("bukan.pegawai"), data={"lengkap": True})
