@@ -16,7 +16,7 @@ from sopflow.testing import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 PURBALINGGA = ROOT / "bpmn" / "purbalingga-pengukuran-kinerja.bpmn"
-PBG, PACE = "33.03.11", "35.18.05"
+PBG, PACE = "33.03.05", "35.18.05"
 
 CAMAT = "197103141998031004"
 SEKCAM = "197508222002122002"

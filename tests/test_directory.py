@@ -27,25 +27,25 @@ kode = "32.14"
 nama = "Kabupaten Purwakarta"
 
 [[unit]]
-kode = "32.14.07"
+kode = "32.14.14"
 nama = "Kecamatan Cibatu"
 induk = "32.14"
 
 [[unit]]
-kode = "32.14.07-SPKP"
+kode = "32.14.14-SPKP"
 nama = "Subbag. Perencanaan, Keuangan dan Pelaporan"
-induk = "32.14.07"
+induk = "32.14.14"
 
 [[jabatan]]
 kode = "CBT-CAMAT"
 nama = "Camat Cibatu"
-unit = "32.14.07"
+unit = "32.14.14"
 peran = "camat"
 
 [[jabatan]]
 kode = "CBT-KASUBAG"
 nama = "Kepala Subbagian Perencanaan, Keuangan dan Pelaporan"
-unit = "32.14.07-SPKP"
+unit = "32.14.14-SPKP"
 peran = "kasubag"
 
 [[pegawai]]
@@ -109,10 +109,10 @@ def test_a_directory_file_reads_units_positions_people_and_assignments(tmp_path:
     path = tmp_path / "staf.toml"
     path.write_text(DIRECTORY)
     d = load_directory_file(path)
-    assert d.units["32.14.07"].kind == "kecamatan" and d.units["32.14"].kind == "kabupaten"
-    assert d.units["32.14.07-SPKP"].kind == "seksi"
-    assert d.within("32.14.07-SPKP", "32.14.07") and not d.within("32.14.07", "32.14.07-SPKP")
-    assert d.find_unit("Cibatu") == d.units["32.14.07"]
+    assert d.units["32.14.14"].kind == "kecamatan" and d.units["32.14"].kind == "kabupaten"
+    assert d.units["32.14.14-SPKP"].kind == "seksi"
+    assert d.within("32.14.14-SPKP", "32.14.14") and not d.within("32.14.14", "32.14.14-SPKP")
+    assert d.find_unit("Cibatu") == d.units["32.14.14"]
     plh = [a for a in d.assignments if a.jenis == "plh"]
     assert plh and plh[0].selesai == date(2025, 3, 7) and plh[0].dasar == "Sprin 800/12/2025"
 
@@ -153,7 +153,7 @@ def test_a_plh_overlapping_the_definitive_holder_is_allowed_and_recorded() -> No
         (("selesai = 2025-03-07", "selesai = 2025-03-01"), "selesai"),
         (('dasar = "Sprin 800/12/2025"', 'dasar = " "'), "dasar"),
         (('peran = "kasubag"', 'peran = "Kasubag Umum"'), "peran"),
-        (('induk = "32.14.07"', 'induk = "32.99.99"'), "induk"),
+        (('induk = "32.14.14"', 'induk = "32.99.99"'), "induk"),
         (('jabatan = "CBT-CAMAT"\nmulai = 2025', 'jabatan = "CBT-LURAH"\nmulai = 2025'), "jabatan"),
     ],
 )

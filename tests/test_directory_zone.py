@@ -27,14 +27,14 @@ kode = "64.01"
 nama = "Kabupaten Paser"
 
 [[unit]]
-kode = "64.01.03"
+kode = "64.01.06"
 nama = "Kecamatan Long Ikis"
 induk = "64.01"
 
 [[unit]]
 kode = "LI-PEM"
 nama = "Seksi Pemerintahan"
-induk = "64.01.03"
+induk = "64.01.06"
 
 [[unit]]
 kode = "32.14"
@@ -51,7 +51,7 @@ nama = "Kantor tanpa kode wilayah"
 [[jabatan]]
 kode = "LI-CAMAT"
 nama = "Camat Long Ikis"
-unit = "64.01.03"
+unit = "64.01.06"
 peran = "camat"
 
 [[jabatan]]
@@ -102,7 +102,7 @@ def _holds_camat(directory: Directory, at: str) -> bool:
 
 
 def test_each_unit_keeps_its_provinces_zone(directory: Directory) -> None:
-    assert directory.zone_of("64.01.03") == "Asia/Makassar"
+    assert directory.zone_of("64.01.06") == "Asia/Makassar"
     assert directory.zone_of("LI-PEM") == "Asia/Makassar"  # a section: its kecamatan's zone
     assert directory.zone_of("32.14") == "Asia/Jakarta"
     assert directory.zone_of("91.03") == "Asia/Jayapura"
@@ -149,7 +149,7 @@ def test_staff_show_marks_the_plh_in_force_at_midnight_wita(
 
 def test_the_demo_directory_keeps_each_kecamatan_on_its_sops_clock() -> None:
     """The province part of each demo code must agree with the zone the shipped SOP of that
-    kecamatan keeps (Long Ikis: WITA): the one part of the unverified codes sopflow reads."""
+    kecamatan keeps (Long Ikis: WITA): the one part of the codes sopflow reads."""
     from importlib.resources import files
 
     from sopflow.definitions.loader import load_definition

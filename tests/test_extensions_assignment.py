@@ -150,8 +150,3 @@ def test_waktu_wins_over_a_due_date_and_validate_reports_the_conflict() -> None:
 def test_a_due_date_that_is_not_iso_is_refused(value: str) -> None:
     with pytest.raises(DefinitionError, match="neither an ISO date"):
         load_definition_bytes(one_task(attrs=f'camunda:dueDate="{value}"'), source="uji.bpmn")
-
-
-def test_a_due_date_expression_is_refused_rather_than_giving_no_deadline() -> None:
-    with pytest.raises(DefinitionError, match="does not evaluate for due dates"):
-        load_definition_bytes(one_task(attrs='camunda:dueDate="${batas}"'), source="uji.bpmn")

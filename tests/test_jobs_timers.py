@@ -143,3 +143,38 @@ def test_unreadable_timers_are_refused_with_the_text(kind: str, text: str, reaso
 def test_expression_value_that_is_no_timer_text_is_refused_when_run() -> None:
     with pytest.raises(TimerError, match="gave int, not a text"):
         due("duration", "${jam}", jam=3)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("duration", '"PT0.5S"', FRIDAY + timedelta(seconds=0.5)),
+        ("duration", "'P14D'", FRIDAY + timedelta(days=14)),
+        ("date", '"2025-08-20T09:00:00+07:00"', datetime(2025, 8, 20, 9, 0, tzinfo=WIB)),
+        ("cycle", '"R2/PT1H"', FRIDAY + timedelta(hours=1)),
+    ],
+)
+def test_a_quoted_string_literal_is_the_text_inside_the_quotes(
+    kind: str, text: str, expected: datetime
+) -> None:
+    """SpiffWorkflow reads a timer's tFormalExpression (BPMN 2.0 10.5.5) as a Python
+    expression, so its files write ``"PT1S"``: a string literal is a constant, read as the
+    text it quotes, and checked at load like that text."""
+    check_timer(TimerDefinition(kind, text))
+    assert due(kind, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('"dua hari"', "neither an ISO 8601 duration nor a waktu"),
+        ("\"PT1S'", "neither an ISO 8601 duration nor a waktu"),  # quotes that do not pair
+        ('"PT1S" + "x"', "neither an ISO 8601 duration nor a waktu"),  # not one literal
+        ('"P\\u0031D"', "neither an ISO 8601 duration nor a waktu"),  # escapes are not read
+    ],
+)
+def test_a_quoted_text_that_is_no_plain_literal_of_a_timer_is_refused(
+    text: str, reason: str
+) -> None:
+    with pytest.raises(TimerError, match=reason):
+        check_timer(TimerDefinition("duration", text))

@@ -205,7 +205,7 @@ def test_with_a_directory_anyone_of_the_unit_may_act_and_no_one_else(
     engine = staffed_engine(store, clock, definition)
     iid = engine.start("berkas", actor=who(CAMAT), unit=PBG).instance_id
     # the Sekcam of Pace holds positions, none in Kecamatan Purbalingga
-    with pytest.raises(UnitAccessError, match=r"holds no position in unit 33\.03\.11"):
+    with pytest.raises(UnitAccessError, match=r"holds no position in unit 33\.03\.05"):
         engine.claim(iid, "terima", actor=who(SEKCAM_PACE))
     with pytest.raises(PermissionDeniedError, match="holds no position"):
         engine.complete(iid, "terima", actor=Actor("bukan.pegawai"), data={"lengkap": True})
@@ -281,3 +281,20 @@ def test_cli_validate_start_inbox_claim_complete(
         assert code == 0, err
     code, out, _ = _cli(capsys, "status", iid, "--json", "--at", at)
     assert json.loads(out)["status"] == "completed"
+
+
+def test_a_lane_with_no_name_and_no_role_of_a_foreign_file_names_no_one() -> None:
+    """BPMN 2.0 10.8: a lane organises and assigns no one. bpmn-js draws a participant's
+    first lane without a name; in a file that is not an SOP its tasks are open (or
+    assigned by their own attributes), not refused. (An SOP refuses such a lane:
+    test_checks.test_lane_without_name_or_role.)"""
+    data = one_task(lane=None).replace(
+        b'isExecutable="true" >',
+        b'isExecutable="true" ><bpmn:laneSet id="ls"><bpmn:lane id="tanpa_nama">'
+        b"<bpmn:flowNodeRef>task_1</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>",
+    )
+    assert b"tanpa_nama" in data
+    definition = load_definition_bytes(data, source="berkas.bpmn")
+    assert definition.step("task_1").is_open  # type: ignore[union-attr]
+    assert definition.lanes == ()
+    assert _warnings(data) == [("task_1", "open-task")]

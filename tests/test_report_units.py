@@ -121,7 +121,7 @@ def test_every_format_says_which_unit_it_covers(
     code, out, _ = _cli(capsys, url, "--unit", "33.03", "--format", "html")
     assert code == 0 and "Unit: Kabupaten Purbalingga (33.03) beserta unit di bawahnya" in out
     code, out, _ = _cli(capsys, url, "--unit", PBG)
-    assert code == 0 and "unit: Kecamatan Purbalingga (33.03.11)" in out
+    assert code == 0 and "unit: Kecamatan Purbalingga (33.03.05)" in out
     counted = f"pelaksanaan: {STATUS_ID['cancelled']} 1, {STATUS_ID['running']} 1;"
     assert counted in out
 

@@ -270,7 +270,7 @@ def test_start_list_with_filters_and_paging_status_and_history(web: Web) -> None
     problem(client.get("/api/v1/instances", params={"limit": 0}), 422, "RequestValidationError")
     r = client.get(f"/api/v1/instances/{ids[0]}")
     view = r.json()
-    assert view["status"] == "running" and view["unit"] == "33.03.11"
+    assert view["status"] == "running" and view["unit"] == "33.03.05"
     assert r.headers["etag"] == f'"{view["revision"]}"'
     assert view["started_at"].endswith("+07:00")  # WIB, the office's zone
     history = client.get(f"/api/v1/instances/{ids[0]}/history").json()
@@ -333,10 +333,10 @@ def test_my_work_is_the_steps_of_my_positions_oldest_due_first(web: Web) -> None
     assert mine[0]["form"]["required"] == ["disetujui"]
     assert web.client(CAMAT).get("/api/v1/work-items").json() == []
     assert web.client(CIBATU_SEKCAM).get("/api/v1/work-items").json() == []
-    unit = web.client(CAMAT).get("/api/v1/work-items", params={"unit": "33.03.11"}).json()
+    unit = web.client(CAMAT).get("/api/v1/work-items", params={"unit": "33.03.05"}).json()
     assert [w["step_no"] for w in unit] == [10, 10]
     assert (
-        web.client(CIBATU_SEKCAM).get("/api/v1/work-items", params={"unit": "33.03.11"}).json()
+        web.client(CIBATU_SEKCAM).get("/api/v1/work-items", params={"unit": "33.03.05"}).json()
         == []
     )
     problem(sekcam.get("/api/v1/work-items", params={"unit": "99.99"}), 422, "DirectoryError")
@@ -479,7 +479,7 @@ def test_the_directory_is_read_by_all_and_written_by_administrators(web: Web) ->
 
     client = web.client(TIM)
     d = client.get("/api/v1/directory").json()
-    assert "33.03.11" in [u["kode"] for u in d["units"]]
+    assert "33.03.05" in [u["kode"] for u in d["units"]]
     body = {
         "nip": TIM,
         "jabatan": "PBG-KASI",

@@ -243,4 +243,11 @@ def read_process(
             raw.nodes[flow.source].outgoing.append(flow.id)
         if flow.target in raw.nodes:
             raw.nodes[flow.target].incoming.append(flow.id)
+    from sopflow.definitions._convention import follows_sop_convention
+
+    if not follows_sop_convention(raw):
+        # A lane with neither a name nor a role names no one (BPMN 2.0 10.8: a lane
+        # organises, it assigns nothing): in a file that is not an SOP its tasks are as
+        # if in no lane (open, or assigned by their own attributes). An SOP refuses it.
+        raw.lanes[:] = [lane for lane in raw.lanes if lane.name or lane.role]
     return raw

@@ -136,18 +136,29 @@ _ISO_DURATION: Final = re.compile(
 )
 
 
+def is_due_text(text: str) -> bool:
+    """An ISO 8601 date, date-time or duration, as dueDate / followUpDate may be written."""
+    return bool(_ISO_DATE.fullmatch(text) or _ISO_DURATION.fullmatch(text))
+
+
 def _check_due(text: str, what: str, problem: Problem, line: int | None) -> None:
+    from sopflow.runtime.expressions import compile_expression
+
     if is_expression(text):
-        # The SLA is computed when a step becomes ready, from the definition alone; an
-        # expression would need the instance data there, so it is refused, not dropped.
-        problem(
-            "unsupported-extension",
-            f"{what} {text!r} is an expression, which sopflow does not evaluate for due "
-            "dates; write an ISO duration (P2D) or date, or give the step a waktu",
-            line,
-        )
+        # Evaluated on the instance data when the step opens (runtime/due_dates.py); an
+        # expression outside the safe language is refused here, never run another way.
+        try:
+            compile_expression(text)
+        except ExpressionError as exc:
+            problem(
+                "unsupported-extension",
+                f"{what} {text!r} cannot be evaluated safely: {exc.message}; write a name "
+                "holding an ISO date or duration (${tenggat}), an ISO duration (P2D) or "
+                "date, or give the step a waktu",
+                line,
+            )
         return
-    if _ISO_DATE.fullmatch(text) or _ISO_DURATION.fullmatch(text):
+    if is_due_text(text):
         return
     problem(
         "sop-check",

@@ -8,7 +8,11 @@
   the application happens to send the field (SpiffArena's ``approved == True`` files);
 - ``open-task``: a user or manual task of a file that is not an SOP is in no lane and names
   no assignee or candidates, so any actor may claim and complete it (its home engine's
-  meaning; in an SOP file the same task is an error, code ``lane``).
+  meaning; in an SOP file the same task is an error, code ``lane``);
+- ``implicit-end``: an activity or event of a file that is not an SOP has no outgoing flow
+  although its scope has an end event: its token ends there (BPMN 2.0 13.2.1, as Camunda 7
+  and SpiffWorkflow run it); in an SOP file the same node is an error ("cannot reach an
+  end event").
 """
 
 from __future__ import annotations
@@ -62,7 +66,29 @@ def tree_warnings(tree: etree._ElementTree, *, source: str) -> list[Finding]:
         found += _due_date_conflicts(raw)
         found += _undeclared_fields(raw)
         found += _open_tasks(raw)
+        found += _implicit_ends(raw)
     return sorted(found, key=lambda f: f.line or 0)
+
+
+def _implicit_ends(raw: RawProcess) -> list[Finding]:
+    from sopflow.definitions.checks import implicit_ends
+
+    if follows_sop_convention(raw):
+        return []  # an error there ("cannot reach an end event"), not a warning
+    scopes_with_ends = {n.scope for n in raw.nodes.values() if n.tag == "endEvent"}
+    return [
+        Finding(
+            raw.source,
+            node.line,
+            node.id,
+            "implicit-end",
+            "warning",
+            f"{node.tag} has no outgoing flow although its process has an end event: the "
+            "token ends here (an implicit end)",
+        )
+        for node in implicit_ends(raw)
+        if node.scope in scopes_with_ends
+    ]
 
 
 def _open_tasks(raw: RawProcess) -> list[Finding]:

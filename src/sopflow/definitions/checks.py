@@ -260,6 +260,27 @@ def _is_end(node: RawNode) -> bool:
     return node.tag == "intermediateThrowEvent" and _is_link(node)
 
 
+def implicit_ends(raw: RawProcess, members: dict[str, RawNode] | None = None) -> list[RawNode]:
+    """Activities and intermediate events of ``members`` (default: every node) with no
+    outgoing sequence flow: where a token is consumed without an end event (13.2.1)."""
+    nodes = members if members is not None else raw.nodes
+    sources = {flow.source for flow in raw.flows.values()}
+    return [
+        n
+        for n in nodes.values()
+        if n.kind is not None
+        and n.id not in sources
+        and not _is_end(n)
+        and n.kind is not NodeKind.EVENT_SUBPROCESS
+        and (n.tag.endswith("Task") or n.tag in _IMPLICIT_END_TAGS)
+    ]
+
+
+_IMPLICIT_END_TAGS = frozenset(
+    {"task", "subProcess", "callActivity", "intermediateCatchEvent", "intermediateThrowEvent"}
+)
+
+
 def _is_seed(node: RawNode) -> bool:
     """Starts a path: start and boundary events, event subprocesses, link catches."""
     if node.kind in (NodeKind.START, NodeKind.BOUNDARY, NodeKind.EVENT_SUBPROCESS):
@@ -297,6 +318,13 @@ def _reachability(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
         ]
         reached = _closure(seeds, forward)
         ends = [n.id for n in members.values() if _is_end(n)]
+        if ends and not follows_sop_convention(raw):
+            # A file of another engine may end a path at an activity or event with no
+            # outgoing flow even though the process has end events (a non-interrupting
+            # boundary event's side path): its token is consumed there (13.2.1, the
+            # runtime's implicit end), as in Camunda 7 and SpiffWorkflow. ``validate``
+            # warns (implicit-end); an SOP keeps the strict rule: every path to an end.
+            ends += [n.id for n in implicit_ends(raw, members)]
         finishing = _closure(ends, backward)
         for node in members.values():
             if node.kind is None:

@@ -102,8 +102,8 @@ camunda flowable activiti | attribute | assignee candidateUsers candidateGroups 
     Camunda 7, Flowable | who may claim and complete the task (with the lane's role, when the
     task is in a lane)
 camunda flowable activiti | attribute | dueDate | honoured | Camunda 7, Flowable | the step's
-    due date when it has no waktu (ISO date or ISO duration); a conflict with
-    waktu is reported
+    due date when it has no waktu (ISO date or ISO duration, or an expression of the safe
+    language evaluated when the step opens); a conflict with waktu is reported
 camunda | attribute | followUpDate | honoured | Camunda 7 | the step's follow-up (at-risk)
     date, read like dueDate
 camunda flowable activiti | attribute | formKey | honoured | Camunda 7, Flowable | passed to
@@ -246,6 +246,8 @@ CODES: Final[Mapping[str, str]] = {
     "undeclared-field": "a condition reads a field no step or form sets (warning)",
     "open-task": "a task of a non-SOP file in no lane and with no assignment: anyone may "
     "act (warning)",
+    "implicit-end": "an activity or event of a non-SOP file with no outgoing flow, in a "
+    "process with end events: its token ends there (warning)",
     "form": "a form field definition that cannot be used",
     "assignment": "an assignee or candidate list that cannot be read",
     "sop-check": "another SOP rule (events, flows, reachability, gateways, diagram)",

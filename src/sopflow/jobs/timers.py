@@ -13,7 +13,10 @@ when the timer starts, :func:`next_due` after a cycle fired. What the text may b
   ``R[n]/start/end`` (ISO 8601 repeating intervals; no ``n`` repeats until the end, or
   forever), where the duration may be a waktu (``R3/1 hari kerja``);
 - any of them as an expression of the safe language, ``${...}`` or ``=...``, whose value is
-  such a text (or, for a date, a ``datetime``).
+  such a text (or, for a date, a ``datetime``);
+- any of them as a quoted string literal (``"PT1S"``, ``'P14D'``): SpiffWorkflow reads
+  every timer text as a Python expression, so its files quote the text; a literal is a
+  constant, read exactly like the text inside the quotes.
 
 Cron expressions (Camunda's other cycle syntax) are refused: a cron line says nothing of
 the office's holidays, which is what an SOP timer must respect.
@@ -167,6 +170,16 @@ def _is_span(text: str) -> bool:
     return text[:1] in ("P", "p") or not text[:1].isdigit() or " " in text
 
 
+def _unquoted(text: str) -> str:
+    """The text inside one pair of quotes (a string literal, no escapes), else the text."""
+    stripped = text.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "'\"":
+        inner = stripped[1:-1]
+        if stripped[0] not in inner and "\\" not in inner:
+            return inner
+    return text
+
+
 def _expression(text: str) -> str | None:
     stripped = text.strip()
     if stripped.startswith("${") and stripped.endswith("}"):
@@ -180,7 +193,7 @@ def resolve_text(timer: TimerDefinition, data: Mapping[str, Any]) -> str | datet
     """The timer's text, with an expression evaluated on the instance data."""
     source = _expression(timer.text)
     if source is None:
-        return timer.text
+        return _unquoted(timer.text)
     from sopflow.runtime.expressions import compile_expression
 
     try:
@@ -206,12 +219,13 @@ def check_timer(timer: TimerDefinition, *, hari: HariPolicy = HariPolicy.WORKING
             raise TimerError(timer.text, f"its expression is refused: {exc}") from None
         return
     calendar = WorkCalendar.default()
+    text = _unquoted(timer.text)
     if timer.kind == "date":
-        parse_date(timer.text, calendar)
+        parse_date(text, calendar)
     elif timer.kind == "duration":
-        parse_span(timer.text, hari=hari)
+        parse_span(text, hari=hari)
     else:
-        parse_cycle(timer.text, calendar, hari=hari)
+        parse_cycle(text, calendar, hari=hari)
 
 
 def first_due(

@@ -120,7 +120,7 @@ def started(
     children = calls.start_children(
         rt, definition, instance_id, machine, now, actor, unit, depth=depth, origin=origin
     )
-    steps = records.new_steps(rt, definition, state, effects, now)
+    steps = records.new_steps(rt, definition, state, effects, now, instance_id)
     # the wait that ended (a timer fired) reads before what it led to
     audit = [*head, *wait_audit(definition, instance_id, effects, now)]
     audit += records.effect_events(definition, instance_id, effects, steps, [], now, None, actor)
@@ -178,7 +178,7 @@ def advance(
     if open_rows is None:
         # only steps the run closed need their rows (one query less for most jobs)
         open_rows = rt.store.open_steps(instance_id=instance_id) if effects.closed else []
-    steps = records.new_steps(rt, definition, state, effects, now)
+    steps = records.new_steps(rt, definition, state, effects, now, instance_id)
     closed = records.closings(effects, open_rows, now)
     # the wait that ended (a timer fired) reads before what it led to
     audit = [*head, *wait_audit(definition, instance_id, effects, now)]

@@ -53,9 +53,16 @@ class Deadlines(Protocol):
     """The SLA side of the engine: when a step becomes ready, when it is due."""
 
     def deadlines(
-        self, definition: ProcessDefinition, step: Step, ready_at: datetime
+        self,
+        definition: ProcessDefinition,
+        step: Step,
+        ready_at: datetime,
+        data: Mapping[str, object] | None = None,
+        *,
+        instance_id: str | None = None,
     ) -> tuple[datetime | None, datetime | None]:
-        """(due_at, at_risk_at) of a step that became ready at ``ready_at``."""
+        """(due_at, at_risk_at) of a step that became ready at ``ready_at``; ``data`` is what
+        the step sees as it opens (a due-date expression reads it)."""
         ...
 
     def status(self, due_at: int | None, risk_at: int | None, now: datetime) -> str: ...

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import DefinitionError
 from sopflow.runtime.machine import Effects
-from sopflow.runtime.state import State
+from sopflow.runtime.state import State, Token
 from sopflow.runtime.views import GatewayDecision, to_ms
 from sopflow.stores.base import AuditRow, Change, NewStep, StepRow, StepUpdate
 
@@ -54,8 +54,26 @@ def context(definition: ProcessDefinition, instance_id: str) -> dict[str, Any]:
     }
 
 
+def _visible(state: State, token: Token) -> dict[str, Any]:
+    """The instance data and the local variables of every loop body around ``token``
+    (Machine.variables, read from the state once the action has run)."""
+    local: dict[str, Any] = {}
+    current: Token | None = token
+    while current is not None:
+        found = state.scopes.get(current.id, {}).get("vars")
+        if found:
+            local = {**found, **local}
+        current = None if current.scope is None else state.token(current.scope)
+    return {**state.data, **local} if local else state.data
+
+
 def new_steps(
-    rt: Engine, definition: ProcessDefinition, state: State, effects: Effects, now: datetime
+    rt: Engine,
+    definition: ProcessDefinition,
+    state: State,
+    effects: Effects,
+    now: datetime,
+    instance_id: str | None = None,
 ) -> list[NewStep]:
     steps = []
     for token, item in effects.opened:
@@ -64,7 +82,10 @@ def new_steps(
         step = definition.step(token.node)
         if step is None:  # pragma: no cover - the loader makes every user/manual task a step
             raise DefinitionError("task is not a step", element=token.node)
-        due, risk = rt.sla.deadlines(definition, step, now)
+        # a due-date expression reads what the step sees as it opens (due_dates.py)
+        due, risk = rt.sla.deadlines(
+            definition, step, now, _visible(state, token), instance_id=instance_id
+        )
         steps.append(
             NewStep(
                 task=step.id,

@@ -65,13 +65,25 @@ class SlaPolicy:
         return found
 
     def deadlines(
-        self, definition: ProcessDefinition, step: Step, ready_at: datetime
+        self,
+        definition: ProcessDefinition,
+        step: Step,
+        ready_at: datetime,
+        data: Mapping[str, object] | None = None,
+        *,
+        instance_id: str | None = None,
     ) -> tuple[datetime | None, datetime | None]:
+        """(due_at, at_risk_at) of a step that becomes ready at ``ready_at``.
+
+        ``data`` (what the step sees when it opens) evaluates a due-date expression of a
+        step without waktu; a caller without it gets no date for such a step.
+        """
         standard = self.standard(step.waktu)
         if standard.kind is StandardKind.NONE:
             from sopflow.runtime.due_dates import attribute_deadlines
 
-            return attribute_deadlines(step, ready_at)  # camunda:dueDate, or none
+            # camunda:dueDate / followUpDate, or none
+            return attribute_deadlines(step, ready_at, data, instance_id=instance_id)
         cal = self.calendar_for(definition)
         if standard.kind is StandardKind.WORKING_MINUTES:
             # one walk of the calendar each, instead of measuring the span afterwards
