@@ -42,6 +42,7 @@ __all__ = [
     "check_visible",
     "claim_lapsed",
     "directory_of",
+    "event_start_unit",
     "filter_work",
     "holding_payload",
     "record_refusal",
@@ -204,6 +205,34 @@ def start_unit(
             f"actor {credentials.actor_id!r} holds no position in unit {unit} "
             f"({directory.units[unit].nama}); cannot start {definition.process_id} there"
         )
+    return unit
+
+
+def event_start_unit(
+    authority: Authority, definition: ProcessDefinition, unit: str | None
+) -> str | None:
+    """The unit of an instance a start event began (timer, message, signal): ``unit``
+    as the delivering call names it, else the process's default, the rule ``start``
+    uses (the SOP's kecamatan). No person started it, so no holding is checked; with a
+    directory an instance must belong to a unit (issue 13), so one that cannot be
+    decided is a DirectoryError and nothing starts."""
+    directory = directory_of(authority)
+    if directory is None:
+        return unit.strip() if unit else None
+    if unit is None:
+        name = definition.header.kecamatan
+        found = directory.find_unit(name) if name else None
+        if found is None:
+            raise DirectoryError(
+                f"process {definition.process_id}: a start event began an instance, but "
+                f"kecamatan {name!r} of the SOP is not a unit of the directory; name the "
+                "unit (unit=CODE)",
+                field="unit",
+            )
+        unit = found.kode
+    unit = unit.strip()
+    if unit not in directory.units:
+        raise DirectoryError(f"unit {unit!r} is not in the directory", field="unit")
     return unit
 
 

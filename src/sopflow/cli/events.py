@@ -39,6 +39,7 @@ def _correlate(args: argparse.Namespace) -> int:
         data=parse_data(args.data),
         all=args.all,
         at=parse_at(args.at),
+        unit=args.unit,
     )
     return _report(delivered, args, f"message {args.message!r}")
 
@@ -47,8 +48,13 @@ def _signal(args: argparse.Namespace) -> int:
     from sopflow.cli.runtime import open_engine
 
     engine = open_engine(args)
-    delivered = engine.signal(args.name, parse_data(args.data), at=parse_at(args.at))
+    delivered = engine.signal(
+        args.name, parse_data(args.data), at=parse_at(args.at), unit=args.unit
+    )
     return _report(delivered, args, f"signal {args.name!r}")
+
+
+_UNIT_HELP = "unit of an instance a start event begins (default: the SOP's kecamatan)"
 
 
 def register(sub: Any) -> None:
@@ -70,6 +76,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--data", action="append", metavar="K=V", help="data it brings (repeatable)")
     p.add_argument("--all", action="store_true", help="deliver to every match")
+    p.add_argument("--unit", metavar="CODE", help=_UNIT_HELP)
     add_at(p)
     add_json(p)
     add_store_args(p)
@@ -82,6 +89,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("name", help="the signal's name (bpmn:signal name=...)")
     p.add_argument("--data", action="append", metavar="K=V", help="data it brings (repeatable)")
+    p.add_argument("--unit", metavar="CODE", help=_UNIT_HELP)
     add_at(p)
     add_json(p)
     add_store_args(p)

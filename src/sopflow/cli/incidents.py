@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from sopflow.cli._common import add_json, add_store_args, print_json, table, when
-from sopflow.runtime.views import from_ms, iso
+from sopflow.runtime.views import Actor, from_ms, iso
 from sopflow.stores.base import Store
 
 __all__ = ["incident_lines", "register"]
@@ -27,10 +27,13 @@ def _incident_dict(i: Any) -> dict[str, Any]:
 
 
 def _incidents(args: argparse.Namespace) -> int:
+    from sopflow.authority.cli import viewer
     from sopflow.cli.runtime import open_engine
 
     engine = open_engine(args)
-    found = engine.incidents(instance_id=args.instance, open_only=not args.all)
+    found = engine.incidents(
+        instance_id=args.instance, open_only=not args.all, actor=viewer(args, engine)
+    )
     if args.json:
         print_json([_incident_dict(i) for i in found])
         return 0
@@ -53,10 +56,13 @@ def _incidents(args: argparse.Namespace) -> int:
 
 
 def _retry(args: argparse.Namespace) -> int:
+    from sopflow.authority.cli import viewer
     from sopflow.cli.runtime import open_engine
 
     engine = open_engine(args)
-    incident = engine.retry(args.incident, retries=args.retries, actor=args.actor)
+    # trusted-caller mode records who typed it as "cli"; a directory needs the NIP
+    actor = viewer(args, engine) or Actor("cli")
+    incident = engine.retry(args.incident, retries=args.retries, actor=actor)
     print(
         f"incident {incident.id} resolved: {incident.node or incident.kind} of "
         f"{incident.instance_id} is due again (a worker runs it)"
@@ -100,6 +106,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--instance", help="only this instance")
     p.add_argument("--all", action="store_true", help="include resolved incidents")
+    p.add_argument("--actor", help="who reads: an NIP (needed with a staff directory)")
     add_json(p)
     add_store_args(p)
     p.set_defaults(run=_incidents)
@@ -111,6 +118,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("incident", type=_number, help="incident number (see `sopflow incidents`)")
     p.add_argument("--retries", type=int, help="attempts to give it (default: its retry policy)")
-    p.add_argument("--actor", default="cli", help="who resolves it (default: cli)")
+    p.add_argument(
+        "--actor",
+        help="who resolves it: an NIP (needed with a staff directory; without one: cli)",
+    )
     add_store_args(p)
     p.set_defaults(run=_retry)

@@ -59,6 +59,7 @@ class EngineEvents:
         data: Mapping[str, Any] | None = None,
         all: bool = False,
         at: datetime | None = None,
+        unit: str | None = None,
     ) -> Delivered:
         """Deliver message ``message_name`` to the catch that waits for it.
 
@@ -68,6 +69,10 @@ class EngineEvents:
         match raises MessageNotCorrelatedError and several MessageAmbiguousError
         (unless ``all``), and nothing is changed either way: a message that arrives
         before its instance waits for it is refused, not kept.
+
+        An instance a start event begins belongs to ``unit`` (a unit code), else to the
+        process's default unit, the rule ``start`` follows; with a directory and no unit
+        to decide, DirectoryError and nothing starts.
         """
         rt = self._events_engine()
         name = _name(message_name, "message")
@@ -104,7 +109,7 @@ class EngineEvents:
                 instance_id=instance_id,
             )
         begun = [
-            delivery.start_instance(rt, definition, node, payload, now, "engine")
+            delivery.start_instance(rt, definition, node, payload, now, "engine", unit)
             for definition, node in starts
         ]
         rt._log.info("message.correlated", message=name, instances=reached, started=begun)
@@ -116,9 +121,11 @@ class EngineEvents:
         data: Mapping[str, Any] | None = None,
         *,
         at: datetime | None = None,
+        unit: str | None = None,
     ) -> Delivered:
         """Broadcast signal ``name``: every waiting signal catch (intermediate, boundary,
-        event-subprocess start) fires, every signal start event starts an instance.
+        event-subprocess start) fires, every signal start event starts an instance
+        (in ``unit``, else the process's default unit, as for ``correlate``).
         A signal nobody waits for reaches nothing; that is not an error (10.5.4)."""
         rt = self._events_engine()
         signal_name = _name(name, "signal")
@@ -130,7 +137,7 @@ class EngineEvents:
             if delivery.deliver(rt, job, payload, now) and job.instance_id is not None
         ]
         begun = [
-            delivery.start_instance(rt, definition, node, payload, now, "engine")
+            delivery.start_instance(rt, definition, node, payload, now, "engine", unit)
             for definition, node in delivery.start_events(rt, SIGNAL, signal_name)
         ]
         rt._log.info("signal.broadcast", signal=signal_name, instances=reached, started=begun)

@@ -115,10 +115,14 @@ def new_instance(
     data: dict[str, Any],
     now: datetime,
     actor: str,
+    unit: str | None = None,
 ) -> list[NewChild]:
-    """A new instance started at the start event ``node``, with its call children."""
+    """A new instance started at the start event ``node``, with its call children, in
+    ``unit`` (else the process's default unit, as ``start`` decides it)."""
+    from sopflow.authority.gate import event_start_unit
     from sopflow.runtime.advance import machine_for, started
 
+    unit = event_start_unit(rt.authority, definition, unit)
     instance_id = str(uuid.uuid4())
     state = State([], dict(data))
     machine = machine_for(rt, definition, state, instance_id, now)
@@ -132,9 +136,10 @@ def new_instance(
             actor=actor,
             task_id=node.id,
             **{node.event.kind: node.event.name},
+            **({"unit": unit} if unit else {}),
         )
     ]
-    return started(rt, definition, state, machine, now, actor, head=head).as_child()
+    return started(rt, definition, state, machine, now, actor, head=head, unit=unit).as_child()
 
 
 def start_instance(
@@ -144,9 +149,10 @@ def start_instance(
     data: dict[str, Any],
     now: datetime,
     actor: str,
+    unit: str | None = None,
 ) -> str:
     """Start an instance at ``node`` (a message or signal start event) and write it."""
-    first, *rest = new_instance(rt, definition, node, data, now, actor)
+    first, *rest = new_instance(rt, definition, node, data, now, actor, unit)
     rt.store.insert_instance(first.instance, first.steps, first.audit, rest, jobs=first.jobs)
     rt._emit([*first.audit, *(a for c in rest for a in c.audit)])
     return first.instance.instance_id

@@ -26,7 +26,7 @@ from sopflow.jobs.model import (
     IncidentRow,
     JobRow,
 )
-from sopflow.runtime.views import from_ms, to_ms
+from sopflow.runtime.views import Actor, from_ms, to_ms
 
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
@@ -179,21 +179,43 @@ class EngineJobs:
 
     # ------------------------------------------------------------ incidents
     def incidents(
-        self, *, instance_id: str | None = None, open_only: bool = True
+        self,
+        *,
+        instance_id: str | None = None,
+        open_only: bool = True,
+        actor: Actor | str | None = None,
+        at: datetime | None = None,
     ) -> list[IncidentRow]:
-        """Jobs whose retries ran out (open ones unless told), oldest first."""
-        return job_store(self._engine()).incidents(instance_id=instance_id, open_only=open_only)
+        """Jobs whose retries ran out (open ones unless told), oldest first.
+
+        With a staff directory and an ``actor`` (an NIP), only the incidents of instances
+        the actor may read (docs/authority.md, "Incidents"); asking for one instance the
+        actor may not read raises UnitAccessError, recorded on the instance."""
+        from sopflow.authority.incidents import visible_incidents
+
+        rt = self._engine()
+        found = job_store(rt).incidents(instance_id=instance_id, open_only=open_only)
+        return visible_incidents(
+            rt, found, actor=_as_actor(actor), instance_id=instance_id, now=rt._now(at)
+        )
 
     def retry(
         self,
         incident_id: int,
         *,
         retries: int | None = None,
-        actor: str = "engine",
+        actor: Actor | str | None = None,
         at: datetime | None = None,
     ) -> IncidentRow:
         """Resolve an incident: its job is due now again, with ``retries`` attempts
-        (default: its node's retry policy). Returns the resolved incident."""
+        (default: its node's retry policy). Returns the resolved incident.
+
+        With a staff directory, ``actor`` (an NIP) must hold a role the process names in
+        the instance's unit or a parent unit; a refusal is a recorded PermissionDeniedError.
+        No actor is the application itself, trusted as ``status`` trusts it (recorded as
+        ``engine``)."""
+        from sopflow.authority.incidents import check_retry
+
         rt = self._engine()
         now = rt._now(at)
         store = job_store(rt)
@@ -203,18 +225,25 @@ class EngineJobs:
             from sopflow.errors import IncidentNotFoundError
 
             raise IncidentNotFoundError(f"no open incident {incident_id}")
+        who = _as_actor(actor)
+        check_retry(rt, found, who, now)
+        by = "engine" if who is None else who.id
         attempts = retries
         if attempts is None:
             attempts = (
                 _policy(rt, store.job(found.job_id)).retries if found.job_id is not None else 1
             )
-        resolved = store.resolve_incident(incident_id, by=actor, at=to_ms(now), retries=attempts)
+        resolved = store.resolve_incident(incident_id, by=by, at=to_ms(now), retries=attempts)
         rt._log.info(
             "incident.resolved",
             incident=incident_id,
             instance_id=resolved.instance_id,
             task_id=resolved.node,
-            actor=actor,
+            actor=by,
             timestamp=now.isoformat(),
         )
         return resolved
+
+
+def _as_actor(actor: Actor | str | None) -> Actor | None:
+    return Actor(actor) if isinstance(actor, str) else actor

@@ -81,7 +81,9 @@ def instance_job_change(
     from sopflow.runtime.state import load_state
 
     assert job.instance_id is not None
-    row = rt.store.load_instance(job.instance_id)
+    # the instance and its open steps in one read: a timer that closes a step (a
+    # boundary timer, an event-based gateway's timer) needs no second query for them
+    row, open_rows = rt.store.load_with_open_steps(job.instance_id)
     if row.status != RUNNING:
         return None
     definition = rt.definition(row.version)
@@ -94,7 +96,9 @@ def instance_job_change(
         # consumes the job)
         machine.fire(token, job)
     done = [DoneJob(job.id, worker)]
-    return advance(rt, row, definition, state, machine, at, "engine", done_jobs=done).change
+    return advance(
+        rt, row, definition, state, machine, at, "engine", done_jobs=done, open_rows=open_rows
+    ).change
 
 
 for _kind in (TIMER, ASYNC, SERVICE, EXTERNAL, "error"):

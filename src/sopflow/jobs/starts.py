@@ -72,6 +72,7 @@ def schedule_start_timers(rt: Engine, now: datetime) -> int:
 
 
 def run_start_timer(rt: Engine, job: JobRow, worker: str | None, now: datetime) -> None:
+    from sopflow.authority.gate import event_start_unit
     from sopflow.jobs.effects import job_context
     from sopflow.runtime import records
     from sopflow.runtime.advance import machine_for, started
@@ -91,15 +92,23 @@ def run_start_timer(rt: Engine, job: JobRow, worker: str | None, now: datetime) 
         calendar=ctx.calendar,
         hari=ctx.hari,
     )
+    unit = event_start_unit(rt.authority, definition, None)
     instance_id = str(uuid.uuid4())
     state = State([], {})
     machine = machine_for(rt, definition, state, instance_id, now, job)
     machine.start(at_node=node.id)
     ctx_fields = records.context(definition, instance_id)
     head = [
-        records.event("instance.started", now, **ctx_fields, actor=TIMER_ACTOR, task_id=node.id)
+        records.event(
+            "instance.started",
+            now,
+            **ctx_fields,
+            actor=TIMER_ACTOR,
+            task_id=node.id,
+            **({"unit": unit} if unit else {}),
+        )
     ]
-    new = started(rt, definition, state, machine, now, TIMER_ACTOR, head=head)
+    new = started(rt, definition, state, machine, now, TIMER_ACTOR, head=head, unit=unit)
     follow = NewJob(
         START_TIMER,
         None if following is None else to_ms(following),

@@ -251,6 +251,24 @@ class JobStoreMixin:
         marks = ", ".join("?" for _ in wanted)
         where = "j.topic IS NULL" if topic is None else "j.topic = ?"
         params: list[Any] = [] if topic is None else [topic]
+        if self._skip_locked:
+            # PostgreSQL: pick, lease and read back in ONE autocommitted statement (one
+            # round trip, no BEGIN/COMMIT): the UPDATE's CTE takes the row locks SKIP
+            # LOCKED skips, and the statement is its own transaction.
+            rows = self._read(
+                "WITH j AS (UPDATE sopflow_jobs SET locked_by = ?, locked_until = ?"
+                " WHERE id IN (SELECT j.id FROM sopflow_jobs j WHERE "
+                + where
+                + " AND j.incident IS NULL AND j.due_at <= ?"
+                " AND (j.locked_until IS NULL OR j.locked_until <= ?)"
+                f" AND j.kind IN ({marks}) ORDER BY j.due_at, j.id LIMIT ?"
+                + self._skip_locked
+                + ") RETURNING *) "
+                + _JOB_SELECT.replace(" FROM sopflow_jobs j", " FROM j", 1)
+                + " ORDER BY j.due_at, j.id",
+                (worker, now + lease_ms, *params, now, now, *wanted, limit),
+            )
+            return [_job_row(r) for r in rows]
         with self._write() as cur:
             cur.execute(
                 self._sql(
