@@ -115,4 +115,4 @@ def test_trusted_caller_mode_keeps_starting_without_a_unit(store: Store, clock: 
     and a unit= given is kept as given."""
     engine = _engine(store, clock, MESSAGE, None, staffed=False)
     assert len(engine.correlate("disposisi").started) == 1
-    assert len(engine.correlate("disposisi", unit="33.03.11").started) == 1
+    assert len(engine.correlate("disposisi", unit="33.03.05").started) == 1

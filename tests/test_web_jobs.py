@@ -12,14 +12,14 @@ from urllib.parse import quote
 
 import pytest
 from tests._jobs_bpmn import chain, load
-from tests._web import CIBATU_SEKCAM, SEKCAM, TIM, Web, make_web
+from tests._web import CAMAT, CIBATU_SEKCAM, SEKCAM, TIM, Web, make_web
 from tests.test_web_api import problem
 
 from sopflow import Actor
 from sopflow.web import WebSettings
 
 PID = "web_events"
-PURBALINGGA = "33.03.11"
+PURBALINGGA = "33.03.05"
 
 
 def _definition() -> bytes:
@@ -37,7 +37,7 @@ def _definition() -> bytes:
 
 @pytest.fixture
 def web() -> Web:
-    w = make_web(WebSettings(failure_delay=0, operators=frozenset({SEKCAM, CIBATU_SEKCAM})))
+    w = make_web(WebSettings(failure_delay=0, operators=frozenset({SEKCAM, CAMAT, CIBATU_SEKCAM})))
     w.engine.catalog.add(load(_definition()))
     return w
 
@@ -165,10 +165,16 @@ def test_an_incident_is_retried_by_an_operator_who_sees_its_instance(web: Web) -
         403,
         "UnitAccessError",
     )
-    op = web.client(SEKCAM)
+    # an operator of the unit who holds no role of the process: the engine's refusal
+    problem(
+        _post(web.client(SEKCAM), f"/api/v1/incidents/{incident}/retry"),
+        403,
+        "PermissionDeniedError",
+    )
+    op = web.client(CAMAT)
     r = _post(op, f"/api/v1/incidents/{incident}/retry", {"retries": 2})
     assert r.status_code == 200, r.text
-    assert r.json()["resolved_by"] == SEKCAM and r.json()["resolved_at"]
+    assert r.json()["resolved_by"] == CAMAT and r.json()["resolved_at"]
     assert op.get("/api/v1/incidents").json() == []
     assert len(op.get("/api/v1/incidents?open_only=false").json()) == 1
     problem(_post(op, f"/api/v1/incidents/{incident}/retry"), 404, "IncidentNotFoundError")
