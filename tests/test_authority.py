@@ -25,6 +25,7 @@ from tests._staff import (
     who,
 )
 
+from _stores import store_url_fixture  # noqa: F401  (fixture)
 from sopflow.authority.base import TrustedCaller
 from sopflow.authority.staff import DirectoryAuthority
 from sopflow.definitions.model import ProcessDefinition
@@ -334,3 +335,26 @@ def test_a_process_may_name_who_cancels(store: Store, clock: FakeClock) -> None:
     with pytest.raises(PermissionDeniedError, match="sekcam"):
         engine.cancel(iid, reason="x", actor=who(CAMAT))
     engine.cancel(iid, reason="dobel", actor=who(SEKCAM))
+
+
+def test_a_directory_change_by_another_process_counts_on_the_next_action(
+    store_url: str, clock: FakeClock
+) -> None:
+    """The directory is cached per store and keyed by its stored revision, which an
+    action reads with its instance (one round trip, issue 14): an assignment ended
+    through another store (another process) must count on this store's next action."""
+    from datetime import date
+
+    from sopflow.stores import open_store
+
+    here, there = open_store(store_url), open_store(store_url)
+    try:
+        engine = staffed_engine(here, clock, purbalingga())
+        iid = engine.start(PROCESS, actor=who(CAMAT)).instance_id  # directory now cached
+        there.end_assignment(CAMAT, "PBG-CAMAT", date(2025, 8, 3))  # type: ignore[attr-defined]
+        clock.advance(minutes=10)
+        with pytest.raises(PermissionDeniedError):
+            engine.complete(iid, 1, actor=who(CAMAT))
+    finally:
+        here.close()
+        there.close()

@@ -76,3 +76,34 @@ def test_the_verb_table_matches_what_the_modules_register() -> None:
     lazy = build_parser("inbox", every=False)
     [lazy_sub] = [a for a in lazy._actions if a.dest == "verb"]
     assert [a.dest for a in lazy_sub._choices_actions] == list(VERBS)  # type: ignore[attr-defined]
+
+
+def test_inbox_loads_only_the_definitions_its_steps_belong_to(tmp_path: object) -> None:
+    """``sopflow inbox`` read the whole catalog (every BPMN file parsed and checked) to
+    show a few step names: most of its start (issue 14). It now takes each definition
+    from the store, where it was kept at the instance's first start, and loads neither
+    the work calendar (``holidays``) nor structlog while it logs nothing."""
+    from pathlib import Path
+
+    db = Path(str(tmp_path)) / "s.db"
+    catalog = Path(__file__).resolve().parents[1] / "bpmn"
+    start = (
+        "from sopflow.cli import main\n"
+        f"main(['start', 'purbalingga_pengukuran_kinerja', '--actor', 'a', '--role', 'camat',"
+        f" '--db', 'sqlite:///{db}', '--catalog', '{catalog}'])"
+    )
+    subprocess.run([sys.executable, "-c", start], check=True, capture_output=True)
+    code = (
+        "import contextlib, io\n"
+        "from sopflow.definitions import loader\n"
+        "seen = []\n"
+        "real = loader.load_definitions\n"
+        "loader.load_definitions = lambda *a, **k: seen.append(a) or real(*a, **k)\n"
+        "from sopflow.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    main(['inbox', '--db', 'sqlite:///{db}', '--catalog', '{catalog}'])\n"
+        "assert 'step_01' in out.getvalue(), out.getvalue()\n"
+        "assert seen == [], seen\n"
+    )
+    assert _loaded_after(code) <= {"SpiffWorkflow", "lxml"}

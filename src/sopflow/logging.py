@@ -7,15 +7,20 @@ unconfigured: structlog's own default would print each audit event to stdout (a 
 completing 540 steps once printed 1,600 lines). Once the application calls
 ``structlog.configure`` (or :func:`configure_logging`, as the CLI does), sopflow's events
 flow through that configuration like any other.
+
+structlog itself is imported only when something is to be logged: an application that
+never imported it cannot have configured it, and the CLI's configuration is applied on
+the first event (a listing that logs nothing never loads structlog; issue 14).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import structlog
+if TYPE_CHECKING:
+    import structlog
 
 __all__ = ["configure_logging", "get_logger"]
 
@@ -33,9 +38,20 @@ class _SilentUntilConfigured:
         self._name = name
 
     def __getattr__(self, method: str) -> Any:
-        if not structlog.is_configured():
+        global _deferred
+        structlog = sys.modules.get("structlog")
+        if _deferred is not None:
+            wanted, _deferred = _deferred, None
+            if structlog is None or not structlog.is_configured():  # else: someone else's
+                configure_logging(**wanted)
+                structlog = sys.modules["structlog"]
+        if structlog is None or not structlog.is_configured():
             return _drop
         return getattr(structlog.get_logger(self._name), method)
+
+
+#: a configuration asked for by ``configure_logging(..., on_first_event=True)``
+_deferred: dict[str, Any] | None = None
 
 
 def get_logger(name: str = "sopflow") -> Any:
@@ -44,9 +60,27 @@ def get_logger(name: str = "sopflow") -> Any:
 
 
 def configure_logging(
-    *, json: bool = False, level: str = "info", stream: TextIO | None = None
+    *,
+    json: bool = False,
+    level: str = "info",
+    stream: TextIO | None = None,
+    on_first_event: bool = False,
 ) -> None:
-    """Route sopflow's structlog events to ``stream`` (stderr by default)."""
+    """Route sopflow's structlog events to ``stream`` (stderr by default).
+
+    ``on_first_event``: configure when sopflow first logs, not now (the CLI: importing
+    structlog and its console renderer is a large part of a short command's start);
+    if structlog is configured already, now, as without it.
+    """
+    global _deferred
+    logging.getLevelNamesMapping()[level.upper()]  # an unknown level is refused now
+    loaded = sys.modules.get("structlog")
+    if on_first_event and (loaded is None or not loaded.is_configured()):
+        _deferred = {"json": json, "level": level, "stream": stream}
+        return
+    _deferred = None
+    import structlog
+
     out = stream if stream is not None else sys.stderr
     renderer: structlog.typing.Processor
     if json:

@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sopflow.cli._errors import run_guarded
     from sopflow.logging import configure_logging
 
-    configure_logging(json=args.log_json, level=args.log_level)
+    configure_logging(json=args.log_json, level=args.log_level, on_first_event=True)
     return run_guarded(args)
 
 

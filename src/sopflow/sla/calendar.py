@@ -25,8 +25,6 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from sopflow.errors import CalendarError
 from sopflow.sla.durations import Standard, StandardKind
 
@@ -348,6 +346,8 @@ _INTERVAL = re.compile(r"\s*([0-9]{1,2})[:.]([0-9]{2})\s*-\s*([0-9]{1,2})[:.]([0
 @functools.lru_cache(maxsize=128)
 def _national(year: int, cuti_bersama: bool) -> Mapping[date, str]:
     """One year's national holidays (and cuti bersama), loaded once per process."""
+    import holidays  # on the first holiday question: a listing never asks one (issue 14)
+
     categories = ("public", "government") if cuti_bersama else ("public",)
     found = holidays.country_holidays("ID", years=year, categories=categories, language="id")
     return MappingProxyType({day: str(name) for day, name in found.items()})

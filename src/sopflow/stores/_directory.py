@@ -10,6 +10,7 @@ an assignment giving a position two definitive holders, leaves the store as it w
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -20,6 +21,9 @@ from sopflow.authority.directory import Assignment, Directory, Person, Position,
 from sopflow.errors import DirectoryError
 
 __all__ = ["DirectoryStoreMixin"]
+
+#: how long a directory revision read with an action's instance stands for the stored one
+REV_HINT_SECONDS = 1.0
 
 
 class DirectoryStoreMixin:
@@ -44,8 +48,20 @@ class DirectoryStoreMixin:
         return int(rows[0][0]) if rows else 0
 
     def load_directory(self) -> Directory:
-        """The stored directory (cached until any process changes it)."""
-        rev = self._directory_rev()
+        """The stored directory (cached until any process changes it).
+
+        The cache key is the stored revision. An action reads it with its instance
+        (``load_with_open_steps``), so the directory consulted for that action's
+        checks costs no round trip of its own; the revision read then is used while
+        nothing else has been read or written by this thread since, and for at most
+        :data:`REV_HINT_SECONDS`. Otherwise the revision is read here.
+        """
+        local = getattr(self, "_action_local", None)
+        hint = None if local is None else getattr(local, "rev", None)
+        if hint is not None and time.monotonic() - hint[1] < REV_HINT_SECONDS:
+            rev = int(hint[0])
+        else:
+            rev = self._directory_rev()
         cached = self._directory_cache
         if cached is not None and cached[0] == rev:
             return cached[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -103,6 +104,9 @@ class SqlStore(
         #: units of instances read with their open steps; a unit is written once, in
         #: the instance's start transaction, so what was read stays true
         self._units_read: dict[str, str | None] = {}
+        #: the directory revision read with this thread's last action read (see
+        #: DirectoryStoreMixin.load_directory); any other read or write forgets it
+        self._action_local = threading.local()
 
     # -- backend hooks -------------------------------------------------------------
     def _cursor(self) -> Any:
@@ -127,6 +131,7 @@ class SqlStore(
     @contextmanager
     def _write(self) -> Iterator[Any]:
         """One write transaction; anything raised inside rolls it back."""
+        self._action_local.rev = None
         with self._lock:
             cur = self._cursor()
             try:
@@ -140,6 +145,7 @@ class SqlStore(
                 cur.close()
 
     def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self._action_local.rev = None
         with self._lock:
             cur = self._cursor()
             try:
@@ -411,7 +417,8 @@ class SqlStore(
         rows = self._read(
             f"SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision,"
             f" i.started_at, i.started_by, i.last_action_at, i.ended_at, i.cancel_reason,"
-            f" p.uuid, i.parent_token, {_STEP_COLUMNS}, u.unit FROM sopflow_instances i"
+            f" p.uuid, i.parent_token, {_STEP_COLUMNS}, u.unit,"
+            " (SELECT MAX(r.rev) FROM sopflow_directory_rev r) FROM sopflow_instances i"
             " JOIN sopflow_definitions d ON d.id = i.definition"
             " LEFT JOIN sopflow_instances p ON p.id = i.parent"
             " LEFT JOIN sopflow_instance_units u ON u.instance = i.id"
@@ -425,10 +432,14 @@ class SqlStore(
         # The authority checks that follow ask for the unit: answer from this read.
         if len(self._units_read) >= 4096:
             self._units_read.clear()
-        self._units_read[instance_id] = rows[0][-1]
+        self._units_read[instance_id] = rows[0][-2]
+        # ... and for the directory's revision (a staff directory's cache key): the
+        # credentials and the unit rules each consult the directory; both use this.
+        rev = rows[0][-1]
+        self._action_local.rev = (0 if rev is None else int(rev), time.monotonic())
         if row.status != "running":  # as open_steps: only running instances wait on steps
             return row, []
-        return row, [self._step_row(r[13:-1]) for r in rows if r[13] is not None]
+        return row, [self._step_row(r[13:-2]) for r in rows if r[13] is not None]
 
     @staticmethod
     def _instance_row(r: Sequence[Any]) -> InstanceRow:
