@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from _jobs_bpmn import chain, load
-from _staff import CAMAT, CAMAT_PACE, KASI, PBG, STAFF, TIM
+from _staff import CAMAT, CAMAT_PACE, KASI, PACE, PBG, STAFF, TIM
 from _stores import store_url_fixture  # noqa: F401  (fixture)
 from conftest import ListCatalog
 from sopflow.authority.io import parse_directory
@@ -152,3 +152,26 @@ def test_cli_incidents_and_retry_take_the_actor(
     assert "may not retry incident" in err
     code, out, err = run("retry", str(incident.id), "--actor", TIM)
     assert code == 0 and f"incident {incident.id} resolved" in out, err
+
+
+def test_a_units_report_lists_the_incidents_of_its_instances_only(
+    tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sopflow report --unit`` is a unit's monitoring (Permenpan-RB 35/2012): it lists
+    that unit's open incidents, never another unit's (their messages are that unit's
+    to read, as their status is)."""
+    from sopflow.cli import main
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = open_store(url)
+    engine = _engine(store, clock)
+    started = _incident(engine, Actor(TIM))
+    catalog = tmp_path / "bpmn"
+    catalog.mkdir()
+    (catalog / "p.bpmn").write_bytes(_xml())
+    base = ["report", "--db", url, "--catalog", str(catalog), "--process", "p"]
+    assert main([*base, "--unit", PBG]) == 0
+    mine = capsys.readouterr().out
+    assert "Insiden terbuka: 1" in mine and started in mine
+    assert main([*base, "--unit", PACE]) == 0
+    assert "Insiden terbuka" not in capsys.readouterr().out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Collection
 from typing import Any
 
 from sopflow.cli._common import add_json, add_store_args, print_json, table, when
@@ -70,16 +71,26 @@ def _retry(args: argparse.Namespace) -> int:
     return 0
 
 
-def incident_lines(store: Store, process_id: str | None, instance_id: str | None) -> str:
+def incident_lines(
+    store: Store,
+    process_id: str | None,
+    instance_id: str | None,
+    scope: Collection[str] | None = None,
+) -> str:
     """Open incidents for the SLA report (table form), in Bahasa Indonesia: an instance
-    stuck on one is not progressing towards its standard."""
+    stuck on one is not progressing towards its standard.
+
+    ``scope`` is the instances of the report's ``--unit`` (and the units under it): an
+    incident of another unit's instance is that unit's to read, as its status is. An
+    incident of a start event has no instance and is listed with its process."""
     incidents = getattr(store, "incidents", None)
     if incidents is None:
         return ""
     found = [
         i
         for i in incidents(instance_id=instance_id, open_only=True)
-        if process_id is None or i.process_id == process_id
+        if (process_id is None or i.process_id == process_id)
+        and (scope is None or i.instance_id is None or i.instance_id in scope)
     ]
     if not found:
         return ""

@@ -242,7 +242,12 @@ def _report(args: argparse.Namespace) -> int:
     if args.format == "table":
         from sopflow.cli.incidents import incident_lines
 
-        text += incident_lines(store, args.process, args.instance)
+        in_unit = None
+        if getattr(args, "unit", None):
+            from sopflow.authority.kabupaten import unit_scope
+
+            in_unit = unit_scope(store, args.unit)[1]
+        text += incident_lines(store, args.process, args.instance, in_unit)
     if args.output:
         from sopflow.cli._output import write_output
 
