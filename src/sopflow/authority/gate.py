@@ -187,18 +187,7 @@ def start_unit(
     directory = directory_of(authority)
     if directory is None:
         return unit.strip() if unit else None
-    if unit is None:
-        name = definition.header.kecamatan
-        found = directory.find_unit(name) if name else None
-        if found is None:
-            raise DirectoryError(
-                f"process {definition.process_id}: kecamatan {name!r} of the SOP is not a unit "
-                "of the directory; pass --unit CODE",
-                field="unit",
-            )
-        unit = found.kode
-    if unit not in directory.units:
-        raise DirectoryError(f"unit {unit!r} is not in the directory", field="unit")
+    unit = _unit_in(directory, definition, unit, "", "pass --unit CODE")
     credentials = authority.credentials(actor, unit=unit, at=now)
     if not any(directory.within(h.unit or "", unit) for h in credentials.holdings):
         raise UnitAccessError(
@@ -219,14 +208,27 @@ def event_start_unit(
     directory = directory_of(authority)
     if directory is None:
         return unit.strip() if unit else None
+    return _unit_in(
+        directory,
+        definition,
+        unit,
+        "a start event began an instance, but ",
+        "name the unit (unit=CODE)",
+    )
+
+
+def _unit_in(
+    directory: Directory, definition: ProcessDefinition, unit: str | None, what: str, fix: str
+) -> str:
+    """``unit`` when the directory has it, else (None) the unit of the SOP's kecamatan:
+    the one rule for where a new instance belongs, however it was started."""
     if unit is None:
         name = definition.header.kecamatan
         found = directory.find_unit(name) if name else None
         if found is None:
             raise DirectoryError(
-                f"process {definition.process_id}: a start event began an instance, but "
-                f"kecamatan {name!r} of the SOP is not a unit of the directory; name the "
-                "unit (unit=CODE)",
+                f"process {definition.process_id}: {what}kecamatan {name!r} of the SOP is not "
+                f"a unit of the directory; {fix}",
                 field="unit",
             )
         unit = found.kode
