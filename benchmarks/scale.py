@@ -68,10 +68,12 @@ def copy_instance(store: Any, template: str, count: int, tag: str, audit: bool) 
     _execute(
         store,
         "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at, risk_at,"
-        " standard, completed_at, actor, claimed_by, data, path)"
+        " standard, completed_at, actor, claimed_by, data, path, process_id, unit,"
+        " instance_running)"
         f" SELECT i.id, s.task, s.step_no, s.role, s.ready_at + {shift}, s.due_at + {shift},"
         f" s.risk_at + {shift}, s.standard, s.completed_at + {shift}, s.actor, s.claimed_by,"
-        " s.data, s.path FROM sopflow_instances t JOIN sopflow_steps s ON s.instance = t.id,"
+        " s.data, s.path, s.process_id, s.unit, s.instance_running"
+        " FROM sopflow_instances t JOIN sopflow_steps s ON s.instance = t.id,"
         " sopflow_instances i WHERE t.uuid = ? AND i.id > ? ORDER BY i.id, s.id",
         (template, lo),
     )

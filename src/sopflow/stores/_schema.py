@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -241,5 +241,28 @@ MIGRATIONS: dict[int, list[str]] = {
     # (benchmarks/tokens.py). This index answers it in one probe.
     9: [
         "CREATE INDEX sopflow_chain_kind ON sopflow_chain(instance, kind, row_id)",
+    ],
+    # The SLA summary (stores/_slasql.py) counts open steps of running instances per
+    # process, unit and role. Joining each open step to its instance, definition and
+    # unit row cost 0.24-0.32 x a full scan (issue 14). A step row now carries its
+    # process id and unit (copied when it is written; the same for all of an
+    # instance's steps) and whether its instance is running: a cancelled or
+    # terminated instance leaves its waiting step rows open, so the store clears the
+    # mark on the write that ends the instance. A partial index over open steps of
+    # running instances holds every column the summary groups and judges by.
+    10: [
+        "ALTER TABLE sopflow_steps ADD COLUMN process_id TEXT",
+        "ALTER TABLE sopflow_steps ADD COLUMN unit TEXT",
+        "ALTER TABLE sopflow_steps ADD COLUMN instance_running INTEGER",
+        """UPDATE sopflow_steps SET process_id = (SELECT d.process_id FROM sopflow_instances i
+            JOIN sopflow_definitions d ON d.id = i.definition
+            WHERE i.id = sopflow_steps.instance),
+            unit = (SELECT u.unit FROM sopflow_instance_units u
+            WHERE u.instance = sopflow_steps.instance),
+            instance_running = (SELECT CASE WHEN i.status = 'running' THEN 1 ELSE 0 END
+            FROM sopflow_instances i WHERE i.id = sopflow_steps.instance)""",
+        """CREATE INDEX sopflow_steps_open_summary ON sopflow_steps(
+            process_id, unit, role, due_at, risk_at, completed_at, instance_running)
+            WHERE completed_at IS NULL AND instance_running = 1""",
     ],
 }

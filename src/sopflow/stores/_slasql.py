@@ -5,8 +5,8 @@ that is seconds and hundreds of megabytes. What a dashboard and an escalation lo
 need is smaller, and SQL can produce it without moving the rows:
 
 - the summary: how many open steps are breached, at risk, on track or without a
-  standard, per process, unit (sopflow_instance_units, migration 4) and role: one
-  GROUP BY;
+  standard, per process, unit (sopflow_instance_units, migration 4; copied onto the
+  step row by migration 10) and role: one GROUP BY of a covering index;
 - the changes: steps whose ``risk_at`` or ``due_at`` fell between two moments (the last
   scan and now): two range reads of partial indexes on open steps, so the cost follows
   the number of changes, not of open steps;
@@ -73,16 +73,20 @@ class SlaSqlMixin:
 
         One statement; the rows are the groups (a few hundred at most), never the steps.
         An instance's unit is its row of sopflow_instance_units (the unit it was
-        started in, docs/authority.md); None for one started without a unit.
+        started in, docs/authority.md); None for one started without a unit. Both are
+        copied onto each step row when it is written (migration 10), with whether its
+        instance runs (cleared by the write that ends it: a cancelled instance's
+        waiting step stays open but is not counted), so the statement reads only the
+        covering partial index sopflow_steps_open_summary, no join.
         """
-        where, params = _OPEN, list[Any]([now_ms, now_ms])
+        where = "s.completed_at IS NULL AND s.instance_running = 1"
+        params = list[Any]([now_ms, now_ms])
         if process_id is not None:
-            where += " AND d.process_id = ?"
+            where += " AND s.process_id = ?"
             params.append(process_id)
         rows = self._read(
-            f"SELECT d.process_id, u.unit, s.role, {STATUS_SQL}, COUNT(*){_FROM}"
-            " LEFT JOIN sopflow_instance_units u ON u.instance = i.id"
-            f" WHERE {where} GROUP BY 1, 2, 3, 4",
+            f"SELECT s.process_id, s.unit, s.role, {STATUS_SQL}, COUNT(*)"
+            f" FROM sopflow_steps s WHERE {where} GROUP BY 1, 2, 3, 4",
             params,
         )
         return [(str(r[0]), r[1], r[2], str(r[3]), int(r[4])) for r in rows]

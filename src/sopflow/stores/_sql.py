@@ -330,14 +330,17 @@ class SqlStore(
                 ),
             )
         ]
-        batch += self._insert_steps(iid, steps)
-        batch += self._insert_audit(iid, audit)
+        # the unit row first: each step row copies its instance's unit (migration 10)
         batch += self._after_write(iid, audit)
+        batch += self._insert_steps(iid, steps, running=instance.status == RUNNING)
+        batch += self._insert_audit(iid, audit)
         seals.setdefault(iid, set())
         return batch
 
     @staticmethod
-    def _insert_steps(instance_id: str, steps: Sequence[NewStep]) -> list[Statement]:
+    def _insert_steps(
+        instance_id: str, steps: Sequence[NewStep], *, running: bool
+    ) -> list[Statement]:
         """One multi-row INSERT per round of distinct tasks.
 
         A step's pass number is one more than the task's highest so far, read by a
@@ -354,15 +357,24 @@ class SqlStore(
             if n == len(rounds):
                 rounds.append([])
             rounds[n].append(s)
+        # The instance's process id and unit are copied onto each step row for the SLA
+        # summary's covering index (migration 10), read by subqueries of the same
+        # statement (no round trip; the unit row is written earlier in the batch), with
+        # whether the instance is running.
         row = (
             f"({_INSTANCE_REF}, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
             " COALESCE(?, COALESCE((SELECT MAX(p.pass_no) FROM sopflow_steps p"
-            f" WHERE p.instance = {_INSTANCE_REF} AND p.task = ?), 0) + 1))"
+            f" WHERE p.instance = {_INSTANCE_REF} AND p.task = ?), 0) + 1),"
+            " (SELECT d.process_id FROM sopflow_instances i JOIN sopflow_definitions d"
+            " ON d.id = i.definition WHERE i.uuid = ?),"
+            f" (SELECT u.unit FROM sopflow_instance_units u WHERE u.instance = {_INSTANCE_REF}),"
+            " ?)"
         )
         return [
             Statement(
                 "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
-                " risk_at, standard, token, item, pass_no) VALUES " + ", ".join(row for _ in group),
+                " risk_at, standard, token, item, pass_no, process_id, unit, instance_running)"
+                " VALUES " + ", ".join(row for _ in group),
                 [
                     value
                     for s in group
@@ -380,6 +392,9 @@ class SqlStore(
                         s.pass_no,
                         instance_id,
                         s.task,
+                        instance_id,
+                        instance_id,
+                        1 if running else 0,
                     )
                 ],
             )
@@ -515,7 +530,19 @@ class SqlStore(
                     conflict="step was completed by another writer",
                 )
             )
-        batch += self._insert_steps(iid, change.new_steps)
+        running = change.status == RUNNING
+        batch += self._insert_steps(iid, change.new_steps, running=running)
+        if not running:
+            # An instance that ends leaves its waiting steps open (the record of where it
+            # stopped); they are no longer open work, so the SLA summary's index drops
+            # them (migration 10). An ended instance never runs again.
+            batch.append(
+                Statement(
+                    "UPDATE sopflow_steps SET instance_running = 0"
+                    f" WHERE instance = {_INSTANCE_REF} AND completed_at IS NULL",
+                    (iid,),
+                )
+            )
         batch += self._insert_audit(iid, change.audit)
         batch += self._after_write(iid, change.audit, change.step_updates)
         seals.setdefault(iid, set()).update(up.step_id for up in change.step_updates)
