@@ -20,6 +20,17 @@ import sopflow
 from sopflow.cli import VERBS, build_parser
 
 HEAVY = ("holidays", "structlog", "SpiffWorkflow", "lxml")
+#: what runs instances, not what lists them (issue 14: sopflow inbox imported all of it)
+ENGINE = (
+    "sopflow.runtime.engine",
+    "sopflow.runtime.machine",
+    "sopflow.runtime.actions",
+    "sopflow.runtime.behaviours",
+    "sopflow.events.api",
+    "sopflow.jobs.api",
+    "sopflow.authority.io",
+    "logging",
+)
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -82,7 +93,9 @@ def test_inbox_loads_only_the_definitions_its_steps_belong_to(tmp_path: object) 
     """``sopflow inbox`` read the whole catalog (every BPMN file parsed and checked) to
     show a few step names: most of its start (issue 14). It now takes each definition
     from the store, where it was kept at the instance's first start, and loads neither
-    the work calendar (``holidays``) nor structlog while it logs nothing."""
+    the work calendar (``holidays``) nor structlog while it logs nothing; nor the engine
+    (token machine, jobs, events), SpiffWorkflow or the standard library's ``logging``:
+    a work list reads (``runtime/worklist.py``), it runs nothing."""
     from pathlib import Path
 
     db = Path(str(tmp_path)) / "s.db"
@@ -105,5 +118,13 @@ def test_inbox_loads_only_the_definitions_its_steps_belong_to(tmp_path: object) 
         f"    main(['inbox', '--db', 'sqlite:///{db}', '--catalog', '{catalog}'])\n"
         "assert 'step_01' in out.getvalue(), out.getvalue()\n"
         "assert seen == [], seen\n"
+        f"print(__import__('json').dumps([m for m in {ENGINE!r} if m in sys.modules]))\n"
     )
-    assert _loaded_after(code) <= {"SpiffWorkflow", "lxml"}
+    probe = "import sys\n" + code
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
+    # lxml reads the stored bytes (hardened parse); SpiffWorkflow is not imported at all:
+    # the XSD and its parser were passed when the store kept the definition
+    assert _loaded_after(code) <= {"lxml"}

@@ -15,7 +15,6 @@ the first event (a listing that logs nothing never loads structlog; issue 14).
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -23,6 +22,19 @@ if TYPE_CHECKING:
     import structlog
 
 __all__ = ["configure_logging", "get_logger"]
+
+#: the standard library's level names (``logging.getLevelNamesMapping()``), here so that
+#: a CLI start that logs nothing need not import ``logging`` to check ``--log-level``
+_LEVELS = {
+    "CRITICAL": 50,
+    "FATAL": 50,
+    "ERROR": 40,
+    "WARN": 30,
+    "WARNING": 30,
+    "INFO": 20,
+    "DEBUG": 10,
+    "NOTSET": 0,
+}
 
 
 def _drop(*args: Any, **kwargs: Any) -> None:
@@ -73,7 +85,7 @@ def configure_logging(
     if structlog is configured already, now, as without it.
     """
     global _deferred
-    logging.getLevelNamesMapping()[level.upper()]  # an unknown level is refused now
+    _LEVELS[level.upper()]  # an unknown level is refused now
     loaded = sys.modules.get("structlog")
     if on_first_event and (loaded is None or not loaded.is_configured()):
         _deferred = {"json": json, "level": level, "stream": stream}
@@ -96,9 +108,7 @@ def configure_logging(
             structlog.processors.TimeStamper(fmt="iso", utc=True, key="logged_at"),
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level.upper()]),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )

@@ -39,38 +39,27 @@ def open_engine(args: argparse.Namespace) -> Any:
     return Engine(open_catalog(args.catalog), open_store(args.db))
 
 
-class _StoredOnly:
-    """A catalog with nothing in it: the engine then loads, from the store, only the
-    definitions of the instances a listing shows (each stored at its first start)."""
-
-    def get(self, process_id: str) -> Any:
-        from sopflow.errors import DefinitionError
-
-        raise DefinitionError(f"process {process_id!r} is not loaded here")
-
-    def __iter__(self) -> Any:
-        return iter(())
-
-
 def _reading_engine(args: argparse.Namespace) -> Any:
-    """The engine of a listing: the catalog's files are parsed only when they decide
+    """What a listing reads with: the catalog's files are parsed only when they decide
     something, i.e. the zone of an ``--at`` given without an offset.
 
     Every step a listing shows belongs to an instance whose definition the store holds
     (byte for byte, by version), and its names and zone come from that definition, so
     parsing and checking every BPMN file of the catalog (most of ``sopflow inbox``'s
-    start, issue 14) changes nothing in what is printed.
+    start, issue 14) changes nothing in what is printed; nor does importing the engine
+    (token machine, jobs, events) or re-running the XSD and SpiffWorkflow's parser on
+    stored bytes whose sha256 is checked (:class:`~sopflow.runtime.worklist.StoredReader`).
     """
     from sopflow.cli._common import _has_no_offset, catalog_directory
 
     if args.at is not None and _has_no_offset(args.at) and not args.instance:
         return open_engine(args)
-    from sopflow.runtime.engine import Engine
+    from sopflow.runtime.worklist import StoredReader
     from sopflow.stores import open_store
 
     if not catalog_directory(args.catalog).is_dir():
         open_catalog(args.catalog)  # the same one-line error as the other verbs
-    return Engine(_StoredOnly(), open_store(args.db))
+    return StoredReader(open_store(args.db))
 
 
 def _actor(args: argparse.Namespace) -> Actor:

@@ -68,6 +68,7 @@ __all__ = [
     "load_definition_bytes",
     "load_definitions",
     "load_definitions_bytes",
+    "load_stored_for_reading",
     "problems_of",
     "read_process",
     "step_numbers",
@@ -120,12 +121,13 @@ def _load(
     max_bytes: int,
     process_id: str | None = None,
     executable: bool = True,
+    verified: bool = False,
 ) -> ProcessDefinition:
     from sopflow.definitions.checks import run_checks
     from sopflow.definitions.extensions import extension_problems
 
     tree = parse_xml(data, source=source, max_bytes=max_bytes)
-    schema = _schema_problems(tree, source)
+    schema = [] if verified else _schema_problems(tree, source)
     raw: RawProcess | None = None
     try:
         raw = read_process(tree, source=source, process_id=process_id)
@@ -166,7 +168,8 @@ def _load(
         )
     if not executable:  # SpiffWorkflow guards what runs; this never does
         return build_definition(raw, data=data, shared=True, executable=False)
-    _spiff_parse(tree, raw)
+    if not verified:
+        _spiff_parse(tree, raw)
     return build_definition(raw, data=data, shared=process_id is not None)
 
 
@@ -242,6 +245,57 @@ def load_definitions(
     return load_definitions_bytes(
         data, source=str(path), script_handlers=script_handlers, max_bytes=max_bytes
     )
+
+
+def load_stored_for_reading(
+    data: bytes,
+    version: str,
+    *,
+    source: str,
+    script_handlers: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ProcessDefinition:
+    """The process ``version`` names in stored bytes, for a listing that only reads it.
+
+    A stored definition was loaded with every check (XSD, SOP checks, SpiffWorkflow's
+    parser) before the store kept it, and its version is the sha256 of these bytes: the
+    hash is checked here, so bytes edited in the database are refused (issue 13) as
+    :meth:`Engine.definition <sopflow.runtime.engine.Engine.definition>` refuses them.
+    What is skipped is what only re-proves the same bytes: the BPMN 2.0 XSD and
+    SpiffWorkflow's parser (most of a ``sopflow inbox`` start, issue 14); the SOP checks
+    still run (they are cheap and decide, e.g., a script task without a handler). Never
+    for a path that runs an instance: the engine loads those with every check, and what
+    is loaded here is not put in the loader's cache.
+    """
+    with _CACHE_LOCK:
+        cached = _CACHE.get((version, source, frozenset(script_handlers)))
+    if cached is not None:
+        return cached  # already loaded, with every check
+    tree = parse_xml(data, source=source, max_bytes=max_bytes)
+    ids = executable_process_ids(tree.getroot(), source)
+    pictures = picture_process_ids(tree.getroot(), source)
+    chosen: tuple[str | None, bool]
+    if len(ids) == 1 and definition_version(data) == version:
+        chosen = (None, True)
+    else:
+        candidates = [*ids, *pictures] if len(ids) != 1 else pictures
+        found = [p for p in candidates if definition_version(data, p) == version]
+        if not found:
+            raise DefinitionError(
+                f"stored definition {version[:12]} does not match its XML", file=source
+            )
+        chosen = (found[0], found[0] not in pictures)
+    definition = _load(
+        data,
+        source=source,
+        script_handlers=script_handlers,
+        max_bytes=max_bytes,
+        process_id=chosen[0],
+        executable=chosen[1],
+        verified=True,
+    )
+    assert definition.version == version  # the hash was checked above
+    return definition
 
 
 def problems_of(error: DefinitionError) -> Iterable[DefinitionError]:

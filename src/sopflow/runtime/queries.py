@@ -7,10 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sopflow.authority import gate
-from sopflow.authority.base import Credentials, Holding
 from sopflow.definitions.model import ProcessDefinition
-from sopflow.runtime.assignment import may_act
-from sopflow.runtime.forms import form_schema
+from sopflow.runtime import worklist
 from sopflow.runtime.records import path_of
 from sopflow.runtime.state import load_state
 from sopflow.runtime.views import (
@@ -21,39 +19,13 @@ from sopflow.runtime.views import (
     WorkItem,
     from_ms,
 )
-from sopflow.stores.base import RUNNING, InstanceRow, StepRow
+from sopflow.runtime.worklist import work_item
+from sopflow.stores.base import RUNNING, InstanceRow
 
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
 
 __all__ = ["history", "status", "work_list"]
-
-
-def work_item(rt: Engine, r: StepRow, now: datetime) -> WorkItem:
-    definition = rt.definition(r.version)
-    step = definition.step(r.task)
-    return WorkItem(
-        instance_id=r.instance_id,
-        process_id=r.process_id,
-        version=r.version,
-        task_id=r.task,
-        step_no=r.step_no,
-        name=step.name if step else None,
-        lane=step.lane if step else None,
-        role=r.role,
-        kelengkapan=step.kelengkapan if step else (),
-        output=step.output if step else (),
-        waktu=r.standard,
-        ready_at=from_ms(r.ready_at),
-        due_at=None if r.due_at is None else from_ms(r.due_at),
-        sla_status=rt.sla.status(r.due_at, r.risk_at, now),
-        claimed_by=r.claimed_by,
-        token=r.token,
-        pass_no=r.pass_no,
-        item=r.item,
-        form_key=step.form_key if step else None,
-        form=form_schema(step) if step else None,
-    )
 
 
 def work_list(
@@ -66,41 +38,15 @@ def work_list(
     user: str | None = None,
     actor: Actor | None = None,
 ) -> list[WorkItem]:
-    roles = [role] if isinstance(role, str) else (None if role is None else list(role))
-    now = rt._now(at)
-    if user is not None:
-        rows = rt.store.open_steps(process_id=process_id, instance_id=instance_id)
-        rows = [r for r in rows if _may_act(rt, r, user, roles)]
-    elif roles is None:
-        rows = rt.store.open_steps(process_id=process_id, instance_id=instance_id)
-    else:
-        # Open steps (in no lane, naming no one: Step.is_open) are stored with the role ""
-        # and belong on every role's list; other role-less rows (assignment only) do not.
-        named = set(roles)
-        wanted = {*named, ""} if named else named  # no role at all: nothing, as the store
-        rows = rt.store.open_steps(roles=wanted, process_id=process_id, instance_id=instance_id)
-        rows = [r for r in rows if r.role in named or _is_open(rt, r)]
-    if actor is not None:
-        rows = gate.filter_work(
-            rt.authority, rt.store, rows, actor=actor, now=now, definition_of=rt.definition
-        )
-    return [work_item(rt, r, now) for r in rows]
-
-
-def _is_open(rt: Engine, r: StepRow) -> bool:
-    step = rt.definition(r.version).step(r.task)
-    return step is not None and step.is_open
-
-
-def _may_act(rt: Engine, r: StepRow, user: str, roles: Iterable[str] | None) -> bool:
-    """Lanes and assignments applied to ``user`` as an action would apply them."""
-    definition = rt.definition(r.version)
-    step = definition.step(r.task)
-    if step is None:
-        return False
-    credentials = Credentials(user, tuple(Holding(role=role) for role in roles or ()))
-    row = rt.store.load_instance(r.instance_id)
-    return may_act(step, credentials, load_state(row.state, r.instance_id, definition).data)
+    return worklist.work_list(
+        rt,
+        role=role,
+        process_id=process_id,
+        instance_id=instance_id,
+        now=rt._now(at),
+        user=user,
+        actor=actor,
+    )
 
 
 def _path(
