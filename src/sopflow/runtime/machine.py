@@ -396,18 +396,9 @@ class Machine:
 
     def _conditions(self) -> bool:
         """Re-evaluate waiting conditional events after the data changed (10.5.5)."""
-        from sopflow.jobs.context import Waited
-        from sopflow.runtime.triggers import holds, occur, waiting_conditions
+        from sopflow.runtime.triggers import conditions_changed
 
-        for token, node in waiting_conditions(self):
-            if holds(self, token, node):
-                if node.attached_to is not None:  # an interrupting conditional boundary
-                    occur(self, token, node, "condition holds")
-                else:
-                    self.waited(Waited(token.id, node.id, "conditional", False, "held"))
-                    self.leave(token)
-                return True
-        return False
+        return conditions_changed(self)
 
     def _deferred(self, token: Token, at: str) -> bool:
         """camunda:asyncBefore / asyncAfter: commit here and go on in a job, unless this
