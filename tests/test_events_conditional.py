@@ -183,6 +183,19 @@ def test_interrupting_event_subprocess_ends_the_parallel_steps(
     assert engine.status(started).status == "completed"
 
 
+def test_interrupting_event_subprocess_cancels_a_step_the_same_action_reopened(
+    store: Store, clock: FakeClock
+) -> None:
+    """13.5.4: the step being completed loops back to itself and, in the same action,
+    the data it brought start an interrupting event subprocess: the completed step
+    stays completed and the step it reopened is never left open."""
+    engine = Engine(ListCatalog(_event_subprocess(True)), store, clock=clock)
+    started = engine.start("aduan", actor=OFFICER, data={"tambahan": False}).instance_id
+    assert _change(engine, started, tambahan=True) == Counter(["periksa"])
+    ubah = [h for h in engine.history(started) if h.task_id == "ubah"]
+    assert [h.outcome for h in ubah] == ["completed"]
+
+
 @pytest.mark.parametrize(
     "where",
     [

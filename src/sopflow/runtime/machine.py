@@ -328,7 +328,13 @@ class Machine:
         self._agenda = deque(t for t in self._agenda if t.id != token.id)
 
     def close(self, token: Token, *, outcome: str, reason: str) -> None:
-        """A wait state ends without completion: its open step row gets ``outcome``."""
+        """A wait state ends without completion: its open step row gets ``outcome``.
+
+        A wait this same action opened has no row yet: it is dropped, not closed (its
+        token id may already name an older row: the step this action completes)."""
+        if any(opened is token for opened, _ in self.effects.opened):
+            self.effects.opened = [e for e in self.effects.opened if e[0] is not token]
+            return
         self.effects.closed.append(Closed(token.id, token.node, outcome, reason))
 
     def schedule(self, token: Token | None, job: NewJob) -> None:
