@@ -1,4 +1,5 @@
-"""``sopflow correlate`` / ``sopflow signal``, and the events guide's escalation example."""
+"""``sopflow correlate`` / ``signal`` / ``conditions``, and the events guide's escalation
+example."""
 
 from __future__ import annotations
 
@@ -82,6 +83,35 @@ def test_correlate_and_signal_verbs(env: Path, capsys: pytest.CaptureFixture[str
     assert out.strip() == f"signal 'mulai_rapat' delivered to {ids[1]}"
     assert engine.status(ids[1]).data["isi"] == "segera"
     assert [w.task_id for w in engine.work_list(instance_id=ids[1])] == ["lanjut"]
+
+
+def test_conditions_verb_starts_the_processes_whose_start_condition_holds(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """BPMN 10.5.5 conditional start events, evaluated when the caller says the data
+    changed (``engine.evaluate_start_conditions``); a condition that cannot be evaluated
+    on the data is one line on stderr, exit 1, nothing started."""
+    (env / "catalog" / "izin.bpmn").write_bytes(
+        doc(
+            "izin",
+            '<bpmn:startEvent id="mulai"><bpmn:conditionalEventDefinition>'
+            "<bpmn:condition>luas &gt; 100</bpmn:condition></bpmn:conditionalEventDefinition>"
+            '</bpmn:startEvent><bpmn:userTask id="periksa"/><bpmn:endEvent id="end"/>'
+            + flows("mulai", "periksa", "end"),
+        )
+    )
+    code, out, err = run(capsys, "conditions", "--data", "luas=50")
+    assert (code, out.strip()) == (0, "start conditions reached no instance"), err
+    code, out, err = run(capsys, "conditions", "--data", "luas=250", "--json")
+    assert code == 0, err
+    [started] = json.loads(out)["started"]
+    engine = Engine(
+        Catalog.from_directory(env / "catalog"), open_store(f"sqlite:///{env / 'cli.db'}")
+    )
+    assert engine.status(started).data == {"luas": 250}
+    code, out, err = run(capsys, "conditions", "--data", "lebar=3")
+    assert code == 1 and out == "" and err.count("\n") == 1 and "izin" in err
+    assert len(engine.store.instances(process_id="izin")) == 1
 
 
 def test_the_guides_escalation_example_reminds_then_escalates(

@@ -253,20 +253,3 @@ def test_interrupting_conditional_boundary_fires_when_the_data_make_it_true(
     assert engine.status(started).status == "completed"
     [step] = [h for h in engine.history(started) if h.task_id == "verifikasi"]
     assert step.outcome == "cancelled" and "dicabut" in (step.reason or "")
-
-
-def test_non_interrupting_conditional_boundary_is_refused() -> None:
-    with pytest.raises(DefinitionError) as caught:
-        load(
-            doc(
-                "batal",
-                '<bpmn:startEvent id="start"/><bpmn:userTask id="kerja"/>'
-                '<bpmn:boundaryEvent id="b" attachedToRef="kerja" cancelActivity="false">'
-                "<bpmn:conditionalEventDefinition><bpmn:condition>x</bpmn:condition>"
-                "</bpmn:conditionalEventDefinition></bpmn:boundaryEvent>"
-                '<bpmn:endEvent id="end"/><bpmn:endEvent id="end_b"/>'
-                + flows("start", "kerja", "end")
-                + flows("b", "end_b"),
-            )
-        )
-    assert "non-interrupting conditional boundary" in str(caught.value)

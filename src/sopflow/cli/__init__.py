@@ -70,6 +70,10 @@ VERBS: dict[str, tuple[str, str]] = {
     "retry": ("sopflow.cli.incidents", "resolve an incident: its job runs again"),
     "correlate": ("sopflow.cli.events", "deliver a message to the instance waiting for it"),
     "signal": ("sopflow.cli.events", "broadcast a signal to every instance waiting for it"),
+    "conditions": (
+        "sopflow.cli.events",
+        "start every process whose conditional start event holds on the data",
+    ),
 }
 
 #: verb modules, in the order ``--help`` lists them

@@ -1,6 +1,8 @@
-"""``sopflow correlate`` and ``sopflow signal``: deliver a message or a signal.
+"""``sopflow correlate``, ``sopflow signal``, ``sopflow conditions``: deliver a message
+or a signal, or evaluate the catalog's conditional start events on some data.
 
-Thin layers over :meth:`Engine.correlate` and :meth:`Engine.signal`; a message nobody
+Thin layers over :meth:`Engine.correlate`, :meth:`Engine.signal` and
+:meth:`Engine.evaluate_start_conditions`; a message nobody
 waits for, or one that matches several catches without ``--all``, is one line on
 stderr and exit status 1, and nothing is changed.
 """
@@ -54,6 +56,16 @@ def _signal(args: argparse.Namespace) -> int:
     return _report(delivered, args, f"signal {args.name!r}")
 
 
+def _conditions(args: argparse.Namespace) -> int:
+    from sopflow.cli.runtime import open_engine
+
+    engine = open_engine(args)
+    delivered = engine.evaluate_start_conditions(
+        parse_data(args.data), at=parse_at(args.at), unit=args.unit, actor=args.actor
+    )
+    return _report(delivered, args, "start conditions")
+
+
 _UNIT_HELP = "unit of an instance a start event begins (default: the SOP's kecamatan)"
 
 
@@ -94,3 +106,19 @@ def register(sub: Any) -> None:
     add_json(p)
     add_store_args(p)
     p.set_defaults(run=_signal)
+
+    p = sub.add_parser(
+        "conditions",
+        help="start every process whose conditional start event holds on the data",
+        description=(
+            "Evaluate the conditional start events of the catalog's processes on the "
+            "data given (--data K=V); start one instance of each process whose holds."
+        ),
+    )
+    p.add_argument("--data", action="append", metavar="K=V", help="the data (repeatable)")
+    p.add_argument("--unit", metavar="CODE", help=_UNIT_HELP)
+    p.add_argument("--actor", metavar="NIP", help="who asked, for the audit trail")
+    add_at(p)
+    add_json(p)
+    add_store_args(p)
+    p.set_defaults(run=_conditions)

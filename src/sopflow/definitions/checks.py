@@ -459,6 +459,21 @@ def _conditions(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
                     element=flow.id,
                 )
             )
+    for node in raw.nodes.values():  # a conditional event's condition (BPMN 10.5.5)
+        event = node.event
+        if event is None or event.condition is None:
+            continue
+        try:
+            compile_expression(event.condition)
+        except ExpressionError as exc:
+            found.append(
+                raw.error(
+                    f"the condition {event.condition!r} of a conditional event is not in the "
+                    f"safe expression language: {exc.message}",
+                    line=node.line,
+                    element=node.id,
+                )
+            )
     return found
 
 

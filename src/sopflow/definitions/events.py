@@ -59,7 +59,7 @@ _DEFINITIONS = {
 
 #: where each kind may stand (BPMN 10.5.2-10.5.4)
 _ALLOWED: dict[str, frozenset[str]] = {
-    "startEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION}),
+    "startEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION, CONDITIONAL}),
     "intermediateCatchEvent": frozenset({MESSAGE, SIGNAL, TIMER, CONDITIONAL, LINK}),
     "boundaryEvent": frozenset({MESSAGE, SIGNAL, TIMER, ERROR, ESCALATION, CONDITIONAL}),
     "intermediateThrowEvent": frozenset({MESSAGE, SIGNAL, ESCALATION, LINK}),
@@ -186,7 +186,7 @@ def check_event_subprocess(
         found.append(
             raw.error(
                 "an event subprocess needs exactly one start event with an event definition "
-                "(timer, message, signal, error or escalation; BPMN 10.3.4)",
+                "(timer, message, signal, conditional, error or escalation; BPMN 10.3.4)",
                 line=node.line,
                 element=node.id,
             )
@@ -233,16 +233,6 @@ def check_events(raw: RawProcess, _: Collection[str]) -> list[DefinitionError]:
             found.append(
                 raw.error(
                     "a boundary event is drawn in the scope of its activity",
-                    line=node.line,
-                    element=node.id,
-                )
-            )
-        if node.event is not None and node.event.kind == CONDITIONAL and not node.interrupting:
-            found.append(
-                raw.error(
-                    "a non-interrupting conditional boundary event is not run: it fires each "
-                    "time its condition turns true, which sopflow does not track; make it "
-                    "interrupting or use a timer",
                     line=node.line,
                     element=node.id,
                 )

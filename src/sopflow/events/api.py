@@ -4,6 +4,9 @@
 SRIKANDI sent a reply) to the one instance that waits for it, or starts an instance at
 a message start event; ``signal`` broadcasts to every waiting catch and signal start
 event. Both are BPMN 2.0 10.5.4 / 13.5: a message has one receiver, a signal many.
+``evaluate_start_conditions`` is "the data changed" for conditional start events
+(10.5.5), which no instance exists yet to notice: the caller says when, with the data,
+as Camunda 7's ``createConditionEvaluation().setVariables(...).evaluateStartConditions()``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def _name(name: str, what: str) -> str:
 
 
 class EngineEvents:
-    """Messages and signals delivered from outside the engine."""
+    """Messages, signals and start conditions delivered from outside the engine."""
 
     def _events_engine(self) -> Engine:
         from sopflow.runtime.engine import Engine
@@ -142,3 +145,33 @@ class EngineEvents:
         ]
         rt._log.info("signal.broadcast", signal=signal_name, instances=reached, started=begun)
         return Delivered(tuple(reached), tuple(begun))
+
+    def evaluate_start_conditions(
+        self,
+        data: Mapping[str, Any],
+        *,
+        at: datetime | None = None,
+        unit: str | None = None,
+        actor: str | None = None,
+    ) -> Delivered:
+        """Start one instance, with ``data``, of every catalog process whose conditional
+        start event's condition holds on ``data`` (BPMN 10.5.5); return what started.
+
+        Every condition is evaluated before anything starts: one that cannot be (a field
+        it reads is missing) raises TaskDataError naming the process and the start
+        event, and nothing starts. No condition holding starts nothing, which is not an
+        error (the data simply did not meet any condition). Each instance belongs to
+        ``unit``, else the process's default unit, as for ``correlate`` and ``signal``;
+        ``actor`` (an NIP, default ``engine``) is written as who started it in the
+        audit trail, with no holding checked (the caller is trusted, as for signals).
+        """
+        rt = self._events_engine()
+        now = rt._now(at)
+        payload = check_data(data, None, None)
+        who = actor.strip() if isinstance(actor, str) and actor.strip() else "engine"
+        begun = [
+            delivery.start_instance(rt, definition, node, payload, now, who, unit)
+            for definition, node in delivery.conditional_starts(rt, payload)
+        ]
+        rt._log.info("conditions.evaluated", started=begun)
+        return Delivered((), tuple(begun))

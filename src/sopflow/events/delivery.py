@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sopflow.definitions.model import MESSAGE, Node, NodeKind, ProcessDefinition
+from sopflow.definitions.model import CONDITIONAL, MESSAGE, Node, NodeKind, ProcessDefinition
 from sopflow.errors import (
     ConflictError,
     JobNotFoundError,
@@ -33,7 +33,14 @@ from sopflow.stores.base import RUNNING, Change, NewChild
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
 
-__all__ = ["deliver", "matching_waits", "start_events", "start_instance", "thrown_changes"]
+__all__ = [
+    "conditional_starts",
+    "deliver",
+    "matching_waits",
+    "start_events",
+    "start_instance",
+    "thrown_changes",
+]
 
 #: attempts at one delivery when its instance keeps moving under it
 _ATTEMPTS = 8
@@ -88,6 +95,43 @@ def start_events(rt: Engine, kind: str, name: str) -> list[tuple[ProcessDefiniti
     return found
 
 
+def conditional_starts(rt: Engine, data: Mapping[str, Any]) -> list[tuple[ProcessDefinition, Node]]:
+    """Conditional start events of the catalog's processes (top level) whose condition
+    holds on ``data`` (BPMN 10.5.5), each process once (its first such start event).
+
+    Every condition is evaluated before anything starts, so one that cannot be (a
+    field it reads is missing, a value of the wrong type) is a TaskDataError naming
+    the process and the element, and nothing is started."""
+    from sopflow.errors import ExpressionError, TaskDataError
+    from sopflow.runtime.expressions import compile_expression
+
+    found = []
+    for definition in rt.catalog:
+        if not definition.executable:
+            continue  # a picture-only process starts nothing (BPMN 2.0, 10.2)
+        for node in definition.nodes.values():
+            event = node.event
+            if not (
+                node.kind is NodeKind.START
+                and node.scope is None
+                and event is not None
+                and event.kind == CONDITIONAL
+                and event.condition is not None
+            ):
+                continue
+            try:
+                held = compile_expression(event.condition).evaluate_bool(data)
+            except ExpressionError as exc:
+                raise TaskDataError(
+                    f"process {definition.process_id}, start event {node.id}: the condition "
+                    f"cannot be evaluated on this data: {exc}"
+                ) from None
+            if held:
+                found.append((definition, node))
+                break
+    return found
+
+
 def deliver(rt: Engine, job: JobRow, data: dict[str, Any], now: datetime) -> bool:
     """Fire the waiting catch ``job`` with ``data``, in one transaction; False when it
     was consumed or withdrawn first (by another delivery, or its token moving on)."""
@@ -135,7 +179,7 @@ def new_instance(
             **records.context(definition, instance_id),
             actor=actor,
             task_id=node.id,
-            **{node.event.kind: node.event.name},
+            **{node.event.kind: node.event.name or node.event.condition},
             **({"unit": unit} if unit else {}),
         )
     ]

@@ -25,6 +25,10 @@ class Graph:
             for flow in node.outgoing:
                 if flow.target in self._back:
                     self._back[flow.target].append(node.id)
+        #: does any node wait for a condition? (else nothing re-evaluates after a change)
+        self.conditional = any(
+            n.event is not None and n.event.condition is not None for n in definition.nodes.values()
+        )
         self._upstream: dict[str, frozenset[str]] = {}
         for node in definition.nodes.values():
             if node.kind is NodeKind.INCLUSIVE_GATEWAY and len(node.incoming) > 1:

@@ -328,7 +328,13 @@ class Machine:
         self._agenda = deque(t for t in self._agenda if t.id != token.id)
 
     def close(self, token: Token, *, outcome: str, reason: str) -> None:
-        """A wait state ends without completion: its open step row gets ``outcome``."""
+        """A wait state ends without completion: its open step row gets ``outcome``.
+
+        A wait this same action opened has no row yet: it is dropped, not closed (its
+        token id may already name an older row: the step this action completes)."""
+        if any(opened is token for opened, _ in self.effects.opened):
+            self.effects.opened = [e for e in self.effects.opened if e[0] is not token]
+            return
         self.effects.closed.append(Closed(token.id, token.node, outcome, reason))
 
     def schedule(self, token: Token | None, job: NewJob) -> None:
@@ -396,18 +402,9 @@ class Machine:
 
     def _conditions(self) -> bool:
         """Re-evaluate waiting conditional events after the data changed (10.5.5)."""
-        from sopflow.jobs.context import Waited
-        from sopflow.runtime.triggers import holds, occur, waiting_conditions
+        from sopflow.runtime.triggers import conditions_changed
 
-        for token, node in waiting_conditions(self):
-            if holds(self, token, node):
-                if node.attached_to is not None:  # an interrupting conditional boundary
-                    occur(self, token, node, "condition holds")
-                else:
-                    self.waited(Waited(token.id, node.id, "conditional", False, "held"))
-                    self.leave(token)
-                return True
-        return False
+        return conditions_changed(self)
 
     def _deferred(self, token: Token, at: str) -> bool:
         """camunda:asyncBefore / asyncAfter: commit here and go on in a job, unless this

@@ -77,8 +77,8 @@ def new_steps(
 ) -> list[NewStep]:
     steps = []
     for token, item in effects.opened:
-        if state.token(token.id) is None:
-            continue  # opened and ended within the same action (a terminate end)
+        if state.token(token.id) is not token:
+            continue  # opened and ended within the same action (its id may be reused)
         step = definition.step(token.node)
         if step is None:  # pragma: no cover - the loader makes every user/manual task a step
             raise DefinitionError("task is not a step", element=token.node)

@@ -8,7 +8,14 @@ Format 2 (written by this release)::
     {"v": 2,
      "k": [[id, node, scope, flow], ...],   # tokens; scope = id of the container token
      "s": {"<token id>": {...}},             # local data of a container (multi-instance, loop)
+     "c": {"<token id>": [node, ...]},       # conditional events whose condition held last
      "d": {...}}                             # the instance data
+
+``c`` (written only when not empty) is the "last value" of the conditional events that
+wait with a token (its boundary events, or the event-subprocess start events of the
+scope it contains; ``0`` is the process's own scope): a node is listed while its
+condition holds, so it fires when the condition turns true, not while it stays true
+(BPMN 10.5.5). It goes with the token, so it never grows beyond the events waiting now.
 
 A new token takes the smallest id no live token holds, so ids stay small whatever the
 number of passes (a token moving along a sequence gets its own id back: the id names a
@@ -54,6 +61,8 @@ class State:
     tokens: list[Token]
     data: dict[str, Any]
     scopes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: token id (0: the process's scope) -> conditional events whose condition held last
+    held: dict[int, list[str]] = field(default_factory=dict)
 
     def new_token(self, node: str, scope: int | None, flow: str | None = None) -> Token:
         taken = {t.id for t in self.tokens}
@@ -81,6 +90,23 @@ class State:
     def remove(self, token: Token) -> None:
         self.tokens = [t for t in self.tokens if t.id != token.id]
         self.scopes.pop(token.id, None)
+        self.held.pop(token.id, None)
+
+    def holding(self, owner: int, node: str) -> bool:
+        """Did the condition of ``node`` (waiting with ``owner``) hold when last looked at?"""
+        return node in self.held.get(owner, ())
+
+    def hold(self, owner: int, node: str, value: bool) -> None:
+        """Remember the condition's value now (only true ones are written down)."""
+        nodes = self.held.get(owner, [])
+        if value and node not in nodes:
+            self.held[owner] = [*nodes, node]
+        elif not value and node in nodes:
+            rest = [n for n in nodes if n != node]
+            if rest:
+                self.held[owner] = rest
+            else:
+                del self.held[owner]
 
 
 def dump_state(state: State) -> str:
@@ -91,6 +117,8 @@ def dump_state(state: State) -> str:
     }
     if state.scopes:
         doc["s"] = {str(k): v for k, v in state.scopes.items()}
+    if state.held:
+        doc["c"] = {str(k): v for k, v in state.held.items()}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -113,7 +141,8 @@ def load_state(text: str, instance_id: str, definition: ProcessDefinition) -> St
                 raise ValueError(f"token at unknown node {node!r}")
             tokens.append(Token(tid, node, scope, flow))
         scopes = {int(k): v for k, v in raw.get("s", {}).items()}
-        return State(tokens, raw["d"], scopes)
+        held = {int(k): [str(n) for n in v] for k, v in raw.get("c", {}).items()}
+        return State(tokens, raw["d"], scopes, held)
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptInstanceError(instance_id, str(exc)) from None
 

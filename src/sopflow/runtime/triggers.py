@@ -32,6 +32,7 @@ from sopflow.definitions.model import (
     NodeKind,
 )
 from sopflow.errors import BpmnError, ExpressionError, TaskDataError, TimerError
+from sopflow.jobs.context import Waited
 from sopflow.jobs.model import NewJob
 from sopflow.jobs.timers import first_due
 from sopflow.runtime.expressions import compile_expression
@@ -46,6 +47,7 @@ __all__ = [
     "ERROR_JOB",
     "arm_boundaries",
     "arm_scope",
+    "conditions_changed",
     "find_catcher",
     "holds",
     "occur",
@@ -235,7 +237,7 @@ def throw(m: Machine, token: Token, kind: str, code: str | None, message: str = 
     return False
 
 
-def holds(m: Machine, token: Token, node: Node) -> bool:
+def holds(m: Machine, token: Token | None, node: Node) -> bool:
     """A conditional event's condition, on the instance data (10.5.5)."""
     event = node.event
     assert event is not None and event.kind == CONDITIONAL and event.condition is not None
@@ -251,10 +253,24 @@ def _conditional(node: Node) -> bool:
     return node.event is not None and node.event.kind == CONDITIONAL
 
 
-def waiting_conditions(m: Machine) -> list[tuple[Token, Node]]:
-    """Tokens waiting at conditional catch events, and activities with a conditional
-    boundary event (the boundary node): re-evaluated after every change."""
-    found = []
+def _entered(m: Machine, token: Token) -> bool:
+    """Is ``token`` a scope that runs now (an entered subprocess, one body instance)?
+    A multi-instance or loop body's own token is not: its instances are the scopes."""
+    node = m.node(token)
+    if (node.multi is not None or node.loop is not None) and not m.is_inner(token):
+        return False
+    return bool(m.state.in_scope(token.id))
+
+
+def waiting_conditions(m: Machine) -> list[tuple[Token | None, Node]]:
+    """Every conditional event that waits now, with the token it waits with: tokens at
+    conditional catch events; activities with a conditional boundary event (the
+    boundary node); running scopes (None: the process) whose event subprocesses start
+    with a conditional start event (that start event). Re-evaluated after every change."""
+    if not m.graph.conditional:
+        return []  # the usual case: one cached flag per definition, no walk
+    found: list[tuple[Token | None, Node]] = []
+    containers: list[Token | None] = [None] if m.state.tokens else []
     for token in m.state.tokens:
         node = m.node(token)
         if node.kind is NodeKind.CATCH_EVENT and _conditional(node):
@@ -265,7 +281,54 @@ def waiting_conditions(m: Machine) -> list[tuple[Token, Node]]:
                 for b in node.boundaries
                 if _conditional(m.definition.nodes[b])
             ]
+        if node.event_subprocesses and _entered(m, token):
+            containers.append(token)
+    for container in containers:
+        for esp in event_subprocesses(m, container):
+            start = m.definition.nodes[esp].start
+            if start is not None and _conditional(m.definition.nodes[start]):
+                found.append((container, m.definition.nodes[start]))
     return found
+
+
+def conditions_changed(m: Machine) -> bool:
+    """Re-evaluate the waiting conditional events after the data changed (10.5.5); True
+    when one fired (the machine runs again, then looks again).
+
+    A conditional event fires when its condition turns from false to true, not while
+    it stays true: the value each condition had when last looked at is kept in the
+    state (:attr:`State.held`, with the token it waits with, so it goes when the token
+    goes). A catch event's token leaves when its condition holds; an interrupting
+    boundary event cancels its activity; a non-interrupting one sends a token and may
+    fire again once its condition was false in between (13.5.3); an event subprocess's
+    conditional start event starts it, interrupting or not (13.5.4).
+    """
+    for owner, node in waiting_conditions(m):
+        key = 0 if owner is None else owner.id
+        was = m.state.holding(key, node.id)
+        now = holds(m, owner, node)
+        if now == was:
+            continue
+        if node.kind is NodeKind.CATCH_EVENT:
+            assert owner is not None
+            m.waited(Waited(owner.id, node.id, CONDITIONAL, False, "held"))
+            m.leave(owner)
+            return True
+        if not now:  # false again: the next rise fires it again
+            m.state.hold(key, node.id, False)
+            continue
+        if node.kind is NodeKind.BOUNDARY:
+            assert owner is not None
+            m.state.hold(key, node.id, True)  # an interrupting one drops it with its token
+            occur(m, owner, node, "condition holds")
+            return True
+        if interrupted(m, owner):
+            continue  # an interrupting event subprocess is ending this scope already
+        m.state.hold(key, node.id, True)
+        esp = m.definition.nodes[node.scope or ""]
+        start_event_subprocess(m, owner, esp, f"conditional event {node.id}")
+        return True
+    return False
 
 
 def signal_self(m: Machine, thrower: Token, name: str) -> None:
