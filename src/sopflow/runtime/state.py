@@ -54,6 +54,8 @@ class State:
     tokens: list[Token]
     data: dict[str, Any]
     scopes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: correlation property -> value of the conversations it took part in (BPMN 8.4.7)
+    correlations: dict[str, Any] = field(default_factory=dict)
 
     def new_token(self, node: str, scope: int | None, flow: str | None = None) -> Token:
         taken = {t.id for t in self.tokens}
@@ -91,6 +93,8 @@ def dump_state(state: State) -> str:
     }
     if state.scopes:
         doc["s"] = {str(k): v for k, v in state.scopes.items()}
+    if state.correlations:
+        doc["c"] = state.correlations
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -113,7 +117,10 @@ def load_state(text: str, instance_id: str, definition: ProcessDefinition) -> St
                 raise ValueError(f"token at unknown node {node!r}")
             tokens.append(Token(tid, node, scope, flow))
         scopes = {int(k): v for k, v in raw.get("s", {}).items()}
-        return State(tokens, raw["d"], scopes)
+        correlations = raw.get("c", {})
+        if not isinstance(correlations, dict):
+            raise ValueError("malformed correlations")
+        return State(tokens, raw["d"], scopes, correlations)
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptInstanceError(instance_id, str(exc)) from None
 
