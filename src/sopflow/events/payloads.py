@@ -343,13 +343,16 @@ def correlated(rt: Engine, waits: Iterable[JobRow], data: Mapping[str, Any]) -> 
     for job in waits:
         if job.instance_id is None:
             continue
-        row = rt.store.load_instance(job.instance_id)
-        definition = rt.definition(row.version)
+        definition = rt.definition(job.version) if job.version else None
+        if definition is None:  # an older row without its version: read the instance's
+            definition = rt.definition(rt.store.load_instance(job.instance_id).version)
         node = definition.nodes.get(job.node or "")
         event = None if node is None else node.event
         if event is None or not event.correlation:
-            kept.append(job)
+            kept.append(job)  # only catches with correlation properties read the state
             continue
+        row = rt.store.load_instance(job.instance_id)
+        definition = rt.definition(row.version)
         known = load_state(row.state, row.instance_id, definition).correlations
         carried = correlation_values(event, data)
         if all(
