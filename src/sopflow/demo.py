@@ -92,7 +92,7 @@ def prepare_database(db: str | None, cwd: Path | None = None) -> str:
     elif db == "memory://":
         return db
     elif db.startswith("sqlite:///"):
-        raw = db[len("sqlite:///") :].split("?", 1)[0]
+        raw = db[len("sqlite:///"):].split("?", 1)[0]
         if not raw:
             raise StoreError(f"{db}: no database path (write sqlite:///demo.db)")
         path = Path(raw) if Path(raw).is_absolute() else base / raw
@@ -180,10 +180,7 @@ class _Planner:
 
 
 def _start_times(
-    rng: random.Random,
-    definition: ProcessDefinition,
-    policy: SlaPolicy,
-    weeks: int,
+    rng: random.Random, definition: ProcessDefinition, policy: SlaPolicy, weeks: int,
     horizon: datetime,
 ) -> list[datetime]:
     """Two or three cases a week per SOP, on working days, during office hours."""
@@ -193,8 +190,7 @@ def _start_times(
     starts: list[datetime] = []
     for week in range(weeks):
         days = [
-            d
-            for d in (first + timedelta(days=7 * week + i) for i in range(5))
+            d for d in (first + timedelta(days=7 * week + i) for i in range(5))
             if cal.is_working_day(d)
         ]
         for day in sorted(rng.sample(days, min(len(days), rng.randint(2, 3)))):
@@ -243,9 +239,8 @@ def simulate(
                 at=start,
             )
             out.append(
-                _work(
-                    engine, definition, progress.instance_id, number, start, names, planner, horizon
-                )
+                _work(engine, definition, progress.instance_id, number, start, names, planner,
+                      horizon)
             )
     return out, horizon
 
@@ -264,10 +259,7 @@ def _work(
     names = staff_names(engine, definition, names, clock.now)
     plan = _Next()
     staff = SimulatedStaff(
-        engine,
-        clock,
-        duration=lambda item: plan.duration,
-        decide=lambda item: plan.approve,
+        engine, clock, duration=lambda item: plan.duration, decide=lambda item: plan.approve,
         names=names,
     )
     cal = planner.policy.calendar_for(definition)
@@ -291,7 +283,8 @@ def _work(
         staff.work(instance_id, max_steps=1)
         done += 1
     completed = not engine.work_list(instance_id=instance_id, at=clock.now())
-    return DemoInstance(number, definition.process_id, instance_id, start, done, returns, completed)
+    return DemoInstance(number, definition.process_id, instance_id, start, done, returns,
+                        completed)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -386,11 +379,7 @@ def _write_outputs(
     reports: list[Any] = []
     for definition in sorted(engine.catalog, key=lambda d: d.process_id):
         report = process_report(
-            store,
-            definition.process_id,
-            definitions=engine.definition,
-            policy=policy,
-            at=at,
+            store, definition.process_id, definitions=engine.definition, policy=policy, at=at,
             definition=definition,
         )
         echo("")

@@ -289,7 +289,9 @@ class ChildInstanceError(RuntimeFault):
     cancels its children (Zeebe refuses the same way); ``parent_id`` and ``root_id``
     name them."""
 
-    def __init__(self, message: str, *, instance_id: str, parent_id: str, root_id: str) -> None:
+    def __init__(
+        self, message: str, *, instance_id: str, parent_id: str, root_id: str
+    ) -> None:
         self.parent_id = parent_id
         self.root_id = root_id
         super().__init__(message, instance_id=instance_id)

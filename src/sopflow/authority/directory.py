@@ -44,9 +44,8 @@ DEFAULT_ZONE = "Asia/Jakarta"
 #: on Indonesia's three time zones): WIB for Sumatra, the Riau Islands, Java, West and
 #: Central Kalimantan; WITA for Bali, Nusa Tenggara, South, East and North Kalimantan and
 #: Sulawesi; WIT for Maluku and every Papua province (91-96 under any numbering)
-_WITA_PROVINCES = frozenset(
-    {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
-)
+_WITA_PROVINCES = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75",
+                             "76"})
 _WIT_PREFIXES = ("8", "9")
 _PROVINCE_CODE = re.compile(r"^(\d{2})\.\d{2}(\.\d{2})?$")
 

@@ -114,7 +114,9 @@ def _rules(definition: ProcessDefinition) -> ProcessRules:
     )
     pprops = _props(process) if process is not None else {}
     first = min(definition.steps, key=lambda s: s.no) if definition.steps else None
-    cancel = declared = tuple(r.strip() for r in pprops.get("pembatal", "").split(",") if r.strip())
+    cancel = declared = tuple(
+        r.strip() for r in pprops.get("pembatal", "").split(",") if r.strip()
+    )
     if not cancel:
         cancel = tuple(dict.fromkeys([*(([first.role]) if first else []), "camat"]))
     decisions_on = _flag(

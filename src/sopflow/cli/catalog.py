@@ -204,7 +204,8 @@ def _widths(rows: list[list[list[str]]], total: int) -> list[int]:
 
     def fit(cap: float) -> list[int]:
         return [
-            min(n, max(m, int(cap * w))) for n, m, w in zip(natural, minimum, weight, strict=True)
+            min(n, max(m, int(cap * w)))
+            for n, m, w in zip(natural, minimum, weight, strict=True)
         ]
 
     low, high = 0.0, float(max(natural))
@@ -238,7 +239,8 @@ def _table(definition: ProcessDefinition, width: int) -> list[str]:
         height = max(len(c) for c in wrapped)
         return [
             _SEP.join(
-                (c[i] if i < len(c) else "").ljust(w) for c, w in zip(wrapped, widths, strict=True)
+                (c[i] if i < len(c) else "").ljust(w)
+                for c, w in zip(wrapped, widths, strict=True)
             ).rstrip()
             for i in range(height)
         ]

@@ -85,14 +85,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("table", metavar="TABLE", help="the SOP table file (.toml)")
     parser.add_argument(
-        "-o",
-        "--output",
-        metavar="OUT",
+        "-o", "--output", metavar="OUT",
         help="BPMN file to write (default: standard output)",
     )
     parser.add_argument(
-        "--check",
-        action="store_true",
+        "--check", action="store_true",
         help="write nothing; exit 1 when OUT differs from what TABLE compiles to",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary")

@@ -79,11 +79,8 @@ def _run(args: argparse.Namespace) -> int:
     called = _called_names(definition, args.catalog)
     data: bytes
     if fmt == "table":
-        data = (
-            write_table(definition)
-            if isinstance(definition, SopTable)
-            else render_table(definition)
-        ).encode("utf-8")
+        data = (write_table(definition) if isinstance(definition, SopTable)
+                else render_table(definition)).encode("utf-8")
     elif fmt == "pdf":
         data = render_pdf(definition, called=called)
     else:
@@ -96,15 +93,13 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     if args.json:
-        print_json(
-            {
-                "process_id": definition.process_id,
-                "source": definition.source,
-                "format": fmt,
-                "output": args.output or "-",
-                "bytes": len(data),
-            }
-        )
+        print_json({
+            "process_id": definition.process_id,
+            "source": definition.source,
+            "format": fmt,
+            "output": args.output or "-",
+            "bytes": len(data),
+        })
     return 0
 
 
@@ -119,32 +114,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "`sopflow compile` reads."
         ),
     )
+    parser.add_argument("source", metavar="FILE|PROCESS",
+                        help="a .bpmn file, a .toml SOP table, or a process id in --catalog")
+    parser.add_argument("-o", "--output", metavar="OUT",
+                        help="file to write (default: standard output; required for pdf)")
     parser.add_argument(
-        "source",
-        metavar="FILE|PROCESS",
-        help="a .bpmn file, a .toml SOP table, or a process id in --catalog",
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        metavar="OUT",
-        help="file to write (default: standard output; required for pdf)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default=None,
+        "--format", choices=FORMATS, default=None,
         help="html (default; print from a browser), table (TOML for `sopflow compile`), "
-        "pdf (needs the optional WeasyPrint extra); guessed from OUT's suffix",
+             "pdf (needs the optional WeasyPrint extra); guessed from OUT's suffix",
     )
     parser.add_argument(
-        "--catalog",
-        default=os.environ.get("SOPFLOW_CATALOG", DEFAULT_CATALOG),
+        "--catalog", default=os.environ.get("SOPFLOW_CATALOG", DEFAULT_CATALOG),
         help=f"directory of BPMN files (default: $SOPFLOW_CATALOG or {DEFAULT_CATALOG}/)",
     )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print what was written as JSON (on standard output after -o)",
-    )
+    parser.add_argument("--json", action="store_true",
+                        help="print what was written as JSON (on standard output after -o)")
     parser.set_defaults(run=_run)

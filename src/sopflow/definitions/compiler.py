@@ -169,46 +169,26 @@ class _Graph:
         for step in steps:
             lane = lane_index[step.pelaksana]
             if step.no in self.merged:
-                self._add(
-                    _Node(_merge_id(step.no), "exclusiveGateway", None, lane, ShapeKind.GATEWAY)
-                )
+                self._add(_Node(_merge_id(step.no), "exclusiveGateway", None, lane,
+                                ShapeKind.GATEWAY))
             if step.bersama:
-                self._add(
-                    _Node(_fork_id(step.no), "parallelGateway", FORK_NAME, lane, ShapeKind.GATEWAY)
-                )
+                self._add(_Node(_fork_id(step.no), "parallelGateway", FORK_NAME, lane,
+                                ShapeKind.GATEWAY))
                 for index, actor in enumerate(step.semua_pelaksana, start=1):
-                    self._add(
-                        _Node(
-                            joint_task_id(step.no, index),
-                            "userTask",
-                            step.kegiatan,
-                            lane_index[actor],
-                            ShapeKind.TASK,
-                            step=step,
-                            shares_column=index > 1,
-                        )
-                    )
-                self._add(
-                    _Node(_join_id(step.no), "parallelGateway", None, lane, ShapeKind.GATEWAY)
-                )
+                    self._add(_Node(joint_task_id(step.no, index), "userTask", step.kegiatan,
+                                    lane_index[actor], ShapeKind.TASK, step=step,
+                                    shares_column=index > 1))
+                self._add(_Node(_join_id(step.no), "parallelGateway", None, lane,
+                                ShapeKind.GATEWAY))
             else:
                 tag = "callActivity" if step.panggil is not None else "userTask"
-                self._add(
-                    _Node(step_id(step.no), tag, step.kegiatan, lane, ShapeKind.TASK, step=step)
-                )
+                self._add(_Node(step_id(step.no), tag, step.kegiatan, lane,
+                                ShapeKind.TASK, step=step))
             if step.keputusan is not None:
-                self._add(
-                    _Node(
-                        _decision_id(step.no),
-                        "exclusiveGateway",
-                        "Disetujui?",
-                        lane,
-                        ShapeKind.GATEWAY,
-                    )
-                )
-        self._add(
-            _Node("end", "endEvent", "Selesai", lane_index[steps[-1].pelaksana], ShapeKind.EVENT)
-        )
+                self._add(_Node(_decision_id(step.no), "exclusiveGateway", "Disetujui?",
+                                lane, ShapeKind.GATEWAY))
+        self._add(_Node("end", "endEvent", "Selesai", lane_index[steps[-1].pelaksana],
+                        ShapeKind.EVENT))
 
         self._connect("start", 1)
         for step in steps:
@@ -224,20 +204,11 @@ class _Graph:
             if step.keputusan is not None:
                 decision = _decision_id(step.no)
                 self._flow(sid, decision)
-                self._connect(
-                    decision,
-                    step.keputusan.ya,
-                    flow_id=f"flow_{step.no:02d}_ya",
-                    name="Ya",
-                    condition=YES_CONDITION,
-                )
-                self._connect(
-                    decision,
-                    step.keputusan.tidak,
-                    flow_id=f"flow_{step.no:02d}_tidak",
-                    name="Tidak",
-                    kind=EdgeKind.RETURN,
-                )
+                self._connect(decision, step.keputusan.ya, flow_id=f"flow_{step.no:02d}_ya",
+                              name="Ya", condition=YES_CONDITION)
+                self._connect(decision, step.keputusan.tidak,
+                              flow_id=f"flow_{step.no:02d}_tidak", name="Tidak",
+                              kind=EdgeKind.RETURN)
                 self.by_id[decision].default = f"flow_{step.no:02d}_tidak"
             elif step.no < count:
                 self._connect(sid, step.no + 1)
@@ -253,32 +224,19 @@ class _Graph:
         self.nodes.append(node)
         self.by_id = {n.id: n for n in self.nodes}
 
-    def _connect(
-        self,
-        source: str,
-        target_no: int,
-        *,
-        flow_id: str | None = None,
-        name: str | None = None,
-        condition: str | None = None,
-        kind: EdgeKind = EdgeKind.FORWARD,
-    ) -> None:
+    def _connect(self, source: str, target_no: int, *, flow_id: str | None = None,
+                 name: str | None = None, condition: str | None = None,
+                 kind: EdgeKind = EdgeKind.FORWARD) -> None:
         """A flow into step ``target_no``, through its merge gateway when it has one."""
         step = self.table.langkah[target_no - 1]
         target = _merge_id(target_no) if target_no in self.merged else self.entry_of(step)
         self._flow(source, target, flow_id=flow_id, name=name, condition=condition, kind=kind)
 
-    def _flow(
-        self,
-        source: str,
-        target: str,
-        *,
-        flow_id: str | None = None,
-        name: str | None = None,
-        condition: str | None = None,
-        kind: EdgeKind = EdgeKind.FORWARD,
-    ) -> None:
-        flow = _Flow(flow_id or f"flow_{source}_{target}", source, target, name, condition, kind)
+    def _flow(self, source: str, target: str, *, flow_id: str | None = None,
+              name: str | None = None, condition: str | None = None,
+              kind: EdgeKind = EdgeKind.FORWARD) -> None:
+        flow = _Flow(flow_id or f"flow_{source}_{target}", source, target, name, condition,
+                     kind)
         self.flows.append(flow)
         self.by_id[source].outgoing.append(flow.id)
         self.by_id[target].incoming.append(flow.id)
@@ -329,7 +287,9 @@ def _step_properties(step: Langkah) -> list[tuple[str, str]]:
         pairs.append(("keputusan", DECISION_FIELD))
     # the authority rules (authority/policy.py); on every task of a joint step alike
     if step.bukan_pelaksana_langkah:
-        pairs.append(("bukan_pelaksana_langkah", ", ".join(map(str, step.bukan_pelaksana_langkah))))
+        pairs.append(
+            ("bukan_pelaksana_langkah", ", ".join(map(str, step.bukan_pelaksana_langkah)))
+        )
     if step.hanya_definitif is not None:
         pairs.append(("hanya_definitif", _yes_no(step.hanya_definitif)))
     if step.unit_induk:
@@ -354,15 +314,13 @@ def _loop(element: etree._Element, node_id: str, field_name: str) -> None:
     Modeler shows and edits, and the standard's loopDataInputRef / inputDataItem, which
     SpiffWorkflow and other engines read (BPMN 2.0 section 10.2.8).
     """
-    loop = etree.SubElement(
-        element, _bpmn("multiInstanceLoopCharacteristics"), isSequential="false"
-    )
+    loop = etree.SubElement(element, _bpmn("multiInstanceLoopCharacteristics"),
+                            isSequential="false")
     loop.set(f"{{{CAMUNDA_NS}}}collection", field_name)
     loop.set(f"{{{CAMUNDA_NS}}}elementVariable", item_variable(field_name))
     etree.SubElement(loop, _bpmn("loopDataInputRef")).text = field_name
-    etree.SubElement(
-        loop, _bpmn("inputDataItem"), id=f"{node_id}_item", name=item_variable(field_name)
-    )
+    etree.SubElement(loop, _bpmn("inputDataItem"), id=f"{node_id}_item",
+                     name=item_variable(field_name))
 
 
 def item_variable(field_name: str) -> str:
@@ -370,32 +328,27 @@ def item_variable(field_name: str) -> str:
     return f"{field_name}_item"
 
 
-def _bounds(parent: etree._Element, tag: str, x: int, y: int, width: int, height: int) -> None:
+def _bounds(parent: etree._Element, tag: str, x: int, y: int, width: int,
+            height: int) -> None:
     etree.SubElement(parent, tag, x=str(x), y=str(y), width=str(width), height=str(height))
 
 
 def _diagram(root: etree._Element, graph: _Graph, layout: Layout) -> None:
     diagram = etree.SubElement(root, f"{{{BPMNDI_NS}}}BPMNDiagram", id="diagram")
-    plane = etree.SubElement(
-        diagram, f"{{{BPMNDI_NS}}}BPMNPlane", id="diagram_plane", bpmnElement="collaboration"
-    )
+    plane = etree.SubElement(diagram, f"{{{BPMNDI_NS}}}BPMNPlane", id="diagram_plane",
+                             bpmnElement="collaboration")
     shape_tag, edge_tag = f"{{{BPMNDI_NS}}}BPMNShape", f"{{{BPMNDI_NS}}}BPMNEdge"
     bounds_tag, label_tag = f"{{{DC_NS}}}Bounds", f"{{{BPMNDI_NS}}}BPMNLabel"
 
-    pool = etree.SubElement(plane, shape_tag, id="pool_di", bpmnElement="pool", isHorizontal="true")
+    pool = etree.SubElement(plane, shape_tag, id="pool_di", bpmnElement="pool",
+                            isHorizontal="true")
     b = layout.pool
     _bounds(pool, bounds_tag, b.x, b.y, b.width, b.height)
     for index, lane_bounds in enumerate(layout.lanes, start=1):
-        lane = etree.SubElement(
-            plane,
-            shape_tag,
-            id=f"lane_{index}_di",
-            bpmnElement=f"lane_{index}",
-            isHorizontal="true",
-        )
-        _bounds(
-            lane, bounds_tag, lane_bounds.x, lane_bounds.y, lane_bounds.width, lane_bounds.height
-        )
+        lane = etree.SubElement(plane, shape_tag, id=f"lane_{index}_di",
+                                bpmnElement=f"lane_{index}", isHorizontal="true")
+        _bounds(lane, bounds_tag, lane_bounds.x, lane_bounds.y, lane_bounds.width,
+                lane_bounds.height)
     for node in graph.nodes:
         placed = layout.nodes[node.id]
         shape = etree.SubElement(plane, shape_tag, id=f"{node.id}_di", bpmnElement=node.id)
@@ -469,17 +422,16 @@ def compile_table(table: SopTable) -> bytes:
     root.set("exporterVersion", __version__)
 
     collaboration = etree.SubElement(root, _bpmn("collaboration"), id="collaboration")
-    etree.SubElement(
-        collaboration, _bpmn("participant"), id="pool", name=name, processRef=table.process_id
-    )
+    etree.SubElement(collaboration, _bpmn("participant"), id="pool", name=name,
+                     processRef=table.process_id)
 
-    process = etree.SubElement(
-        root, _bpmn("process"), id=table.process_id, name=name, isExecutable="true"
-    )
+    process = etree.SubElement(root, _bpmn("process"), id=table.process_id, name=name,
+                               isExecutable="true")
     _properties(process, _process_properties(table))
     lane_set = etree.SubElement(process, _bpmn("laneSet"), id="lanes")
     for index, person in enumerate(table.pelaksana):
-        lane = etree.SubElement(lane_set, _bpmn("lane"), id=f"lane_{index + 1}", name=person.nama)
+        lane = etree.SubElement(lane_set, _bpmn("lane"), id=f"lane_{index + 1}",
+                                name=person.nama)
         _properties(lane, [("role", person.peran)])
         for node in graph.nodes:
             if node.lane == index:
@@ -527,5 +479,6 @@ def compile_table(table: SopTable) -> bytes:
         [EdgeSpec(f.id, f.source, f.target, f.kind, f.name) for f in graph.flows],
     )
     _diagram(root, graph, layout)
-    body: bytes = etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    body: bytes = etree.tostring(root, pretty_print=True, xml_declaration=True,
+                                 encoding="UTF-8")
     return body

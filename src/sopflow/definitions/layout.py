@@ -85,20 +85,12 @@ class Bounds:
         return self.y + self.height // 2
 
     def contains(self, other: Bounds) -> bool:
-        return (
-            self.x <= other.x
-            and self.y <= other.y
-            and other.right <= self.right
-            and other.bottom <= self.bottom
-        )
+        return (self.x <= other.x and self.y <= other.y
+                and other.right <= self.right and other.bottom <= self.bottom)
 
     def overlaps(self, other: Bounds) -> bool:
-        return (
-            self.x < other.right
-            and other.x < self.right
-            and self.y < other.bottom
-            and other.y < self.bottom
-        )
+        return (self.x < other.right and other.x < self.right
+                and self.y < other.bottom and other.y < self.bottom)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +165,9 @@ def task_size(name: str) -> tuple[int, int]:
     return 180, 100
 
 
-def layout_process(lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[EdgeSpec]) -> Layout:
+def layout_process(
+    lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[EdgeSpec]
+) -> Layout:
     """Place ``nodes`` left to right in the given order, each in its lane's row."""
     lane_x = POOL_X + LANE_HEADER
     # a row is LANE_HEIGHT tall; each return channel past the first adds CHANNEL_STEP below
@@ -190,11 +184,8 @@ def layout_process(lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[E
     column: dict[str, int] = {}
     for node in nodes:
         if node.shares_column and columns:
-            if any(
-                column[other.id] == len(columns) - 1 and other.lane == node.lane
-                for other in nodes
-                if other.id in column
-            ):
+            if any(column[other.id] == len(columns) - 1 and other.lane == node.lane
+                   for other in nodes if other.id in column):
                 raise ValueError(f"{node.id} shares a column with a node of its own lane")
             columns[-1][1] = max(columns[-1][1], node.width)
         else:
@@ -209,12 +200,8 @@ def layout_process(lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[E
     for node in nodes:
         row_y = tops[node.lane]
         col_x, col_width = columns[column[node.id]]
-        bounds = Bounds(
-            col_x + (col_width - node.width) // 2,
-            row_y + (LANE_HEIGHT - node.height) // 2,
-            node.width,
-            node.height,
-        )
+        bounds = Bounds(col_x + (col_width - node.width) // 2,
+                        row_y + (LANE_HEIGHT - node.height) // 2, node.width, node.height)
         label = None
         if node.label:
             width = _label_width(node.label)
@@ -226,7 +213,10 @@ def layout_process(lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[E
         shapes[node.id] = NodeShape(bounds, label)
         lane_of[node.id] = node.lane
     lane_width = cursor - GAP + LAST_COLUMN_PAD - lane_x
-    lanes = tuple(Bounds(lane_x, tops[i], lane_width, heights[i]) for i in range(lane_count))
+    lanes = tuple(
+        Bounds(lane_x, tops[i], lane_width, heights[i])
+        for i in range(lane_count)
+    )
     pool = Bounds(POOL_X, POOL_Y, lane_width + LANE_HEADER, sum(heights))
 
     channels_used: dict[int, int] = {}
@@ -240,17 +230,12 @@ def layout_process(lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[E
             channels_used[lane] = k + 1
             channel_y = lanes[lane].bottom - CHANNEL_MARGIN - k * CHANNEL_STEP
             entry_y = target.bottom if target.cy <= channel_y else target.y
-            points = (
-                (source.cx, source.bottom),
-                (source.cx, channel_y),
-                (target.cx, channel_y),
-                (target.cx, entry_y),
-            )
+            points = ((source.cx, source.bottom), (source.cx, channel_y),
+                      (target.cx, channel_y), (target.cx, entry_y))
             label = None
             if edge.label:
-                label = Bounds(
-                    source.cx + 5, source.bottom + 3, _label_width(edge.label), LABEL_HEIGHT
-                )
+                label = Bounds(source.cx + 5, source.bottom + 3,
+                               _label_width(edge.label), LABEL_HEIGHT)
         else:
             start = (source.right, source.cy)
             end = (target.x, target.cy)
@@ -269,14 +254,11 @@ def layout_process(lane_count: int, nodes: Sequence[NodeSpec], edges: Sequence[E
                 # skips columns: over the top margin of the source lane, clear of shapes
                 top = lanes[lane_of[edge.source]].y + CHANNEL_MARGIN
                 out_x, in_x = source_right + GAP // 2, target_left - GAP // 2
-                points = (start, (out_x, start[1]), (out_x, top), (in_x, top), (in_x, end[1]), end)
+                points = (start, (out_x, start[1]), (out_x, top), (in_x, top),
+                          (in_x, end[1]), end)
             label = None
             if edge.label:
-                label = Bounds(
-                    source.right + 3,
-                    source.cy - LABEL_HEIGHT - 3,
-                    _label_width(edge.label),
-                    LABEL_HEIGHT,
-                )
+                label = Bounds(source.right + 3, source.cy - LABEL_HEIGHT - 3,
+                               _label_width(edge.label), LABEL_HEIGHT)
         routed[edge.id] = EdgeLayout(points, label)
     return Layout(pool=pool, lanes=lanes, nodes=shapes, edges=routed)

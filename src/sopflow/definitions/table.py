@@ -51,12 +51,7 @@ MAX_TABLE_BYTES = 1_000_000
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 _TOP_KEYS: tuple[str, ...] = (
-    "format",
-    "process_id",
-    "identitas",
-    "kewenangan",
-    "pelaksana",
-    "langkah",
+    "format", "process_id", "identitas", "kewenangan", "pelaksana", "langkah"
 )
 _PELAKSANA_KEYS: tuple[str, ...] = ("nama", "peran")
 _LANGKAH_KEYS: tuple[str, ...] = (
@@ -172,9 +167,8 @@ class _Reader(RowReader):
     def fail(self, message: str, line: int | None) -> TableError:
         return TableError(message, file=self.source, line=line)
 
-    def check_keys(
-        self, data: Mapping[str, Any], allowed: tuple[str, ...], where: str, line_of: Any
-    ) -> None:
+    def check_keys(self, data: Mapping[str, Any], allowed: tuple[str, ...], where: str,
+                   line_of: Any) -> None:
         for key in data:
             if key not in allowed:
                 hint = difflib.get_close_matches(key, allowed, n=1)
@@ -192,7 +186,9 @@ class _Reader(RowReader):
             raise self.fail(f"{what} must not be empty", line)
         bad = _XML_ILLEGAL_RE.search(value)
         if bad:
-            raise self.fail(f"{what} contains the control character U+{ord(bad.group()):04X}", line)
+            raise self.fail(
+                f"{what} contains the control character U+{ord(bad.group()):04X}", line
+            )
         return value
 
     def text_list(self, value: Any, what: str, line: int | None) -> tuple[str, ...]:
@@ -239,13 +235,11 @@ class _Reader(RowReader):
         langkah = self.read_langkah(doc["langkah"], pelaksana)
         kewenangan = Kewenangan()
         if "kewenangan" in doc:
-            kewenangan = Kewenangan(
-                *self.read_kewenangan(
-                    doc["kewenangan"],
-                    lambda key: self.loc.section("kewenangan", key=key),
-                    ROLE_CODES,
-                )
-            )
+            kewenangan = Kewenangan(*self.read_kewenangan(
+                doc["kewenangan"],
+                lambda key: self.loc.section("kewenangan", key=key),
+                ROLE_CODES,
+            ))
         for index, step in enumerate(langkah):
             if step.untuk_setiap == process_id:
                 raise self.fail(
@@ -256,8 +250,7 @@ class _Reader(RowReader):
             if step.panggil == process_id:
                 raise self.fail(
                     f"step {step.no}: panggil {process_id!r} calls this SOP itself, "
-                    "which would never end",
-                    self.loc.section("langkah", index, "panggil"),
+                    "which would never end", self.loc.section("langkah", index, "panggil")
                 )
         return SopTable(
             process_id=process_id,
@@ -286,9 +279,8 @@ class _Reader(RowReader):
             if key in data:
                 fields[key] = self.text_list(data[key], f"identitas.{key}", line(key))
         if "disahkan_oleh" in data:
-            sub = self.table(
-                data["disahkan_oleh"], "identitas.disahkan_oleh", line("disahkan_oleh")
-            )
+            sub = self.table(data["disahkan_oleh"], "identitas.disahkan_oleh",
+                             line("disahkan_oleh"))
 
             def sub_line(key: str) -> int | None:
                 return self.loc.section("identitas", key=key, sub="disahkan_oleh")
@@ -339,7 +331,9 @@ class _Reader(RowReader):
             result.append(Pelaksana(nama=nama, peran=peran))
         return tuple(result)
 
-    def read_langkah(self, value: Any, pelaksana: tuple[Pelaksana, ...]) -> tuple[Langkah, ...]:
+    def read_langkah(
+        self, value: Any, pelaksana: tuple[Pelaksana, ...]
+    ) -> tuple[Langkah, ...]:
         entries = self.array_of_tables(value, "langkah", self.loc.top("langkah"))
         if not entries:
             raise self.fail("at least one [[langkah]] is required", None)
@@ -373,18 +367,16 @@ class _Reader(RowReader):
                 keputusan = self.read_keputusan(entry["keputusan"], no, where, index)
             untuk_setiap = panggil = None
             if "untuk_setiap" in entry:
-                untuk_setiap = self.read_field(entry["untuk_setiap"], where, line("untuk_setiap"))
+                untuk_setiap = self.read_field(entry["untuk_setiap"], where,
+                                               line("untuk_setiap"))
             if "panggil" in entry:
                 panggil = self.read_call(entry["panggil"], where, line("panggil"))
             self.check_combination(entry, actors, where, line)
             self.check_authority(entry, where, line)
             waktu = None
             if "waktu" in entry:
-                waktu = self.text(
-                    entry["waktu"],
-                    f"{where}: waktu (omit it when the SOP gives none)",
-                    line("waktu"),
-                )
+                waktu = self.text(entry["waktu"], f"{where}: waktu (omit it when the SOP "
+                                  "gives none)", line("waktu"))
                 self.check_waktu(waktu, where, line("waktu"))
             steps.append(
                 Langkah(
@@ -392,8 +384,7 @@ class _Reader(RowReader):
                     kegiatan=kegiatan,
                     pelaksana=actors[0],
                     kelengkapan=self.text_list(
-                        entry.get("kelengkapan", []),
-                        f"{where}: kelengkapan",
+                        entry.get("kelengkapan", []), f"{where}: kelengkapan",
                         line("kelengkapan"),
                     ),
                     waktu=waktu,
@@ -401,9 +392,9 @@ class _Reader(RowReader):
                         entry.get("output", []), f"{where}: output", line("output")
                     ),
                     keterangan=(
-                        self.text(entry["keterangan"], f"{where}: keterangan", line("keterangan"))
-                        if "keterangan" in entry
-                        else None
+                        self.text(entry["keterangan"], f"{where}: keterangan",
+                                  line("keterangan"))
+                        if "keterangan" in entry else None
                     ),
                     keputusan=keputusan,
                     bersama=actors[1:],
@@ -433,8 +424,7 @@ class _Reader(RowReader):
         tidak = self.integer(data["tidak"], f"{where}: keputusan.tidak", line("tidak"))
         ya = (
             self.integer(data["ya"], f"{where}: keputusan.ya", line("ya"))
-            if "ya" in data
-            else no + 1
+            if "ya" in data else no + 1
         )
         return Keputusan(ya=ya, tidak=tidak)
 
@@ -486,14 +476,8 @@ def successors(step: Langkah, count: int) -> tuple[int, ...]:
 
 
 def _toml_type(value: Any) -> str:
-    names = {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
+             list: "an array", dict: "a table"}
     return names.get(type(value), f"a {type(value).__name__} value")
 
 
@@ -512,7 +496,8 @@ def parse_table(path_or_text: Path | str, source: str | None = None) -> SopTable
         try:
             raw = path_or_text.read_bytes()
         except OSError as exc:
-            raise TableError(f"cannot read the table: {exc.strerror or exc}", file=source) from None
+            raise TableError(f"cannot read the table: {exc.strerror or exc}",
+                             file=source) from None
         if len(raw) > MAX_TABLE_BYTES:
             raise TableError(f"table is larger than {MAX_TABLE_BYTES} bytes", file=source)
         try:
@@ -529,9 +514,7 @@ def parse_table(path_or_text: Path | str, source: str | None = None) -> SopTable
     if deep is not None:
         raise TableError(
             f"not valid for an SOP table: arrays or inline tables nest deeper than "
-            f"{MAX_NESTING} levels",
-            file=source,
-            line=deep,
+            f"{MAX_NESTING} levels", file=source, line=deep
         )
     try:
         doc = tomllib.loads(text)

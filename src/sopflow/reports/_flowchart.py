@@ -103,9 +103,7 @@ def _column_of(definition: ProcessDefinition, step: Step) -> int:
             return index
     raise DefinitionError(
         "step has no Pelaksana lane, so the document cannot place its symbol",
-        file=definition.source,
-        line=step.line,
-        element=step.id,
+        file=definition.source, line=step.line, element=step.id,
     )
 
 
@@ -115,9 +113,7 @@ def _lane_index(definition: ProcessDefinition, name: str, step: Step) -> int:
             return index
     raise DefinitionError(
         f"step names Pelaksana {name!r}, which is not a lane of the process",
-        file=definition.source,
-        line=step.line,
-        element=step.id,
+        file=definition.source, line=step.line, element=step.id,
     )
 
 
@@ -130,8 +126,7 @@ def row_steps(definition: ProcessDefinition) -> list[Step]:
 
 
 def chart_rows(
-    definition: ProcessDefinition,
-    heights: dict[int, int],
+    definition: ProcessDefinition, heights: dict[int, int],
     extras: Mapping[int, RowExtra] | None = None,
 ) -> list[ChartRow]:
     """One row per step number in order; the first and last rows are capsules.
@@ -161,9 +156,8 @@ def chart_rows(
                 columns.append(_column_of(definition, other))
         columns += [_lane_index(definition, name, step) for name in extra.bersama]
         unique = tuple(dict.fromkeys(columns))
-        rows.append(
-            ChartRow(step, column, kind, heights[step.no], unique if len(unique) > 1 else ())
-        )
+        rows.append(ChartRow(step, column, kind, heights[step.no],
+                             unique if len(unique) > 1 else ()))
     return rows
 
 
@@ -223,18 +217,20 @@ def chart_links(definition: ProcessDefinition) -> list[Link]:
         if decision is not None:
             for text, node_id in (("Ya", decision.yes_target), ("Tidak", decision.no_target)):
                 target = target_no(node_id)
-                links.append(
-                    Link(step.no, target, text, target is not None and target == following)
-                )
+                links.append(Link(step.no, target, text, target is not None
+                                  and target == following))
         elif node is not None and node.outgoing:
-            targets = dict.fromkeys(no for flow in node.outgoing for no in target_nos(flow.target))
-            links.extend(Link(step.no, t, None, t is not None and t == following) for t in targets)
+            targets = dict.fromkeys(
+                no for flow in node.outgoing for no in target_nos(flow.target)
+            )
+            links.extend(
+                Link(step.no, t, None, t is not None and t == following) for t in targets
+            )
         else:
             links.append(Link(step.no, following, None, following is not None))
     last = steps[-1].no if steps else None
     return [
-        link
-        for link in links
+        link for link in links
         if not (link.target is None and link.source == last and link.label is None)
     ]
 
@@ -271,16 +267,15 @@ def plan_segments(
                 last_no = rows[end].step.no
                 for low, high in spans:
                     if first_no < low <= last_no < high:
-                        new_end = (
-                            next(i for i in range(start, end + 1) if rows[i].step.no == low) - 1
-                        )
-                        kept = sum(r.height for r in rows[start : new_end + 1])
+                        new_end = next(i for i in range(start, end + 1)
+                                       if rows[i].step.no == low) - 1
+                        kept = sum(r.height for r in rows[start:new_end + 1])
                         if new_end >= start and kept * 2 >= limit:
                             end, moved = new_end, True
                             break
         if rows[end].height > limit:
             log.warning("document_row_too_tall", step=rows[end].step.id, height=rows[end].height)
-        pages.append(list(rows[start : end + 1]))
+        pages.append(list(rows[start:end + 1]))
         start = end + 1
 
     segments = [Segment(page) for page in pages]
@@ -353,11 +348,8 @@ class _Channels:
         taken = self._used.setdefault((column, side), [])
         shared = next((slot for _, _, slot, t in taken if t == target), None)
         busy = {slot for a, b, slot, t in taken if a <= high and low <= b and t != target}
-        slot = (
-            shared
-            if shared is not None and shared not in busy
-            else next(s for s in range(100) if s not in busy)
-        )
+        slot = shared if shared is not None and shared not in busy else next(
+            s for s in range(100) if s not in busy)
         taken.append((low, high, slot, target))
         return slot
 
@@ -451,14 +443,9 @@ def draw_segment(
             arrows.append(sym.arrow(points))
             if link.label:
                 toward_left = target.cx > source.cx  # the label goes opposite the elbow
-                arrows.append(
-                    sym.label(
-                        source.cx - 4 if toward_left else source.cx + 4,
-                        source.bottom + 4,
-                        link.label,
-                        anchor="end" if toward_left else "start",
-                    )
-                )
+                arrows.append(sym.label(source.cx - 4 if toward_left else source.cx + 4,
+                                        source.bottom + 4, link.label,
+                                        anchor="end" if toward_left else "start"))
             continue
         target_row = next((r for r in segment.rows if r.step.no == link.target), None)
         if target is None or target_row is None:
@@ -466,7 +453,8 @@ def draw_segment(
             if letter is not None:
                 _to_connector(arrows, shapes, source, letter, width, link.label)
             continue
-        _jump(arrows, source, target, row.column, target_row.column, column_width, channels, link)
+        _jump(arrows, source, target, row.column, target_row.column, column_width,
+              channels, link)
 
     for (source_no, no), letter in sorted(segment.jump_letters.items()):
         if no in boxes and source_no not in boxes:
@@ -494,14 +482,8 @@ def _symbol(kind: SymbolKind, cx: float, box: _Box) -> etree._Element:
 
 
 def _jump(
-    arrows: etree._Element,
-    source: _Box,
-    target: _Box,
-    source_column: int,
-    target_column: int,
-    column_width: float,
-    channels: _Channels,
-    link: Link,
+    arrows: etree._Element, source: _Box, target: _Box, source_column: int,
+    target_column: int, column_width: float, channels: _Channels, link: Link,
 ) -> None:
     """An arrow from the side of ``source`` along a column-edge channel into ``target``."""
     if target_column > source_column:
@@ -518,32 +500,20 @@ def _jump(
     entry_x = target.left if side == "left" else target.right
     if target is source:
         loop_y = source.top_y + 4
-        points = [
-            (exit_x, source.cy),
-            (channel_x, source.cy),
-            (channel_x, loop_y),
-            (source.cx + source.w / 4, loop_y),
-            (source.cx + source.w / 4, source.cy - source.h / 4),
-        ]
+        points = [(exit_x, source.cy), (channel_x, source.cy), (channel_x, loop_y),
+                  (source.cx + source.w / 4, loop_y),
+                  (source.cx + source.w / 4, source.cy - source.h / 4)]
     else:
-        points = [
-            (exit_x, source.cy),
-            (channel_x, source.cy),
-            (channel_x, target.cy),
-            (entry_x, target.cy),
-        ]
+        points = [(exit_x, source.cy), (channel_x, source.cy), (channel_x, target.cy),
+                  (entry_x, target.cy)]
     arrows.append(sym.arrow(points))
     if link.label:
         _exit_label(arrows, source, exit_x < source.cx, link.label)
 
 
 def _to_connector(
-    arrows: etree._Element,
-    shapes: etree._Element,
-    source: _Box,
-    letter: str,
-    width: float,
-    text: str | None,
+    arrows: etree._Element, shapes: etree._Element, source: _Box, letter: str,
+    width: float, text: str | None,
 ) -> None:
     on_right = source.right + 40 <= width
     cx = source.right + 28 if on_right else source.left - 28
@@ -568,16 +538,8 @@ def _to_end(
     shapes.append(sym.label(cx, cy, "Selesai", size=7, anchor="middle"))
     edge = source.right if on_right else source.left
     entry = cx - w / 2 if on_right else cx + w / 2
-    arrows.append(
-        sym.arrow(
-            [
-                (edge, source.cy),
-                ((edge + entry) / 2, source.cy),
-                ((edge + entry) / 2, cy),
-                (entry, cy),
-            ]
-        )
-    )
+    arrows.append(sym.arrow([(edge, source.cy), ((edge + entry) / 2, source.cy),
+                             ((edge + entry) / 2, cy), (entry, cy)]))
     if link.label:
         _exit_label(arrows, source, not on_right, link.label)
 

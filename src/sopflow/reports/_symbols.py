@@ -54,34 +54,24 @@ def _shape(tag: str, css_class: str, **attrs: str) -> etree._Element:
 def terminator(cx: float, cy: float, w: float, h: float) -> etree._Element:
     """Capsule: where the procedure starts and ends."""
     return _shape(
-        "rect",
-        "simbol terminator",
-        x=_fmt(cx - w / 2),
-        y=_fmt(cy - h / 2),
-        width=_fmt(w),
-        height=_fmt(h),
-        rx=_fmt(h / 2),
-        ry=_fmt(h / 2),
+        "rect", "simbol terminator",
+        x=_fmt(cx - w / 2), y=_fmt(cy - h / 2), width=_fmt(w), height=_fmt(h),
+        rx=_fmt(h / 2), ry=_fmt(h / 2),
     )
 
 
 def process(cx: float, cy: float, w: float, h: float) -> etree._Element:
     """Rectangle: an activity."""
     return _shape(
-        "rect",
-        "simbol proses",
-        x=_fmt(cx - w / 2),
-        y=_fmt(cy - h / 2),
-        width=_fmt(w),
-        height=_fmt(h),
+        "rect", "simbol proses",
+        x=_fmt(cx - w / 2), y=_fmt(cy - h / 2), width=_fmt(w), height=_fmt(h),
     )
 
 
 def decision(cx: float, cy: float, w: float, h: float) -> etree._Element:
     """Diamond: a decision with the exits Ya and Tidak."""
     return _shape(
-        "polygon",
-        "simbol keputusan",
+        "polygon", "simbol keputusan",
         points=_points([(cx, cy - h / 2), (cx + w / 2, cy), (cx, cy + h / 2), (cx - w / 2, cy)]),
     )
 
@@ -95,17 +85,11 @@ def connector(cx: float, cy: float, w: float, h: float, letter: str) -> etree._E
     shoulder = cy + h / 6
     group.append(
         _shape(
-            "polygon",
-            "simbol penghubung",
-            points=_points(
-                [
-                    (cx - w / 2, top),
-                    (cx + w / 2, top),
-                    (cx + w / 2, shoulder),
-                    (cx, bottom),
-                    (cx - w / 2, shoulder),
-                ]
-            ),
+            "polygon", "simbol penghubung",
+            points=_points([
+                (cx - w / 2, top), (cx + w / 2, top), (cx + w / 2, shoulder),
+                (cx, bottom), (cx - w / 2, shoulder),
+            ]),
         )
     )
     group.append(label(cx, cy + 1, letter, size=9, anchor="middle", bold=True))
@@ -131,13 +115,11 @@ def arrow(points: Sequence[Point], *, css_class: str = "panah") -> etree._Elemen
     half = _HEAD / 2.4
     head.set(
         "points",
-        _points(
-            [
-                (x2, y2),
-                (base[0] - uy * half, base[1] + ux * half),
-                (base[0] + uy * half, base[1] - ux * half),
-            ]
-        ),
+        _points([
+            (x2, y2),
+            (base[0] - uy * half, base[1] + ux * half),
+            (base[0] + uy * half, base[1] - ux * half),
+        ]),
     )
     head.set("fill", STROKE)
     return group

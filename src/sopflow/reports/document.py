@@ -121,9 +121,8 @@ def _row_height(step: Step, layout: DocumentLayout) -> int:
 # ------------------------------------------------------------------------------- building
 
 
-def _el(
-    tag: str, css_class: str | None = None, text: str | None = None, **attrs: str
-) -> etree._Element:
+def _el(tag: str, css_class: str | None = None, text: str | None = None,
+        **attrs: str) -> etree._Element:
     element = etree.Element(tag)
     if css_class:
         element.set("class", css_class)
@@ -134,13 +133,8 @@ def _el(
     return element
 
 
-def _sub(
-    parent: etree._Element,
-    tag: str,
-    css_class: str | None = None,
-    text: str | None = None,
-    **attrs: str,
-) -> etree._Element:
+def _sub(parent: etree._Element, tag: str, css_class: str | None = None,
+         text: str | None = None, **attrs: str) -> etree._Element:
     element = _el(tag, css_class, text, **attrs)
     parent.append(element)
     return element
@@ -237,9 +231,7 @@ ol.daftar li { padding-left: 0; }
 
 def _css(layout: DocumentLayout) -> str:
     return CSS % {
-        "font": FONT,
-        "size": f"{layout.font:g}",
-        "line": f"{layout.line:g}",
+        "font": FONT, "size": f"{layout.font:g}", "line": f"{layout.line:g}",
         "title": layout.title,
     }
 
@@ -284,18 +276,12 @@ def _identity_page(definition: ProcessDefinition, number: int, total: int) -> et
     rincian = _sub(page, "table", "rincian")
     rbody = _sub(rincian, "tbody")
     pairs: list[tuple[tuple[str, str, tuple[str, ...]], tuple[str, str, tuple[str, ...]]]] = [
-        (
-            ("Dasar Hukum", "dasar-hukum", header.dasar_hukum),
-            ("Kualifikasi Pelaksana", "kualifikasi-pelaksana", header.kualifikasi_pelaksana),
-        ),
-        (
-            ("Keterkaitan", "keterkaitan", header.keterkaitan),
-            ("Peralatan/Perlengkapan", "peralatan-perlengkapan", header.peralatan_perlengkapan),
-        ),
-        (
-            ("Peringatan", "peringatan", header.peringatan),
-            ("Pencatatan dan Pendataan", "pencatatan-pendataan", header.pencatatan_pendataan),
-        ),
+        (("Dasar Hukum", "dasar-hukum", header.dasar_hukum),
+         ("Kualifikasi Pelaksana", "kualifikasi-pelaksana", header.kualifikasi_pelaksana)),
+        (("Keterkaitan", "keterkaitan", header.keterkaitan),
+         ("Peralatan/Perlengkapan", "peralatan-perlengkapan", header.peralatan_perlengkapan)),
+        (("Peringatan", "peringatan", header.peringatan),
+         ("Pencatatan dan Pendataan", "pencatatan-pendataan", header.pencatatan_pendataan)),
     ]
     for left, right in pairs:
         heads = _sub(rbody, "tr", "judul-rincian")
@@ -321,20 +307,15 @@ def _signature(cell: etree._Element, header: SopHeader) -> None:
     _sub(cell, "div", "nip", f"NIP. {header.disahkan_oleh_nip or '.' * 30}")
 
 
-def _cell(
-    tr: etree._Element, css_class: str, height: int, text: str | None = None, **attrs: str
-) -> etree._Element:
+def _cell(tr: etree._Element, css_class: str, height: int, text: str | None = None,
+          **attrs: str) -> etree._Element:
     td = _sub(tr, "td", css_class, **attrs)
     return _sub(td, "div", "isi", text, style=f"height:{height - 1}px")
 
 
 def _flow_page(
-    definition: ProcessDefinition,
-    segment: Segment,
-    links: Sequence[Link],
-    layout: DocumentLayout,
-    number: int,
-    total: int,
+    definition: ProcessDefinition, segment: Segment, links: Sequence[Link],
+    layout: DocumentLayout, number: int, total: int,
 ) -> etree._Element:
     lanes = definition.lanes
     column = layout.column_width(len(lanes))
@@ -348,15 +329,8 @@ def _flow_page(
         _sub(title, "br")
         _sub(title, "span", "nomor", f"Nomor SOP: {definition.header.nomor}")
 
-    widths = [
-        layout.no,
-        kegiatan,
-        *([column] * len(lanes)),
-        layout.kelengkapan,
-        layout.waktu,
-        layout.output,
-        layout.keterangan,
-    ]
+    widths = [layout.no, kegiatan, *([column] * len(lanes)), layout.kelengkapan,
+              layout.waktu, layout.output, layout.keterangan]
     table = _sub(page, "table", "sop", style=f"width:{sum(widths) + 1}px")
     colgroup = _sub(table, "colgroup")
     for width in widths:
@@ -415,15 +389,8 @@ def _flow_page(
         connector_row()
     for row in segment.rows:
         step = row.step
-        tr = _sub(
-            body,
-            "tr",
-            "langkah",
-            data_no=str(step.no),
-            data_id=step.id,
-            data_pelaksana=step.lane or "",
-            data_simbol=str(row.symbol),
-        )
+        tr = _sub(body, "tr", "langkah", data_no=str(step.no), data_id=step.id,
+                  data_pelaksana=step.lane or "", data_simbol=str(row.symbol))
         _cell(tr, "no", row.height, f"{step.no}.")
         _cell(tr, "kegiatan", row.height, step.name)
         pelaksana_cells(tr, row.height, row.all_columns)
@@ -450,7 +417,8 @@ def _segments(
     column = layout.column_width(len(definition.lanes))
     lane_lines = max(_line_count(lane.name, column - 6, 9) for lane in definition.lanes)
     header = 22 + max(34, lane_lines * 11 + 8) + 14
-    budget = layout.page_height - layout.title - header - 2 * CONNECTOR_ZONE - layout.footer - 12
+    budget = (layout.page_height - layout.title - header - 2 * CONNECTOR_ZONE
+              - layout.footer - 12)
     return plan_segments(rows, links, budget, first_extra=CONNECTOR_ZONE), links
 
 

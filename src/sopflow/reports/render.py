@@ -425,13 +425,8 @@ def _draw_title(canvas: _Canvas, heading: str, definition: ProcessDefinition, wi
     group = canvas.group(class_="title")
     chars = int((width - 2 * _MARGIN) / (15 * _CHAR_WIDTH))
     canvas.text(
-        group,
-        _wrap(heading, (width - 2 * _MARGIN), 15, 1),
-        _MARGIN,
-        20,
-        size=15,
-        anchor="start",
-        font_weight="bold",
+        group, _wrap(heading, (width - 2 * _MARGIN), 15, 1), _MARGIN, 20,
+        size=15, anchor="start", font_weight="bold",
     )
     header = definition.header
     parts = [
@@ -441,89 +436,38 @@ def _draw_title(canvas: _Canvas, heading: str, definition: ProcessDefinition, wi
         definition.process_id,
     ]
     sub = _clean(" · ".join(p for p in parts if p))
-    canvas.text(group, [sub[: chars * 2]], _MARGIN, 40, size=11, anchor="start", fill="#546e7a")
+    canvas.text(group, [sub[:chars * 2]], _MARGIN, 40, size=11, anchor="start", fill="#546e7a")
 
 
 def _draw_pool(canvas: _Canvas, parent: etree._Element, pool: _Shape, shapes: list[_Shape]) -> None:
     b = pool.box
     group = canvas.group(parent, class_="pool", data_id=pool.element)
-    canvas.add(
-        group,
-        "rect",
-        x=_fmt(b.x),
-        y=_fmt(b.y),
-        width=_fmt(b.w),
-        height=_fmt(b.h),
-        fill="#fff",
-        stroke=_INK,
-        stroke_width="1.5",
-    )
-    lanes = [
-        s.box
-        for s in shapes
-        if s.kind == "lane" and b.x <= s.box.x < b.x + b.w and b.y <= s.box.y < b.y + b.h
-    ]
+    canvas.add(group, "rect", x=_fmt(b.x), y=_fmt(b.y), width=_fmt(b.w), height=_fmt(b.h),
+               fill="#fff", stroke=_INK, stroke_width="1.5")
+    lanes = [s.box for s in shapes if s.kind == "lane"
+             and b.x <= s.box.x < b.x + b.w and b.y <= s.box.y < b.y + b.h]
     band = min((la.x for la in lanes), default=b.x + 30) - b.x
     band = band if 0 < band < b.w else 30
-    canvas.add(
-        group,
-        "line",
-        x1=_fmt(b.x + band),
-        y1=_fmt(b.y),
-        x2=_fmt(b.x + band),
-        y2=_fmt(b.y + b.h),
-        stroke=_INK,
-        stroke_width="1.5",
-    )
+    canvas.add(group, "line", x1=_fmt(b.x + band), y1=_fmt(b.y), x2=_fmt(b.x + band),
+               y2=_fmt(b.y + b.h), stroke=_INK, stroke_width="1.5")
     if pool.name:
         lines = _wrap(pool.name, b.h - 12, 13, 2)
-        canvas.text(
-            group,
-            lines,
-            0,
-            0,
-            size=13,
-            font_weight="bold",
-            transform=f"translate({_fmt(b.x + band / 2)},{_fmt(b.cy)}) rotate(-90)",
-        )
+        canvas.text(group, lines, 0, 0, size=13, font_weight="bold",
+                    transform=f"translate({_fmt(b.x + band / 2)},{_fmt(b.cy)}) rotate(-90)")
         canvas.title(group, pool.name)
 
 
 def _draw_lane(canvas: _Canvas, parent: etree._Element, lane: _Shape) -> None:
     b = lane.box
     group = canvas.group(parent, class_="lane", data_id=lane.element)
-    canvas.add(
-        group,
-        "rect",
-        x=_fmt(b.x),
-        y=_fmt(b.y),
-        width=_fmt(b.w),
-        height=_fmt(b.h),
-        fill="#fbfcfd",
-        stroke="#78909c",
-        stroke_width="1",
-    )
-    canvas.add(
-        group,
-        "line",
-        x1=_fmt(b.x + 30),
-        y1=_fmt(b.y),
-        x2=_fmt(b.x + 30),
-        y2=_fmt(b.y + b.h),
-        stroke="#cfd8dc",
-        stroke_width="1",
-    )
+    canvas.add(group, "rect", x=_fmt(b.x), y=_fmt(b.y), width=_fmt(b.w), height=_fmt(b.h),
+               fill="#fbfcfd", stroke="#78909c", stroke_width="1")
+    canvas.add(group, "line", x1=_fmt(b.x + 30), y1=_fmt(b.y), x2=_fmt(b.x + 30),
+               y2=_fmt(b.y + b.h), stroke="#cfd8dc", stroke_width="1")
     if lane.name:
         lines = _wrap(lane.name, b.h - 10, 12, 2)
-        canvas.text(
-            group,
-            lines,
-            0,
-            0,
-            size=12,
-            line_height=13,
-            transform=f"translate({_fmt(b.x + 15)},{_fmt(b.cy)}) rotate(-90)",
-        )
+        canvas.text(group, lines, 0, 0, size=12, line_height=13,
+                    transform=f"translate({_fmt(b.x + 15)},{_fmt(b.cy)}) rotate(-90)")
         canvas.title(group, lane.name)
 
 
@@ -573,52 +517,20 @@ def _draw_activity(
     b = shape.box
     step = definition.step(shape.element)
     fill, stroke = colours or ("#fff", _INK)
-    attrs: dict[str, str] = {
-        "class_": "subprocess" if container else "task",
-        "data_id": shape.element,
-        "data_kind": shape.kind,
-    }
+    attrs: dict[str, str] = {"class_": "subprocess" if container else "task",
+                             "data_id": shape.element, "data_kind": shape.kind}
     if step is not None:
         attrs["data_step_no"] = str(step.no)
     group = canvas.group(parent, **attrs)
     if container:
-        canvas.add(
-            group,
-            "rect",
-            x=_fmt(b.x),
-            y=_fmt(b.y),
-            width=_fmt(b.w),
-            height=_fmt(b.h),
-            rx="10",
-            fill="#fff",
-            fill_opacity="0.6",
-            stroke=_INK,
-            stroke_width="1.2",
-        )
-        canvas.text(
-            group,
-            _wrap(shape.name, b.w - 12, 11, 1),
-            b.x + 8,
-            b.y + 12,
-            size=11,
-            anchor="start",
-            font_weight="bold",
-        )
+        canvas.add(group, "rect", x=_fmt(b.x), y=_fmt(b.y), width=_fmt(b.w), height=_fmt(b.h),
+                   rx="10", fill="#fff", fill_opacity="0.6", stroke=_INK, stroke_width="1.2")
+        canvas.text(group, _wrap(shape.name, b.w - 12, 11, 1), b.x + 8, b.y + 12, size=11,
+                    anchor="start", font_weight="bold")
         return
     dashed = {"stroke_dasharray": "4 3"} if badge is None and colours is not None else {}
-    canvas.add(
-        group,
-        "rect",
-        x=_fmt(b.x),
-        y=_fmt(b.y),
-        width=_fmt(b.w),
-        height=_fmt(b.h),
-        rx="10",
-        fill=fill,
-        stroke=stroke,
-        stroke_width="2" if badge else "1.2",
-        **dashed,
-    )
+    canvas.add(group, "rect", x=_fmt(b.x), y=_fmt(b.y), width=_fmt(b.w), height=_fmt(b.h),
+               rx="10", fill=fill, stroke=stroke, stroke_width="2" if badge else "1.2", **dashed)
     size = 10.5 if b.h >= 90 else 10
     max_lines = max(1, int((b.h - 14) / (size * 1.2)))
     lines = _wrap(shape.name or shape.element, b.w - 12, size, max_lines)
@@ -627,53 +539,18 @@ def _draw_activity(
     if step is not None:
         number = str(step.no)
         tab_w = 8 + len(number) * 7
-        canvas.add(
-            group,
-            "rect",
-            x=_fmt(b.x + 8),
-            y=_fmt(b.y - 8),
-            width=_fmt(tab_w),
-            height="15",
-            rx="7",
-            fill=stroke,
-            stroke="#fff",
-            stroke_width="1",
-        )
-        canvas.text(
-            group,
-            [number],
-            b.x + 8 + tab_w / 2,
-            b.y - 0.5,
-            size=10,
-            fill="#fff",
-            font_weight="bold",
-        )
+        canvas.add(group, "rect", x=_fmt(b.x + 8), y=_fmt(b.y - 8), width=_fmt(tab_w),
+                   height="15", rx="7", fill=stroke, stroke="#fff", stroke_width="1")
+        canvas.text(group, [number], b.x + 8 + tab_w / 2, b.y - 0.5, size=10,
+                    fill="#fff", font_weight="bold")
         tip = f"{step.no}. {tip}" + (f" — waktu: {step.waktu}" if step.waktu else "")
     if badge is not None:
         badge_w = 12 + len(badge) * 6.2
-        canvas.add(
-            group,
-            "rect",
-            x=_fmt(b.cx - badge_w / 2),
-            y=_fmt(b.y + b.h - 8),
-            width=_fmt(badge_w),
-            height="16",
-            rx="8",
-            fill=stroke,
-            stroke="#fff",
-            stroke_width="1",
-            class_="badge",
-        )
-        canvas.text(
-            group,
-            [badge],
-            b.cx,
-            b.y + b.h,
-            size=10.5,
-            fill="#fff",
-            font_weight="bold",
-            class_="badge-text",
-        )
+        canvas.add(group, "rect", x=_fmt(b.cx - badge_w / 2), y=_fmt(b.y + b.h - 8),
+                   width=_fmt(badge_w), height="16", rx="8", fill=stroke, stroke="#fff",
+                   stroke_width="1", class_="badge")
+        canvas.text(group, [badge], b.cx, b.y + b.h, size=10.5, fill="#fff", font_weight="bold",
+                    class_="badge-text")
         tip += f" — {badge}"
     canvas.title(group, tip)
 
@@ -682,47 +559,23 @@ def _draw_gateway(canvas: _Canvas, parent: etree._Element, shape: _Shape) -> Non
     b = shape.box
     group = canvas.group(parent, class_="gateway", data_id=shape.element, data_kind=shape.kind)
     points = [(b.cx, b.y), (b.x + b.w, b.cy), (b.cx, b.y + b.h), (b.x, b.cy)]
-    canvas.add(
-        group,
-        "polygon",
-        points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points),
-        fill="#fff",
-        stroke=_INK,
-        stroke_width="1.5",
-    )
+    canvas.add(group, "polygon", points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points),
+               fill="#fff", stroke=_INK, stroke_width="1.5")
     dx, dy = b.w * 0.2, b.h * 0.2
     if shape.kind == "exclusiveGateway":
         for (x1, y1), (x2, y2) in (
             ((b.cx - dx, b.cy - dy), (b.cx + dx, b.cy + dy)),
             ((b.cx - dx, b.cy + dy), (b.cx + dx, b.cy - dy)),
         ):
-            canvas.add(
-                group,
-                "line",
-                x1=_fmt(x1),
-                y1=_fmt(y1),
-                x2=_fmt(x2),
-                y2=_fmt(y2),
-                stroke=_INK,
-                stroke_width="3",
-                stroke_linecap="round",
-            )
+            canvas.add(group, "line", x1=_fmt(x1), y1=_fmt(y1), x2=_fmt(x2), y2=_fmt(y2),
+                       stroke=_INK, stroke_width="3", stroke_linecap="round")
     elif shape.kind == "parallelGateway":
         for (x1, y1), (x2, y2) in (
             ((b.cx - dx * 1.2, b.cy), (b.cx + dx * 1.2, b.cy)),
             ((b.cx, b.cy - dy * 1.2), (b.cx, b.cy + dy * 1.2)),
         ):
-            canvas.add(
-                group,
-                "line",
-                x1=_fmt(x1),
-                y1=_fmt(y1),
-                x2=_fmt(x2),
-                y2=_fmt(y2),
-                stroke=_INK,
-                stroke_width="3",
-                stroke_linecap="round",
-            )
+            canvas.add(group, "line", x1=_fmt(x1), y1=_fmt(y1), x2=_fmt(x2), y2=_fmt(y2),
+                       stroke=_INK, stroke_width="3", stroke_linecap="round")
     if shape.name:
         _outside_label(canvas, group, shape.name, shape.label, b, above=True)
         canvas.title(group, shape.name)
@@ -731,34 +584,17 @@ def _draw_gateway(canvas: _Canvas, parent: etree._Element, shape: _Shape) -> Non
 def _draw_event(canvas: _Canvas, parent: etree._Element, shape: _Shape) -> None:
     b = shape.box
     role = {"startEvent": "start", "endEvent": "end"}.get(shape.kind, "intermediate")
-    group = canvas.group(
-        parent, class_=f"event {role}", data_id=shape.element, data_kind=shape.kind
-    )
+    group = canvas.group(parent, class_=f"event {role}", data_id=shape.element,
+                         data_kind=shape.kind)
     r = min(b.w, b.h) / 2
     fill, stroke = {"start": ("#e8f5e9", "#2e7d32"), "end": ("#ffebee", "#b71c1c")}.get(
         role, ("#fff", _INK)
     )
-    canvas.add(
-        group,
-        "circle",
-        cx=_fmt(b.cx),
-        cy=_fmt(b.cy),
-        r=_fmt(r),
-        fill=fill,
-        stroke=stroke,
-        stroke_width="4" if role == "end" else "2",
-    )
+    canvas.add(group, "circle", cx=_fmt(b.cx), cy=_fmt(b.cy), r=_fmt(r), fill=fill,
+               stroke=stroke, stroke_width="4" if role == "end" else "2")
     if role == "intermediate":
-        canvas.add(
-            group,
-            "circle",
-            cx=_fmt(b.cx),
-            cy=_fmt(b.cy),
-            r=_fmt(r - 3),
-            fill="none",
-            stroke=_INK,
-            stroke_width="1.2",
-        )
+        canvas.add(group, "circle", cx=_fmt(b.cx), cy=_fmt(b.cy), r=_fmt(r - 3), fill="none",
+                   stroke=_INK, stroke_width="1.2")
     if shape.name:
         _outside_label(canvas, group, shape.name, shape.label, b, above=False)
 
@@ -766,13 +602,8 @@ def _draw_event(canvas: _Canvas, parent: etree._Element, shape: _Shape) -> None:
 def _draw_annotation(canvas: _Canvas, parent: etree._Element, shape: _Shape) -> None:
     b = shape.box
     group = canvas.group(parent, class_="annotation", data_id=shape.element)
-    canvas.add(
-        group,
-        "path",
-        d=f"M{_fmt(b.x + 10)},{_fmt(b.y)} h-10 v{_fmt(b.h)} h10",
-        fill="none",
-        stroke=_INK,
-    )
+    canvas.add(group, "path", d=f"M{_fmt(b.x + 10)},{_fmt(b.y)} h-10 v{_fmt(b.h)} h10",
+               fill="none", stroke=_INK)
 
 
 def _outside_label(
@@ -786,7 +617,8 @@ def _outside_label(
 ) -> None:
     if label is not None:
         width = max(label.w, 60.0)
-        canvas.text(group, _wrap(name, width, 11, 3), label.cx, label.cy, size=11, class_="label")
+        canvas.text(group, _wrap(name, width, 11, 3), label.cx, label.cy, size=11,
+                    class_="label")
         return
     y = b.y - 10 if above else b.y + b.h + 13
     canvas.text(group, _wrap(name, max(b.w * 2, 80.0), 11, 2), b.cx, y, size=11, class_="label")
@@ -796,15 +628,9 @@ def _draw_edge(canvas: _Canvas, parent: etree._Element, edge: _Edge) -> None:
     if edge.kind != "sequenceFlow":
         # associations and message flows: dotted, no arrowhead, no coloured meaning
         group = canvas.group(parent, class_="association", data_id=edge.element)
-        canvas.add(
-            group,
-            "polyline",
-            points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in edge.points),
-            fill="none",
-            stroke=_FLOW,
-            stroke_width="1.2",
-            stroke_dasharray="3 3",
-        )
+        canvas.add(group, "polyline",
+                   points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in edge.points),
+                   fill="none", stroke=_FLOW, stroke_width="1.2", stroke_dasharray="3 3")
         return
     group = canvas.group(parent, class_="flow", data_id=edge.element)
     points = list(edge.points)
@@ -814,61 +640,28 @@ def _draw_edge(canvas: _Canvas, parent: etree._Element, edge: _Edge) -> None:
     head = 9.0
     # The line stops at the arrowhead's base so the thick stroke does not blunt its tip.
     points[-1] = (x2 - ux * head * 0.8, y2 - uy * head * 0.8)
-    canvas.add(
-        group,
-        "polyline",
-        points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points),
-        fill="none",
-        stroke=_FLOW,
-        stroke_width="1.6",
-        stroke_linejoin="round",
-    )
+    canvas.add(group, "polyline", points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points),
+               fill="none", stroke=_FLOW, stroke_width="1.6", stroke_linejoin="round")
     bx, by = x2 - ux * head, y2 - uy * head
     px, py = -uy * head * 0.45, ux * head * 0.45
-    canvas.add(
-        group,
-        "polygon",
-        points=f"{_fmt(x2)},{_fmt(y2)} {_fmt(bx + px)},{_fmt(by + py)} "
-        f"{_fmt(bx - px)},{_fmt(by - py)}",
-        fill=_FLOW,
-        stroke="none",
-    )
+    canvas.add(group, "polygon",
+               points=f"{_fmt(x2)},{_fmt(y2)} {_fmt(bx + px)},{_fmt(by + py)} "
+               f"{_fmt(bx - px)},{_fmt(by - py)}",
+               fill=_FLOW, stroke="none")
     if edge.name:
         if edge.label is not None:
             x, y = edge.label.cx, edge.label.cy
         else:
             (ax, ay), (cx, cy) = edge.points[0], edge.points[1]
             x, y = (ax + cx) / 2 + 4, (ay + cy) / 2 - 7
-        canvas.text(
-            group,
-            [edge.name[:40]],
-            x,
-            y,
-            size=11,
-            font_weight="bold",
-            class_="label",
-            stroke="#fff",
-            stroke_width="3",
-            paint_order="stroke",
-            stroke_linejoin="round",
-        )
+        canvas.text(group, [edge.name[:40]], x, y, size=11, font_weight="bold", class_="label",
+                    stroke="#fff", stroke_width="3", paint_order="stroke", stroke_linejoin="round")
 
 
-def _legend_item(
-    canvas: _Canvas, group: etree._Element, x: float, y: float, colours: tuple[str, str], text: str
-) -> float:
-    canvas.add(
-        group,
-        "rect",
-        x=_fmt(x),
-        y=_fmt(y),
-        width="26",
-        height="16",
-        rx="5",
-        fill=colours[0],
-        stroke=colours[1],
-        stroke_width="2",
-    )
+def _legend_item(canvas: _Canvas, group: etree._Element, x: float, y: float,
+                 colours: tuple[str, str], text: str) -> float:
+    canvas.add(group, "rect", x=_fmt(x), y=_fmt(y), width="26", height="16", rx="5",
+               fill=colours[0], stroke=colours[1], stroke_width="2")
     canvas.text(group, [text], x + 32, y + 8, size=11.5, anchor="start")
     return x + 32 + len(text) * 11.5 * _CHAR_WIDTH + 18
 
@@ -883,9 +676,8 @@ def _status_legend(canvas: _Canvas, y: float) -> None:
 
 def _share_legend(canvas: _Canvas, y: float) -> None:
     group = canvas.group(class_="legend", data_mode="share")
-    canvas.text(
-        group, ["share of passes within the standard:"], _MARGIN, y + 8, size=11.5, anchor="start"
-    )
+    canvas.text(group, ["share of passes within the standard:"], _MARGIN, y + 8, size=11.5,
+                anchor="start")
     x = _MARGIN + 230
     for share in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = _legend_item(canvas, group, x, y, share_colour(share), f"{round(share * 100)}%")

@@ -39,7 +39,9 @@ DISPLAY_TZ = ZoneInfo("Asia/Jakarta")
 _log = get_logger("sopflow.reports")
 
 
-def format_report(reports: Sequence[Report], fmt: str, *, tz: tzinfo | None = DISPLAY_TZ) -> str:
+def format_report(
+    reports: Sequence[Report], fmt: str, *, tz: tzinfo | None = DISPLAY_TZ
+) -> str:
     """Render reports in ``fmt`` (one of :data:`FORMATS`).
 
     ``tz=None`` shows each report's times in its process's zone (``zona_waktu``: WITA for
@@ -110,17 +112,8 @@ def _step_rows(report: ProcessReport) -> list[list[str]]:
 
 
 _STEP_HEADERS = [
-    "no",
-    "langkah",
-    "pelaksana",
-    "dilaksanakan",
-    "median",
-    "p90",
-    "standar",
-    "tepat waktu",
-    "p90 kelebihan",
-    "dikembalikan",
-    "berjalan",
+    "no", "langkah", "pelaksana", "dilaksanakan", "median", "p90", "standar", "tepat waktu",
+    "p90 kelebihan", "dikembalikan", "berjalan",
 ]
 
 
@@ -141,13 +134,7 @@ def _role_rows(report: ProcessReport) -> list[list[str]]:
 
 
 _ROLE_HEADERS = [
-    "pelaksana",
-    "langkah",
-    "dilaksanakan",
-    "median",
-    "p90",
-    "tepat waktu",
-    "dikembalikan",
+    "pelaksana", "langkah", "dilaksanakan", "median", "p90", "tepat waktu", "dikembalikan",
     "berjalan",
 ]
 
@@ -189,15 +176,7 @@ def _pass_rows(report: InstanceReport, tz: tzinfo) -> list[list[str]]:
 
 
 _PASS_HEADERS = [
-    "no",
-    "langkah",
-    "pelaksana",
-    "pegawai",
-    "siap",
-    "selesai",
-    "standar",
-    "waktu",
-    "status",
+    "no", "langkah", "pelaksana", "pegawai", "siap", "selesai", "standar", "waktu", "status",
 ]
 
 
@@ -233,7 +212,10 @@ STEP_COLUMN = 40
 def _grid(rows: list[list[str]], headers: list[str], wrap: int | None = 1) -> str:
     """A plain-text table; column ``wrap`` (the step name) wraps at :data:`STEP_COLUMN`."""
     cells = [
-        [textwrap.wrap(c, STEP_COLUMN) or [""] if i == wrap else [c] for i, c in enumerate(row)]
+        [
+            textwrap.wrap(c, STEP_COLUMN) or [""] if i == wrap else [c]
+            for i, c in enumerate(row)
+        ]
         for row in rows
     ]
     widths = [len(h) for h in headers]
@@ -258,7 +240,8 @@ def _table(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
         tz = _zone(r, default_tz)
         if isinstance(r, InstanceReport):
             out += [
-                f"Pelaksanaan {r.instance_id}: {r.process_name} ({r.process_id}), {_id(r.status)}",
+                f"Pelaksanaan {r.instance_id}: {r.process_name} ({r.process_id}), "
+                f"{_id(r.status)}",
                 f"mulai {_when(r.started_at, tz)}, selesai {_when(r.ended_at, tz)}, "
                 f"per {_when(r.at, tz)}",
                 "",
@@ -299,45 +282,15 @@ def _table(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
 # ------------------------------------------------------------------------- csv / json
 
 _PROCESS_CSV = [
-    "process_id",
-    "unit",
-    "step_no",
-    "task_id",
-    "name",
-    "role",
-    "standard",
-    "count",
-    "median_minutes",
-    "p90_minutes",
-    "with_standard",
-    "met",
-    "share_met",
-    "returns",
-    "p90_overrun_minutes",
-    "open",
-    "open_breached",
-    "cancelled",
-    "penilaian",
-    "catatan",
+    "process_id", "unit", "step_no", "task_id", "name", "role", "standard", "count",
+    "median_minutes", "p90_minutes", "with_standard", "met", "share_met", "returns",
+    "p90_overrun_minutes", "open", "open_breached", "cancelled", "penilaian", "catatan",
     "tindakan",
 ]
 _INSTANCE_CSV = [
-    "instance_id",
-    "process_id",
-    "step_no",
-    "task_id",
-    "name",
-    "role",
-    "actor",
-    "ready_at",
-    "completed_at",
-    "standard",
-    "due_at",
-    "standard_minutes",
-    "actual_minutes",
-    "status",
-    "overrun_minutes",
-    "returned",
+    "instance_id", "process_id", "step_no", "task_id", "name", "role", "actor", "ready_at",
+    "completed_at", "standard", "due_at", "standard_minutes", "actual_minutes", "status",
+    "overrun_minutes", "returned",
 ]
 
 
@@ -372,13 +325,12 @@ def _csv(reports: Sequence[Report], tz: tzinfo | None) -> str:
         for r in reports:
             assert isinstance(r, InstanceReport)
             for p in r.steps:
-                writer.writerow(
-                    {
-                        "instance_id": r.instance_id,
-                        "process_id": r.process_id,
-                        **{k: v for k, v in p.to_dict(_zone(r, tz)).items() if k in _INSTANCE_CSV},
-                    }
-                )
+                writer.writerow({
+                    "instance_id": r.instance_id, "process_id": r.process_id,
+                    **{
+                        k: v for k, v in p.to_dict(_zone(r, tz)).items() if k in _INSTANCE_CSV
+                    },
+                })
         return buf.getvalue()
     writer = _SafeWriter(buf, _PROCESS_CSV, lineterminator="\n")
     writer.writeheader()
@@ -387,16 +339,14 @@ def _csv(reports: Sequence[Report], tz: tzinfo | None) -> str:
         form = {row.task_id: row for row in r.form}
         for s in r.steps:
             row = form.get(s.task_id)
-            writer.writerow(
-                {
-                    "process_id": r.process_id,
-                    "unit": r.unit[0] if r.unit else "",
-                    **{k: v for k, v in s.to_dict().items() if k in _PROCESS_CSV},
-                    "penilaian": row.penilaian if row else "",
-                    "catatan": row.catatan if row else "",
-                    "tindakan": row.tindakan if row else "",
-                }
-            )
+            writer.writerow({
+                "process_id": r.process_id,
+                "unit": r.unit[0] if r.unit else "",
+                **{k: v for k, v in s.to_dict().items() if k in _PROCESS_CSV},
+                "penilaian": row.penilaian if row else "",
+                "catatan": row.catatan if row else "",
+                "tindakan": row.tindakan if row else "",
+            })
     return buf.getvalue()
 
 
@@ -433,24 +383,19 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _html_table(
-    rows: list[list[str]], headers: list[str], cls: str = "", numeric: frozenset[int] = frozenset()
-) -> str:
+def _html_table(rows: list[list[str]], headers: list[str], cls: str = "",
+                numeric: frozenset[int] = frozenset()) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>"
-        + "".join(
+        "<tr>" + "".join(
             f'<td class="n">{_e(c)}</td>' if i in numeric else f"<td>{_e(c)}</td>"
             for i, c in enumerate(row)
-        )
-        + "</tr>"
+        ) + "</tr>"
         for row in rows
     )
     cls_attr = f' class="{_e(cls)}"' if cls else ""
-    return (
-        f'<div class="scroll"><table{cls_attr}><thead><tr>{head}</tr></thead>'
+    return f'<div class="scroll"><table{cls_attr}><thead><tr>{head}</tr></thead>' \
         f"<tbody>{body}</tbody></table></div>"
-    )
 
 
 def _svg(make: Callable[[], str], what: str) -> str:
@@ -485,9 +430,13 @@ def _instance_pictures(r: InstanceReport) -> str:
     def timeline() -> str:
         from sopflow.reports.timeline import render_timeline_svg
 
-        return render_timeline_svg(r.records(), definition=r.definition, policy=r.policy, now=r.at)
+        return render_timeline_svg(
+            r.records(), definition=r.definition, policy=r.policy, now=r.at
+        )
 
-    return _svg(process, f"instance {r.instance_id}") + _svg(timeline, f"timeline {r.instance_id}")
+    return _svg(process, f"instance {r.instance_id}") + _svg(
+        timeline, f"timeline {r.instance_id}"
+    )
 
 
 _PENILAIAN_CLASS = {BERJALAN_BAIK: "baik", BELUM_DINILAI: "belum"}
@@ -495,14 +444,9 @@ _PENILAIAN_CLASS = {BERJALAN_BAIK: "baik", BELUM_DINILAI: "belum"}
 
 def _form_html(r: ProcessReport) -> str:
     head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "No",
-            "Prosedur",
-            "Penilaian terhadap Penerapan",
-            "Catatan Hasil Penilaian",
-            "Tindakan yang Harus Diambil",
-            "Paraf Penilai",
+        f"<th>{h}</th>" for h in (
+            "No", "Prosedur", "Penilaian terhadap Penerapan", "Catatan Hasil Penilaian",
+            "Tindakan yang Harus Diambil", "Paraf Penilai",
         )
     )
     body = "".join(
@@ -512,10 +456,8 @@ def _form_html(r: ProcessReport) -> str:
         '<td class="paraf"></td></tr>'
         for row in r.form
     )
-    return (
-        f'<div class="scroll"><table class="form"><thead><tr>{head}</tr></thead>'
+    return f'<div class="scroll"><table class="form"><thead><tr>{head}</tr></thead>' \
         f"<tbody>{body}</tbody></table></div>"
-    )
 
 
 def _process_html(r: ProcessReport, tz: tzinfo) -> str:
@@ -552,20 +494,16 @@ def _instance_html(r: InstanceReport, tz: tzinfo) -> str:
 
 
 def _html(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
-    sections = (
-        "".join(
-            _instance_html(r, _zone(r, default_tz))
-            if isinstance(r, InstanceReport)
-            else _process_html(r, _zone(r, default_tz))
-            for r in reports
-        )
-        or "<p>Tidak ada instance untuk dilaporkan.</p>"
-    )
+    sections = "".join(
+        _instance_html(r, _zone(r, default_tz))
+        if isinstance(r, InstanceReport)
+        else _process_html(r, _zone(r, default_tz))
+        for r in reports
+    ) or "<p>Tidak ada instance untuk dilaporkan.</p>"
     first = reports[0] if reports else None
     title = "Laporan SLA SOP" + (
         f": {first.process_name if isinstance(first, InstanceReport) else first.name}"
-        if first is not None and len(reports) == 1
-        else ""
+        if first is not None and len(reports) == 1 else ""
     )
     tz = _zone(first, default_tz) if first is not None else default_tz or DISPLAY_TZ
     made = _when(first.at, tz) if first is not None else ""
@@ -579,5 +517,7 @@ def _html(reports: Sequence[Report], default_tz: tzinfo | None) -> str:
     )
 
 
-def report_dicts(reports: Sequence[Report], tz: tzinfo | None = DISPLAY_TZ) -> list[dict[str, Any]]:
+def report_dicts(
+    reports: Sequence[Report], tz: tzinfo | None = DISPLAY_TZ
+) -> list[dict[str, Any]]:
     return [r.to_dict(_zone(r, tz)) for r in reports]

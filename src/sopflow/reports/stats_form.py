@@ -43,8 +43,6 @@ GOOD_SHARE_MET = 0.8
 MAX_P90_OVERRUN_SHARE = 0.5
 #: Rule (3): at most this share of a step's passes may return the file.
 MAX_RETURN_SHARE = 1 / 3
-
-
 @dataclass(frozen=True, slots=True)
 class FormRow:
     """One row of the monitoring form, pre-filled for the monitoring officer to confirm."""
@@ -91,14 +89,8 @@ def assess(
             )
         if f.cancelled:
             catatan += f" {f.cancelled} kali dibatalkan."
-        return FormRow(
-            no,
-            sf.task_id,
-            prosedur,
-            BELUM_DINILAI,
-            catatan,
-            "Pastikan langkah ini dilaksanakan dan dicatat.",
-        )
+        return FormRow(no, sf.task_id, prosedur, BELUM_DINILAI, catatan,
+                       "Pastikan langkah ini dilaksanakan dan dicatat.")
     share = f.share_met
     far_late = (
         f.standard_minutes is not None
@@ -133,25 +125,18 @@ def assess(
         lf = lane.figures
         notes.append(
             f"peran {lane.role}: {lf.count} kali"
-            + (
-                f", tepat waktu {lf.met} dari {lf.with_standard} ({_pct(lf.share_met)})"
-                if lf.with_standard
-                else ""
-            )
+            + (f", tepat waktu {lf.met} dari {lf.with_standard} ({_pct(lf.share_met)})"
+               if lf.with_standard else "")
         )
     actions: list[str] = []
     if share is not None and share < GOOD_SHARE_MET:
-        actions.append(f'Tinjau kembali standar waktu "{sf.standard}" dan cara kerja langkah ini')
+        actions.append(f"Tinjau kembali standar waktu \"{sf.standard}\" dan cara kerja langkah ini")
         # a joint step: the lanes that are late, each with its role's share everywhere
         late = (
-            [
-                (lane.role, (role_shares or {}).get(lane.role))
-                for lane in sf.lanes
-                if (lane.figures.share_met or 0.0) < GOOD_SHARE_MET
-                and lane.figures.share_met is not None
-            ]
-            if sf.lanes
-            else [(sf.role, role_share_met)]
+            [(lane.role, (role_shares or {}).get(lane.role)) for lane in sf.lanes
+             if (lane.figures.share_met or 0.0) < GOOD_SHARE_MET
+             and lane.figures.share_met is not None]
+            if sf.lanes else [(sf.role, role_share_met)]
         )
         for role, role_share in late:
             if role_share is not None and role_share < GOOD_SHARE_MET:
@@ -166,7 +151,9 @@ def assess(
         )
     if f.returns:
         needed = "; ".join(sf.kelengkapan) or "dokumen yang diperiksa"
-        actions.append(f"Perjelas kelengkapan yang harus dipenuhi sebelum diajukan ({needed})")
+        actions.append(
+            f"Perjelas kelengkapan yang harus dipenuhi sebelum diajukan ({needed})"
+        )
     return FormRow(
         no,
         sf.task_id,
@@ -175,3 +162,4 @@ def assess(
         "; ".join(notes) + ".",
         ("; ".join(actions) + ".") if actions else "Tidak ada; pertahankan.",
     )
+

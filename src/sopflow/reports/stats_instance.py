@@ -36,7 +36,6 @@ DONE_IN_TIME, DONE_LATE, NOT_REACHED = "done_in_time", "done_late", "not_reached
 
 DefinitionLookup = Callable[[str], ProcessDefinition]
 
-
 @dataclass(frozen=True, slots=True)
 class StepPass:
     """One pass of an instance through a step, judged against its standard."""
@@ -243,8 +242,7 @@ class _Context:
                 **common,
                 completed_at=closed,
                 standard_minutes=(
-                    None
-                    if row.due_at is None
+                    None if row.due_at is None
                     else cal.working_minutes_between(ready, from_ms(row.due_at))
                 ),
                 actual_minutes=max(0.0, cal.working_minutes_between(ready, closed)),
@@ -267,7 +265,8 @@ class _Context:
         ready = from_ms(row.ready_at)
         until = now if cancelled_at is None else min(now, from_ms(cancelled_at))
         standard = (
-            None if row.due_at is None else cal.working_minutes_between(ready, from_ms(row.due_at))
+            None if row.due_at is None
+            else cal.working_minutes_between(ready, from_ms(row.due_at))
         )
         overrun = 0.0
         if row.due_at is not None and until > from_ms(row.due_at):
@@ -318,3 +317,4 @@ def instance_report(
         definition=definition,
         policy=policy,
     )
+

@@ -44,6 +44,6 @@ def format_minutes(minutes: float | None) -> str:
 def _pct(share: float | None) -> str:
     return "-" if share is None else f"{share * 100:.0f}%"
 
-
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+

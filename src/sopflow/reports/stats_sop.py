@@ -160,8 +160,7 @@ class ProcessReport:
         for s in self.steps:
             parts = (
                 zip(s.task_ids, (lane.figures for lane in s.lanes), strict=True)
-                if s.lanes
-                else ((s.task_id, s.figures),)
+                if s.lanes else ((s.task_id, s.figures),)
             )
             for task, figures in parts:
                 if (share := figures.share_met) is not None:
@@ -260,7 +259,6 @@ def process_report(
         by_task.setdefault(p.task_id, []).append(p)
     for p in running:
         open_by_task.setdefault(p.task_id, []).append(p)
-
     def task_figures(task: str) -> Figures:
         return Figures.of(by_task.get(task, []), open_by_task.get(task, []))
 
@@ -271,39 +269,21 @@ def process_report(
     for tasks in rows.values():
         first = tasks[0]
         ids = tuple(t.id for t in tasks)
-        steps.append(
-            StepFigures(
-                first.id,
-                first.no,
-                first.name,
-                ", ".join(dict.fromkeys(t.role for t in tasks)),
-                first.waktu,
-                first.kelengkapan,
-                Figures.of(
-                    [p for t in ids for p in by_task.get(t, [])],
-                    [p for t in ids for p in open_by_task.get(t, [])],
-                ),
-                task_ids=ids,
-                lanes=tuple(RoleFigures(t.role, 1, task_figures(t.id)) for t in tasks)
-                if len(tasks) > 1
-                else (),
-            )
-        )
+        steps.append(StepFigures(
+            first.id, first.no, first.name,
+            ", ".join(dict.fromkeys(t.role for t in tasks)), first.waktu, first.kelengkapan,
+            Figures.of([p for t in ids for p in by_task.get(t, [])],
+                       [p for t in ids for p in open_by_task.get(t, [])]),
+            task_ids=ids,
+            lanes=tuple(RoleFigures(t.role, 1, task_figures(t.id)) for t in tasks)
+            if len(tasks) > 1 else (),
+        ))
     known = {s.id for s in definition.steps}
     for task in sorted((set(by_task) | set(open_by_task)) - known):
         sample = (by_task.get(task) or open_by_task[task])[0]
-        steps.append(
-            _step_figures(
-                task,
-                sample.step_no,
-                sample.name or task,
-                sample.role or "",
-                sample.standard,
-                (),
-                by_task.get(task, []),
-                open_by_task.get(task, []),
-            )
-        )
+        steps.append(_step_figures(task, sample.step_no, sample.name or task,
+                                   sample.role or "", sample.standard, (),
+                                   by_task.get(task, []), open_by_task.get(task, [])))
 
     # per role: each task counts under its own lane's role (a joint step's under each)
     role_tasks: dict[str, set[str]] = {}
@@ -315,20 +295,17 @@ def process_report(
     roles = []
     for role in sorted(role_tasks):
         tasks_of = role_tasks[role]
-        roles.append(
-            RoleFigures(
-                role,
-                len(tasks_of),
-                Figures.of(
-                    [p for p in done if p.task_id in tasks_of],
-                    [p for p in running if p.task_id in tasks_of],
-                ),
-            )
-        )
+        roles.append(RoleFigures(
+            role,
+            len(tasks_of),
+            Figures.of([p for p in done if p.task_id in tasks_of],
+                       [p for p in running if p.task_id in tasks_of]),
+        ))
     role_share = {r.role: r.figures.share_met for r in roles}
     in_order = sorted(steps, key=lambda s: (s.step_no is None, s.step_no or 0))
     form = tuple(
-        assess(sf.step_no if sf.step_no is not None else i, sf, role_share.get(sf.role), role_share)
+        assess(sf.step_no if sf.step_no is not None else i, sf, role_share.get(sf.role),
+               role_share)
         for i, sf in enumerate(in_order, start=1)
     )
     return ProcessReport(
@@ -371,18 +348,11 @@ def _passes(
 
 
 def _step_figures(
-    task: str,
-    no: int | None,
-    name: str,
-    role: str,
-    waktu: str | None,
-    kelengkapan: tuple[str, ...],
-    passes: Sequence[StepPass],
-    open_passes: Sequence[StepPass],
+    task: str, no: int | None, name: str, role: str, waktu: str | None,
+    kelengkapan: tuple[str, ...], passes: Sequence[StepPass], open_passes: Sequence[StepPass],
 ) -> StepFigures:
-    return StepFigures(
-        task, no, name, role, waktu, kelengkapan, Figures.of(passes, open_passes), task_ids=(task,)
-    )
+    return StepFigures(task, no, name, role, waktu, kelengkapan, Figures.of(passes, open_passes),
+                       task_ids=(task,))
 
 
 def processes_in(store: Store) -> list[str]:
@@ -391,3 +361,4 @@ def processes_in(store: Store) -> list[str]:
     for inst in store.instances():
         seen.setdefault(inst.process_id, None)
     return list(seen)
+

@@ -104,7 +104,9 @@ class WorkCalendar:
         both = self.extra_holidays & self.cancelled_holidays
         if both:
             listed = ", ".join(sorted(d.isoformat() for d in both))
-            raise CalendarError(f"extra_holidays and cancelled_holidays both list {listed}")
+            raise CalendarError(
+                f"extra_holidays and cancelled_holidays both list {listed}"
+            )
 
     # --- construction ----------------------------------------------------------------
 
@@ -117,11 +119,8 @@ class WorkCalendar:
     def always(cls, tz: str | ZoneInfo = _DEFAULT_TZ) -> WorkCalendar:
         """24x7 time, for services that promise elapsed time (e.g. an online counter)."""
         return cls(
-            hours=_ALWAYS_HOURS,
-            time_zone=_zone(tz, "tz"),
-            national_holidays=False,
-            cuti_bersama=False,
-            always_open=True,
+            hours=_ALWAYS_HOURS, time_zone=_zone(tz, "tz"), national_holidays=False,
+            cuti_bersama=False, always_open=True,
         )
 
     @classmethod
@@ -340,15 +339,8 @@ def from_config(config: Mapping[str, Any]) -> WorkCalendar:
 
 
 _CONFIG_KEYS = frozenset(
-    {
-        "time_zone",
-        "hours",
-        "extra_holidays",
-        "cancelled_holidays",
-        "national_holidays",
-        "cuti_bersama",
-        "always",
-    }
+    {"time_zone", "hours", "extra_holidays", "cancelled_holidays", "national_holidays",
+     "cuti_bersama", "always"}
 )
 _INTERVAL = re.compile(r"\s*([0-9]{1,2})[:.]([0-9]{2})\s*-\s*([0-9]{1,2})[:.]([0-9]{2})\s*")
 

@@ -211,7 +211,9 @@ _NO_STANDARD_TEXTS = frozenset(
 )
 
 _NUM = r"[0-9]+(?:[.,][0-9]+)?"
-_UNIT = r"menit|mnt|jam|hari\s*kerja|hari\s*kalender|hari|minggu|pekan|bulan|tahun"
+_UNIT = (
+    r"menit|mnt|jam|hari\s*kerja|hari\s*kalender|hari|minggu|pekan|bulan|tahun"
+)
 _SINGLE = re.compile(rf"(?P<n>{_NUM})\s*(?P<unit>{_UNIT})")
 _RANGE = re.compile(
     rf"(?P<low>{_NUM})\s*(?P<lowunit>{_UNIT})?\s*-\s*(?P<high>{_NUM})\s*(?P<unit>{_UNIT})"

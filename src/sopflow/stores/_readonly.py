@@ -34,9 +34,7 @@ class ReadOnlySQLiteStore(SQLiteStore):
         for options in ("mode=ro", "mode=ro&immutable=1"):
             try:
                 self._conn = sqlite3.connect(
-                    f"file:{target}?{options}",
-                    uri=True,
-                    isolation_level=None,
+                    f"file:{target}?{options}", uri=True, isolation_level=None,
                     check_same_thread=False,
                 )
                 self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
