@@ -93,7 +93,22 @@ _ELSEWHERE = {
     "failedJobRetryTimeCycle": "test_camunda_failed_job_retry_time_cycle_sets_the_retries",
     "type": "test_camunda_external_type_and_topic_make_an_external_task",
     "topic": "test_camunda_external_type_and_topic_make_an_external_task",
+    "messagePayload": "test_spiffarena_message_payload_and_variable_are_honoured",
+    "messageVariable": "test_spiffarena_message_payload_and_variable_are_honoured",
 }
+
+
+def test_spiffarena_message_payload_and_variable_are_honoured() -> None:
+    """BPMN 2.0 8.4.3/13.5: the throw's payload and the catch's variable are read onto
+    the events (their runtime effect: tests/test_events_payloads.py)."""
+    from sopflow.definitions.loader import load_definition
+
+    folder = Path(__file__).parent / "fixtures" / "bpmn" / "messages"
+    sender = load_definition(folder / "surat_pengirim.bpmn")
+    receiver = load_definition(folder / "surat_penerima.bpmn")
+    kirim, terima = sender.nodes["kirim"].event, receiver.nodes["terima"].event
+    assert kirim is not None and kirim.payload is not None
+    assert terima is not None and terima.variable == "surat"
 
 
 def _file_for(rule: Rule) -> bytes:

@@ -227,6 +227,11 @@ def _read_event_of(elem: etree._Element, tag: str, node: RawNode, raw: RawProces
                 else ("a receive task needs a messageRef naming the message it waits for")
             )
             raw.problems.append(raw.error(what, line=node.line, element=node.id))
+    if node.event is not None and node.event.kind == MESSAGE:
+        from sopflow.definitions._messages import read_message_parts
+
+        node.event, found = read_message_parts(elem, tag, node.event, raw.event_refs)
+        raw.problems += [raw.error(text, line=line, element=node.id) for text, line in found]
     if tag == "boundaryEvent":
         node.attached_to = elem.get("attachedToRef")
         node.interrupting = elem.get("cancelActivity", "true").strip() != "false"

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from lxml import etree
 
+from sopflow.definitions._messages import honoured_message_part
 from sopflow.errors import BpmnSchemaError, DefinitionError, UnsafeDocumentError
 
 __all__ = [
@@ -147,9 +148,14 @@ camunda | attribute | type topic | honoured | Camunda 7 | on service, send and
     the office's workers fetch (fetch_and_lock); another type is refused
 flowable activiti | attribute | type topic | needs-handler | Flowable | the application must
     provide the task's work
-camunda flowable activiti | attribute | class delegateExpression expression resultVariable
-    decisionRef resource | needs-handler | Camunda 7, Flowable | the application must provide
-    the task's work
+camunda | attribute | expression resultVariable | needs-handler | Camunda 7 | the
+    application must provide the task's work; on a messageEventDefinition honoured as
+    SpiffWorkflow's camunda dialect reads them: the message's payload (safe expression
+    language) and the field the catcher keeps it in (docs/events.md)
+flowable activiti | attribute | expression resultVariable | needs-handler | Flowable | the
+    application must provide the task's work
+camunda flowable activiti | attribute | class delegateExpression decisionRef resource |
+    needs-handler | Camunda 7, Flowable | the application must provide the task's work
 camunda flowable activiti | element | connector field | needs-handler | Camunda 7, Flowable |
     the application must provide the task's work
 zeebe | element | taskDefinition taskHeaders script calledDecision | needs-handler | Zeebe | a
@@ -192,9 +198,15 @@ flowable activiti | attribute | skipExpression | refused | Flowable | skips the 
     expression holds
 spiffworkflow | element | preScript postScript | refused | SpiffArena | scripts run before or
     after the task
-spiffworkflow | element | messageVariable messagePayload payloadExpression
-    processVariableCorrelation variableName taskMetadataValues | refused | SpiffArena |
-    messages and correlations need a message bus
+spiffworkflow | element | messagePayload | honoured | SpiffArena | on a message throw event
+    (or its messageEventDefinition): the payload, a dict or value of the safe expression
+    language evaluated on the thrower's data when it throws (docs/events.md); elsewhere
+    refused
+spiffworkflow | element | messageVariable | honoured | SpiffArena | on a message catch event
+    or receive task: the field the catch keeps the payload in (docs/events.md)
+spiffworkflow | element | payloadExpression processVariableCorrelation variableName
+    taskMetadataValues | refused | SpiffArena | signal, error and escalation payloads,
+    correlation by process variables and task metadata are not built
 spiffworkflow | attribute | isMatchingCorrelation scriptsOnInstances isOutputSynced allowGuest
     guestConfirmation | refused | SpiffArena | correlation, guest access and data
     synchronisation
@@ -400,6 +412,9 @@ def extension_findings(
     already refused (an unsupported service task): their configuration is not repeated."""
     found: list[Finding] = []
     for use in _uses(tree.getroot()):
+        prefix_of_use = _PREFIX_OF.get(use.namespace, "")
+        if honoured_message_part(prefix_of_use, use.name, use.owner):
+            continue  # read and checked by definitions/_messages.py
         ids = _ids_up(use.owner)
         owner_id = ids[0] if ids else None
         if refused_ids.intersection(ids) or _blank(use):
@@ -430,6 +445,19 @@ def extension_findings(
                     "error",
                     f"{use.label} ({use.kind}) of {prefix} is not known to sopflow, so its "
                     "meaning cannot be honoured; remove it or ask for support",
+                )
+            )
+        elif rule.action is Action.HONOURED and rule.name in _ON_MESSAGE:
+            found.append(
+                Finding(
+                    source,
+                    line,
+                    owner_id,
+                    "unsupported-extension",
+                    "error",
+                    f"{use.label} on a bpmn:{etree.QName(use.owner.tag).localname} is not "
+                    "supported by sopflow: it is honoured on message events and receive "
+                    "tasks only",
                 )
             )
         elif rule.action is Action.HONOURED and not _honoured_here(rule, use.owner):
@@ -471,6 +499,8 @@ def extension_findings(
     return found
 
 
+#: honoured on message events only (definitions/_messages.py decides where exactly)
+_ON_MESSAGE: Final = frozenset({"messagePayload", "messageVariable"})
 #: honoured extensions that mean something anywhere (properties: process, lanes, steps)
 _ANYWHERE: Final = frozenset({"properties"})
 _STEP_TAGS: Final = frozenset({"userTask", "manualTask"})

@@ -91,12 +91,17 @@ class EventDefinition:
     ``name`` is the message's or signal's name, the error's errorCode, the escalation's
     escalationCode or the link's name; None on a catch means "any" (an error boundary
     without errorRef catches every error, 10.5.6). ``condition`` is a conditional
-    event's safe-language condition.
+    event's safe-language condition. A message event may carry a ``payload`` (safe
+    language, thrown), the ``variable`` a catch keeps it in, and the ``correlation``
+    properties of its message (name, retrieval path; 8.4.7), see events/payloads.py.
     """
 
     kind: str
     name: str | None = None
     condition: str | None = None
+    payload: str | None = None
+    variable: str | None = None
+    correlation: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sopflow.definitions.model import MESSAGE, SIGNAL
 from sopflow.errors import MessageAmbiguousError, MessageNotCorrelatedError, TaskDataError
-from sopflow.events import delivery
+from sopflow.events import delivery, payloads
 from sopflow.runtime.data import check_data
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ class EngineEvents:
         waits = delivery.matching_waits(
             rt, MESSAGE, name, instance_id=instance_id, correlation=correlation
         )
+        waits = payloads.correlated(rt, waits, payload)  # correlation properties, 8.4.7
         starts = (
             [] if waits or instance_id is not None else delivery.start_events(rt, MESSAGE, name)
         )

@@ -25,6 +25,7 @@ from sopflow.errors import (
     MessageAmbiguousError,
     MessageNotCorrelatedError,
 )
+from sopflow.events import payloads
 from sopflow.jobs.model import JobRow
 from sopflow.runtime import records
 from sopflow.runtime.state import State, load_state
@@ -168,7 +169,8 @@ def new_instance(
 
     unit = event_start_unit(rt.authority, definition, unit)
     instance_id = str(uuid.uuid4())
-    state = State([], dict(data))
+    first, conversation = payloads.start_data(node, data)
+    state = State([], first, correlations=conversation)
     machine = machine_for(rt, definition, state, instance_id, now)
     machine.start(at_node=node.id)
     assert node.event is not None
@@ -218,6 +220,8 @@ def thrown_changes(
     children: list[NewChild] = []
     for kind, name, data in thrown:
         waits = matching_waits(rt, kind, name, exclude=thrower)
+        if kind == MESSAGE:
+            waits = payloads.correlated(rt, waits, data)
         starts = start_events(rt, kind, name) if kind != MESSAGE or not waits else []
         if kind == MESSAGE:
             if not waits and not starts:

@@ -9,6 +9,7 @@ Format 2 (written by this release)::
      "k": [[id, node, scope, flow], ...],   # tokens; scope = id of the container token
      "s": {"<token id>": {...}},             # local data of a container (multi-instance, loop)
      "c": {"<token id>": [node, ...]},       # conditional events whose condition held last
+     "r": {"<property>": value},             # correlation values (BPMN 8.4.7)
      "d": {...}}                             # the instance data
 
 ``c`` (written only when not empty) is the "last value" of the conditional events that
@@ -16,6 +17,9 @@ wait with a token (its boundary events, or the event-subprocess start events of 
 scope it contains; ``0`` is the process's own scope): a node is listed while its
 condition holds, so it fires when the condition turns true, not while it stays true
 (BPMN 10.5.5). It goes with the token, so it never grows beyond the events waiting now.
+``r`` (written only when not empty) holds the values of the correlation properties of
+the conversations the instance took part in: a later message reaches it only when its
+values match (BPMN 8.4.7); one value per property, so it does not grow either.
 
 A new token takes the smallest id no live token holds, so ids stay small whatever the
 number of passes (a token moving along a sequence gets its own id back: the id names a
@@ -63,6 +67,8 @@ class State:
     scopes: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: token id (0: the process's scope) -> conditional events whose condition held last
     held: dict[int, list[str]] = field(default_factory=dict)
+    #: correlation property -> value of the conversations it took part in (BPMN 8.4.7)
+    correlations: dict[str, Any] = field(default_factory=dict)
 
     def new_token(self, node: str, scope: int | None, flow: str | None = None) -> Token:
         taken = {t.id for t in self.tokens}
@@ -119,6 +125,8 @@ def dump_state(state: State) -> str:
         doc["s"] = {str(k): v for k, v in state.scopes.items()}
     if state.held:
         doc["c"] = {str(k): v for k, v in state.held.items()}
+    if state.correlations:
+        doc["r"] = state.correlations
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -142,7 +150,10 @@ def load_state(text: str, instance_id: str, definition: ProcessDefinition) -> St
             tokens.append(Token(tid, node, scope, flow))
         scopes = {int(k): v for k, v in raw.get("s", {}).items()}
         held = {int(k): [str(n) for n in v] for k, v in raw.get("c", {}).items()}
-        return State(tokens, raw["d"], scopes, held)
+        correlations = raw.get("r", {})
+        if not isinstance(correlations, dict):
+            raise ValueError("malformed correlations")
+        return State(tokens, raw["d"], scopes, held, correlations)
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptInstanceError(instance_id, str(exc)) from None
 

@@ -32,6 +32,7 @@ from sopflow.definitions.model import (
     NodeKind,
 )
 from sopflow.errors import BpmnError, ExpressionError, TaskDataError, TimerError
+from sopflow.events.payloads import receive
 from sopflow.jobs.context import Waited
 from sopflow.jobs.model import NewJob
 from sopflow.jobs.timers import first_due
@@ -124,7 +125,10 @@ def arm_scope(m: Machine, container: Token | None) -> None:
 def take_data(m: Machine, job: JobRow) -> None:
     """The data a message or signal brought (checked by the API that delivered it)."""
     data = job.payload.get("data")
-    if isinstance(data, dict) and data:
+    node = m.definition.nodes.get(job.node or "")
+    if node is not None and node.event is not None and node.event.kind == MESSAGE:
+        receive(m, node, data)  # into its messageVariable, conversation remembered
+    elif isinstance(data, dict) and data:
         m.data.update(data)
 
 

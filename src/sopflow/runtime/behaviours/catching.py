@@ -20,6 +20,7 @@ from sopflow.definitions.model import (
     Node,
     NodeKind,
 )
+from sopflow.events.payloads import thrown_body
 from sopflow.jobs.context import Waited
 from sopflow.runtime import triggers
 from sopflow.runtime.behaviours.activities import Activity
@@ -125,7 +126,8 @@ class ThrowEvent(Behaviour):
             m.place(target.id, token.scope)
             return
         if kind in (MESSAGE, SIGNAL):
-            m.effects.thrown.append((kind, name or "", triggers.thrown_payload(m)))
+            body = thrown_body(m, token, node) if kind == MESSAGE else triggers.thrown_payload(m)
+            m.effects.thrown.append((kind, name or "", body))
             if kind == SIGNAL:
                 triggers.signal_self(m, token, name or "")
         elif kind in (ERROR, ESCALATION) and not triggers.throw(m, token, kind, name):
