@@ -13,7 +13,8 @@ The driver is the same for every file, so it measures the engine, not the files:
 instance runs on a FakeClock over a memory store; every ready work item of the store (the
 instance's own and those of instances it calls) is completed by an actor holding its
 role, with the deciding field set true, until the started instance ends or the step
-budget is spent. Script tasks get a handler that changes nothing, so a file refused only
+budget is spent. Script tasks (and SpiffArena pre/post scripts, handler
+``"<task id>:preScript"``) get a handler that changes nothing, so a file refused only
 for lack of handlers is also run, and counted apart.
 """
 
@@ -89,6 +90,8 @@ class FileResult:
     needs_events_only: bool = False
     reasons: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # one outcome per executable process
+    #: handler keys that are not task ids (a SpiffArena preScript: "<task id>:preScript")
+    hooks: list[str] = field(default_factory=list)
 
 
 def _reason(error: SopflowError) -> str:
@@ -137,10 +140,16 @@ def _load(path: Path, result: FileResult) -> list[ProcessDefinition]:
         tags.get(p.element or "") in waiting and "reach" not in p.message for p in problems
     ):
         result.needs_events_only = not all(tags.get(e or "") in _HANDLER_TAGS for e in elements)
-    if problems and all(tags.get(e or "") in _HANDLER_TAGS for e in elements):
+    hooks = sorted({p.handler for p in problems if getattr(p, "handler", None)})
+    if problems and all(
+        getattr(p, "handler", None) or tags.get(p.element or "") in _HANDLER_TAGS
+        for p in problems
+    ):
         result.needs_handlers_only = True
+        result.hooks = hooks
+        tasks = [p.element for p in problems if p.element and not getattr(p, "handler", None)]
         try:
-            return load_definitions(path, script_handlers=[e for e in elements if e])
+            return load_definitions(path, script_handlers=tasks + hooks)
         except DefinitionError:
             return []
     return []
@@ -252,7 +261,7 @@ def measure(folder: Path, budget: int) -> dict[str, Any]:
             handlers = _tags(path) if result.needs_handlers_only else {}
             result.runs = _run(
                 loaded[result.name],
-                [i for i, t in handlers.items() if t in _HANDLER_TAGS],
+                [i for i, t in handlers.items() if t in _HANDLER_TAGS] + result.hooks,
                 catalog,
                 budget,
             )

@@ -139,6 +139,9 @@ class DefinitionError(SopflowError):
         self.element = element
         #: the documented code of ``sopflow validate --json`` (docs/other-modelers.md), if set
         self.code = code
+        #: for code ``needs-handler``: the script handler key that satisfies it, when it is
+        #: not the element's id (a SpiffArena preScript: ``"<task id>:preScript"``)
+        self.handler: str | None = None
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
@@ -319,6 +322,11 @@ class ClaimedError(RuntimeFault):
 
 class TaskDataError(RuntimeFault):
     """Task data is missing or of the wrong type (e.g. a decision without ``disetujui``)."""
+
+
+class ScriptHandlerError(RuntimeFault):
+    """An application's handler for a task's preScript / postScript raised (SpiffArena
+    conventions): the action that ran it is refused and nothing was written."""
 
 
 class GatewayError(TaskDataError):

@@ -331,6 +331,7 @@ def build_definition(
                 for n in raw.nodes.values()
                 if n.scope == node.id and n.kind is NodeKind.EVENT_SUBPROCESS
             ),
+            hooks=node.hooks,
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))

@@ -125,6 +125,8 @@ class RawNode:
     outgoing: list[str] = field(default_factory=list)
     #: Step keyword arguments from other modelers' attributes (definitions/_tasks.py)
     extras: dict[str, Any] = field(default_factory=dict)
+    #: SpiffArena's preScript / postScript with text (runtime/hooks.py)
+    hooks: frozenset[str] = frozenset()
 
     def prop(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name and p.value != ""), None)

@@ -171,6 +171,7 @@ def _read_scope(
             node.multi = _read_multi(elem)
         if node.unsupported is not None:
             node.kind = None
+        node.hooks = _hooks(elem)
         if node.is_step or (tag == "startEvent" and scope is None):
             node.extras = _task_extras(elem, raw, node_id)
         raw.nodes[node_id] = node
@@ -251,3 +252,21 @@ def read_process(
         # if in no lane (open, or assigned by their own attributes). An SOP refuses it.
         raw.lanes[:] = [lane for lane in raw.lanes if lane.name or lane.role]
     return raw
+
+
+_SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _hooks(elem: etree._Element) -> frozenset[str]:
+    """The SpiffArena pre/post scripts of a task that have text (an empty one does
+    nothing in SpiffArena either); the text is shown by ``validate``, never run."""
+    ext = elem.find(f"{{{BPMN_NS}}}extensionElements")
+    if ext is None:
+        return frozenset()
+    return frozenset(
+        name
+        for name in ("preScript", "postScript")
+        if (script := ext.find(f"{{{_SPIFF_NS}}}{name}")) is not None
+        and (script.text or "").strip()
+    )
+

@@ -196,8 +196,10 @@ flowable activiti | element | failedJobRetryTimeCycle | refused | Flowable | ret
     jobs (write camunda:failedJobRetryTimeCycle)
 flowable activiti | attribute | skipExpression | refused | Flowable | skips the task when an
     expression holds
-spiffworkflow | element | preScript postScript | refused | SpiffArena | scripts run before or
-    after the task
+spiffworkflow | element | preScript postScript | needs-handler | SpiffArena | code run as
+    the task becomes ready / as it completes, before the token leaves: the application's
+    handler "<task id>:preScript" / "<task id>:postScript" runs instead (the script text never
+    runs), on user, manual, script and plain tasks
 spiffworkflow | element | messagePayload | honoured | SpiffArena | on a message throw event
     (or its messageEventDefinition): the payload, a dict or value of the safe expression
     language evaluated on the thrower's data when it throws (docs/events.md); elsewhere
@@ -280,6 +282,9 @@ class Finding:
     code: str
     severity: str  # "error" or "warning"
     message: str
+    #: the script handler key that satisfies a needs-handler finding, when it is not the
+    #: element's id (a SpiffArena preScript: "<task id>:preScript")
+    handler: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -485,6 +490,8 @@ def extension_findings(
                     "model the behaviour in the diagram",
                 )
             )
+        elif rule.action is Action.NEEDS_HANDLER and use.name in _HOOKS:
+            found.append(_hook_finding(use, source, line, owner_id))
         elif rule.action is Action.NEEDS_HANDLER:
             found.append(
                 Finding(
@@ -501,6 +508,40 @@ def extension_findings(
 
 #: honoured on message events only (definitions/_messages.py decides where exactly)
 _ON_MESSAGE: Final = frozenset({"messagePayload", "messageVariable"})
+
+#: SpiffArena's task scripts: handled by "<task id>:<name>" on the tasks whose behaviour runs
+#: them (runtime/behaviours/activities.py); the script text is shown, never run
+_HOOKS: Final = frozenset({"preScript", "postScript"})
+_HOOK_TAGS: Final = frozenset({"userTask", "manualTask", "scriptTask", "task"})
+
+
+def _hook_finding(use: _Use, source: str, line: int | None, owner_id: str | None) -> Finding:
+    where = etree.QName(use.owner.tag).localname if isinstance(use.owner.tag, str) else ""
+    if where not in _HOOK_TAGS:
+        return Finding(
+            source,
+            line,
+            owner_id,
+            "unsupported-extension",
+            "error",
+            f"{use.label} on a bpmn:{where} is not supported by sopflow: it is run by a "
+            "handler on user, manual, script and plain tasks only",
+        )
+    key = f"{owner_id}:{use.name}"
+    text = " ".join((use.node.text or "").split())
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    return Finding(
+        source,
+        line,
+        owner_id,
+        "needs-handler",
+        "error",
+        f"{use.label} needs the application's script handler {key!r} (the file's script "
+        f"{shown!r} is never executed)",
+        handler=key,
+    )
+
+
 #: honoured extensions that mean something anywhere (properties: process, lanes, steps)
 _ANYWHERE: Final = frozenset({"properties"})
 _STEP_TAGS: Final = frozenset({"userTask", "manualTask"})
@@ -565,12 +606,14 @@ def extension_problems(
     for finding in extension_findings(tree, source=source, refused_ids=refused_ids):
         if finding.severity != "error":
             continue
-        if finding.code == "needs-handler" and finding.element in handled_ids:
+        if finding.code == "needs-handler" and (finding.handler or finding.element) in handled_ids:
             continue
         error = DefinitionError(
             finding.message, file=finding.file, line=finding.line, element=finding.element
         )
         error.code = finding.code
+        if finding.handler is not None:
+            error.handler = finding.handler
         problems.append(error)
     return problems
 

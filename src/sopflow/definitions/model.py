@@ -196,6 +196,9 @@ class Node:
     #: a subprocess (or, on the start node's definition, the process): its event
     #: subprocesses; an event subprocess: its start event and whether it interrupts
     event_subprocesses: tuple[str, ...] = ()
+    #: SpiffArena's ``preScript`` / ``postScript`` the file gives this task (names only:
+    #: the script text never runs; the application's handler ``"<id>:preScript"`` does)
+    hooks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

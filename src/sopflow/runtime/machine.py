@@ -20,10 +20,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sopflow.definitions.model import Flow, Node, ProcessDefinition
-from sopflow.errors import DefinitionError, ExpressionError, GatewayError, TaskDataError
+from sopflow.errors import (
+    DefinitionError,
+    ExpressionError,
+    GatewayError,
+    ScriptHandlerError,
+    TaskDataError,
+)
 from sopflow.jobs.context import JobContext, Waited
 from sopflow.jobs.model import ASYNC, JobRow, NewJob
 from sopflow.runtime.behaviours.base import Behaviour
+from sopflow.runtime.data import check_data
 from sopflow.runtime.expressions import compile_expression
 from sopflow.runtime.graph import Graph, graph_of
 from sopflow.runtime.state import State, Token
@@ -110,7 +117,11 @@ class Machine:
         return self.effects
 
     def complete(self, token: Token) -> Effects:
-        """A wait state was completed (a step done): its behaviour decides what follows."""
+        """A wait state was completed (a step done): its behaviour decides what follows.
+
+        The completion's data is merged already; a SpiffArena postScript runs now, before
+        the token leaves, so the outgoing conditions see what it set."""
+        self.hook(token, "postScript")
         self.behaviour(token).complete(self, token)
         self._run()
         return self.effects
@@ -160,6 +171,30 @@ class Machine:
 
     def node(self, token: Token) -> Node:
         return self.definition.nodes[token.node]
+
+    def hook(self, token: Token, name: str) -> None:
+        """SpiffArena's ``preScript`` / ``postScript`` of the token's task, when the file
+        gives one: the application's handler ``"<task id>:<name>"`` (a script handler) runs
+        with the task's data and its returned changes join the instance data. The file's
+        script text is never executed. A handler that raises refuses the whole action
+        (:class:`ScriptHandlerError`): the action's one transaction writes nothing."""
+        node = self.node(token)
+        if name not in node.hooks:
+            return
+        key = f"{node.id}:{name}"
+        handler = self.scripts.get(key)
+        if handler is None:  # the loader refuses this file without the handler
+            raise DefinitionError(f"{name} has no registered handler {key!r}", element=node.id)
+        try:
+            updates = handler(dict(self.variables(token)))
+        except Exception as exc:
+            raise ScriptHandlerError(
+                f"the handler {key!r} raised {type(exc).__name__}: {exc}; nothing was written",
+                instance_id=self.instance_id,
+                task_id=node.id,
+            ) from exc
+        if updates:
+            self.data.update(check_data(updates, self.instance_id, node.id))
 
     def behaviour(self, token: Token) -> Behaviour:
         """The token's behaviour: a loop or multi-instance body, or the element's own."""

@@ -35,9 +35,11 @@ class Activity(Behaviour):
                 if other.id != token.id:
                     m.absorb(other)
             token.flow = None
+        m.hook(token, "preScript")  # SpiffArena: as the task becomes ready, before it starts
         self.start(m, token)
 
     def start(self, m: Machine, token: Token) -> None:
+        m.hook(token, "postScript")  # a task with no wait completes as it starts
         m.leave(token)
 
 
@@ -67,6 +69,7 @@ class ScriptTask(Activity):
         updates = handler(dict(m.variables(token)))
         if updates:
             m.data.update(check_data(updates, m.instance_id, token.node))
+        m.hook(token, "postScript")
         m.leave(token)
 
 
