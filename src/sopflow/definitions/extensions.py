@@ -452,19 +452,6 @@ def extension_findings(
                     "meaning cannot be honoured; remove it or ask for support",
                 )
             )
-        elif rule.action is Action.HONOURED and rule.name in _ON_MESSAGE:
-            found.append(
-                Finding(
-                    source,
-                    line,
-                    owner_id,
-                    "unsupported-extension",
-                    "error",
-                    f"{use.label} on a bpmn:{etree.QName(use.owner.tag).localname} is not "
-                    "supported by sopflow: it is honoured on message events and receive "
-                    "tasks only",
-                )
-            )
         elif rule.action is Action.HONOURED and not _honoured_here(rule, use.owner):
             where = etree.QName(use.owner.tag).localname
             found.append(
@@ -563,6 +550,8 @@ _FLOW_NODE_TAGS: Final = frozenset({"task", "subProcess", "callActivity", "trans
 
 
 def _honoured_on(rule: Rule) -> str:
+    if rule.name in _ON_MESSAGE:
+        return "message events and receive tasks"
     if rule.name in _ON_CALL:
         return "call activities"
     if rule.name in _ON_MULTI:
@@ -578,6 +567,8 @@ def _honoured_here(rule: Rule, owner: etree._Element) -> bool:
     """Task attributes (assignment, due dates, forms) are honoured on steps only."""
     if rule.name in _ANYWHERE:
         return True
+    if rule.name in _ON_MESSAGE:
+        return False  # where a message part is honoured, honoured_message_part took it
     tag = etree.QName(owner.tag).localname if isinstance(owner.tag, str) else ""
     if rule.name in _ON_START:
         return tag == "startEvent"
