@@ -21,6 +21,7 @@ from sopflow.definitions.model import NodeKind, ProcessDefinition, Step
 from sopflow.errors import DefinitionError
 from sopflow.logging import get_logger
 from sopflow.reports import _symbols as sym
+from sopflow.reports._svg import fmt
 
 __all__ = [
     "ChartRow",
@@ -364,9 +365,9 @@ def draw_segment(
     height = top_zone + sum(row.height for row in segment.rows) + bottom_zone
     svg = etree.Element("svg")
     svg.set("class", "bagan")
-    svg.set("width", sym._fmt(width))
+    svg.set("width", fmt(width))
     svg.set("height", str(height))
-    svg.set("viewBox", f"0 0 {sym._fmt(width)} {height}")
+    svg.set("viewBox", f"0 0 {fmt(width)} {height}")
     svg.set("role", "img")
     svg.set("aria-label", "Bagan alir")
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from sopflow.reports._svg import FONT, fmt
+
 __all__ = [
     "FONT",
     "Point",
@@ -26,18 +28,12 @@ __all__ = [
 
 Point = tuple[float, float]
 
-FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
 STROKE = "#000"
 _HEAD = 6.0  # arrowhead length
 
 
-def _fmt(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
 def _points(points: Sequence[Point]) -> str:
-    return " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
+    return " ".join(f"{fmt(x)},{fmt(y)}" for x, y in points)
 
 
 def _shape(tag: str, css_class: str, **attrs: str) -> etree._Element:
@@ -55,8 +51,8 @@ def terminator(cx: float, cy: float, w: float, h: float) -> etree._Element:
     """Capsule: where the procedure starts and ends."""
     return _shape(
         "rect", "simbol terminator",
-        x=_fmt(cx - w / 2), y=_fmt(cy - h / 2), width=_fmt(w), height=_fmt(h),
-        rx=_fmt(h / 2), ry=_fmt(h / 2),
+        x=fmt(cx - w / 2), y=fmt(cy - h / 2), width=fmt(w), height=fmt(h),
+        rx=fmt(h / 2), ry=fmt(h / 2),
     )
 
 
@@ -64,7 +60,7 @@ def process(cx: float, cy: float, w: float, h: float) -> etree._Element:
     """Rectangle: an activity."""
     return _shape(
         "rect", "simbol proses",
-        x=_fmt(cx - w / 2), y=_fmt(cy - h / 2), width=_fmt(w), height=_fmt(h),
+        x=fmt(cx - w / 2), y=fmt(cy - h / 2), width=fmt(w), height=fmt(h),
     )
 
 
@@ -130,10 +126,10 @@ def label(
 ) -> etree._Element:
     """A short text (Ya, Tidak, a connector letter) placed on the chart."""
     element = etree.Element("text")
-    element.set("x", _fmt(x))
-    element.set("y", _fmt(y))
+    element.set("x", fmt(x))
+    element.set("y", fmt(y))
     element.set("font-family", FONT)
-    element.set("font-size", _fmt(size))
+    element.set("font-size", fmt(size))
     element.set("text-anchor", anchor)
     element.set("dominant-baseline", "middle")
     if bold:

@@ -16,16 +16,14 @@ step number, status, share met) for tests and for scripts of the page that embed
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from lxml import etree
 
 from sopflow.definitions.model import ProcessDefinition
-from sopflow.definitions.xmlsafe import parse_xml
-from sopflow.errors import DefinitionError
 from sopflow.logging import get_logger
+from sopflow.reports._diagram import Box, Edge, Shape, read_diagram
+from sopflow.reports._svg import CHAR_WIDTH, FONT, INK, Canvas, clean, fmt, wrap
 from sopflow.runtime.views import InstanceView
 
 __all__ = [
@@ -78,23 +76,12 @@ _BADGES: Mapping[str, str] = {
     BREACHED: "breached",
 }
 
-SVG_NS = "http://www.w3.org/2000/svg"
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
-DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
 
-FONT = "Arial, 'Liberation Sans', Helvetica, sans-serif"
-_INK = "#263238"
 _FLOW = "#455a64"
 _NO_DATA = ("#eceff1", "#90a4ae")
 _MARGIN = 20.0
 _TITLE_BAND = 52.0
 _LEGEND_BAND = 46.0
-# Arial's mean advance is a little over half the font size; slightly generous so that
-# estimated lines never overflow their box.
-_CHAR_WIDTH = 0.56
-_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # ----------------------------------------------------------------------------- statuses
@@ -141,190 +128,6 @@ def _hex(rgb: Sequence[int]) -> str:
     return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
-# ----------------------------------------------------------------------------- diagram
-
-
-@dataclass(frozen=True, slots=True)
-class _Box:
-    x: float
-    y: float
-    w: float
-    h: float
-
-    @property
-    def cx(self) -> float:
-        return self.x + self.w / 2
-
-    @property
-    def cy(self) -> float:
-        return self.y + self.h / 2
-
-
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    element: str
-    kind: str  # local tag name of the semantic element: userTask, lane, participant ...
-    name: str
-    box: _Box
-    label: _Box | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Edge:
-    element: str
-    kind: str
-    name: str
-    points: tuple[tuple[float, float], ...]
-    label: _Box | None
-
-
-def _bounds(element: etree._Element | None) -> _Box | None:
-    if element is None:
-        return None
-    try:
-        box = _Box(*(float(element.get(k, "")) for k in ("x", "y", "width", "height")))
-    except ValueError:
-        return None
-    if not all(math.isfinite(v) for v in (box.x, box.y, box.w, box.h)) or box.w < 0 or box.h < 0:
-        return None
-    return box
-
-
-def _diagram(definition: ProcessDefinition) -> tuple[list[_Shape], list[_Edge]]:
-    """The shapes and edges of the file's first diagram that has any."""
-    root = parse_xml(definition.xml, source=definition.source).getroot()
-    semantic: dict[str, etree._Element] = {}
-    for element in root.iter(f"{{{BPMN_NS}}}*"):
-        element_id = element.get("id")
-        if element_id:
-            semantic[element_id] = element
-    for plane in root.iter(f"{{{BPMNDI_NS}}}BPMNPlane"):
-        shapes: list[_Shape] = []
-        edges: list[_Edge] = []
-        for di in plane:
-            ref = di.get("bpmnElement") or ""
-            target = semantic.get(ref)
-            if target is None or not isinstance(di.tag, str):
-                continue
-            kind = etree.QName(target).localname
-            name = _clean(target.get("name") or "")
-            label = _bounds(di.find(f"{{{BPMNDI_NS}}}BPMNLabel/{{{DC_NS}}}Bounds"))
-            if di.tag == f"{{{BPMNDI_NS}}}BPMNShape":
-                box = _bounds(di.find(f"{{{DC_NS}}}Bounds"))
-                if box is None:
-                    continue
-                shapes.append(_Shape(ref, kind, name, box, label))
-            elif di.tag == f"{{{BPMNDI_NS}}}BPMNEdge":
-                points = []
-                for wp in di.iter(f"{{{DI_NS}}}waypoint"):
-                    try:
-                        x, y = float(wp.get("x", "")), float(wp.get("y", ""))
-                    except ValueError:
-                        continue
-                    if math.isfinite(x) and math.isfinite(y):
-                        points.append((x, y))
-                if len(points) >= 2:
-                    edges.append(_Edge(ref, kind, name, tuple(points), label))
-        if shapes:
-            return shapes, edges
-    raise DefinitionError(
-        "has no diagram to draw (no bpmndi shapes); open and save it in a BPMN modeler",
-        file=definition.source,
-        element=definition.process_id,
-    )
-
-
-# ----------------------------------------------------------------------------- text
-
-
-def _clean(text: str) -> str:
-    """Text safe for an XML text node: control characters dropped, whitespace folded."""
-    return " ".join(_XML_UNSAFE.sub("", text).split())
-
-
-def _wrap(text: str, width: float, font: float, max_lines: int) -> list[str]:
-    """Word-wrap for an estimated font width; the last line ends in an ellipsis if cut."""
-    per_line = max(1, int(width / (font * _CHAR_WIDTH)))
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        while len(word) > per_line:  # a word longer than the line is broken hard
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[:per_line])
-            word = word[per_line:]
-        candidate = f"{current} {word}" if current else word
-        if len(candidate) <= per_line:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        last = lines[-1]
-        lines[-1] = (last[: per_line - 1].rstrip() if len(last) >= per_line else last) + "…"
-    return lines
-
-
-def _fmt(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-class _Canvas:
-    """A thin builder over an lxml SVG tree: one place that sets shared attributes."""
-
-    def __init__(self) -> None:
-        # SVG as the default namespace, so the output reads <svg xmlns=...><rect .../>
-        self.root = etree.fromstring(f'<svg xmlns="{SVG_NS}"/>')
-
-    def group(self, parent: etree._Element | None = None, **attrs: str) -> etree._Element:
-        return self.add(parent, "g", **attrs)
-
-    def add(self, parent: etree._Element | None, tag: str, **attrs: str) -> etree._Element:
-        element = etree.SubElement(self.root if parent is None else parent, f"{{{SVG_NS}}}{tag}")
-        for key, value in attrs.items():
-            element.set(key.rstrip("_").replace("_", "-"), value)
-        return element
-
-    def text(
-        self,
-        parent: etree._Element,
-        lines: Sequence[str],
-        x: float,
-        y: float,
-        *,
-        size: float = 11,
-        anchor: str = "middle",
-        line_height: float | None = None,
-        **attrs: str,
-    ) -> etree._Element:
-        """Lines centred vertically on ``y`` (the first baseline adjusted accordingly)."""
-        step = line_height or size * 1.2
-        first = y - step * (len(lines) - 1) / 2 + size * 0.35
-        node = self.add(
-            parent,
-            "text",
-            x=_fmt(x),
-            y=_fmt(first),
-            font_size=_fmt(size),
-            text_anchor=anchor,
-            fill=attrs.pop("fill", _INK),
-            **attrs,
-        )
-        for i, line in enumerate(lines):
-            span = self.add(node, "tspan", x=_fmt(x), dy="0" if i == 0 else _fmt(step))
-            span.text = line
-        return node
-
-    def title(self, parent: etree._Element, text: str) -> None:
-        """A native tooltip: the full name where the box shows a shortened one."""
-        self.add(parent, "title").text = text
-
-
 # ----------------------------------------------------------------------------- drawing
 
 
@@ -352,7 +155,7 @@ def render_process_svg(
         if not isinstance(share, int | float) or not 0.0 <= share <= 1.0:
             raise ValueError(f"step {task!r}: share met must be within 0..1, got {share!r}")
 
-    shapes, edges = _diagram(definition)
+    shapes, edges = read_diagram(definition)
     xs = [s.box.x for s in shapes] + [p[0] for e in edges for p in e.points]
     ys = [s.box.y for s in shapes] + [p[1] for e in edges for p in e.points]
     xe = [s.box.x + s.box.w for s in shapes] + [p[0] for e in edges for p in e.points]
@@ -367,23 +170,23 @@ def render_process_svg(
     width = max(max_x - min_x + 2 * _MARGIN, 760.0 if mode else 300.0)
     height = _TITLE_BAND + (max_y - min_y) + (_LEGEND_BAND if mode else 0) + _MARGIN
 
-    canvas = _Canvas()
+    canvas = Canvas()
     svg = canvas.root
-    svg.set("width", _fmt(width))
-    svg.set("height", _fmt(height))
-    svg.set("viewBox", f"0 0 {_fmt(width)} {_fmt(height)}")
+    svg.set("width", fmt(width))
+    svg.set("height", fmt(height))
+    svg.set("viewBox", f"0 0 {fmt(width)} {fmt(height)}")
     svg.set("font-family", FONT)
     svg.set("class", "sopflow-process")
     svg.set("data-process-id", definition.process_id)
     svg.set("data-mode", mode or "plain")
     svg.set("role", "img")
-    heading = _clean(title if title is not None else definition.name)
+    heading = clean(title if title is not None else definition.name)
     svg.set("aria-label", heading)
-    canvas.add(None, "rect", x="0", y="0", width=_fmt(width), height=_fmt(height), fill="#fff")
+    canvas.add(None, "rect", x="0", y="0", width=fmt(width), height=fmt(height), fill="#fff")
     _draw_title(canvas, heading, definition, width)
 
     body = canvas.group(
-        transform=f"translate({_fmt(_MARGIN - min_x)},{_fmt(_TITLE_BAND - min_y)})",
+        transform=f"translate({fmt(_MARGIN - min_x)},{fmt(_TITLE_BAND - min_y)})",
         class_="diagram",
     )
     for shape in shapes:
@@ -421,11 +224,11 @@ def render_process_svg(
     return etree.tostring(svg, encoding="unicode")
 
 
-def _draw_title(canvas: _Canvas, heading: str, definition: ProcessDefinition, width: float) -> None:
+def _draw_title(canvas: Canvas, heading: str, definition: ProcessDefinition, width: float) -> None:
     group = canvas.group(class_="title")
-    chars = int((width - 2 * _MARGIN) / (15 * _CHAR_WIDTH))
+    chars = int((width - 2 * _MARGIN) / (15 * CHAR_WIDTH))
     canvas.text(
-        group, _wrap(heading, (width - 2 * _MARGIN), 15, 1), _MARGIN, 20,
+        group, wrap(heading, (width - 2 * _MARGIN), 15, 1), _MARGIN, 20,
         size=15, anchor="start", font_weight="bold",
     )
     header = definition.header
@@ -435,43 +238,43 @@ def _draw_title(canvas: _Canvas, heading: str, definition: ProcessDefinition, wi
         header.pemerintah or "",
         definition.process_id,
     ]
-    sub = _clean(" · ".join(p for p in parts if p))
+    sub = clean(" · ".join(p for p in parts if p))
     canvas.text(group, [sub[:chars * 2]], _MARGIN, 40, size=11, anchor="start", fill="#546e7a")
 
 
-def _draw_pool(canvas: _Canvas, parent: etree._Element, pool: _Shape, shapes: list[_Shape]) -> None:
+def _draw_pool(canvas: Canvas, parent: etree._Element, pool: Shape, shapes: list[Shape]) -> None:
     b = pool.box
     group = canvas.group(parent, class_="pool", data_id=pool.element)
-    canvas.add(group, "rect", x=_fmt(b.x), y=_fmt(b.y), width=_fmt(b.w), height=_fmt(b.h),
-               fill="#fff", stroke=_INK, stroke_width="1.5")
+    canvas.add(group, "rect", x=fmt(b.x), y=fmt(b.y), width=fmt(b.w), height=fmt(b.h),
+               fill="#fff", stroke=INK, stroke_width="1.5")
     lanes = [s.box for s in shapes if s.kind == "lane"
              and b.x <= s.box.x < b.x + b.w and b.y <= s.box.y < b.y + b.h]
     band = min((la.x for la in lanes), default=b.x + 30) - b.x
     band = band if 0 < band < b.w else 30
-    canvas.add(group, "line", x1=_fmt(b.x + band), y1=_fmt(b.y), x2=_fmt(b.x + band),
-               y2=_fmt(b.y + b.h), stroke=_INK, stroke_width="1.5")
+    canvas.add(group, "line", x1=fmt(b.x + band), y1=fmt(b.y), x2=fmt(b.x + band),
+               y2=fmt(b.y + b.h), stroke=INK, stroke_width="1.5")
     if pool.name:
-        lines = _wrap(pool.name, b.h - 12, 13, 2)
+        lines = wrap(pool.name, b.h - 12, 13, 2)
         canvas.text(group, lines, 0, 0, size=13, font_weight="bold",
-                    transform=f"translate({_fmt(b.x + band / 2)},{_fmt(b.cy)}) rotate(-90)")
+                    transform=f"translate({fmt(b.x + band / 2)},{fmt(b.cy)}) rotate(-90)")
         canvas.title(group, pool.name)
 
 
-def _draw_lane(canvas: _Canvas, parent: etree._Element, lane: _Shape) -> None:
+def _draw_lane(canvas: Canvas, parent: etree._Element, lane: Shape) -> None:
     b = lane.box
     group = canvas.group(parent, class_="lane", data_id=lane.element)
-    canvas.add(group, "rect", x=_fmt(b.x), y=_fmt(b.y), width=_fmt(b.w), height=_fmt(b.h),
+    canvas.add(group, "rect", x=fmt(b.x), y=fmt(b.y), width=fmt(b.w), height=fmt(b.h),
                fill="#fbfcfd", stroke="#78909c", stroke_width="1")
-    canvas.add(group, "line", x1=_fmt(b.x + 30), y1=_fmt(b.y), x2=_fmt(b.x + 30),
-               y2=_fmt(b.y + b.h), stroke="#cfd8dc", stroke_width="1")
+    canvas.add(group, "line", x1=fmt(b.x + 30), y1=fmt(b.y), x2=fmt(b.x + 30),
+               y2=fmt(b.y + b.h), stroke="#cfd8dc", stroke_width="1")
     if lane.name:
-        lines = _wrap(lane.name, b.h - 10, 12, 2)
+        lines = wrap(lane.name, b.h - 10, 12, 2)
         canvas.text(group, lines, 0, 0, size=12, line_height=13,
-                    transform=f"translate({_fmt(b.x + 15)},{_fmt(b.cy)}) rotate(-90)")
+                    transform=f"translate({fmt(b.x + 15)},{fmt(b.cy)}) rotate(-90)")
         canvas.title(group, lane.name)
 
 
-def _without_standard(definition: ProcessDefinition, shape: _Shape) -> bool:
+def _without_standard(definition: ProcessDefinition, shape: Shape) -> bool:
     """A step whose waktu sets no standard ("sesuai jadwal", none): no share to show."""
     from sopflow.errors import WaktuError
     from sopflow.sla.durations import StandardKind, parse_waktu
@@ -501,13 +304,13 @@ def _step_style(
             # "no data" is for a step never worked; a step without a standard has no share
             return _NO_DATA, "tanpa standar" if without_standard else "no data"
         return share_colour(float(share)), f"{math.floor(share * 100 + 0.5)}% met"
-    return ("#fff", _INK), None
+    return ("#fff", INK), None
 
 
 def _draw_activity(
-    canvas: _Canvas,
+    canvas: Canvas,
     parent: etree._Element,
-    shape: _Shape,
+    shape: Shape,
     definition: ProcessDefinition,
     colours: tuple[str, str] | None,
     badge: str | None,
@@ -516,38 +319,38 @@ def _draw_activity(
 ) -> None:
     b = shape.box
     step = definition.step(shape.element)
-    fill, stroke = colours or ("#fff", _INK)
+    fill, stroke = colours or ("#fff", INK)
     attrs: dict[str, str] = {"class_": "subprocess" if container else "task",
                              "data_id": shape.element, "data_kind": shape.kind}
     if step is not None:
         attrs["data_step_no"] = str(step.no)
     group = canvas.group(parent, **attrs)
     if container:
-        canvas.add(group, "rect", x=_fmt(b.x), y=_fmt(b.y), width=_fmt(b.w), height=_fmt(b.h),
-                   rx="10", fill="#fff", fill_opacity="0.6", stroke=_INK, stroke_width="1.2")
-        canvas.text(group, _wrap(shape.name, b.w - 12, 11, 1), b.x + 8, b.y + 12, size=11,
+        canvas.add(group, "rect", x=fmt(b.x), y=fmt(b.y), width=fmt(b.w), height=fmt(b.h),
+                   rx="10", fill="#fff", fill_opacity="0.6", stroke=INK, stroke_width="1.2")
+        canvas.text(group, wrap(shape.name, b.w - 12, 11, 1), b.x + 8, b.y + 12, size=11,
                     anchor="start", font_weight="bold")
         return
     dashed = {"stroke_dasharray": "4 3"} if badge is None and colours is not None else {}
-    canvas.add(group, "rect", x=_fmt(b.x), y=_fmt(b.y), width=_fmt(b.w), height=_fmt(b.h),
+    canvas.add(group, "rect", x=fmt(b.x), y=fmt(b.y), width=fmt(b.w), height=fmt(b.h),
                rx="10", fill=fill, stroke=stroke, stroke_width="2" if badge else "1.2", **dashed)
     size = 10.5 if b.h >= 90 else 10
     max_lines = max(1, int((b.h - 14) / (size * 1.2)))
-    lines = _wrap(shape.name or shape.element, b.w - 12, size, max_lines)
+    lines = wrap(shape.name or shape.element, b.w - 12, size, max_lines)
     canvas.text(group, lines, b.cx, b.cy, size=size)
     tip = shape.name or shape.element
     if step is not None:
         number = str(step.no)
         tab_w = 8 + len(number) * 7
-        canvas.add(group, "rect", x=_fmt(b.x + 8), y=_fmt(b.y - 8), width=_fmt(tab_w),
+        canvas.add(group, "rect", x=fmt(b.x + 8), y=fmt(b.y - 8), width=fmt(tab_w),
                    height="15", rx="7", fill=stroke, stroke="#fff", stroke_width="1")
         canvas.text(group, [number], b.x + 8 + tab_w / 2, b.y - 0.5, size=10,
                     fill="#fff", font_weight="bold")
         tip = f"{step.no}. {tip}" + (f" — waktu: {step.waktu}" if step.waktu else "")
     if badge is not None:
         badge_w = 12 + len(badge) * 6.2
-        canvas.add(group, "rect", x=_fmt(b.cx - badge_w / 2), y=_fmt(b.y + b.h - 8),
-                   width=_fmt(badge_w), height="16", rx="8", fill=stroke, stroke="#fff",
+        canvas.add(group, "rect", x=fmt(b.cx - badge_w / 2), y=fmt(b.y + b.h - 8),
+                   width=fmt(badge_w), height="16", rx="8", fill=stroke, stroke="#fff",
                    stroke_width="1", class_="badge")
         canvas.text(group, [badge], b.cx, b.y + b.h, size=10.5, fill="#fff", font_weight="bold",
                     class_="badge-text")
@@ -555,81 +358,81 @@ def _draw_activity(
     canvas.title(group, tip)
 
 
-def _draw_gateway(canvas: _Canvas, parent: etree._Element, shape: _Shape) -> None:
+def _draw_gateway(canvas: Canvas, parent: etree._Element, shape: Shape) -> None:
     b = shape.box
     group = canvas.group(parent, class_="gateway", data_id=shape.element, data_kind=shape.kind)
     points = [(b.cx, b.y), (b.x + b.w, b.cy), (b.cx, b.y + b.h), (b.x, b.cy)]
-    canvas.add(group, "polygon", points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points),
-               fill="#fff", stroke=_INK, stroke_width="1.5")
+    canvas.add(group, "polygon", points=" ".join(f"{fmt(x)},{fmt(y)}" for x, y in points),
+               fill="#fff", stroke=INK, stroke_width="1.5")
     dx, dy = b.w * 0.2, b.h * 0.2
     if shape.kind == "exclusiveGateway":
         for (x1, y1), (x2, y2) in (
             ((b.cx - dx, b.cy - dy), (b.cx + dx, b.cy + dy)),
             ((b.cx - dx, b.cy + dy), (b.cx + dx, b.cy - dy)),
         ):
-            canvas.add(group, "line", x1=_fmt(x1), y1=_fmt(y1), x2=_fmt(x2), y2=_fmt(y2),
-                       stroke=_INK, stroke_width="3", stroke_linecap="round")
+            canvas.add(group, "line", x1=fmt(x1), y1=fmt(y1), x2=fmt(x2), y2=fmt(y2),
+                       stroke=INK, stroke_width="3", stroke_linecap="round")
     elif shape.kind == "parallelGateway":
         for (x1, y1), (x2, y2) in (
             ((b.cx - dx * 1.2, b.cy), (b.cx + dx * 1.2, b.cy)),
             ((b.cx, b.cy - dy * 1.2), (b.cx, b.cy + dy * 1.2)),
         ):
-            canvas.add(group, "line", x1=_fmt(x1), y1=_fmt(y1), x2=_fmt(x2), y2=_fmt(y2),
-                       stroke=_INK, stroke_width="3", stroke_linecap="round")
+            canvas.add(group, "line", x1=fmt(x1), y1=fmt(y1), x2=fmt(x2), y2=fmt(y2),
+                       stroke=INK, stroke_width="3", stroke_linecap="round")
     if shape.name:
         _outside_label(canvas, group, shape.name, shape.label, b, above=True)
         canvas.title(group, shape.name)
 
 
-def _draw_event(canvas: _Canvas, parent: etree._Element, shape: _Shape) -> None:
+def _draw_event(canvas: Canvas, parent: etree._Element, shape: Shape) -> None:
     b = shape.box
     role = {"startEvent": "start", "endEvent": "end"}.get(shape.kind, "intermediate")
     group = canvas.group(parent, class_=f"event {role}", data_id=shape.element,
                          data_kind=shape.kind)
     r = min(b.w, b.h) / 2
     fill, stroke = {"start": ("#e8f5e9", "#2e7d32"), "end": ("#ffebee", "#b71c1c")}.get(
-        role, ("#fff", _INK)
+        role, ("#fff", INK)
     )
-    canvas.add(group, "circle", cx=_fmt(b.cx), cy=_fmt(b.cy), r=_fmt(r), fill=fill,
+    canvas.add(group, "circle", cx=fmt(b.cx), cy=fmt(b.cy), r=fmt(r), fill=fill,
                stroke=stroke, stroke_width="4" if role == "end" else "2")
     if role == "intermediate":
-        canvas.add(group, "circle", cx=_fmt(b.cx), cy=_fmt(b.cy), r=_fmt(r - 3), fill="none",
-                   stroke=_INK, stroke_width="1.2")
+        canvas.add(group, "circle", cx=fmt(b.cx), cy=fmt(b.cy), r=fmt(r - 3), fill="none",
+                   stroke=INK, stroke_width="1.2")
     if shape.name:
         _outside_label(canvas, group, shape.name, shape.label, b, above=False)
 
 
-def _draw_annotation(canvas: _Canvas, parent: etree._Element, shape: _Shape) -> None:
+def _draw_annotation(canvas: Canvas, parent: etree._Element, shape: Shape) -> None:
     b = shape.box
     group = canvas.group(parent, class_="annotation", data_id=shape.element)
-    canvas.add(group, "path", d=f"M{_fmt(b.x + 10)},{_fmt(b.y)} h-10 v{_fmt(b.h)} h10",
-               fill="none", stroke=_INK)
+    canvas.add(group, "path", d=f"M{fmt(b.x + 10)},{fmt(b.y)} h-10 v{fmt(b.h)} h10",
+               fill="none", stroke=INK)
 
 
 def _outside_label(
-    canvas: _Canvas,
+    canvas: Canvas,
     group: etree._Element,
     name: str,
-    label: _Box | None,
-    b: _Box,
+    label: Box | None,
+    b: Box,
     *,
     above: bool,
 ) -> None:
     if label is not None:
         width = max(label.w, 60.0)
-        canvas.text(group, _wrap(name, width, 11, 3), label.cx, label.cy, size=11,
+        canvas.text(group, wrap(name, width, 11, 3), label.cx, label.cy, size=11,
                     class_="label")
         return
     y = b.y - 10 if above else b.y + b.h + 13
-    canvas.text(group, _wrap(name, max(b.w * 2, 80.0), 11, 2), b.cx, y, size=11, class_="label")
+    canvas.text(group, wrap(name, max(b.w * 2, 80.0), 11, 2), b.cx, y, size=11, class_="label")
 
 
-def _draw_edge(canvas: _Canvas, parent: etree._Element, edge: _Edge) -> None:
+def _draw_edge(canvas: Canvas, parent: etree._Element, edge: Edge) -> None:
     if edge.kind != "sequenceFlow":
         # associations and message flows: dotted, no arrowhead, no coloured meaning
         group = canvas.group(parent, class_="association", data_id=edge.element)
         canvas.add(group, "polyline",
-                   points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in edge.points),
+                   points=" ".join(f"{fmt(x)},{fmt(y)}" for x, y in edge.points),
                    fill="none", stroke=_FLOW, stroke_width="1.2", stroke_dasharray="3 3")
         return
     group = canvas.group(parent, class_="flow", data_id=edge.element)
@@ -640,13 +443,13 @@ def _draw_edge(canvas: _Canvas, parent: etree._Element, edge: _Edge) -> None:
     head = 9.0
     # The line stops at the arrowhead's base so the thick stroke does not blunt its tip.
     points[-1] = (x2 - ux * head * 0.8, y2 - uy * head * 0.8)
-    canvas.add(group, "polyline", points=" ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points),
+    canvas.add(group, "polyline", points=" ".join(f"{fmt(x)},{fmt(y)}" for x, y in points),
                fill="none", stroke=_FLOW, stroke_width="1.6", stroke_linejoin="round")
     bx, by = x2 - ux * head, y2 - uy * head
     px, py = -uy * head * 0.45, ux * head * 0.45
     canvas.add(group, "polygon",
-               points=f"{_fmt(x2)},{_fmt(y2)} {_fmt(bx + px)},{_fmt(by + py)} "
-               f"{_fmt(bx - px)},{_fmt(by - py)}",
+               points=f"{fmt(x2)},{fmt(y2)} {fmt(bx + px)},{fmt(by + py)} "
+               f"{fmt(bx - px)},{fmt(by - py)}",
                fill=_FLOW, stroke="none")
     if edge.name:
         if edge.label is not None:
@@ -658,15 +461,15 @@ def _draw_edge(canvas: _Canvas, parent: etree._Element, edge: _Edge) -> None:
                     stroke="#fff", stroke_width="3", paint_order="stroke", stroke_linejoin="round")
 
 
-def _legend_item(canvas: _Canvas, group: etree._Element, x: float, y: float,
+def _legend_item(canvas: Canvas, group: etree._Element, x: float, y: float,
                  colours: tuple[str, str], text: str) -> float:
-    canvas.add(group, "rect", x=_fmt(x), y=_fmt(y), width="26", height="16", rx="5",
+    canvas.add(group, "rect", x=fmt(x), y=fmt(y), width="26", height="16", rx="5",
                fill=colours[0], stroke=colours[1], stroke_width="2")
     canvas.text(group, [text], x + 32, y + 8, size=11.5, anchor="start")
-    return x + 32 + len(text) * 11.5 * _CHAR_WIDTH + 18
+    return x + 32 + len(text) * 11.5 * CHAR_WIDTH + 18
 
 
-def _status_legend(canvas: _Canvas, y: float) -> None:
+def _status_legend(canvas: Canvas, y: float) -> None:
     group = canvas.group(class_="legend", data_mode="status")
     x = _MARGIN
     for status in STATUSES:
@@ -674,7 +477,7 @@ def _status_legend(canvas: _Canvas, y: float) -> None:
         x = _legend_item(canvas, item, x, y, STATUS_STYLES[status], STATUS_LABELS[status])
 
 
-def _share_legend(canvas: _Canvas, y: float) -> None:
+def _share_legend(canvas: Canvas, y: float) -> None:
     group = canvas.group(class_="legend", data_mode="share")
     canvas.text(group, ["share of passes within the standard:"], _MARGIN, y + 8, size=11.5,
                 anchor="start")

@@ -21,7 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from lxml import etree
 
 from sopflow.definitions.model import ProcessDefinition
-from sopflow.reports.render import FONT, STATUS_STYLES, SVG_NS, _clean, _fmt, _wrap
+from sopflow.reports._svg import FONT, INK, SVG_NS, clean, fmt, wrap
+from sopflow.reports.render import STATUS_STYLES
 from sopflow.runtime.views import StepRecord
 from sopflow.sla.calendar import WorkCalendar
 from sopflow.sla.policy import NO_STANDARD, ON_TRACK, SlaPolicy, open_status
@@ -34,7 +35,6 @@ _NOTE_W = 190.0
 _ROW_H = 26.0
 _TOP = 92.0
 _MARGIN = 16.0
-_INK = "#263238"
 _NO_STANDARD = ("#cfd8dc", "#607d8b")
 #: a pass the engine closed (a sibling branch, a completion condition or a terminate end
 #: ended it): neither met nor missed, drawn hatched-grey whatever its standard
@@ -117,25 +117,25 @@ def render_timeline_svg(
 
     root = etree.fromstring(f'<svg xmlns="{SVG_NS}"/>')
 
-    heading = _clean(title or f"{definition.name}: timeline")
+    heading = clean(title or f"{definition.name}: timeline")
     for key, value in {
-        "width": _fmt(width), "height": _fmt(height),
-        "viewBox": f"0 0 {_fmt(width)} {_fmt(height)}", "font-family": FONT,
+        "width": fmt(width), "height": fmt(height),
+        "viewBox": f"0 0 {fmt(width)} {fmt(height)}", "font-family": FONT,
         "class": "sopflow-timeline", "data-process-id": definition.process_id,
         "role": "img", "aria-label": heading,
     }.items():
         root.set(key, value)
-    _add(root, "rect", x="0", y="0", width=_fmt(width), height=_fmt(height), fill="#fff")
-    _add(root, "text", _wrap(heading, width - 2 * _MARGIN, 15, 1)[0], x=_fmt(_MARGIN), y="24",
-        font_size="15", font_weight="bold", fill=_INK)
+    _add(root, "rect", x="0", y="0", width=fmt(width), height=fmt(height), fill="#fff")
+    _add(root, "text", wrap(heading, width - 2 * _MARGIN, 15, 1)[0], x=fmt(_MARGIN), y="24",
+        font_size="15", font_weight="bold", fill=INK)
     _add(root, "text", f"times in {tz.key}; shaded: outside working hours, weekends and holidays",
-        x=_fmt(_MARGIN), y="42", font_size="11", fill="#546e7a")
+        x=fmt(_MARGIN), y="42", font_size="11", fill="#546e7a")
 
     top, bottom = _TOP, _TOP + rows_h
     stripes = _add(root, "g", class_="stripes")
     for i in range(1, len(passes), 2):
-        _add(stripes, "rect", x="0", y=_fmt(top + i * _ROW_H), width=_fmt(width),
-             height=_fmt(_ROW_H), fill="#f5f7f8")
+        _add(stripes, "rect", x="0", y=fmt(top + i * _ROW_H), width=fmt(width),
+             height=fmt(_ROW_H), fill="#f5f7f8")
     axis = _add(root, "g", class_="axis")
     _shade(axis, cal, first_day, last_day, x_of, top, bottom)
     days = (last_day - first_day).days + 1
@@ -145,17 +145,17 @@ def render_timeline_svg(
         day = first_day + timedelta(days=i)
         x = x_of(datetime.combine(day, time(0), tz))
         tick = _add(axis, "g", class_="tick", data_day=day.isoformat())
-        _add(tick, "line", x1=_fmt(x), y1=_fmt(top - 6), x2=_fmt(x), y2=_fmt(bottom),
+        _add(tick, "line", x1=fmt(x), y1=fmt(top - 6), x2=fmt(x), y2=fmt(bottom),
             stroke="#b0bec5", stroke_width="0.8")
         if i < days and (i // every) % label_every == 0:
             name = cal.holiday_name(day)
             label = day.strftime("%a %d %b")
-            text = _add(tick, "text", label, x=_fmt(x + 3), y=_fmt(top - 10), font_size="10",
+            text = _add(tick, "text", label, x=fmt(x + 3), y=fmt(top - 10), font_size="10",
                        fill="#c62828" if name else "#455a64")
             if name:
                 _add(text, "title", f"{day.isoformat()}: {name}")
-    _add(axis, "line", x1=_fmt(_LABEL_W), y1=_fmt(bottom), x2=_fmt(_LABEL_W + _CHART_W),
-        y2=_fmt(bottom), stroke="#78909c")
+    _add(axis, "line", x1=fmt(_LABEL_W), y1=fmt(bottom), x2=fmt(_LABEL_W + _CHART_W),
+        y2=fmt(bottom), stroke="#78909c")
 
     rows = _add(root, "g", class_="rows")
     seen: dict[str, int] = {}
@@ -175,26 +175,26 @@ def render_timeline_svg(
         row = _add(rows, "g", class_="pass", data_task=record.task_id, data_pass=str(nth),
                   data_status=status if record.due_at or status == CANCELLED else "no_standard")
         no = record.step_no if record.step_no is not None else "?"
-        name = _clean(record.name or record.task_id)
+        name = clean(record.name or record.task_id)
         if step is not None and definition.step_by_no(step.no) is None:
             # one task of a joint step: the row's number is shared, the lane tells them apart
-            name = f"[{_clean(step.lane or step.role)}] {name}"
+            name = f"[{clean(step.lane or step.role)}] {name}"
         suffix = f" (pass {nth})" if nth > 1 else ""
-        short = _wrap(f"{no}. {name}", _LABEL_W - 20 - len(suffix) * 6, 11, 1)[0]
-        text = _add(row, "text", short + suffix, x=_fmt(_MARGIN), y=_fmt(y + _ROW_H / 2 + 4),
-                    font_size="11", fill=_INK)
+        short = wrap(f"{no}. {name}", _LABEL_W - 20 - len(suffix) * 6, 11, 1)[0]
+        text = _add(row, "text", short + suffix, x=fmt(_MARGIN), y=fmt(y + _ROW_H / 2 + 4),
+                    font_size="11", fill=INK)
         _add(text, "title", f"{no}. {name} [{record.role or ''}] {record.actor or ''}".strip())
         x0 = x_of(record.ready_at)
         if record.due_at is not None:
             xd = x_of(record.due_at)
-            _add(row, "rect", class_="standard", x=_fmt(x0), y=_fmt(y + _ROW_H - 8),
-                width=_fmt(max(xd - x0, 1.0)), height="3", fill="#90a4ae")
-            _add(row, "line", class_="due", x1=_fmt(xd), y1=_fmt(y + 4), x2=_fmt(xd),
-                y2=_fmt(y + _ROW_H - 4), stroke="#37474f", stroke_width="1.5")
+            _add(row, "rect", class_="standard", x=fmt(x0), y=fmt(y + _ROW_H - 8),
+                width=fmt(max(xd - x0, 1.0)), height="3", fill="#90a4ae")
+            _add(row, "line", class_="due", x1=fmt(xd), y1=fmt(y + 4), x2=fmt(xd),
+                y2=fmt(y + _ROW_H - 4), stroke="#37474f", stroke_width="1.5")
         done = record.completed_at or moment
         x1 = x_of(done)
-        bar = _add(row, "rect", class_="actual", x=_fmt(x0), y=_fmt(y + 6),
-                  width=_fmt(max(x1 - x0, 3.0)), height=_fmt(_ROW_H - 15), rx="2",
+        bar = _add(row, "rect", class_="actual", x=fmt(x0), y=fmt(y + 6),
+                  width=fmt(max(x1 - x0, 3.0)), height=fmt(_ROW_H - 15), rx="2",
                   fill=fill, stroke=stroke, stroke_width="1.2")
         worked = cal.working_minutes_between(record.ready_at, done)
         standard = (
@@ -216,18 +216,18 @@ def render_timeline_svg(
                if record.completed_at else "still open")
             + (f", due {record.due_at.astimezone(tz):%a %d %b %H:%M}" if record.due_at else "")
             + f"; {worked:.0f} working min" + (f" of {standard:.0f}" if standard else ""))
-        _add(row, "text", note, x=_fmt(_LABEL_W + _CHART_W + 8), y=_fmt(y + _ROW_H / 2 + 4),
+        _add(row, "text", note, x=fmt(_LABEL_W + _CHART_W + 8), y=fmt(y + _ROW_H / 2 + 4),
             font_size="10.5", fill=stroke if record.due_at else "#546e7a", class_="note")
 
     if any(r.completed_at is None for r in passes):
         xn = x_of(moment)
         marker = _add(root, "g", class_="now")
-        _add(marker, "line", x1=_fmt(xn), y1=_fmt(top - 4), x2=_fmt(xn), y2=_fmt(bottom + 4),
+        _add(marker, "line", x1=fmt(xn), y1=fmt(top - 4), x2=fmt(xn), y2=fmt(bottom + 4),
             stroke="#6a1b9a", stroke_width="1.5", stroke_dasharray="4 3")
-        _add(marker, "text", f"now {moment.astimezone(tz):%d %b %H:%M}", x=_fmt(xn),
-            y=_fmt(bottom + 16), font_size="10", text_anchor="middle", fill="#6a1b9a")
+        _add(marker, "text", f"now {moment.astimezone(tz):%d %b %H:%M}", x=fmt(xn),
+            y=fmt(bottom + 16), font_size="10", text_anchor="middle", fill="#6a1b9a")
     if not passes:
-        _add(root, "text", "no steps recorded", x=_fmt(_LABEL_W), y=_fmt(top + 18),
+        _add(root, "text", "no steps recorded", x=fmt(_LABEL_W), y=fmt(top + 18),
             font_size="12", fill="#546e7a")
     _legend(root, height - 24)
     return etree.tostring(root, encoding="unicode")
@@ -254,8 +254,8 @@ def _shade(
             if s > cursor:
                 xa = x_of(midnight + timedelta(minutes=cursor))
                 xb = x_of(midnight + timedelta(minutes=s))
-                _add(parent, "rect", x=_fmt(xa), y=_fmt(top), width=_fmt(xb - xa),
-                    height=_fmt(bottom - top), fill=shade, fill_opacity=opacity,
+                _add(parent, "rect", x=fmt(xa), y=fmt(top), width=fmt(xb - xa),
+                    height=fmt(bottom - top), fill=shade, fill_opacity=opacity,
                      class_="off" if working else "day-off")
             cursor = max(cursor, e)
         day += timedelta(days=1)
@@ -274,12 +274,12 @@ def _legend(root: etree._Element, y: float) -> None:
         (_CANCELLED, "cancelled"),
     ]
     for (fill, stroke), text in items:
-        _add(group, "rect", x=_fmt(x), y=_fmt(y - 10), width="24", height="12", rx="2",
+        _add(group, "rect", x=fmt(x), y=fmt(y - 10), width="24", height="12", rx="2",
             fill=fill, stroke=stroke)
-        _add(group, "text", text, x=_fmt(x + 30), y=_fmt(y), font_size="11", fill=_INK)
+        _add(group, "text", text, x=fmt(x + 30), y=fmt(y), font_size="11", fill=INK)
         x += 30 + len(text) * 6.4 + 18
-    _add(group, "rect", x=_fmt(x), y=_fmt(y - 5), width="24", height="3", fill="#90a4ae")
-    _add(group, "line", x1=_fmt(x + 24), y1=_fmt(y - 11), x2=_fmt(x + 24), y2=_fmt(y + 3),
+    _add(group, "rect", x=fmt(x), y=fmt(y - 5), width="24", height="3", fill="#90a4ae")
+    _add(group, "line", x1=fmt(x + 24), y1=fmt(y - 11), x2=fmt(x + 24), y2=fmt(y + 3),
         stroke="#37474f", stroke_width="1.5")
-    _add(group, "text", "standard (to due date)", x=_fmt(x + 30), y=_fmt(y), font_size="11",
-        fill=_INK)
+    _add(group, "text", "standard (to due date)", x=fmt(x + 30), y=fmt(y), font_size="11",
+        fill=INK)
