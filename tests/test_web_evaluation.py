@@ -202,3 +202,14 @@ def test_the_evaluation_routes_are_in_the_openapi_document(web: Web) -> None:
     ):
         assert path in paths
     assert not [p for p in paths if p.startswith("/evaluasi")]
+
+
+def test_a_deployment_names_its_own_evaluator_role() -> None:
+    """WebSettings.evaluator_roles (SOPFLOW_WEB_EVALUATOR_ROLES, --evaluator-role)
+    replaces the default: here the Camat evaluates and the Bagian Organisasi does not."""
+    from sopflow.web import WebSettings
+
+    web = make_web(WebSettings(failure_delay=0, evaluator_roles=frozenset({"camat"})))
+    problem(post(web, ORGANISASI, body()), 403, "EvaluatorError")
+    r = post(web, CAMAT, body())
+    assert r.status_code == 201 and r.json()["jabatan"] == "PBG-CAMAT"
