@@ -138,6 +138,9 @@ def test_a_configured_evaluator_role_replaces_the_default() -> None:
         (all_ya(sinergi=1), {}, "kriteria.sinergi"),
         (all_ya(), {"sinergi": "x" * (MAX_CATATAN + 1)}, "catatan.sinergi"),
         (all_ya(), {"sinergi": 5}, "catatan.sinergi"),
+        (all_ya(), {"sinergi": "nul \x00 byte"}, "catatan.sinergi"),
+        (all_ya(), {"sinergi": "escape \x1b[2J"}, "catatan.sinergi"),
+        (all_ya(), {"sinergi": "surrogate \ud800"}, "catatan.sinergi"),
     ],
 )
 def test_bad_answers_are_refused_naming_the_field(
@@ -153,7 +156,7 @@ def test_bad_answers_are_refused_naming_the_field(
 
 
 def test_a_catatan_is_kept_as_written_escaping_is_for_whoever_shows_it() -> None:
-    payload = '<script>alert("x")</script> & \u201ckutip\u201d'
+    payload = '<script>alert("x")</script> & \u201ckutip\u201d\nbaris dua\ttab'
     answers = parse_answers(all_ya(), {"sinergi": payload, "mudah_dipahami": "x" * MAX_CATATAN})
     assert answers[-1] == Answer("sinergi", True, payload)
 
@@ -161,12 +164,26 @@ def test_a_catatan_is_kept_as_written_escaping_is_for_whoever_shows_it() -> None
 def test_a_version_must_be_a_stored_version_of_that_sop() -> None:
     engine = engine_on()
     other = engine.catalog.get("cibatu_data_kinerja").version
-    for version in (other, "0" * 64):
+    for version in (other, "0" * 64, "x\x00", "../" * 30, ""):
         with pytest.raises(EvaluationError, match="no stored version") as caught:
             record_evaluation(
                 engine, PROCESS, actor=Actor(ORGANISASI), answers=all_ya(), version=version
             )
         assert caught.value.field == "version"
+
+
+def test_an_evaluation_dated_after_today_is_refused() -> None:
+    """The office day (WIB for Purbalingga) of the action is "today": 2 March 2026."""
+    engine = engine_on()
+    with pytest.raises(EvaluationError, match="after today") as caught:
+        record_evaluation(
+            engine, PROCESS, actor=Actor(ORGANISASI), answers=all_ya(), tanggal=date(2026, 3, 3)
+        )
+    assert caught.value.field == "tanggal"
+    e = record_evaluation(
+        engine, PROCESS, actor=Actor(ORGANISASI), answers=all_ya(), tanggal=date(2026, 3, 2)
+    )
+    assert e.tanggal == date(2026, 3, 2)
 
 
 def test_who_may_read_the_evaluations() -> None:

@@ -23,6 +23,7 @@ as everywhere else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -130,6 +131,10 @@ def record_evaluation(
     """
     definition = engine.catalog.get(process_id)
     if version is not None and version != definition.version:
+        if not re.fullmatch(r"[0-9a-f]{64}", version):  # a version is a sha256
+            raise EvaluationError(
+                f"{version[:80]!r} is no stored version of SOP {process_id}", field="version"
+            )
         try:
             older = engine.definition(version)
         except SopflowError:  # any unreadable version is the same refusal
@@ -168,8 +173,11 @@ def record_evaluation(
             actor,
             process_id,
         )
+    today = directory.day(now, unit) if directory is not None else now.date()
     if tanggal is None:
-        tanggal = directory.day(now, unit) if directory is not None else now.date()
+        tanggal = today
+    elif tanggal > today:
+        raise EvaluationError(f"{tanggal} is after today ({today})", field="tanggal")
     new = NewEvaluation(
         process_id=definition.process_id,
         version=definition.version,
@@ -197,18 +205,19 @@ def list_evaluations(
     actor: the application itself). Asking for one SOP the actor may not read is
     refused rather than answered with an empty list."""
     wanted = list(roles)
+    definition = None if process_id is None else engine.catalog.get(process_id)
     found = engine.store.evaluations(process_id=process_id)
     if actor is None:
         return found
-    if process_id is not None:
-        definition = engine.catalog.get(process_id)
+    if definition is not None:
         if not may_read(engine, actor, definition, roles=wanted, at=at):
             raise _refused(
                 UnitAccessError(
-                    f"actor {actor.id!r} may not read the evaluations of SOP {process_id}"
+                    f"actor {actor.id!r} may not read the evaluations of SOP "
+                    f"{definition.process_id}"
                 ),
                 actor,
-                process_id,
+                definition.process_id,
             )
         return found
     allowed: dict[str, bool] = {}

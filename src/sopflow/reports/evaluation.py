@@ -125,6 +125,11 @@ class Evaluation(NewEvaluation):
         }
 
 
+def _unprintable(c: str) -> bool:
+    n = ord(c)
+    return (n < 32 and c not in "\n\r\t") or 0x7F <= n < 0xA0 or 0xD800 <= n < 0xE000
+
+
 def _yes(value: object, field: str) -> bool:
     """Ya/Tidak as a form or JSON gives it; anything else is refused, never guessed."""
     if isinstance(value, bool):
@@ -143,8 +148,9 @@ def parse_answers(
     Every criterion must be answered (an evaluation with a gap would score the gap as
     Tidak, or as nothing, and the agencies' share would not be comparable), no other
     key is accepted (a misspelt criterion would silently be dropped), and a catatan is
-    at most :data:`MAX_CATATAN` characters. The catatan is kept as written: escaping is
-    the job of whatever shows it.
+    at most :data:`MAX_CATATAN` characters of text (line breaks and tabs, but no other
+    control character or lone surrogate: PostgreSQL cannot store a NUL). The catatan is
+    kept as written: escaping is the job of whatever shows it.
     """
     notes = dict(catatan or {})
     for key in [*given, *notes]:
@@ -160,6 +166,11 @@ def parse_answers(
         note = notes.get(key) or ""
         if not isinstance(note, str):
             raise EvaluationError("must be text", field=f"catatan.{key}")
+        if any(_unprintable(c) for c in note):
+            # PostgreSQL cannot store a NUL; an escape sequence would forge a terminal line
+            raise EvaluationError(
+                "contains a control character or a lone surrogate", field=f"catatan.{key}"
+            )
         if len(note) > MAX_CATATAN:
             raise EvaluationError(
                 f"{len(note)} characters; at most {MAX_CATATAN}", field=f"catatan.{key}"

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from sopflow.reports.evaluation import MAX_CATATAN
+from sopflow.reports.evaluation import CRITERIA, MAX_CATATAN
 
 __all__ = [
     "AssignmentIn",
@@ -400,7 +400,17 @@ CriterionKey = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 class EvaluationIn(BaseModel):
     """One evaluation of an SOP against the seven criteria of Permenpan-RB 35/2012."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kriteria": {**dict.fromkeys(CRITERIA, True), "sinergi": "Tidak"},
+                    "catatan": {"sinergi": "Belum selaras dengan SOP pelaporan kinerja."},
+                }
+            ]
+        },
+    )
     kriteria: dict[CriterionKey, bool | Literal["Ya", "Tidak", "ya", "tidak"]] = Field(
         max_length=20,
         description="each of the seven criteria (GET /evaluation-criteria) -> Ya (true) "
