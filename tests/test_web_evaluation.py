@@ -216,3 +216,33 @@ def test_a_deployment_names_its_own_evaluator_role() -> None:
     problem(post(web, ORGANISASI, body()), 403, "EvaluatorError")
     r = post(web, CAMAT, body())
     assert r.status_code == 201 and r.json()["jabatan"] == "PBG-CAMAT"
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [
+        ({"c_sinergi": "x" * (MAX_CATATAN + 1)}, "terlalu panjang"),
+        ({"c_sinergi": "a\x1b[2Jb"}, "karakter kendali"),
+        ({"k_sinergi": "mungkin"}, "harus dijawab Ya atau Tidak"),
+        ({"tanggal": "2030-01-01"}, "tidak boleh setelah hari ini"),
+        ({"tanggal": "kemarin"}, "Tanggal evaluasi tidak valid"),
+        ({"k_lain": "ya"}, "tidak dikenal"),
+    ],
+)
+def test_the_form_says_what_is_wrong_in_bahasa_indonesia(
+    web: Web, change: dict[str, str], said: str
+) -> None:
+    client = web.client(ORGANISASI)
+    form = {"csrf": client.csrf} | {f"k_{k}": "ya" for k in CRITERIA} | change
+    r = client.post(f"/evaluasi/{PROCESS}", data=form, follow_redirects=False)
+    assert r.status_code == 422 and said in r.text
+    assert web.store.evaluations() == []
+
+
+def test_a_form_posted_by_someone_who_may_not_evaluate_is_refused(web: Web) -> None:
+    client = web.client(CAMAT)
+    form = {"csrf": client.csrf} | {f"k_{k}": "ya" for k in CRITERIA}
+    r = client.post(f"/evaluasi/{PROCESS}", data=form, follow_redirects=False)
+    assert r.status_code == 403 and "EvaluatorError" in r.text
+    assert web.store.evaluations() == []
+    assert 'name="k_sinergi"' not in client.get(f"/evaluasi?sop={PROCESS}").text

@@ -22,7 +22,7 @@ from sopflow.authority.evaluation import (
 )
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import EvaluationError, UnknownProcessError
-from sopflow.reports.evaluation import CRITERIA, parse_tanggal
+from sopflow.reports.evaluation import CRITERIA, MAX_CATATAN, parse_tanggal
 from sopflow.web._auth import Principal
 from sopflow.web._context import WebContext
 from sopflow.web._deps import Ctx
@@ -48,6 +48,28 @@ def evaluable(ctx: WebContext, who: Principal) -> list[tuple[ProcessDefinition, 
             prefix = {"plh": "Plh. ", "plt": "Plt. "}.get(holding.kind, "")
             out.append((d, prefix + (holding.position_name or holding.role)))
     return out
+
+
+def _said(exc: EvaluationError) -> str:
+    """The library's refusal, said in Bahasa Indonesia for the form (the field decides)."""
+    field = exc.field or ""
+    kind, _, key = field.partition(".")
+    label = CRITERIA.get(key, key)
+    if kind == "kriteria" and key not in CRITERIA:
+        return "Kriteria yang dikirim tidak dikenal; muat ulang halaman."
+    if kind == "kriteria" and exc.message.startswith("not answered"):
+        return f"Kriteria \u201c{label}\u201d belum dijawab (Ya atau Tidak)."
+    if kind == "kriteria":
+        return f"Kriteria \u201c{label}\u201d harus dijawab Ya atau Tidak."
+    if kind == "catatan" and "characters" in exc.message:
+        return f"Catatan \u201c{label}\u201d lebih dari {MAX_CATATAN} karakter (terlalu panjang)."
+    if kind == "catatan":
+        return f"Catatan \u201c{label}\u201d memuat karakter kendali; hapus karakter itu."
+    if field == "tanggal" and "after today" in exc.message:
+        return "Tanggal evaluasi tidak boleh setelah hari ini."
+    if field == "tanggal":
+        return "Tanggal evaluasi tidak valid (HH-BB-TTTT)."
+    return f"Evaluasi tidak dapat disimpan: {exc.message}"
 
 
 def _page(
@@ -108,14 +130,8 @@ async def evaluation_submit(process_id: str, request: Request, ctx: Ctx) -> Resp
             at=ctx.now(),
         )
     except EvaluationError as exc:
-        label = CRITERIA.get((exc.field or "").partition(".")[2], exc.field or "")
-        message = (
-            f"Kriteria \u201c{label}\u201d belum dijawab (Ya atau Tidak)."
-            if exc.message.startswith("not answered")
-            else f"{label or 'Isian'}: {exc.message}"
-        )
         return _page(
-            request, ctx, who, process_id, status=status_of(exc), error=message, given=given
+            request, ctx, who, process_id, status=status_of(exc), error=_said(exc), given=given
         )
     return _back(request, f"/evaluasi/{stored.id}/cetak")
 
