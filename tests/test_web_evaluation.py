@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from tests._web import CAMAT, CIBATU_SEKCAM, ORGANISASI, PROCESS, SEKCAM, Web, basic, make_web
 
+from _stores import store_url_fixture  # noqa: F401  (fixture)
 from sopflow.reports.evaluation import CRITERIA, MAX_CATATAN
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="alert(1)">'
@@ -246,3 +247,16 @@ def test_a_form_posted_by_someone_who_may_not_evaluate_is_refused(web: Web) -> N
     assert r.status_code == 403 and "EvaluatorError" in r.text
     assert web.store.evaluations() == []
     assert 'name="k_sinergi"' not in client.get(f"/evaluasi?sop={PROCESS}").text
+
+
+def test_an_evaluation_through_the_api_on_every_backend(store_url: str) -> None:
+    """Migration 11 on SQLite and PostgreSQL: recorded, listed, read back, printed."""
+    web = make_web(url=store_url)
+    payload = {**body(sinergi=False), "catatan": {"sinergi": "baris satu\nbaris " + XSS}}
+    number = post(web, ORGANISASI, payload).json()["id"]
+    camat = web.client(CAMAT)
+    got = camat.get(f"/api/v1/evaluations/{number}").json()
+    assert got["ya"] == 6 and got["kriteria"][-1]["catatan"] == "baris satu\nbaris " + XSS
+    assert [e["id"] for e in camat.get("/api/v1/evaluations").json()] == [number]
+    assert "&lt;script&gt;" in camat.get(f"/evaluasi/{number}/cetak").text
+    web.store.close()
