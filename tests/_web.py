@@ -25,6 +25,8 @@ SEKCAM = "199002172015032003"
 KASI = "197209091997031005"
 TIM = "197812012003122004"
 CIBATU_SEKCAM = "197103141998031004"
+#: the Bagian Organisasi of Kabupaten Purbalingga: evaluates the SOPs of its kecamatan
+ORGANISASI = "198703122011012004"
 PASSWORD = "kata-sandi-uji"
 #: who does the Purbalingga SOP's steps, by the role of the step's lane (steps 5, 6 and 9
 #: are joint steps: each of their tasks is done by its own lane's official)
@@ -75,7 +77,7 @@ def make_web(
 ) -> Web:
     store = open_store(url)
     import_demo_staff(store)
-    for nip in (CAMAT, SEKCAM, KASI, TIM, CIBATU_SEKCAM):
+    for nip in (CAMAT, SEKCAM, KASI, TIM, CIBATU_SEKCAM, ORGANISASI):
         store.set_password_hash(nip, password_hash(), 0)
     clock = FakeClock("2026-03-02T08:00:00+07:00")  # a Monday
     engine = Engine(catalog or Catalog.builtin(), store, clock=clock)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests._web import CAMAT, KASI, PASSWORD, PROCESS, SEKCAM, TIM, Web, make_web
+from tests._web import CAMAT, KASI, ORGANISASI, PASSWORD, PROCESS, SEKCAM, TIM, Web, make_web
 
 from sopflow import Actor
 from sopflow.authority.directory import Person
@@ -239,3 +239,38 @@ def test_the_core_actions_work_with_javascript_off(server, browser) -> None:  # 
     page.click("#selesai button[type=submit]")
     page.wait_for_url(f"{base}/")
     assert [w.step_no for w in web.engine.work_list(instance_id=instance_id)] == [11]
+
+
+def test_the_bagian_organisasi_evaluates_an_sop_on_a_phone(server, browser) -> None:  # type: ignore[no-untyped-def]
+    """Permenpan-RB 35/2012: the evaluator answers the seven criteria Ya/Tidak with a
+    catatan, the sheet prints with the score; a catatan with markup never runs. With
+    JavaScript off, as the form must work without it."""
+    web, base = server
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 412, "height": 915})
+    page = context.new_page()
+    _login(page, base, ORGANISASI)
+    page.goto(f"{base}/evaluasi")
+    page.click(f'a[href="/evaluasi?sop={PROCESS}"]')
+    page.wait_for_url(f"{base}/evaluasi?sop={PROCESS}")
+    from sopflow.reports.evaluation import CRITERIA
+
+    for key in CRITERIA:
+        page.check(f"input[name=k_{key}][value={'tidak' if key == 'sinergi' else 'ya'}]")
+    page.fill("#c_sinergi", "Belum selaras dengan SOP pelaporan kinerja bulanan " + XSS)
+    page.fill("#c_mudah_dipahami", "Alur dan Mutu Baku jelas.")
+    _shot(page, "evaluasi")
+    page.click(".evaluasi-form button[type=submit]")
+    page.wait_for_url(re.compile(rf"{re.escape(base)}/evaluasi/\d+/cetak$"))
+    row = page.locator('tr[data-kriteria="sinergi"]')
+    assert XSS in row.locator("td.catatan").inner_text()  # shown as text, not markup
+    assert "6 dari 7" in page.locator("tfoot").inner_text()
+    _shot(page, "evaluasi-cetak")
+    stored = web.store.evaluations(process_id=PROCESS)
+    assert stored and stored[0].nip == ORGANISASI and stored[0].ya == 6
+    # the same sheet with scripts on: the payload still never runs
+    live = _page(browser)
+    _login(live, base, ORGANISASI)
+    live.goto(f"{base}/evaluasi/{stored[0].id}/cetak")
+    live.wait_for_load_state("networkidle")
+    _no_xss(live)
+    context.close()

@@ -15,13 +15,20 @@ from hypothesis import HealthCheck, settings
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.checks import not_a_server_error  # noqa: E402
-from tests._web import CAMAT, make_web  # noqa: E402
+from tests._web import CAMAT, PROCESS, make_web  # noqa: E402
 
 from sopflow.web import WebSettings  # noqa: E402
 
 #: the Camat is an operator too, so the message, external-task and incident calls are
-#: driven past the operator rule into the engine
-WEB = make_web(WebSettings(failure_delay=0, operators=frozenset({CAMAT})))
+#: driven past the operator rule into the engine, and an evaluator (peran camat counts
+#: here), so evaluations are driven past the evaluator rule into the store
+WEB = make_web(
+    WebSettings(
+        failure_delay=0,
+        operators=frozenset({CAMAT}),
+        evaluator_roles=frozenset({"organisasi", "camat"}),
+    )
+)
 CASE = WEB.to_step(4)
 _CLIENT = WEB.client(CAMAT)
 #: the session cookie and its CSRF token (a password check per request would cost an
@@ -51,5 +58,8 @@ def test_no_request_makes_the_server_fail(case) -> None:  # type: ignore[no-unty
         and case.path_parameters["instance_id"].startswith("-")
     ):
         case.path_parameters["instance_id"] = CASE
+    if case.path.endswith("/evaluations") and case.method == "POST":
+        # a real SOP, so the bodies reach the library's checks and the store
+        case.path_parameters["process_id"] = PROCESS
     response = case.call(headers=HEADERS)
     case.validate_response(response, checks=[not_a_server_error])

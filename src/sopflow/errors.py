@@ -28,7 +28,8 @@ at a traceback.
     │   ├── PermissionDeniedError  the actor lacks the task's lane role
     │   │   ├── UnitAccessError        no position in the instance's unit
     │   │   ├── SeparationOfDutiesError  the actor did a step this one checks
-    │   │   └── DefinitiveOnlyError    a Plh./Plt. may not take this step
+    │   │   ├── DefinitiveOnlyError    a Plh./Plt. may not take this step
+    │   │   └── EvaluatorError         no evaluator position for the SOP's unit
     │   ├── ClaimedError           the task is claimed by another actor
     │   ├── TaskDataError          missing or invalid task data (e.g. ``disetujui``)
     │   │   └── GatewayError       no outgoing flow of a gateway or activity can be taken
@@ -49,6 +50,8 @@ at a traceback.
         ├── CorruptInstanceError   one stored instance cannot be read
         ├── CorruptDefinitionError a stored definition does not match its version
         └── ChainBrokenError       an instance's audit/step hash chain does not verify
+    EvaluationError                an SOP evaluation that cannot be recorded as given
+    └── EvaluationNotFoundError    no stored evaluation with that number
     DirectoryError                 a staff directory row or file cannot be used
     └── NipError                   an NIP that is not 18 digits of date, TMT, gender
     RendererUnavailableError       no headless Chromium to print a document as PDF
@@ -78,6 +81,9 @@ __all__ = [
     "DefinitionError",
     "DefinitiveOnlyError",
     "DirectoryError",
+    "EvaluationError",
+    "EvaluationNotFoundError",
+    "EvaluatorError",
     "EventError",
     "ExpressionError",
     "GatewayError",
@@ -316,6 +322,11 @@ class DefinitiveOnlyError(PermissionDeniedError):
     """The step needs the definitive holder of the position; a Plh./Plt. may not take it."""
 
 
+class EvaluatorError(PermissionDeniedError):
+    """The actor holds no evaluator position (docs/authority.md, "Who evaluates an SOP")
+    in the SOP's unit or a parent unit, so may not record its evaluation."""
+
+
 class ClaimedError(RuntimeFault):
     """The task is claimed by another actor."""
 
@@ -444,6 +455,21 @@ class DirectoryError(SopflowError):
         if field:
             where += f" ({field})" if where else f"field {field}"
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class EvaluationError(SopflowError):
+    """An SOP evaluation (Permenpan-RB 35/2012) that cannot be recorded as given: a
+    criterion missing or unknown, a catatan too long, a date that is not one; names the
+    field (``kriteria.mudah_dipahami``, ``tanggal``) so a form can point at it."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.message = message
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class EvaluationNotFoundError(EvaluationError):
+    """No stored evaluation with that number."""
 
 
 class NipError(DirectoryError):

@@ -68,6 +68,11 @@ VERBS: dict[str, tuple[str, str]] = {
         "jobs whose retries ran out (failed handlers, uncaught BPMN errors)",
     ),
     "retry": ("sopflow.cli.incidents", "resolve an incident: its job runs again"),
+    "evaluate": (
+        "sopflow.cli.evaluation",
+        "record an evaluation of an SOP against the seven Permenpan-RB 35/2012 criteria",
+    ),
+    "evaluations": ("sopflow.cli.evaluation", "stored SOP evaluations, newest first"),
     "correlate": ("sopflow.cli.events", "deliver a message to the instance waiting for it"),
     "signal": ("sopflow.cli.events", "broadcast a signal to every instance waiting for it"),
     "conditions": (

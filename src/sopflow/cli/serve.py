@@ -82,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         "SOPFLOW_WEB_TRUSTED_PROXIES": " ".join(args.trusted_proxy),
         "SOPFLOW_WEB_ADMINS": " ".join(args.admin),
         "SOPFLOW_WEB_OPERATORS": " ".join(args.operator),
+        "SOPFLOW_WEB_EVALUATOR_ROLES": " ".join(args.evaluator_role),
     }
     from sopflow.web import create_app, open_engine
     from sopflow.web._app import settings_from_environment
@@ -155,5 +156,13 @@ def register(sub: Any) -> None:
         metavar="NIP",
         help="an NIP that may send messages and signals, work external tasks and retry "
         "incidents through the API (repeatable)",
+    )
+    p.add_argument(
+        "--evaluator-role",
+        action="append",
+        default=[],
+        metavar="PERAN",
+        help="peran of the positions that evaluate SOPs (repeatable; default: organisasi, "
+        "the Bagian Organisasi; docs/authority.md)",
     )
     p.set_defaults(run=_run)

@@ -8,7 +8,7 @@ guessed at.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -264,5 +264,33 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE INDEX sopflow_steps_open_summary ON sopflow_steps(
             process_id, unit, role, due_at, risk_at, completed_at, instance_running)
             WHERE completed_at IS NULL AND instance_running = 1""",
+    ],
+    # SOP evaluations (Permenpan-RB 35/2012; docs/web.md, "Evaluasi"): who judged which
+    # SOP version for which unit, on which day, and one Ya/Tidak answer with its catatan
+    # per criterion, in the table's order. Only ever added to: a later evaluation is a
+    # new judgement, not an edit of what an evaluator signed.
+    11: [
+        """CREATE TABLE sopflow_evaluations (
+            id {pk},
+            process_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            nip TEXT NOT NULL,
+            position TEXT NOT NULL,
+            position_name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            tanggal TEXT NOT NULL,
+            ya INTEGER NOT NULL,
+            jumlah INTEGER NOT NULL,
+            created_at {bigint} NOT NULL)""",
+        "CREATE INDEX sopflow_evaluations_process ON sopflow_evaluations(process_id, unit)",
+        "CREATE INDEX sopflow_evaluations_unit ON sopflow_evaluations(unit)",
+        """CREATE TABLE sopflow_evaluation_answers (
+            evaluation {bigint} NOT NULL REFERENCES sopflow_evaluations(id),
+            position_no INTEGER NOT NULL,
+            criterion TEXT NOT NULL,
+            ya INTEGER NOT NULL,
+            catatan TEXT NOT NULL,
+            PRIMARY KEY (evaluation, criterion))""",
     ],
 }

@@ -28,6 +28,7 @@ from sopflow.stores._batch import INSTANCE_REF as _INSTANCE_REF
 from sopflow.stores._batch import Statement
 from sopflow.stores._chain import ChainStoreMixin, check_definition
 from sopflow.stores._directory import DirectoryStoreMixin
+from sopflow.stores._evaluations import EvaluationStoreMixin
 from sopflow.stores._events import EventStoreMixin
 from sopflow.stores._jobs import JobStoreMixin
 from sopflow.stores._schema import MIGRATIONS, SCHEMA_VERSION
@@ -89,6 +90,7 @@ class SqlStore(
     EventStoreMixin,
     ChainStoreMixin,
     DirectoryStoreMixin,
+    EvaluationStoreMixin,
     SlaSqlMixin,
     Store,
 ):

@@ -14,9 +14,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sopflow.jobs.model import DoneJob, NewJob
+
+if TYPE_CHECKING:
+    from sopflow.reports.evaluation import Evaluation, NewEvaluation
 
 __all__ = [
     "AuditRow",
@@ -312,6 +315,22 @@ class Store(ABC):
 
     def escalations(self, instance_id: str) -> list[tuple[int, str, int]]:
         raise NotImplementedError(f"{type(self).__name__} does not record escalations")
+
+    # SOP evaluations (schema migration 11; sopflow.authority.evaluation). Not abstract,
+    # so a store written before them still loads; the SQL stores implement them.
+    def add_evaluation(self, evaluation: NewEvaluation) -> int:
+        """Store one evaluation with its answers; its number."""
+        raise NotImplementedError(f"{type(self).__name__} does not store evaluations")
+
+    def evaluation(self, number: int) -> Evaluation:
+        """One stored evaluation; EvaluationNotFoundError when there is none."""
+        raise NotImplementedError(f"{type(self).__name__} does not store evaluations")
+
+    def evaluations(
+        self, *, process_id: str | None = None, units: Sequence[str] | None = None
+    ) -> list[Evaluation]:
+        """Stored evaluations, newest first; of one SOP and/or of the units given."""
+        raise NotImplementedError(f"{type(self).__name__} does not store evaluations")
 
     @abstractmethod
     def close(self) -> None: ...

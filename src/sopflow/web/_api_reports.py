@@ -43,11 +43,19 @@ _FORMATS: dict[int | str, dict[str, Any]] = {200: {"content": {m: {} for m in _M
 
 
 def _check_sop_unit(ctx: WebContext, who: Principal, definition: ProcessDefinition) -> None:
-    """A report over all of an SOP's instances: for holders in its kecamatan or above."""
+    """A report over all of an SOP's instances: for holders in its kecamatan or above,
+    and for its evaluators (the Bagian Organisasi judges the SOP on these figures;
+    docs/authority.md, "Who evaluates an SOP")."""
+    from sopflow.authority.evaluation import evaluator_holding
+
     directory = ctx.directory()
     unit = directory.find_unit(definition.header.kecamatan or "")
     kode = unit.kode if unit is not None else None
-    if not visible(ctx.credentials(who.nip, kode), kode, directory, rules_of(definition)):
+    credentials = ctx.credentials(who.nip, kode)
+    if not visible(credentials, kode, directory, rules_of(definition)) and (
+        kode is None
+        or evaluator_holding(credentials, kode, directory, ctx.settings.evaluator_roles) is None
+    ):
         raise UnitAccessError(
             f"NIP {who.nip} holds no position in unit {kode} of SOP {definition.process_id}"
         )

@@ -55,12 +55,14 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
         )
     from sopflow import __version__
     from sopflow.web import (
+        _api_evaluations,
         _api_instances,
         _api_jobs,
         _api_processes,
         _api_reports,
         _api_session,
         _pages,
+        _pages_evaluasi,
     )
 
     app = FastAPI(
@@ -79,11 +81,13 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> FastAPI:
     api.include_router(_api_instances.work_router)
     api.include_router(_api_reports.router)
     api.include_router(_api_reports.directory_router)
+    api.include_router(_api_evaluations.router)
     api.include_router(_api_jobs.events_router)
     api.include_router(_api_jobs.external_router)
     api.include_router(_api_jobs.incident_router)
     app.include_router(api)
     app.include_router(_pages.router)
+    app.include_router(_pages_evaluasi.router)
     app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
     install_handlers(app, html=_pages.error_page)
 
@@ -148,6 +152,8 @@ def open_engine(db: str, catalog: str | None) -> Engine:
 
 
 def settings_from_environment(env: Any = None) -> WebSettings:
+    from sopflow.authority.evaluation import EVALUATOR_ROLES
+
     env = os.environ if env is None else env
 
     def words(key: str) -> frozenset[str]:
@@ -160,6 +166,7 @@ def settings_from_environment(env: Any = None) -> WebSettings:
         trusted_proxies=words("SOPFLOW_WEB_TRUSTED_PROXIES"),
         admins=words("SOPFLOW_WEB_ADMINS"),
         operators=words("SOPFLOW_WEB_OPERATORS"),
+        evaluator_roles=words("SOPFLOW_WEB_EVALUATOR_ROLES") or EVALUATOR_ROLES,
         secure_cookies=None if secure is None else secure == "1",
     )
 

@@ -7,9 +7,11 @@ library say the same thing in the same words; times are ISO-8601 with the office
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from sopflow.reports.evaluation import CRITERIA, MAX_CATATAN
 
 __all__ = [
     "AssignmentIn",
@@ -17,6 +19,8 @@ __all__ = [
     "ClaimIn",
     "CompleteIn",
     "DirectoryOut",
+    "EvaluationIn",
+    "EvaluationOut",
     "HoldingOut",
     "InstanceOut",
     "InstancePage",
@@ -385,3 +389,68 @@ class IncidentOut(BaseModel):
 class RetryIn(BaseModel):
     model_config = _STRICT
     retries: int | None = Field(default=None, ge=1, le=100, description="default: the node's")
+
+
+# ----------------------------------------------------------------------------- evaluasi
+
+#: a criterion key as the client sends it (checked against the seven by the library)
+CriterionKey = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+
+
+class EvaluationIn(BaseModel):
+    """One evaluation of an SOP against the seven criteria of Permenpan-RB 35/2012."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kriteria": {**dict.fromkeys(CRITERIA, True), "sinergi": "Tidak"},
+                    "catatan": {"sinergi": "Belum selaras dengan SOP pelaporan kinerja."},
+                }
+            ]
+        },
+    )
+    kriteria: dict[CriterionKey, bool | Literal["Ya", "Tidak", "ya", "tidak"]] = Field(
+        max_length=20,
+        description="each of the seven criteria (GET /evaluation-criteria) -> Ya (true) "
+        "or Tidak (false); all seven are required, no other key is accepted",
+    )
+    catatan: dict[CriterionKey, Annotated[str, StringConstraints(max_length=MAX_CATATAN)]] = (
+        Field(default_factory=dict, max_length=20, description="criterion -> catatan")
+    )
+    tanggal: str | None = Field(
+        default=None, max_length=10, description="YYYY-MM-DD; default today at the office"
+    )
+    version: str | None = Field(
+        default=None, max_length=64, description="a stored version; default the current one"
+    )
+
+
+class CriterionOut(BaseModel):
+    kriteria: str
+    uraian: str
+    ya: bool
+    catatan: str
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    process_id: str
+    version: str
+    unit: str
+    nip: str
+    nama: str | None
+    jabatan: str
+    nama_jabatan: str
+    jenis: str = Field(description="definitif, plt or plh: the holding the evaluator signed as")
+    tanggal: str
+    kriteria: list[CriterionOut]
+    ya: int
+    jumlah: int
+    nilai: float = Field(description="the share of Ya, 0 to 1")
+
+
+class CriterionDef(BaseModel):
+    kriteria: str
+    uraian: str

@@ -36,7 +36,7 @@ from sopflow.web._context import WebContext
 from sopflow.web._deps import Ctx, WorkShaper, due_key, task_ref, work_out
 from sopflow.web._problems import status_of
 
-__all__ = ["error_page", "router"]
+__all__ = ["error_page", "render_text", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,12 +62,16 @@ def _local(moment: datetime | None, definition: ProcessDefinition, ctx: WebConte
     return f"{local:%d-%m-%Y %H:%M} {local.tzname() or ''}".strip()
 
 
-def _render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+def render_text(request: Request, template: str, **values: Any) -> str:
+    """A template rendered (every value escaped by Jinja2's autoescape)."""
     root = str(request.scope.get("root_path", ""))
-    html = _env.get_template(template).render(
+    return _env.get_template(template).render(
         root=root, sla_labels=SLA_LABELS, status_labels=STATUS_LABELS, **values
     )
-    return HTMLResponse(html, status_code=status)
+
+
+def _render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    return HTMLResponse(render_text(request, template, **values), status_code=status)
 
 
 def _back(request: Request, path: str) -> RedirectResponse:
@@ -417,6 +421,15 @@ def monitoring_page(request: Request, ctx: Ctx, unit: str | None = None) -> Resp
     counts = {k: sum(1 for s in steps if s["status"] == k) for k in order}
     sops: list[dict[str, Any]] = []
     seen: dict[str, bool] = {}
+    # the evaluation beside the monitoring form: the latest this person may read, and
+    # a link to evaluate for those who may (web/_pages_evaluasi.py)
+    from sopflow.authority.evaluation import list_evaluations
+    from sopflow.web._pages_evaluasi import evaluable
+
+    latest: dict[str, Any] = {}
+    for e in list_evaluations(ctx.engine, actor=who.actor, roles=ctx.settings.evaluator_roles):
+        latest.setdefault(e.process_id, e)
+    may_evaluate = {d.process_id for d, _ in evaluable(ctx, who)}
     for d in sorted(ctx.engine.catalog, key=lambda d: d.name):
         try:
             report = process_report_for(ctx, who, d)
@@ -429,6 +442,8 @@ def monitoring_page(request: Request, ctx: Ctx, unit: str | None = None) -> Resp
                 "form": form_rows(report),
                 "instances": dict(report.instances),
                 "months": months,
+                "evaluation": latest.get(d.process_id),
+                "may_evaluate": d.process_id in may_evaluate,
                 "chart": Markup(
                     render_monthly_svg(
                         months,

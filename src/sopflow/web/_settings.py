@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sopflow.authority.evaluation import EVALUATOR_ROLES
+
 __all__ = ["WebSettings"]
 
 
@@ -21,6 +23,8 @@ class WebSettings:
     ``operators`` are the NIPs of the accounts the office's programs and their keepers
     use: they may send messages and signals, fetch and answer external tasks and retry
     incidents (docs/web.md, "Operators"); everyone else is refused those calls.
+    ``evaluator_roles`` are the ``peran`` of the positions that evaluate SOPs (default
+    the Bagian Organisasi's ``organisasi``; docs/authority.md, "Who evaluates an SOP").
     """
 
     session_minutes: int = 8 * 60
@@ -28,6 +32,7 @@ class WebSettings:
     trusted_proxies: frozenset[str] = field(default_factory=frozenset)
     admins: frozenset[str] = field(default_factory=frozenset)
     operators: frozenset[str] = field(default_factory=frozenset)
+    evaluator_roles: frozenset[str] = EVALUATOR_ROLES
     max_failures_account: int = 5
     max_failures_address: int = 20
     failure_window_minutes: int = 15
