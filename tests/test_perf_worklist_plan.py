@@ -55,23 +55,25 @@ def skewed(tmp_path: Path) -> Iterator[Store]:
     """MANY open steps of `camat` (and twice as many completed ones), FEW of `sekcam`."""
     url = new_url("postgres", tmp_path)
     store = open_store(url)
-    for n in range(FEW):
-        _start(store, f"few-{n}", "sekcam")
-    _start(store, "many", "camat")
-    conn: Any = store._conn  # type: ignore[attr-defined]
-    conn.execute(
-        "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
-        " completed_at, process_id, instance_running)"
-        " SELECT i.id, 's', 1, 'camat', %s + k, %s + k,"
-        " CASE WHEN k %% 3 = 0 THEN NULL ELSE %s + k END, 'izin', 1"
-        " FROM sopflow_instances i, generate_series(1, %s) k WHERE i.uuid = 'many'",
-        (T0, T0 + 60_000, T0 + 1_000, 3 * MANY),
-    )
-    conn.execute("ANALYZE sopflow_steps")
-    conn.execute("ANALYZE sopflow_instances")
-    yield store
-    store.close()
-    drop_schema(url)
+    try:
+        for n in range(FEW):
+            _start(store, f"few-{n}", "sekcam")
+        _start(store, "many", "camat")
+        conn: Any = store._conn  # type: ignore[attr-defined]
+        conn.execute(
+            "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at,"
+            " completed_at, process_id, instance_running)"
+            " SELECT i.id, 's', 1, 'camat', %s + k, %s + k,"
+            " CASE WHEN k %% 3 = 0 THEN NULL ELSE %s + k END, 'izin', 1"
+            " FROM sopflow_instances i, generate_series(1, %s) k WHERE i.uuid = 'many'",
+            (T0, T0 + 60_000, T0 + 1_000, 3 * MANY),
+        )
+        conn.execute("ANALYZE sopflow_steps")
+        conn.execute("ANALYZE sopflow_instances")
+        yield store
+    finally:
+        store.close()
+        drop_schema(url)
 
 
 def _plan_of_work_list(store: Store) -> str:
