@@ -7,6 +7,14 @@ one second per copy, everything else byte for byte as the store wrote it. The au
 trail is copied for the open instances only: 1,000,000 completed instances would add
 about 28,000,000 audit rows (gigabytes), and no measured query reads another instance's
 audit.
+
+The copy is one INSERT ... SELECT per table from a series of copy numbers and a temporary
+table holding the template's rows (ids computed, so nothing is sorted and the growing
+tables are never read back); the secondary indexes of the step and audit tables are
+dropped first and created again from their own DDL, then the tables are analyzed. The
+load's session alone runs with settings for a bulk load (_PG_LOAD, _SQLITE_LOAD: no
+fsync or journal for the throwaway file, more sort memory, no per-row foreign-key
+check), all put back before anything is measured.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -49,42 +58,124 @@ def _execute(store: Any, sql: str, params: tuple[Any, ...] = ()) -> None:
         cur.execute(store._sql(sql), params)
 
 
-def copy_instance(store: Any, template: str, count: int, tag: str, audit: bool) -> None:
-    """``count`` copies of the template's instance, steps (and audit) rows."""
-    if count <= 0:
-        return
-    [(lo,)] = store._read("SELECT COALESCE(MAX(id), 0) FROM sopflow_instances")
+def _columns(store: Any, table: str) -> list[str]:
+    """The table's columns as the store created them (the copy names them all)."""
+    if store.url.startswith("postgres"):
+        rows = store._read(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema ="
+            " current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+    else:
+        rows = store._read(f"SELECT name FROM pragma_table_info('{table}') ORDER BY cid")
+    return [str(r[0]) for r in rows]
+
+
+def _template(store: Any, table: str, template: str, name: str) -> int:
+    """The template instance's rows of ``table`` in a temporary table ``name``, in id
+    order (``bench_ord`` 0..m-1); m. Made while the table's indexes still exist, so
+    the copy never reads the table it fills."""
+    _execute(store, f"DROP TABLE IF EXISTS {name}")
     _execute(
         store,
-        "INSERT INTO sopflow_instances (uuid, definition, status, state, revision, started_at,"
-        " started_by, last_action_at, ended_at, cancel_reason)"
-        f" SELECT {_uuid(store, tag)}, t.definition, t.status, t.state, t.revision,"
-        f" t.started_at + n.k * {SECOND}, t.started_by, t.last_action_at + n.k * {SECOND},"
-        f" t.ended_at + n.k * {SECOND}, t.cancel_reason"
-        f" FROM {_series(store, count)}, sopflow_instances t WHERE t.uuid = ? ORDER BY n.k",
+        f"CREATE TEMPORARY TABLE {name} AS SELECT t.*,"
+        " ROW_NUMBER() OVER (ORDER BY t.id) - 1 AS bench_ord"
+        f" FROM {table} t WHERE t.instance = (SELECT i.id FROM sopflow_instances i"
+        " WHERE i.uuid = ?)",
         (template,),
     )
-    shift = "(i.started_at - t.started_at)"
-    _execute(
-        store,
-        "INSERT INTO sopflow_steps (instance, task, step_no, role, ready_at, due_at, risk_at,"
-        " standard, completed_at, actor, claimed_by, data, path, process_id, unit,"
-        " instance_running)"
-        f" SELECT i.id, s.task, s.step_no, s.role, s.ready_at + {shift}, s.due_at + {shift},"
-        f" s.risk_at + {shift}, s.standard, s.completed_at + {shift}, s.actor, s.claimed_by,"
-        " s.data, s.path, s.process_id, s.unit, s.instance_running"
-        " FROM sopflow_instances t JOIN sopflow_steps s ON s.instance = t.id,"
-        " sopflow_instances i WHERE t.uuid = ? AND i.id > ? ORDER BY i.id, s.id",
-        (template, lo),
-    )
-    if audit:
+    [(m,)] = store._read(f"SELECT COUNT(*) FROM {name}")
+    return int(m)
+
+
+def _copy_rows(
+    store: Any,
+    table: str,
+    name: str,
+    count: int,
+    first: tuple[int, int],
+    shifted: dict[str, str],
+) -> None:
+    """``count`` copies of the template rows held in ``name``, in one statement.
+
+    Copy k belongs to instance ``first[0] + k`` and its rows get the ids an insert in
+    (instance, template id) order would give them, ``first[1] + (k - 1) * m + ord``:
+    no sort, and the same rows whatever order the database produces them in.
+    """
+    [(m,)] = store._read(f"SELECT COUNT(*) FROM {name}")
+    if m:
+        columns = [c for c in _columns(store, table) if c not in ("id", "instance")]
+        values = [shifted.get(c, f"t.{c}") for c in columns]
         _execute(
             store,
-            "INSERT INTO sopflow_audit (instance, at, event, payload)"
-            f" SELECT i.id, a.at + {shift}, a.event, REPLACE(a.payload, t.uuid, i.uuid)"
-            " FROM sopflow_instances t JOIN sopflow_audit a ON a.instance = t.id,"
-            " sopflow_instances i WHERE t.uuid = ? AND i.id > ? ORDER BY i.id, a.id",
-            (template, lo),
+            f"INSERT INTO {table} (id, instance, {', '.join(columns)})"
+            f" SELECT {int(first[1])} + (n.k - 1) * {int(m)} + t.bench_ord,"
+            f" {int(first[0])} + n.k, {', '.join(values)}"
+            f" FROM {_series(store, count)}, {name} t",
+        )
+    _execute(store, f"DROP TABLE {name}")
+
+
+def _next_id(store: Any, table: str) -> int:
+    [(top,)] = store._read(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+    return int(top) + 1
+
+
+def _fix_sequences(store: Any) -> None:
+    """PostgreSQL: the id sequences continue after the copies' explicit ids."""
+    if store.url.startswith("postgres"):
+        for table in ("sopflow_instances", "sopflow_steps", "sopflow_audit"):
+            _execute(
+                store,
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT MAX(id) FROM {table}))",
+            )
+
+
+def copy_instance(store: Any, template: str, count: int, tag: str, audit: bool) -> None:
+    """``count`` copies of the template's instance, steps (and audit) rows.
+
+    Copy k (1..count) gets the uuid made from k and the tag, and every time shifted by
+    k seconds; every other column is the template's, byte for byte. One statement per
+    table, with the ids given (no sort, no read of the rows already copied). The
+    template's step (and audit) rows are in the temporary tables made by _template.
+    """
+    if count <= 0:
+        return
+    uuid.UUID(template)  # it is written into the statement below
+    lo = _next_id(store, "sopflow_instances") - 1
+    _execute(
+        store,
+        "INSERT INTO sopflow_instances (id, uuid, definition, status, state, revision,"
+        " started_at, started_by, last_action_at, ended_at, cancel_reason)"
+        f" SELECT {int(lo)} + n.k, {_uuid(store, tag)}, t.definition, t.status, t.state,"
+        f" t.revision, t.started_at + n.k * {SECOND}, t.started_by,"
+        f" t.last_action_at + n.k * {SECOND}, t.ended_at + n.k * {SECOND}, t.cancel_reason"
+        f" FROM {_series(store, count)}, sopflow_instances t WHERE t.uuid = ?",
+        (template,),
+    )
+    shift = f" + n.k * {SECOND}"
+    moments = ("ready_at", "due_at", "risk_at", "completed_at")
+    _copy_rows(
+        store,
+        "sopflow_steps",
+        f"bench_steps_{tag}",
+        count,
+        (lo, _next_id(store, "sopflow_steps")),
+        {c: f"t.{c}{shift}" for c in moments},
+    )
+    if audit:
+        _copy_rows(
+            store,
+            "sopflow_audit",
+            f"bench_audit_{tag}",
+            count,
+            (lo, _next_id(store, "sopflow_audit")),
+            # the payload names its instance: the copy's uuid, made as the row's
+            {
+                "at": f"t.at{shift}",
+                "payload": f"REPLACE(t.payload, '{template}', {_uuid(store, tag)})",
+            },
         )
 
 
@@ -104,30 +195,103 @@ def _indexes(store: Any) -> list[tuple[str, str]]:
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
+#: Settings of the load's own session, for the copy and the index builds only, each
+#: undone before anything is measured. They change how fast rows reach the disk and how
+#: much memory a sort may use, never what is stored.
+_PG_LOAD = {
+    # one commit per statement: nothing to wait for until the last
+    "synchronous_commit": "off",
+    # sort the step table's indexes (13,000,000 rows) in memory, with helpers
+    "maintenance_work_mem": "'1GB'",
+    "max_parallel_maintenance_workers": "2",
+    # the copy's foreign keys point at rows copied just before: no per-row check
+    "session_replication_role": "replica",
+}
+_SQLITE_LOAD = {
+    # a throwaway file being filled: no journal, no fsync (WAL again before measuring)
+    "journal_mode": "OFF",
+    "synchronous": "OFF",
+    "cache_size": "-1000000",
+    "temp_store": "MEMORY",
+    "threads": "2",
+    # the copy's foreign keys point at rows copied just before: no per-row check
+    "foreign_keys": "OFF",
+}
+
+
+def _load_settings(store: Any, on: bool, saved: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Set the load's session settings (on; returns what the store had) or put back
+    what the store had (off, ``saved``)."""
+    if store.url.startswith("postgres"):
+        for name, value in _PG_LOAD.items():
+            try:
+                _execute(store, f"SET {name} = {value}" if on else f"RESET {name}")
+            except Exception as exc:  # e.g. session_replication_role needs a superuser
+                print(f"load: {name} left as it is: {exc}", file=sys.stderr)
+        if not on and store.synchronous_commit is not None:
+            _execute(store, f"SET synchronous_commit TO {store.synchronous_commit}")
+        return {}
+    conn = store._conn
+    if not on:
+        for name, value in (saved or {}).items():
+            conn.execute(f"PRAGMA {name} = {value}")
+        return {}
+    before = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in _SQLITE_LOAD}
+    conn.execute("PRAGMA journal_mode = DELETE")  # WAL cannot go to OFF directly
+    for name, value in _SQLITE_LOAD.items():
+        conn.execute(f"PRAGMA {name} = {value}")
+    return before
+
+
+def _analyze(store: Any) -> None:
+    """Fresh planner statistics of this store's tables (on PostgreSQL its schema's only:
+    a bare ANALYZE would also analyze every other schema of the database)."""
+    if not store.url.startswith("postgres"):
+        _execute(store, "ANALYZE")
+        return
+    tables = [
+        str(r[0])
+        for r in store._read("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    ]
+    _execute(store, f"ANALYZE {', '.join(tables)}")
+
+
 def load(url: str, open_n: int, completed_n: int) -> tuple[SopflowRunner, dict[str, Any]]:
     """A store with open_n open and completed_n completed instances, plus FEW at step 2.
 
     The secondary indexes of the step and audit tables are dropped for the copy and
     created again afterwards from their own stored DDL: the same indexes, built once
-    instead of updated row by row.
+    instead of updated row by row. ``load_phases`` records the seconds of each phase.
     """
     runner = SopflowRunner(url)
     t0 = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def phase(name: str) -> None:
+        phases[name] = round(time.perf_counter() - t0 - sum(phases.values()), 1)
+
     done_iid, task = runner.start()
     while task is not None:
         task = runner.complete(done_iid, task)
     open_iid, _ = runner.start()
-    indexes = _indexes(runner.store)
-    if url.startswith("postgres"):
-        # Building the step table's indexes over 13,000,000 rows in the default 64 MB
-        # sorts on disk; this session only (index builds, no measured query uses it).
-        _execute(runner.store, "SET maintenance_work_mem = '512MB'")
+    phase("templates")
+    store: Any = runner.store
+    indexes = _indexes(store)
+    saved = _load_settings(store, on=True)
+    _template(store, "sopflow_steps", done_iid, "bench_steps_9000")
+    _template(store, "sopflow_steps", open_iid, "bench_steps_8000")
+    _template(store, "sopflow_audit", open_iid, "bench_audit_8000")
     for name, _ddl in indexes:
-        _execute(runner.store, f"DROP INDEX {name}")
-    copy_instance(runner.store, done_iid, completed_n - 1, "9000", audit=False)
-    copy_instance(runner.store, open_iid, open_n - 1 - FEW, "8000", audit=True)
+        _execute(store, f"DROP INDEX {name}")
+    copy_instance(store, done_iid, completed_n - 1, "9000", audit=False)
+    phase("copy_completed")
+    copy_instance(store, open_iid, open_n - 1 - FEW, "8000", audit=True)
+    _fix_sequences(store)
+    phase("copy_open")
     for _name, ddl in indexes:
-        _execute(runner.store, ddl)
+        _execute(store, ddl)
+    phase("indexes")
+    _load_settings(store, on=False, saved=saved)
     # The copies' clock ran one second per copy: the engine acts after the last of them.
     runner.clock.advance(seconds=max(open_n, completed_n) + 60)
     few = []
@@ -136,14 +300,15 @@ def load(url: str, open_n: int, completed_n: int) -> tuple[SopflowRunner, dict[s
         assert task is not None
         runner.complete(iid, task)  # now waiting at step 2 (sekcam)
         few.append(iid)
-    store: Any = runner.store
-    _execute(store, "ANALYZE")
+    _analyze(store)
+    phase("analyze")
     [(steps,)] = store._read("SELECT COUNT(*) FROM sopflow_steps WHERE completed_at IS NULL")
     return runner, {
         "open_instances": open_n,
         "completed_instances": completed_n,
         "open_steps": int(steps),
         "load_seconds": round(time.perf_counter() - t0, 1),
+        "load_phases": phases,
         "few": few,
         "open_template": open_iid,
     }
@@ -272,7 +437,10 @@ def flat_costs(
     figures = interleaved(runs, measures, "ms")
     return {
         "stored": {
-            label: {k: info[k] for k in ("open_instances", "completed_instances", "load_seconds")}
+            label: {
+                k: info[k]
+                for k in ("open_instances", "completed_instances", "load_seconds", "load_phases")
+            }
             for label, (_, info) in (("small", small), ("large", large))
         },
         **figures,

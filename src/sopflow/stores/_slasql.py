@@ -31,6 +31,16 @@ STATUS_SQL = (
     " WHEN s.risk_at IS NOT NULL AND s.risk_at <= ? THEN 'at_risk'"
     " ELSE 'on_track' END"
 )
+#: The summary's counts per (process, unit, role), by the same rule as STATUS_SQL;
+#: three "now" parameters. Grouping by the index's first three columns and counting
+#: each status in the row (not grouping by the status too) lets SQLite stream the
+#: covering index in group order: grouping by the CASE sorted every open step in a
+#: temporary B-tree, 0.23 x the full scan at 1,000,000 open steps (issue 14).
+_COUNTS = (
+    "s.process_id, s.unit, s.role, COUNT(*), COUNT(s.due_at),"
+    " COUNT(CASE WHEN s.due_at <= ? THEN 1 END),"
+    " COUNT(CASE WHEN s.due_at > ? AND s.risk_at <= ? THEN 1 END)"
+)
 #: scan_open's columns, so a change or a page becomes an OpenStepStatus like a scan row
 _SCAN_COLUMNS = (
     "s.id, i.uuid, d.process_id, s.task, s.step_no, s.role, s.ready_at, s.due_at,"
@@ -80,16 +90,23 @@ class SlaSqlMixin:
         covering partial index sopflow_steps_open_summary, no join.
         """
         where = "s.completed_at IS NULL AND s.instance_running = 1"
-        params = list[Any]([now_ms, now_ms])
+        params = list[Any]([now_ms, now_ms, now_ms])
         if process_id is not None:
             where += " AND s.process_id = ?"
             params.append(process_id)
         rows = self._read(
-            f"SELECT s.process_id, s.unit, s.role, {STATUS_SQL}, COUNT(*)"
-            f" FROM sopflow_steps s WHERE {where} GROUP BY 1, 2, 3, 4",
-            params,
+            f"SELECT {_COUNTS} FROM sopflow_steps s WHERE {where} GROUP BY 1, 2, 3", params
         )
-        return [(str(r[0]), r[1], r[2], str(r[3]), int(r[4])) for r in rows]
+        out: list[tuple[str, str | None, str | None, str, int]] = []
+        for process, unit, role, total, with_due, breached, at_risk in rows:
+            counts = {
+                "breached": int(breached),
+                "at_risk": int(at_risk),
+                "on_track": int(with_due) - int(breached) - int(at_risk),
+                "no_standard": int(total) - int(with_due),
+            }
+            out += [(str(process), unit, role, k, n) for k, n in counts.items() if n]
+        return out
 
     def sla_changes(
         self, since_ms: int | None, now_ms: int, *, notified: bool = True

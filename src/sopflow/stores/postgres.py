@@ -37,6 +37,20 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 #: the URL's own parameters, taken out before the rest goes to libpq
 _OWN = ("schema", "synchronous_commit")
 _SYNC_COMMIT = {"on": "on", "off": "off", "true": "on", "false": "off"}
+#: No parallel workers in this session, unless this connection, user or database
+#: chose a value (``options=-c max_parallel_workers_per_gather=N``, ALTER ROLE/DATABASE
+#: ... SET). A role's work list among 1,000,000 open steps reads about 20 index
+#: entries, but PostgreSQL estimates it at 0.5 % of the open steps: it does not use the
+#: statistics of a partial index's expression (sopflow_steps_open_role), so the
+#: estimate grows with the table. Past about 1,000,000 open steps it planned two
+#: parallel workers, whose start cost 7-50 ms for a 1 ms read (docs/performance.md).
+#: Every other statement of the store is an index read of a few rows, or the SLA
+#: summary and full scan, which measured no gain from workers.
+_SERIAL_PLANS = (
+    "SELECT set_config(name, '0', false) FROM pg_settings"
+    " WHERE name = 'max_parallel_workers_per_gather'"
+    " AND source IN ('default', 'configuration file', 'environment variable')"
+)
 
 
 def split_url(url: str) -> tuple[str, dict[str, str]]:
@@ -92,6 +106,7 @@ class PostgresStore(SqlStore):
         try:
             if self.synchronous_commit is not None:
                 self._conn.execute(f"SET synchronous_commit TO {self.synchronous_commit}")
+            self._conn.execute(_SERIAL_PLANS)
             # Processes deployed together open a new database at the same moment; CREATE
             # SCHEMA/TABLE IF NOT EXISTS still collide in the catalog, so one process at
             # a time creates or migrates and the others then find it done.
