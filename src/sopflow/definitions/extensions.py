@@ -199,7 +199,8 @@ flowable activiti | attribute | skipExpression | refused | Flowable | skips the 
 spiffworkflow | element | preScript postScript | needs-handler | SpiffArena | code run as
     the task becomes ready / as it completes, before the token leaves: the application's
     handler "<task id>:preScript" / "<task id>:postScript" runs instead (the script text never
-    runs), on user, manual, script and plain tasks
+    runs), on user, manual, script and plain tasks and call activities (around the called
+    instance: before it starts, after its data is mapped back)
 spiffworkflow | element | messagePayload | honoured | SpiffArena | on a message throw event
     (or its messageEventDefinition): the payload, a dict or value of the safe expression
     language evaluated on the thrower's data when it throws (docs/events.md); elsewhere
@@ -499,7 +500,7 @@ _ON_MESSAGE: Final = frozenset({"messagePayload", "messageVariable"})
 #: SpiffArena's task scripts: handled by "<task id>:<name>" on the tasks whose behaviour runs
 #: them (runtime/behaviours/activities.py); the script text is shown, never run
 _HOOKS: Final = frozenset({"preScript", "postScript"})
-_HOOK_TAGS: Final = frozenset({"userTask", "manualTask", "scriptTask", "task"})
+_HOOK_TAGS: Final = frozenset({"userTask", "manualTask", "scriptTask", "task", "callActivity"})
 
 
 def _hook_finding(use: _Use, source: str, line: int | None, owner_id: str | None) -> Finding:
@@ -512,7 +513,7 @@ def _hook_finding(use: _Use, source: str, line: int | None, owner_id: str | None
             "unsupported-extension",
             "error",
             f"{use.label} on a bpmn:{where} is not supported by sopflow: it is run by a "
-            "handler on user, manual, script and plain tasks only",
+            "handler on user, manual, script and plain tasks and call activities only",
         )
     key = f"{owner_id}:{use.name}"
     text = " ".join((use.node.text or "").split())
