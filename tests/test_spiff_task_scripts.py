@@ -201,7 +201,7 @@ def test_the_script_text_is_never_executed(store: Store, clock: FakeClock, tmp_p
 def _calling_file() -> bytes:
     """``induk`` calls ``anak`` (camunda:in/out variables="all", SpiffArena's default of
     passing everything); the call activity has a preScript and a postScript."""
-    return """<?xml version="1.0" encoding="UTF-8"?>
+    return b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -228,7 +228,7 @@ def _calling_file() -> bytes:
     <bpmn:sequenceFlow id="a2" sourceRef="kerjakan" targetRef="ae"/>
   </bpmn:process>
 </bpmn:definitions>
-""".encode()
+"""
 
 
 def test_scripts_on_a_call_activity_run_around_the_called_instance(
