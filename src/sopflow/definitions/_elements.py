@@ -10,6 +10,7 @@ from typing import Any
 
 from lxml import etree
 
+from sopflow.definitions._item_events import ITEM_ROOTS, read_item_parts
 from sopflow.definitions._raw import (
     BPMN_NS,
     BPMNDI_NS,
@@ -231,6 +232,9 @@ def _read_event_of(elem: etree._Element, tag: str, node: RawNode, raw: RawProces
         from sopflow.definitions._messages import read_message_parts
 
         node.event, found = read_message_parts(elem, tag, node.event, raw.event_refs)
+        raw.problems += [raw.error(text, line=line, element=node.id) for text, line in found]
+    if node.event is not None and node.event.kind in ITEM_ROOTS:
+        node.event, found = read_item_parts(elem, node.event)
         raw.problems += [raw.error(text, line=line, element=node.id) for text, line in found]
     if tag == "boundaryEvent":
         node.attached_to = elem.get("attachedToRef")

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from lxml import etree
 
+from sopflow.definitions._item_events import ITEM_PARTS, ITEM_ROOTS
 from sopflow.definitions._messages import honoured_message_part
 from sopflow.errors import BpmnSchemaError, DefinitionError, UnsafeDocumentError
 
@@ -207,9 +208,15 @@ spiffworkflow | element | messagePayload | honoured | SpiffArena | on a message 
     refused
 spiffworkflow | element | messageVariable | honoured | SpiffArena | on a message catch event
     or receive task: the field the catch keeps the payload in (docs/events.md)
-spiffworkflow | element | payloadExpression processVariableCorrelation variableName
-    taskMetadataValues | refused | SpiffArena | signal, error and escalation payloads,
-    correlation by process variables and task metadata are not built
+spiffworkflow | element | payloadExpression | honoured | SpiffArena | on a bpmn:signal,
+    bpmn:error or bpmn:escalation: the payload its throws carry, a dict or value of the
+    safe expression language evaluated on the thrower's data when it throws
+    (docs/events.md); elsewhere refused
+spiffworkflow | element | variableName | honoured | SpiffArena | on a bpmn:signal, bpmn:error
+    or bpmn:escalation: the field every catch of it keeps the payload in (None when the
+    throw carried none); elsewhere refused
+spiffworkflow | element | processVariableCorrelation taskMetadataValues | refused |
+    SpiffArena | correlation by process variables and task metadata are not built
 spiffworkflow | attribute | isMatchingCorrelation scriptsOnInstances isOutputSynced allowGuest
     guestConfirmation | refused | SpiffArena | correlation, guest access and data
     synchronisation
@@ -421,6 +428,8 @@ def extension_findings(
         prefix_of_use = _PREFIX_OF.get(use.namespace, "")
         if honoured_message_part(prefix_of_use, use.name, use.owner):
             continue  # read and checked by definitions/_messages.py
+        if _item_part(prefix_of_use, use.name, use.owner):
+            continue  # read and checked by definitions/_item_events.py
         ids = _ids_up(use.owner)
         owner_id = ids[0] if ids else None
         if refused_ids.intersection(ids) or _blank(use):
@@ -497,6 +506,13 @@ def extension_findings(
 #: honoured on message events only (definitions/_messages.py decides where exactly)
 _ON_MESSAGE: Final = frozenset({"messagePayload", "messageVariable"})
 
+
+def _item_part(prefix: str, name: str, owner: etree._Element) -> bool:
+    """SpiffArena's payload and variable on a root signal, error or escalation."""
+    tag = etree.QName(owner.tag).localname if isinstance(owner.tag, str) else ""
+    return prefix == "spiffworkflow" and name in ITEM_PARTS and tag in ITEM_ROOTS
+
+
 #: SpiffArena's task scripts: handled by "<task id>:<name>" on the tasks whose behaviour runs
 #: them (runtime/behaviours/activities.py); the script text is shown, never run
 _HOOKS: Final = frozenset({"preScript", "postScript"})
@@ -553,6 +569,8 @@ _FLOW_NODE_TAGS: Final = frozenset({"task", "subProcess", "callActivity", "trans
 def _honoured_on(rule: Rule) -> str:
     if rule.name in _ON_MESSAGE:
         return "message events and receive tasks"
+    if rule.name in ITEM_PARTS:
+        return "bpmn:signal, bpmn:error and bpmn:escalation"
     if rule.name in _ON_CALL:
         return "call activities"
     if rule.name in _ON_MULTI:
@@ -568,8 +586,8 @@ def _honoured_here(rule: Rule, owner: etree._Element) -> bool:
     """Task attributes (assignment, due dates, forms) are honoured on steps only."""
     if rule.name in _ANYWHERE:
         return True
-    if rule.name in _ON_MESSAGE:
-        return False  # where a message part is honoured, honoured_message_part took it
+    if rule.name in _ON_MESSAGE or rule.name in ITEM_PARTS:
+        return False  # where they are honoured, honoured_message_part / _item_part took it
     tag = etree.QName(owner.tag).localname if isinstance(owner.tag, str) else ""
     if rule.name in _ON_START:
         return tag == "startEvent"

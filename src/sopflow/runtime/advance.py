@@ -190,7 +190,7 @@ def advance(
         also += calls.continue_parent(rt, row, state.data, now, actor, effects.escalated)
     status, reason = COMPLETED if effects.finished else RUNNING, None
     if effects.raised is not None:
-        kind, code, _message = effects.raised
+        kind, code, *_ = effects.raised
         status, reason = CANCELLED, f"{kind} {code!r} passed to the calling instance"
         also += calls.raised_to_parent(rt, row, effects.raised, now, actor)
         audit.append(

@@ -73,10 +73,11 @@ class Effects:
     ended_calls: list[tuple[int, str, str]] = field(default_factory=list)
     #: messages and signals thrown for other instances: (kind, name, data)
     thrown: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    #: an error no scope caught, passed to the calling instance: (kind, code, message)
-    raised: tuple[str, str, str] | None = None
-    #: escalations no scope caught, passed to the calling instance: (code, message)
-    escalated: list[tuple[str, str]] = field(default_factory=list)
+    #: an error no scope caught, passed to the calling instance: (kind, code, message,
+    #: what it carries: SpiffArena's payload wrapped under BODY, or None)
+    raised: tuple[str, str, str, dict[str, Any] | None] | None = None
+    #: escalations no scope caught, passed to the calling instance: (code, message, carried)
+    escalated: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
 
 
 class Machine:
@@ -155,12 +156,19 @@ class Machine:
             return self.behaviour(token)
         return behaviour_for(self.definition.nodes[job.node or ""])
 
-    def throw(self, token: Token, kind: str, code: str, message: str = "") -> Effects:
+    def throw(
+        self,
+        token: Token,
+        kind: str,
+        code: str,
+        message: str = "",
+        carried: dict[str, Any] | None = None,
+    ) -> Effects:
         """An error or escalation arrives at ``token`` from outside this run (a child
-        instance's error reaching its call activity)."""
+        instance's error reaching its call activity), with what it carries."""
         from sopflow.runtime.triggers import throw
 
-        throw(self, token, kind, code, message)
+        throw(self, token, kind, code, message, carried)
         self._run()
         return self.effects
 

@@ -20,7 +20,7 @@ from sopflow.definitions.model import (
     Node,
     NodeKind,
 )
-from sopflow.events.payloads import thrown_body
+from sopflow.events.payloads import item_body, thrown_body
 from sopflow.jobs.context import Waited
 from sopflow.runtime import triggers
 from sopflow.runtime.behaviours.activities import Activity
@@ -125,12 +125,18 @@ class ThrowEvent(Behaviour):
             m.state.remove(token)
             m.place(target.id, token.scope)
             return
+        carried = item_body(m, token, node)  # SpiffArena's payloadExpression
         if kind in (MESSAGE, SIGNAL):
-            body = thrown_body(m, token, node) if kind == MESSAGE else triggers.thrown_payload(m)
+            if kind == MESSAGE:
+                body = thrown_body(m, token, node)
+            else:
+                body = triggers.thrown_payload(m) if carried is None else carried
             m.effects.thrown.append((kind, name or "", body))
             if kind == SIGNAL:
-                triggers.signal_self(m, token, name or "")
-        elif kind in (ERROR, ESCALATION) and not triggers.throw(m, token, kind, name):
+                triggers.signal_self(m, token, name or "", carried)
+        elif kind in (ERROR, ESCALATION) and not triggers.throw(
+            m, token, kind, name, carried=carried
+        ):
             return
         if m.state.token(token.id) is not None:
             m.leave(token)
@@ -142,7 +148,9 @@ class ThrowEvent(Behaviour):
         m.withdraw(token)
         node = m.node(token)
         assert node.event is not None
-        triggers.throw(m, token, node.event.kind, node.event.name)
+        triggers.throw(
+            m, token, node.event.kind, node.event.name, carried=item_body(m, token, node)
+        )
 
     def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
         m.withdraw(token)
