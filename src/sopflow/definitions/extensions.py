@@ -214,7 +214,8 @@ spiffworkflow | element | payloadExpression | honoured | SpiffArena | on a bpmn:
     (docs/events.md); elsewhere refused
 spiffworkflow | element | variableName | honoured | SpiffArena | on a bpmn:signal, bpmn:error
     or bpmn:escalation: the field every catch of it keeps the payload in (None when the
-    throw carried none); elsewhere refused
+    throw carried none); on a user task: the completion's data are kept whole under this
+    field instead of merged (not on a deciding step); elsewhere refused
 spiffworkflow | element | processVariableCorrelation taskMetadataValues | refused |
     SpiffArena | correlation by process variables and task metadata are not built
 spiffworkflow | attribute | isMatchingCorrelation scriptsOnInstances isOutputSynced allowGuest
@@ -413,7 +414,7 @@ def _blank(use: _Use) -> bool:
     """An empty attribute or an empty script element has no behaviour to honour or refuse."""
     if use.kind == _A:
         return (use.value or "").strip() == ""
-    if use.name in ("preScript", "postScript"):
+    if use.name in ("preScript", "postScript", "variableName", "payloadExpression"):
         return (use.node.text or "").strip() == ""
     return False
 
@@ -569,6 +570,8 @@ _FLOW_NODE_TAGS: Final = frozenset({"task", "subProcess", "callActivity", "trans
 def _honoured_on(rule: Rule) -> str:
     if rule.name in _ON_MESSAGE:
         return "message events and receive tasks"
+    if rule.name == "variableName":
+        return "bpmn:signal, bpmn:error, bpmn:escalation and user tasks"
     if rule.name in ITEM_PARTS:
         return "bpmn:signal, bpmn:error and bpmn:escalation"
     if rule.name in _ON_CALL:
@@ -586,9 +589,11 @@ def _honoured_here(rule: Rule, owner: etree._Element) -> bool:
     """Task attributes (assignment, due dates, forms) are honoured on steps only."""
     if rule.name in _ANYWHERE:
         return True
+    tag = etree.QName(owner.tag).localname if isinstance(owner.tag, str) else ""
+    if rule.name == "variableName" and tag == "userTask":
+        return True  # definitions/_tasks.py reads it (the form kept under one field)
     if rule.name in _ON_MESSAGE or rule.name in ITEM_PARTS:
         return False  # where they are honoured, honoured_message_part / _item_part took it
-    tag = etree.QName(owner.tag).localname if isinstance(owner.tag, str) else ""
     if rule.name in _ON_START:
         return tag == "startEvent"
     if rule.name in _START_FORMS and tag == "startEvent":

@@ -237,6 +237,9 @@ class Step:
     #: formKey / formRef / SpiffArena's JSON-schema file, passed to the application
     form_key: str | None = None
     form: tuple[FormField, ...] = ()
+    #: SpiffArena's variableName on a user task: the completion's data are kept whole
+    #: under this field instead of merged into the instance data
+    form_variable: str | None = None
 
     @property
     def is_open(self) -> bool:
