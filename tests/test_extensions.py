@@ -97,7 +97,19 @@ _ELSEWHERE = {
     "messageVariable": "test_spiffarena_message_payload_and_variable_are_honoured",
     "payloadExpression": "test_spiffarena_item_payload_and_variable_are_honoured",
     "variableName": "test_spiffarena_item_payload_and_variable_are_honoured",
+    "scriptsOnInstances": "test_spiffarena_scripts_on_instances_is_read_onto_the_task",
 }
+
+
+def test_spiffarena_scripts_on_instances_is_read_onto_the_task() -> None:
+    """Where a repeated task's pre/post scripts run (the runtime effect:
+    tests/test_spiff_task_scripts.py)."""
+    from tests.test_spiff_task_scripts import _repeated_file
+
+    keys = {"isi:preScript", "isi:postScript"}
+    for value, expected in (("true", True), ("false", False), (None, False)):
+        definition = _load(_repeated_file(value), script_handlers=keys)
+        assert definition.nodes["isi"].scripts_on_instances is expected
 
 
 def test_spiffarena_item_payload_and_variable_are_honoured() -> None:

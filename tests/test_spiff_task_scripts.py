@@ -277,3 +277,80 @@ def test_scripts_on_a_call_activity_without_handlers_are_refused_by_key() -> Non
         ("panggil", "needs-handler", "panggil:preScript"),
         ("panggil", "needs-handler", "panggil:postScript"),
     }
+
+
+def _repeated_file(on_instances: str | None, loop: str = "multi") -> bytes:
+    """``isi`` repeated over ``berkas`` (or three times by a standard loop), with a
+    preScript and a postScript; ``scriptsOnInstances`` as given (None: not written)."""
+    attr = "" if on_instances is None else f' spiffworkflow:scriptsOnInstances="{on_instances}"'
+    if loop == "multi":
+        characteristics = (
+            f'<bpmn:multiInstanceLoopCharacteristics isSequential="true"{attr} '
+            'camunda:collection="berkas" camunda:elementVariable="item"/>'
+        )
+    else:
+        characteristics = f'<bpmn:standardLoopCharacteristics loopMaximum="3"{attr}/>'
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="defs" targetNamespace="https://sopflow.id/bpmn">
+  <bpmn:process id="ulang" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="isi" camunda:candidateGroups="kasubag">
+      <bpmn:extensionElements>
+        <spiffworkflow:preScript>input_item += 1</spiffworkflow:preScript>
+        <spiffworkflow:postScript>output_item -= 1</spiffworkflow:postScript>
+      </bpmn:extensionElements>
+      {characteristics}
+    </bpmn:userTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="isi"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="isi" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
+
+
+@pytest.mark.parametrize(
+    ("on_instances", "loop", "expected"),
+    [
+        # SpiffWorkflow moves a repeated task's scripts to the loop body: once around it
+        (None, "multi", ["pre", "post"]),
+        ("false", "multi", ["pre", "post"]),
+        (None, "standard", ["pre", "post"]),
+        # scriptsOnInstances="true": on each instance, which sees its own loop variables
+        ("true", "multi", ["pre 0", "post 0", "pre 1", "post 1", "pre 2", "post 2"]),
+        ("true", "standard", ["pre 0", "post 0", "pre 1", "post 1", "pre 2", "post 2"]),
+    ],
+)
+def test_a_repeated_tasks_scripts_run_around_the_body_or_on_each_instance(
+    store: Store, clock: FakeClock, on_instances: str | None, loop: str, expected: list[str]
+) -> None:
+    """BPMN 2.0 13.3.6 / 13.3.7: the loop or multi-instance body is an activity of its
+    own around the instances; SpiffWorkflow runs the pre/post scripts on that body unless
+    the loop characteristics say ``spiffworkflow:scriptsOnInstances="true"``."""
+    calls: list[str] = []
+
+    def hook(name: str) -> ScriptHandler:
+        def run(data: dict[str, Any]) -> None:
+            counter = data.get("loopCounter")
+            calls.append(name if counter is None else f"{name} {counter}")
+
+        return run
+
+    keys = {"isi:preScript", "isi:postScript"}
+    definition = load_definition_bytes(
+        _repeated_file(on_instances, loop), source="ulang.bpmn", script_handlers=keys
+    )
+    engine = Engine(
+        ListCatalog(definition),
+        store,
+        clock=clock,
+        script_handlers={"isi:preScript": hook("pre"), "isi:postScript": hook("post")},
+    )
+    iid = engine.start("ulang", actor=KASUBAG, data={"berkas": ["a", "b", "c"]}).instance_id
+    for _ in range(3):
+        engine.complete(iid, "isi", actor=KASUBAG)
+    assert engine.status(iid).status == "completed"
+    assert calls == expected

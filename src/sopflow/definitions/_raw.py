@@ -127,6 +127,8 @@ class RawNode:
     extras: dict[str, Any] = field(default_factory=dict)
     #: SpiffArena's preScript / postScript with text (runtime/hooks.py)
     hooks: frozenset[str] = frozenset()
+    #: SpiffArena's scriptsOnInstances="true" on the loop characteristics
+    scripts_on_instances: bool = False
 
     def prop(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name and p.value != ""), None)

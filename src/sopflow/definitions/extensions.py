@@ -218,9 +218,12 @@ spiffworkflow | element | variableName | honoured | SpiffArena | on a bpmn:signa
     field instead of merged (not on a deciding step); elsewhere refused
 spiffworkflow | element | processVariableCorrelation taskMetadataValues | refused |
     SpiffArena | correlation by process variables and task metadata are not built
-spiffworkflow | attribute | isMatchingCorrelation scriptsOnInstances isOutputSynced allowGuest
-    guestConfirmation | refused | SpiffArena | correlation, guest access and data
-    synchronisation
+spiffworkflow | attribute | scriptsOnInstances | honoured | SpiffArena | on the loop
+    characteristics of a repeated task: "true" runs its pre/post script handlers on each
+    instance (with loopCounter and the item); otherwise they run once, before the first
+    instance and after the last, as SpiffWorkflow moves them to the loop body
+spiffworkflow | attribute | isMatchingCorrelation isOutputSynced allowGuest guestConfirmation
+    | refused | SpiffArena | correlation, guest access and data synchronisation
 zeebe | element | assignmentDefinition | honoured | Zeebe | who may claim and complete the
     task, like camunda:assignee / candidateGroups / candidateUsers
 zeebe | element | taskSchedule | honoured | Zeebe | the step's due and follow-up dates, like
@@ -555,6 +558,8 @@ _ON_START: Final = frozenset({"initiator"})
 #: the engine reads these where the standard puts them (runtime/calls.py, behaviours/loops.py)
 _ON_CALL: Final = frozenset({"in", "out"})
 _ON_MULTI: Final = frozenset({"collection", "elementVariable"})
+#: SpiffArena's choice where a repeated task's scripts run (runtime/machine.py hook)
+_ON_LOOPS: Final = frozenset({"scriptsOnInstances"})
 #: forms are honoured on the start event too: its data is checked when an instance starts
 _START_FORMS: Final = frozenset(
     {"formKey", "formRef", "formRefBinding", "formRefVersion", "formData", "formProperty"}
@@ -578,6 +583,8 @@ def _honoured_on(rule: Rule) -> str:
         return "call activities"
     if rule.name in _ON_MULTI:
         return "multiInstanceLoopCharacteristics"
+    if rule.name in _ON_LOOPS:
+        return "multiInstanceLoopCharacteristics and standardLoopCharacteristics"
     if rule.name in _ON_JOBS:
         return "activities, events and gateways"
     if rule.name in _ON_SERVICE:
@@ -602,6 +609,8 @@ def _honoured_here(rule: Rule, owner: etree._Element) -> bool:
         return tag == "callActivity"
     if rule.name in _ON_MULTI:
         return tag == "multiInstanceLoopCharacteristics"
+    if rule.name in _ON_LOOPS:
+        return tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
     if rule.name in _ON_JOBS:
         return tag in _FLOW_NODE_TAGS or tag.endswith(("Task", "Event", "Gateway"))
     if rule.name in _ON_SERVICE:

@@ -199,6 +199,9 @@ class Node:
     #: SpiffArena's ``preScript`` / ``postScript`` the file gives this task (names only:
     #: the script text never runs; the application's handler ``"<id>:preScript"`` does)
     hooks: frozenset[str] = frozenset()
+    #: a repeated task's hooks run on each instance (SpiffArena's scriptsOnInstances="true"),
+    #: else once around the whole loop or multi-instance body, as SpiffWorkflow does
+    scripts_on_instances: bool = False
 
 
 @dataclass(frozen=True, slots=True)

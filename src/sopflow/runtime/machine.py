@@ -189,6 +189,10 @@ class Machine:
         node = self.node(token)
         if name not in node.hooks:
             return
+        if (node.multi is not None or node.loop is not None) and (
+            self.is_inner(token) != node.scripts_on_instances
+        ):
+            return  # a repeated task's hooks run around the body, or on each instance
         key = f"{node.id}:{name}"
         handler = self.scripts.get(key)
         if handler is None:  # the loader refuses this file without the handler
