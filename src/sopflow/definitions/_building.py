@@ -321,6 +321,8 @@ def build_definition(
             loop=node.loop,
             call=node.call,
             event=node.event,
+            events=node.events,
+            parallel=node.parallel,
             attached_to=node.attached_to,
             interrupting=node.interrupting,
             boundaries=tuple(

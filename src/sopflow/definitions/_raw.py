@@ -118,6 +118,8 @@ class RawNode:
     loop_maximum: str | None = None
     call: Call | None = None
     event: EventDefinition | None = None
+    events: tuple[EventDefinition, ...] = ()
+    parallel: bool = False
     #: a boundary event's host activity (attachedToRef), for reachability
     attached_to: str | None = None
     interrupting: bool = True

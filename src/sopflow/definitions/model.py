@@ -70,6 +70,8 @@ class NodeKind(StrEnum):
     BOUNDARY = "boundary"  # an event attached to an activity (10.5.4, 13.5.5)
     EVENT_GATEWAY = "event_gateway"  # the first of its events wins (13.4.5)
     EVENT_SUBPROCESS = "event_subprocess"  # started by an event in its scope (13.5.4)
+    MULTIPLE_CATCH = "multiple_catch"  # several definitions: any one, or all (10.5.1)
+    MULTIPLE_THROW = "multiple_throw"  # several definitions: all are thrown (10.5.1)
 
 
 #: event definition kinds sopflow runs (BPMN 10.5, table 10.93)
@@ -188,6 +190,11 @@ class Node:
     call: Call | None = None
     #: the event's definition (catch, throw, boundary, event start and end events)
     event: EventDefinition | None = None
+    #: a "multiple" event's definitions (two or more, BPMN 10.5.1; ``event`` is None):
+    #: a catch fires on any one, or on all with ``parallel`` (parallelMultiple); a throw
+    #: throws each; a start event starts on any one
+    events: tuple[EventDefinition, ...] = ()
+    parallel: bool = False
     #: a boundary event: the activity it is attached to, and whether it interrupts it
     attached_to: str | None = None
     interrupting: bool = True

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -84,15 +85,14 @@ def start_events(rt: Engine, kind: str, name: str) -> list[tuple[ProcessDefiniti
         if not definition.executable:
             continue  # a picture-only process catches nothing (BPMN 2.0, 10.2)
         for node in definition.nodes.values():
-            event = node.event
-            if (
-                node.kind is NodeKind.START
-                and node.scope is None
-                and event is not None
-                and event.kind == kind
-                and event.name == name
-            ):
-                found.append((definition, node))
+            if node.kind is not NodeKind.START or node.scope is not None:
+                continue
+            # a "multiple" start event starts on any one of its definitions (10.5.1): the
+            # node is handed on as the one that matched
+            for event in node.events or ((node.event,) if node.event is not None else ()):
+                if event.kind == kind and event.name == name:
+                    found.append((definition, replace(node, event=event, events=())))
+                    break
     return found
 
 
@@ -214,10 +214,12 @@ def thrown_changes(
     to its one waiting catch (or start event); none is a MessageNotCorrelatedError of
     the throwing action. A thrown signal reaches every catch and start event.
     """
-    from sopflow.jobs.dispatch import instance_job_change, with_payload
+    from sopflow.jobs.dispatch import instance_jobs_change, with_payload
 
     changes: list[Change] = []
     children: list[NewChild] = []
+    #: per instance reached, its catches to fire in throw order: one change each
+    reached: dict[str, list[JobRow]] = {}
     for kind, name, data in thrown:
         waits = matching_waits(rt, kind, name, exclude=thrower)
         if kind == MESSAGE:
@@ -236,9 +238,12 @@ def thrown_changes(
                     instance_id=thrower,
                 )
         for job in waits:
-            change = instance_job_change(rt, with_payload(job, data=data), None, now)
-            if change is not None:
-                changes.append(change)
+            if job.instance_id is not None:
+                reached.setdefault(job.instance_id, []).append(with_payload(job, data=data))
         for definition, node in starts:
             children += new_instance(rt, definition, node, data, now, "engine")
+    for jobs in reached.values():
+        change = instance_jobs_change(rt, jobs, None, now)
+        if change is not None:
+            changes.append(change)
     return changes, children

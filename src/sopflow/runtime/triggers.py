@@ -375,7 +375,7 @@ def signal_self(
             None if token is None else token.id,
             None,
             None,
-            {} if carried is None else {"data": carried},
+            {"signal": name} if carried is None else {"signal": name, "data": carried},
             0,
             0,
             None,
@@ -387,7 +387,8 @@ def signal_self(
         )
 
     def catches(node: Node) -> bool:
-        return node.event is not None and node.event.kind == SIGNAL and node.event.name == name
+        events = node.events or ((node.event,) if node.event is not None else ())
+        return any(e.kind == SIGNAL and e.name == name for e in events)
 
     targets: list[tuple[Token | None, Node]] = []
     containers: list[Token | None] = [None]
@@ -395,7 +396,7 @@ def signal_self(
         if token.id == thrower.id:
             continue
         node = m.node(token)
-        if node.kind is NodeKind.CATCH_EVENT and catches(node):
+        if node.kind in (NodeKind.CATCH_EVENT, NodeKind.MULTIPLE_CATCH) and catches(node):
             targets.append((token, node))
         elif node.kind is NodeKind.EVENT_GATEWAY:
             targets += [
