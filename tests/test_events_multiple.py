@@ -181,6 +181,49 @@ def test_a_multiple_start_event_starts_on_any_one_of_its_definitions(
         engine.correlate("berkas_b")  # not one of its definitions
 
 
+def _parallel_start() -> str:
+    return (
+        '<bpmn:process id="mulai" isExecutable="true">'
+        f'<bpmn:startEvent id="s" parallelMultiple="true">{MESSAGE_A}{MESSAGE_B}</bpmn:startEvent>'
+        '<bpmn:userTask id="periksa" camunda:candidateGroups="pelaksana"/>'
+        '<bpmn:endEvent id="e"/>' + flows("s", "periksa", "e") + "</bpmn:process>"
+    )
+
+
+def test_a_parallel_multiple_start_event_starts_the_process_once_all_have_arrived(
+    store: Store, clock: FakeClock
+) -> None:
+    """10.5.2 Parallel Multiple start: "all of the triggers are required to start the
+    Process". The first message makes the instance, which waits at its start event (no
+    step is open); the second reaches that instance, not a new one, and the work begins."""
+    engine = _engine(store, clock, _doc(_parallel_start()))
+    [iid] = engine.correlate("berkas_b", data={"b": 2}).started
+    assert _ready(engine, iid) == []
+    assert engine.correlate("berkas_a", data={"a": 1}).instances == (iid,)
+    assert _ready(engine, iid) == ["periksa"]
+    assert engine.status(iid).data == {"a": 1, "b": 2}
+
+
+def test_one_action_throwing_all_triggers_starts_one_instance(
+    store: Store, clock: FakeClock
+) -> None:
+    """A multiple throw of both messages reaches the parallel start event once, with
+    both: one instance, its work begun."""
+    thrower = (
+        '<bpmn:process id="kirim" isExecutable="true"><bpmn:startEvent id="ks"/>'
+        '<bpmn:userTask id="isi" camunda:candidateGroups="pelaksana"/>'
+        f'<bpmn:endEvent id="ke">{MESSAGE_A}{MESSAGE_B}</bpmn:endEvent>'
+        + flows("ks", "isi", "ke", prefix="k")
+        + "</bpmn:process>"
+    )
+    engine = _engine(store, clock, _doc(_parallel_start(), thrower))
+    sender = engine.start("kirim", actor=OFFICER).instance_id
+    engine.complete(sender, "isi", actor=OFFICER, data={"perihal": "izin"})
+    [item] = engine.work_list()
+    assert item.task_id == "periksa"
+    assert engine.status(item.instance_id).data["perihal"] == "izin"
+
+
 # -------------------------------------------------------------------- refused at load
 
 
@@ -197,14 +240,16 @@ TIMER = "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration><
 @pytest.mark.parametrize(
     ("data", "said"),
     [
-        # all triggers before the process starts: not run (and said so)
+        # a multiple start event of an embedded subprocess
         (
             _doc(
-                '<bpmn:process id="p" isExecutable="true">'
-                f'<bpmn:startEvent id="s" parallelMultiple="true">{MESSAGE_A}{MESSAGE_B}'
-                '</bpmn:startEvent><bpmn:endEvent id="e"/>' + flows("s", "e") + "</bpmn:process>"
+                '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
+                '<bpmn:subProcess id="sub">'
+                f'<bpmn:startEvent id="ss">{MESSAGE_A}{MESSAGE_B}</bpmn:startEvent>'
+                '<bpmn:endEvent id="se"/>' + flows("ss", "se", prefix="i") + "</bpmn:subProcess>"
+                '<bpmn:endEvent id="e"/>' + flows("s", "sub", "e") + "</bpmn:process>"
             ),
-            'parallelMultiple="true"',
+            "inside a subprocess is not run",
         ),
         # a timer among the definitions: messages and signals only
         (_doc(_waiting(MESSAGE_A + TIMER)), "messages and signals only"),

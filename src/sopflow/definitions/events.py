@@ -158,15 +158,8 @@ def _unsupported_multiple(elem: Any, tag: str, definitions: list[Any]) -> str | 
             "event for messages and signals only; draw one event each"
         )
     parallel = (elem.get("parallelMultiple") or "").strip() == "true"
-    if tag == "startEvent":
-        if _local(elem.getparent().tag) != "process":
-            return f"{where} inside a subprocess is not run; draw one start event each"
-        if parallel:
-            return (
-                f'{where} and parallelMultiple="true" (the process starts only once '
-                "all have arrived) is not run: draw one start event and a parallel "
-                "catch after it"
-            )
+    if tag == "startEvent" and _local(elem.getparent().tag) != "process":
+        return f"{where} inside a subprocess is not run; draw one start event each"
     if parallel and tag in ("intermediateThrowEvent", "endEvent"):
         return f"parallelMultiple on a throwing bpmn:{tag} is not BPMN (10.5.1)"
     return None

@@ -107,12 +107,18 @@ class Machine:
         self._hops = 0
 
     # -- what the actions call ---------------------------------------------------------
-    def start(self, at_node: str | None = None) -> Effects:
+    def start(self, at_node: str | None = None, arrived: tuple[int, ...] = ()) -> Effects:
         """A new instance: one token at the top-level start event (13.5.1), or at the
-        start event ``at_node`` (a timer start event that fired)."""
+        start event ``at_node`` (a timer start event that fired). ``arrived``: which
+        definitions of a parallel multiple start event have occurred (10.5.2: it starts
+        the process once all have; until then the token waits at it)."""
+        from sopflow.runtime.behaviours.multiple import arrived_key
         from sopflow.runtime.triggers import arm_scope
 
-        self._schedule(self.state.new_token(at_node or self.definition.start_node, None))
+        token = self.state.new_token(at_node or self.definition.start_node, None)
+        for index in arrived:
+            self.state.hold(token.id, arrived_key(self.node(token), index), True)
+        self._schedule(token)
         arm_scope(self, None)
         self._run()
         return self.effects

@@ -26,6 +26,7 @@ from sopflow.runtime import triggers
 from sopflow.runtime.behaviours.activities import Activity
 from sopflow.runtime.behaviours.base import Behaviour
 from sopflow.runtime.behaviours.events import StartEvent
+from sopflow.runtime.behaviours.multiple import MultipleCatchEvent
 from sopflow.runtime.state import Token
 
 if TYPE_CHECKING:
@@ -170,9 +171,24 @@ class BoundaryEvent(Behaviour):
 
 
 class EventStart(StartEvent):
-    """A start event; one of an event subprocess fires it (13.5.4)."""
+    """A start event; one of an event subprocess fires it (13.5.4). A top-level parallel
+    multiple start event waits, as a parallel multiple catch, for the definitions that
+    have not yet occurred (10.5.2), then the process goes on from it."""
+
+    def activate(self, m: Machine, token: Token) -> None:
+        if m.node(token).parallel:
+            _PARALLEL.activate(m, token)
+        else:
+            super().activate(m, token)
+
+    def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
+        if m.node(token).parallel:
+            _PARALLEL.terminate(m, token, outcome=outcome, reason=reason)
 
     def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
+        if token is not None and token.node == job.node and m.node(token).parallel:
+            _PARALLEL.fire(m, token, job)
+            return
         node = m.definition.nodes[job.node or ""]
         esp = m.definition.nodes[node.scope or ""]
         owner = esp.scope
@@ -218,3 +234,6 @@ class EventGateway(Behaviour):
     def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
         m.withdraw(token)
         m.waited(Waited(token.id, token.node, "event_gateway", False, outcome))
+
+
+_PARALLEL = MultipleCatchEvent()

@@ -39,9 +39,11 @@ def arrived_key(node: Node, index: int) -> str:
     return f"{node.id}#{index}"
 
 
-def subscribe_all(m: Machine, token: Token | None, node: Node) -> None:
-    """One subscription row per definition; ``payload[ON]`` says which."""
+def subscribe_all(m: Machine, token: Token, node: Node) -> None:
+    """One subscription row per definition not yet arrived; ``payload[ON]`` says which."""
     for index, event in enumerate(node.events):
+        if m.state.holding(token.id, arrived_key(node, index)):
+            continue
         m.schedule(
             token,
             NewJob(
@@ -72,8 +74,18 @@ class MultipleCatchEvent(Behaviour):
 
     def activate(self, m: Machine, token: Token) -> None:
         node = m.node(token)
+        if node.parallel and all(
+            m.state.holding(token.id, arrived_key(node, i)) for i in range(len(node.events))
+        ):
+            self._done(m, token, node)  # a parallel start event all of whose triggers came
+            return
         subscribe_all(m, token, node)
         m.waited(Waited(token.id, node.id, "multiple", True))
+
+    def _done(self, m: Machine, token: Token, node: Node) -> None:
+        for i in range(len(node.events)):
+            m.state.hold(token.id, arrived_key(node, i), False)
+        m.leave(token)
 
     def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
         if token is None or token.node != job.node:
