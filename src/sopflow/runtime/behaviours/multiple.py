@@ -1,4 +1,4 @@
-""""Multiple" events: one event with several definitions (BPMN 2.0 10.5.1, 13.5.2).
+"""Events with several definitions, "multiple" events (BPMN 2.0 10.5.1, 13.5.2).
 
 The standard: a catch event with several definitions is triggered by any one of them
 ("Multiple") or only once all of them have occurred (``parallelMultiple="true"``,
