@@ -234,7 +234,10 @@ def _refused(data: bytes) -> list[str]:
     return [f"{p.element}: {p.message}" for p in problems]
 
 
-TIMER = "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>"
+TIMER = (
+    "<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>"
+    "</bpmn:timerEventDefinition>"
+)
 
 
 @pytest.mark.parametrize(

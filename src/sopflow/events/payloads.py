@@ -279,7 +279,9 @@ def item_body(m: Machine, token: Token, node: Node) -> dict[str, Any] | None:
     when it gives neither: a signal then carries a copy of the thrower's data, an error
     or escalation nothing."""
     event = node.event
-    if event is None or (event.payload is None and event.variable is None):
+    if event is None or event.kind not in ("signal", "error", "escalation"):
+        return None  # a message's payload is thrown_body's
+    if event.payload is None and event.variable is None:
         return None
     value: object = None
     if event.payload is not None:
