@@ -287,6 +287,8 @@ TIMER = (
             ),
             "parallelMultiple on a throwing bpmn:endEvent",
         ),
+        # the same message twice: which of the two would a delivery be for?
+        (_doc(_waiting(MESSAGE_A + MESSAGE_A, parallel=True)), "names the same message"),
         # an unknown reference in one of them
         (
             _doc(_waiting(MESSAGE_A + '<bpmn:signalEventDefinition signalRef="nope"/>')),

@@ -157,6 +157,9 @@ def _unsupported_multiple(elem: Any, tag: str, definitions: list[Any]) -> str | 
             f"{where} ({names}) is not run: sopflow runs several definitions on one "
             "event for messages and signals only; draw one event each"
         )
+    refs = [(d.get("messageRef") or d.get("signalRef") or "").strip() for d in definitions]
+    if len(set(zip(kinds, refs, strict=True))) < len(refs):
+        return f"{where} names the same message or signal twice; name each once"
     parallel = (elem.get("parallelMultiple") or "").strip() == "true"
     if tag == "startEvent" and _local(elem.getparent().tag) != "process":
         return f"{where} inside a subprocess is not run; draw one start event each"
