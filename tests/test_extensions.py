@@ -95,7 +95,36 @@ _ELSEWHERE = {
     "topic": "test_camunda_external_type_and_topic_make_an_external_task",
     "messagePayload": "test_spiffarena_message_payload_and_variable_are_honoured",
     "messageVariable": "test_spiffarena_message_payload_and_variable_are_honoured",
+    "payloadExpression": "test_spiffarena_item_payload_and_variable_are_honoured",
+    "variableName": "test_spiffarena_item_payload_and_variable_are_honoured",
+    "scriptsOnInstances": "test_spiffarena_scripts_on_instances_is_read_onto_the_task",
 }
+
+
+def test_spiffarena_scripts_on_instances_is_read_onto_the_task() -> None:
+    """Where a repeated task's pre/post scripts run (the runtime effect:
+    tests/test_spiff_task_scripts.py)."""
+    from tests.test_spiff_task_scripts import _repeated_file
+
+    keys = {"isi:preScript", "isi:postScript"}
+    for value, expected in (("true", True), ("false", False), (None, False)):
+        definition = _load(_repeated_file(value), script_handlers=keys)
+        assert definition.nodes["isi"].scripts_on_instances is expected
+
+
+def test_spiffarena_item_payload_and_variable_are_honoured() -> None:
+    """BPMN 2.0 10.5.1: a signal's, error's or escalation's payloadExpression and
+    variableName are read onto every event that refers to it (their runtime effect:
+    tests/test_events_item_payloads.py)."""
+    from tests.test_events_item_payloads import _signal_file
+
+    from sopflow.definitions.loader import load_definitions_bytes
+
+    [definition] = load_definitions_bytes(_signal_file(), source="uji.bpmn")
+    for node in ("lempar", "tangkap"):
+        event = definition.nodes[node].event
+        assert event is not None
+        assert (event.payload, event.variable) == ("{'r1': v1, 'r2': v2}", "hasil")
 
 
 def test_spiffarena_message_payload_and_variable_are_honoured() -> None:

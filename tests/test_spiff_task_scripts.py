@@ -18,7 +18,7 @@ import pytest
 from tests._stores import store_url_fixture  # noqa: F401  (the fixture)
 from tests.conftest import ListCatalog
 
-from sopflow.definitions.loader import load_definition_bytes
+from sopflow.definitions.loader import load_definition_bytes, load_definitions_bytes
 from sopflow.errors import DefinitionError, ScriptHandlerError
 from sopflow.runtime.engine import Engine, ScriptHandler
 from sopflow.runtime.views import Actor
@@ -196,3 +196,161 @@ def test_the_script_text_is_never_executed(store: Store, clock: FakeClock, tmp_p
     engine.complete(iid, "isi", actor=KASUBAG, data={"jumlah": 1})
     assert engine.status(iid).status == "completed"
     assert not marker.exists()
+
+
+def _calling_file() -> bytes:
+    """``induk`` calls ``anak`` (camunda:in/out variables="all", SpiffArena's default of
+    passing everything); the call activity has a preScript and a postScript."""
+    return b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="defs" targetNamespace="https://sopflow.id/bpmn">
+  <bpmn:process id="induk" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:callActivity id="panggil" calledElement="anak">
+      <bpmn:extensionElements>
+        <camunda:in variables="all"/>
+        <camunda:out variables="all"/>
+        <spiffworkflow:preScript>in_data = old</spiffworkflow:preScript>
+        <spiffworkflow:postScript>out_data = hasil * 2</spiffworkflow:postScript>
+      </bpmn:extensionElements>
+    </bpmn:callActivity>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="panggil"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="panggil" targetRef="e"/>
+  </bpmn:process>
+  <bpmn:process id="anak" isExecutable="true">
+    <bpmn:startEvent id="as"/>
+    <bpmn:userTask id="kerjakan" camunda:candidateGroups="kasubag"/>
+    <bpmn:endEvent id="ae"/>
+    <bpmn:sequenceFlow id="a1" sourceRef="as" targetRef="kerjakan"/>
+    <bpmn:sequenceFlow id="a2" sourceRef="kerjakan" targetRef="ae"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_scripts_on_a_call_activity_run_around_the_called_instance(
+    store: Store, clock: FakeClock
+) -> None:
+    """SpiffWorkflow's CallActivity is a SpiffBpmnTask like any other: its preScript runs
+    as it becomes ready, before the called process starts (13.3.5: the child is started
+    with the caller's data), and its postScript as it completes, after the child's data
+    came back and before the token leaves the call activity."""
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def pre(data: dict[str, Any]) -> dict[str, Any]:
+        calls.append(("pre", dict(data)))
+        return {"in_data": data["old"]}
+
+    def post(data: dict[str, Any]) -> dict[str, Any]:
+        calls.append(("post", dict(data)))
+        return {"out_data": data["hasil"] * 2}
+
+    keys = {"panggil:preScript", "panggil:postScript"}
+    definitions = load_definitions_bytes(_calling_file(), source="call.bpmn", script_handlers=keys)
+    engine = Engine(
+        ListCatalog(*definitions),
+        store,
+        clock=clock,
+        script_handlers={"panggil:preScript": pre, "panggil:postScript": post},
+    )
+    iid = engine.start("induk", actor=KASUBAG, data={"old": "lama"}).instance_id
+    assert calls == [("pre", {"old": "lama"})]
+    [child] = engine.status(iid).children
+    assert engine.status(child).data == {"old": "lama", "in_data": "lama"}  # set before it
+    engine.complete(child, "kerjakan", actor=KASUBAG, data={"hasil": 21})
+    assert calls[1] == ("post", {"old": "lama", "in_data": "lama", "hasil": 21})
+    status = engine.status(iid)
+    assert status.status == "completed"
+    assert status.data["out_data"] == 42
+
+
+def test_scripts_on_a_call_activity_without_handlers_are_refused_by_key() -> None:
+
+    with pytest.raises(DefinitionError) as info:
+        load_definitions_bytes(_calling_file(), source="call.bpmn")
+    problems = getattr(info.value, "problems", None) or [info.value]
+    assert {(p.element, p.code, p.handler) for p in problems} == {
+        ("panggil", "needs-handler", "panggil:preScript"),
+        ("panggil", "needs-handler", "panggil:postScript"),
+    }
+
+
+def _repeated_file(on_instances: str | None, loop: str = "multi") -> bytes:
+    """``isi`` repeated over ``berkas`` (or three times by a standard loop), with a
+    preScript and a postScript; ``scriptsOnInstances`` as given (None: not written)."""
+    attr = "" if on_instances is None else f' spiffworkflow:scriptsOnInstances="{on_instances}"'
+    if loop == "multi":
+        characteristics = (
+            f'<bpmn:multiInstanceLoopCharacteristics isSequential="true"{attr} '
+            'camunda:collection="berkas" camunda:elementVariable="item"/>'
+        )
+    else:
+        characteristics = f'<bpmn:standardLoopCharacteristics loopMaximum="3"{attr}/>'
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="defs" targetNamespace="https://sopflow.id/bpmn">
+  <bpmn:process id="ulang" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="isi" camunda:candidateGroups="kasubag">
+      <bpmn:extensionElements>
+        <spiffworkflow:preScript>input_item += 1</spiffworkflow:preScript>
+        <spiffworkflow:postScript>output_item -= 1</spiffworkflow:postScript>
+      </bpmn:extensionElements>
+      {characteristics}
+    </bpmn:userTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="isi"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="isi" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
+
+
+@pytest.mark.parametrize(
+    ("on_instances", "loop", "expected"),
+    [
+        # SpiffWorkflow moves a repeated task's scripts to the loop body: once around it
+        (None, "multi", ["pre", "post"]),
+        ("false", "multi", ["pre", "post"]),
+        (None, "standard", ["pre", "post"]),
+        # scriptsOnInstances="true": on each instance, which sees its own loop variables
+        ("true", "multi", ["pre 0", "post 0", "pre 1", "post 1", "pre 2", "post 2"]),
+        ("true", "standard", ["pre 0", "post 0", "pre 1", "post 1", "pre 2", "post 2"]),
+    ],
+)
+def test_a_repeated_tasks_scripts_run_around_the_body_or_on_each_instance(
+    store: Store, clock: FakeClock, on_instances: str | None, loop: str, expected: list[str]
+) -> None:
+    """BPMN 2.0 13.3.6 / 13.3.7: the loop or multi-instance body is an activity of its
+    own around the instances; SpiffWorkflow runs the pre/post scripts on that body unless
+    the loop characteristics say ``spiffworkflow:scriptsOnInstances="true"``."""
+    calls: list[str] = []
+
+    def hook(name: str) -> ScriptHandler:
+        def run(data: dict[str, Any]) -> None:
+            counter = data.get("loopCounter")
+            calls.append(name if counter is None else f"{name} {counter}")
+
+        return run
+
+    keys = {"isi:preScript", "isi:postScript"}
+    definition = load_definition_bytes(
+        _repeated_file(on_instances, loop), source="ulang.bpmn", script_handlers=keys
+    )
+    engine = Engine(
+        ListCatalog(definition),
+        store,
+        clock=clock,
+        script_handlers={"isi:preScript": hook("pre"), "isi:postScript": hook("post")},
+    )
+    iid = engine.start("ulang", actor=KASUBAG, data={"berkas": ["a", "b", "c"]}).instance_id
+    for _ in range(3):
+        engine.complete(iid, "isi", actor=KASUBAG)
+    assert engine.status(iid).status == "completed"
+    assert calls == expected

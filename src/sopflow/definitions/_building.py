@@ -321,6 +321,8 @@ def build_definition(
             loop=node.loop,
             call=node.call,
             event=node.event,
+            events=node.events,
+            parallel=node.parallel,
             attached_to=node.attached_to,
             interrupting=node.interrupting,
             boundaries=tuple(
@@ -332,6 +334,7 @@ def build_definition(
                 if n.scope == node.id and n.kind is NodeKind.EVENT_SUBPROCESS
             ),
             hooks=node.hooks,
+            scripts_on_instances=node.scripts_on_instances,
         )
     decisions = [d for d in (_decision(raw, n) for n in raw.nodes.values()) if d is not None]
     decisions.sort(key=lambda d: numbers.get(d.step_id, 0))

@@ -10,6 +10,7 @@ from typing import Any
 
 from lxml import etree
 
+from sopflow.definitions._item_events import ITEM_ROOTS, read_item_parts
 from sopflow.definitions._raw import (
     BPMN_NS,
     BPMNDI_NS,
@@ -23,7 +24,7 @@ from sopflow.definitions._raw import (
     _local,
     _properties,
 )
-from sopflow.definitions.events import event_kind, read_event, unsupported_event
+from sopflow.definitions.events import event_kind, read_event, read_events, unsupported_event
 from sopflow.definitions.model import (
     MESSAGE,
     Call,
@@ -210,12 +211,44 @@ def _task_extras(elem: etree._Element, raw: RawProcess, node_id: str) -> dict[st
     return read_task_extras(elem, problem)
 
 
+def _read_multiple(elem: etree._Element, tag: str, node: RawNode, raw: RawProcess) -> None:
+    """A "multiple" event (several definitions, BPMN 10.5.1; which ones run is decided by
+    events.unsupported_event): its definitions, parallelMultiple, its node kind. Message
+    payloads, catch variables and correlation properties are not read for them, so a file
+    that gives any is refused rather than run without them."""
+    from sopflow.definitions._messages import message_parts_given
+
+    node.events, problem = read_events(elem, raw.event_refs)
+    if problem is not None:
+        raw.problems.append(raw.error(problem, line=node.line, element=node.id))
+    if len(node.events) < 2:
+        node.events = ()
+        return
+    node.parallel = (elem.get("parallelMultiple") or "").strip() == "true"
+    given = message_parts_given(elem, node.events, raw.event_refs)
+    if given is not None:
+        raw.problems.append(
+            raw.error(
+                f"{given} on an event with several definitions is not run: draw the "
+                "message's event on its own",
+                line=node.line,
+                element=node.id,
+            )
+        )
+    if tag == "intermediateCatchEvent":
+        node.kind = NodeKind.MULTIPLE_CATCH
+    elif tag in ("intermediateThrowEvent", "endEvent"):
+        node.kind = NodeKind.MULTIPLE_THROW
+
+
 def _read_event_of(elem: etree._Element, tag: str, node: RawNode, raw: RawProcess) -> None:
     """The event parts of a node: its definition, what it is attached to (10.5)."""
     if tag.endswith("Event"):
         node.event, problem = read_event(elem, raw.event_refs)
         if problem is not None:
             raw.problems.append(raw.error(problem, line=node.line, element=node.id))
+        if node.unsupported is None and node.event is None:
+            _read_multiple(elem, tag, node, raw)
     if tag == "receiveTask":
         ref = (elem.get("messageRef") or "").strip()
         if ref in raw.event_refs:
@@ -231,6 +264,9 @@ def _read_event_of(elem: etree._Element, tag: str, node: RawNode, raw: RawProces
         from sopflow.definitions._messages import read_message_parts
 
         node.event, found = read_message_parts(elem, tag, node.event, raw.event_refs)
+        raw.problems += [raw.error(text, line=line, element=node.id) for text, line in found]
+    if node.event is not None and node.event.kind in ITEM_ROOTS:
+        node.event, found = read_item_parts(elem, node.event)
         raw.problems += [raw.error(text, line=line, element=node.id) for text, line in found]
     if tag == "boundaryEvent":
         node.attached_to = elem.get("attachedToRef")

@@ -25,7 +25,7 @@ from sopflow.definitions.model import MESSAGE, EventDefinition
 from sopflow.errors import ExpressionError
 from sopflow.events.payloads import check_variable, compile_path, compile_payload
 
-__all__ = ["honoured_message_part", "read_message_parts"]
+__all__ = ["honoured_message_part", "message_parts_given", "read_message_parts"]
 
 _BPMN: Final = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _SPIFF: Final = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -70,6 +70,30 @@ def honoured_message_part(prefix: str, name: str, owner: etree._Element) -> bool
             tag == "receiveTask" or _definition(owner) is not None
         )
     return False
+
+
+def message_parts_given(
+    elem: etree._Element, events: tuple[EventDefinition, ...], refs: dict[str, str]
+) -> str | None:
+    """The first message part a "multiple" event gives (payload, variable, correlation
+    property of one of its messages), which sopflow does not read there; or None."""
+    holders = [elem, *elem.iterchildren(f"{{{_BPMN}}}messageEventDefinition")]
+    for holder in holders:
+        for name in ("messagePayload", "messageVariable"):
+            if _spiff_text(holder, name) is not None:
+                return f"spiffworkflow:{name}"
+        for name in ("expression", "resultVariable"):
+            if (holder.get(f"{{{_CAMUNDA}}}{name}") or "").strip():
+                return f"camunda:{name}"
+    root = elem.getroottree().getroot()
+    for event in events:
+        if (
+            event.kind == MESSAGE
+            and event.name is not None
+            and _correlation(root, refs, event.name)
+        ):
+            return f"a correlation property of message {event.name!r}"
+    return None
 
 
 def _correlation(

@@ -118,6 +118,8 @@ class RawNode:
     loop_maximum: str | None = None
     call: Call | None = None
     event: EventDefinition | None = None
+    events: tuple[EventDefinition, ...] = ()
+    parallel: bool = False
     #: a boundary event's host activity (attachedToRef), for reachability
     attached_to: str | None = None
     interrupting: bool = True
@@ -127,6 +129,8 @@ class RawNode:
     extras: dict[str, Any] = field(default_factory=dict)
     #: SpiffArena's preScript / postScript with text (runtime/hooks.py)
     hooks: frozenset[str] = frozenset()
+    #: SpiffArena's scriptsOnInstances="true" on the loop characteristics
+    scripts_on_instances: bool = False
 
     def prop(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name and p.value != ""), None)

@@ -172,6 +172,7 @@ def _read_scope(
         if node.unsupported is not None:
             node.kind = None
         node.hooks = _hooks(elem)
+        node.scripts_on_instances = _scripts_on_instances(elem)
         if node.is_step or (tag == "startEvent" and scope is None):
             node.extras = _task_extras(elem, raw, node_id)
         raw.nodes[node_id] = node
@@ -255,6 +256,16 @@ def read_process(
 
 
 _SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _scripts_on_instances(elem: etree._Element) -> bool:
+    """SpiffWorkflow moves a repeated task's pre/post scripts to the loop body unless its
+    loop characteristics say ``spiffworkflow:scriptsOnInstances="true"`` (exactly)."""
+    for tag in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+        loop = elem.find(f"{{{BPMN_NS}}}{tag}")
+        if loop is not None:
+            return loop.get(f"{{{_SPIFF_NS}}}scriptsOnInstances") == "true"
+    return False
 
 
 def _hooks(elem: etree._Element) -> frozenset[str]:

@@ -125,7 +125,42 @@ def read_task_extras(elem: etree._Element, problem: Problem) -> dict[str, Any]:
     form = _camunda_form(elem, problem) + _flowable_form(elem, problem)
     if form:
         extras["form"] = tuple(form)
+    variable = _form_variable(elem, problem)
+    if variable is not None:
+        extras["form_variable"] = variable
     return extras
+
+
+def _form_variable(elem: etree._Element, problem: Problem) -> str | None:
+    """SpiffArena's ``spiffworkflow:variableName`` on a user task: the submitted form is
+    kept whole under this one field instead of merged (SpiffWorkflow's UserTask
+    ``add_data_from_form``: ``set_data(**{variable: data})``). Empty means merged, as
+    there. A sopflow deciding step (property ``keputusan``) routes on a top-level field,
+    so the two together are refused rather than leave its gateway reading nothing."""
+    found = _extension_children(elem, _SPIFF, "variableName")
+    text = next(((e.text or "").strip() for e in found if (e.text or "").strip()), None)
+    if text is None:
+        return None
+    line = _line(found[0])
+    if etree.QName(elem.tag).localname != "userTask":
+        return None  # reported by the extension check: honoured on user tasks only
+    from sopflow.events.payloads import check_variable
+
+    try:
+        name = check_variable(text)
+    except ExpressionError as exc:
+        problem("form", f"spiffworkflow:variableName {text[:80]!r} refused: {exc.message}", line)
+        return None
+    for props in elem.iter(f"{{{_SPIFF}}}property", f"{{{NAMESPACES['camunda']}}}property"):
+        if (props.get("name") or "").strip() == "keputusan":
+            problem(
+                "form",
+                f"spiffworkflow:variableName {name!r} on a deciding step: its gateway reads "
+                "the decision field at the top of the data; remove one of the two",
+                line,
+            )
+            return None
+    return name
 
 
 _ISO_DATE: Final = re.compile(

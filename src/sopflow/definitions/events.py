@@ -113,7 +113,7 @@ def unsupported_event(elem: Any, tag: str) -> str | None:
     """Why sopflow refuses this event element, or None."""
     definitions = _definitions(elem)
     if len(definitions) > 1:
-        return f"bpmn:{tag} with {len(definitions)} event definitions is not run; draw one each"
+        return _unsupported_multiple(elem, tag, definitions)
     if not definitions:
         if tag == "boundaryEvent":
             return "a bpmn:boundaryEvent needs an event definition (BPMN 10.5.4)"
@@ -132,12 +132,65 @@ def unsupported_event(elem: Any, tag: str) -> str | None:
     return None
 
 
+#: where a "multiple" event may stand, and the kinds its definitions may be (10.5.1)
+_MULTIPLE_TAGS = frozenset(
+    {"startEvent", "intermediateCatchEvent", "intermediateThrowEvent", "endEvent"}
+)
+_MULTIPLE_KINDS = frozenset({MESSAGE, SIGNAL})
+
+
+def _unsupported_multiple(elem: Any, tag: str, definitions: list[Any]) -> str | None:
+    """Why a "multiple" event (several definitions, BPMN 10.5.1) is refused, or None.
+
+    sopflow runs them with messages and signals: a catch fires on any one of its
+    definitions, or waits for all with ``parallelMultiple="true"``; a throw throws each;
+    a top-level start event starts on any one. Everything else is refused by name."""
+    kinds = [_DEFINITIONS.get(_local(d.tag) or "") for d in definitions]
+    where = f"bpmn:{tag} with {len(definitions)} event definitions"
+    if tag not in _MULTIPLE_TAGS or elem.getparent() is None:
+        return f"{where} is not run: only catch, throw, start and end events may have several"
+    if any(k not in _MULTIPLE_KINDS for k in kinds):
+        names = ", ".join(
+            sorted({(_local(d.tag) or "?").removesuffix("EventDefinition") for d in definitions})
+        )
+        return (
+            f"{where} ({names}) is not run: sopflow runs several definitions on one "
+            "event for messages and signals only; draw one event each"
+        )
+    refs = [(d.get("messageRef") or d.get("signalRef") or "").strip() for d in definitions]
+    if len(set(zip(kinds, refs, strict=True))) < len(refs):
+        return f"{where} names the same message or signal twice; name each once"
+    parallel = (elem.get("parallelMultiple") or "").strip() == "true"
+    if tag == "startEvent" and _local(elem.getparent().tag) != "process":
+        return f"{where} inside a subprocess is not run; draw one start event each"
+    if parallel and tag in ("intermediateThrowEvent", "endEvent"):
+        return f"parallelMultiple on a throwing bpmn:{tag} is not BPMN (10.5.1)"
+    return None
+
+
+def read_events(elem: Any, refs: dict[str, str]) -> tuple[tuple[EventDefinition, ...], str | None]:
+    """A "multiple" event's definitions, each read as :func:`read_event` reads one."""
+    found: list[EventDefinition] = []
+    for definition in _definitions(elem):
+        event, problem = _read_definition(elem, definition, refs)
+        if problem is not None:
+            return (), problem
+        if event is not None:
+            found.append(event)
+    return tuple(found), None
+
+
 def read_event(elem: Any, refs: dict[str, str]) -> tuple[EventDefinition | None, str | None]:
     """The element's event definition, and a problem to report (an unknown reference)."""
     definitions = _definitions(elem)
     if len(definitions) != 1:
         return None, None
-    definition = definitions[0]
+    return _read_definition(elem, definitions[0], refs)
+
+
+def _read_definition(
+    elem: Any, definition: Any, refs: dict[str, str]
+) -> tuple[EventDefinition | None, str | None]:
     kind = _DEFINITIONS.get(_local(definition.tag) or "")
     if kind is None or kind == TIMER:
         return (None if kind is None else EventDefinition(TIMER)), None

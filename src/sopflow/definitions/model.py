@@ -70,6 +70,8 @@ class NodeKind(StrEnum):
     BOUNDARY = "boundary"  # an event attached to an activity (10.5.4, 13.5.5)
     EVENT_GATEWAY = "event_gateway"  # the first of its events wins (13.4.5)
     EVENT_SUBPROCESS = "event_subprocess"  # started by an event in its scope (13.5.4)
+    MULTIPLE_CATCH = "multiple_catch"  # several definitions: any one, or all (10.5.1)
+    MULTIPLE_THROW = "multiple_throw"  # several definitions: all are thrown (10.5.1)
 
 
 #: event definition kinds sopflow runs (BPMN 10.5, table 10.93)
@@ -188,6 +190,11 @@ class Node:
     call: Call | None = None
     #: the event's definition (catch, throw, boundary, event start and end events)
     event: EventDefinition | None = None
+    #: a "multiple" event's definitions (two or more, BPMN 10.5.1; ``event`` is None):
+    #: a catch fires on any one, or on all with ``parallel`` (parallelMultiple); a throw
+    #: throws each; a start event starts on any one
+    events: tuple[EventDefinition, ...] = ()
+    parallel: bool = False
     #: a boundary event: the activity it is attached to, and whether it interrupts it
     attached_to: str | None = None
     interrupting: bool = True
@@ -199,6 +206,9 @@ class Node:
     #: SpiffArena's ``preScript`` / ``postScript`` the file gives this task (names only:
     #: the script text never runs; the application's handler ``"<id>:preScript"`` does)
     hooks: frozenset[str] = frozenset()
+    #: a repeated task's hooks run on each instance (SpiffArena's scriptsOnInstances="true"),
+    #: else once around the whole loop or multi-instance body, as SpiffWorkflow does
+    scripts_on_instances: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +247,9 @@ class Step:
     #: formKey / formRef / SpiffArena's JSON-schema file, passed to the application
     form_key: str | None = None
     form: tuple[FormField, ...] = ()
+    #: SpiffArena's variableName on a user task: the completion's data are kept whole
+    #: under this field instead of merged into the instance data
+    form_variable: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -84,15 +85,14 @@ def start_events(rt: Engine, kind: str, name: str) -> list[tuple[ProcessDefiniti
         if not definition.executable:
             continue  # a picture-only process catches nothing (BPMN 2.0, 10.2)
         for node in definition.nodes.values():
-            event = node.event
-            if (
-                node.kind is NodeKind.START
-                and node.scope is None
-                and event is not None
-                and event.kind == kind
-                and event.name == name
-            ):
-                found.append((definition, node))
+            if node.kind is not NodeKind.START or node.scope is not None:
+                continue
+            # a "multiple" start event starts on any one of its definitions (10.5.1): the
+            # node is handed on with ``event`` the one that matched
+            for event in node.events or ((node.event,) if node.event is not None else ()):
+                if event.kind == kind and event.name == name:
+                    found.append((definition, replace(node, event=event)))
+                    break
     return found
 
 
@@ -161,9 +161,12 @@ def new_instance(
     now: datetime,
     actor: str,
     unit: str | None = None,
+    arrived: tuple[int, ...] = (),
 ) -> list[NewChild]:
     """A new instance started at the start event ``node``, with its call children, in
-    ``unit`` (else the process's default unit, as ``start`` decides it)."""
+    ``unit`` (else the process's default unit, as ``start`` decides it). ``arrived``: the
+    definitions of a parallel multiple start event that have occurred (default: the one
+    ``node.event`` is); the instance waits at it for the others (10.5.2)."""
     from sopflow.authority.gate import event_start_unit
     from sopflow.runtime.advance import machine_for, started
 
@@ -172,7 +175,9 @@ def new_instance(
     first, conversation = payloads.start_data(node, data)
     state = State([], first, correlations=conversation)
     machine = machine_for(rt, definition, state, instance_id, now)
-    machine.start(at_node=node.id)
+    if node.parallel and not arrived and node.event in node.events:
+        arrived = (node.events.index(node.event),)
+    machine.start(at_node=node.id, arrived=arrived)
     assert node.event is not None
     head = [
         records.event(
@@ -214,10 +219,16 @@ def thrown_changes(
     to its one waiting catch (or start event); none is a MessageNotCorrelatedError of
     the throwing action. A thrown signal reaches every catch and start event.
     """
-    from sopflow.jobs.dispatch import instance_job_change, with_payload
+    from sopflow.jobs.dispatch import instance_jobs_change, with_payload
 
     changes: list[Change] = []
     children: list[NewChild] = []
+    #: per instance reached, its catches to fire in throw order: one change each
+    reached: dict[str, list[JobRow]] = {}
+    #: per parallel multiple start event, the instances to start: their triggers, data
+    gathering: dict[
+        tuple[str, str], list[tuple[ProcessDefinition, Node, set[int], dict[str, Any]]]
+    ] = {}
     for kind, name, data in thrown:
         waits = matching_waits(rt, kind, name, exclude=thrower)
         if kind == MESSAGE:
@@ -236,9 +247,26 @@ def thrown_changes(
                     instance_id=thrower,
                 )
         for job in waits:
-            change = instance_job_change(rt, with_payload(job, data=data), None, now)
-            if change is not None:
-                changes.append(change)
+            if job.instance_id is not None:
+                reached.setdefault(job.instance_id, []).append(with_payload(job, data=data))
         for definition, node in starts:
+            if node.parallel and node.event in node.events:
+                # several triggers of one parallel multiple start event thrown by one
+                # action start one instance that has them all (10.5.2), not one each
+                group = gathering.setdefault((definition.version, node.id), [])
+                index = node.events.index(node.event)
+                if not group or index in group[-1][2]:
+                    group.append((definition, node, set(), {}))
+                group[-1][2].add(index)
+                group[-1][3].update(data if isinstance(data, dict) else {})
+                continue
             children += new_instance(rt, definition, node, data, now, "engine")
+    for groups in gathering.values():
+        for definition, node, indexes, merged in groups:
+            arrived = tuple(sorted(indexes))
+            children += new_instance(rt, definition, node, merged, now, "engine", None, arrived)
+    for jobs in reached.values():
+        change = instance_jobs_change(rt, jobs, None, now)
+        if change is not None:
+            changes.append(change)
     return changes, children

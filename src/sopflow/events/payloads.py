@@ -53,9 +53,12 @@ __all__ = [
     "compile_payload",
     "correlated",
     "correlation_values",
+    "item_body",
+    "keep_item",
     "receive",
     "start_data",
     "thrown_body",
+    "wrapped",
 ]
 
 #: most keys of a dict payload
@@ -268,6 +271,47 @@ def thrown_body(m: Machine, token: Token, node: Node) -> dict[str, Any]:
     return body
 
 
+def item_body(m: Machine, token: Token, node: Node) -> dict[str, Any] | None:
+    """What a signal, error or escalation thrown at ``node`` carries, when its
+    bpmn:signal / error / escalation gives SpiffArena's ``payloadExpression`` or
+    ``variableName``: the expression evaluated on the thrower's data now (None without
+    one, as SpiffWorkflow's item-aware events throw), wrapped under :data:`BODY`. None
+    when it gives neither: a signal then carries a copy of the thrower's data, an error
+    or escalation nothing."""
+    event = node.event
+    if event is None or event.kind not in ("signal", "error", "escalation"):
+        return None  # a message's payload is thrown_body's
+    if event.payload is None and event.variable is None:
+        return None
+    value: object = None
+    if event.payload is not None:
+        try:
+            value = compile_payload(event.payload).evaluate(m.variables(token))
+        except ExpressionError as exc:
+            raise TaskDataError(
+                f"{event.kind} {event.name!r}: {exc.message}",
+                instance_id=m.instance_id,
+                task_id=node.id,
+            ) from None
+    return {BODY: value}
+
+
+def keep_item(m: Machine, node: Node, carried: Mapping[str, Any] | None) -> None:
+    """A signal, error or escalation catch whose event names a ``variableName`` keeps
+    what arrived there: the thrower's payload, or None when none came (SpiffWorkflow's
+    ``update_task_data``: ``data[variable] = payload``). A catch that names none keeps
+    nothing of a payload, as in SpiffArena."""
+    event = node.event
+    if event is None or event.variable is None:
+        return
+    m.data[event.variable] = body_of(carried) if carried else None
+
+
+def wrapped(data: object) -> bool:
+    """Is this a payload thrown as SpiffArena's (:func:`item_body`), not plain data?"""
+    return isinstance(data, Mapping) and set(data) == {BODY}
+
+
 def body_of(data: Mapping[str, Any]) -> object:
     """The payload a message's data stand for (unwrapping a non-dict payload)."""
     if set(data) == {BODY}:
@@ -315,10 +359,13 @@ def receive(m: Machine, node: Node, data: object) -> None:
 
 
 def start_data(node: Node, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A message start event's first data and conversation, from the message's data."""
+    """A message start event's first data and conversation, from the message's data; a
+    signal start event's, from the signal's (its variableName keeps a payload)."""
     event = node.event
+    if event is not None and event.kind == "signal" and event.variable is not None:
+        return {event.variable: body_of(data) if data else None}, {}
     if event is None or event.kind != "message":
-        return dict(data), {}
+        return ({} if wrapped(data) else dict(data)), {}
     value = body_of(data)
     if event.variable is not None:
         first: dict[str, Any] = {event.variable: value}

@@ -77,10 +77,20 @@ def instance_job_change(
     rt: Engine, job: JobRow, worker: str | None, now: datetime
 ) -> Change | None:
     """The change firing ``job`` makes (consuming it); None if its instance is closed."""
+    return instance_jobs_change(rt, [job], worker, now)
+
+
+def instance_jobs_change(
+    rt: Engine, jobs: list[JobRow], worker: str | None, now: datetime
+) -> Change | None:
+    """The one change firing ``jobs`` of one instance in order makes (consuming each):
+    what one action threw to the same instance twice (a multiple throw's message and
+    signal, BPMN 10.5.1) is one write, not two that conflict. None if it is closed."""
     from sopflow.runtime.advance import advance, machine_for
     from sopflow.runtime.state import load_state
 
-    assert job.instance_id is not None
+    job = jobs[0]
+    assert job.instance_id is not None and all(j.instance_id == job.instance_id for j in jobs)
     # the instance and its open steps in one read: a timer that closes a step (a
     # boundary timer, an event-based gateway's timer) needs no second query for them
     row, open_rows = rt.store.load_with_open_steps(job.instance_id)
@@ -88,14 +98,15 @@ def instance_job_change(
         return None
     definition = rt.definition(row.version)
     state = load_state(row.state, job.instance_id, definition)
-    token = None if job.token is None else state.token(job.token)
     at = max(now, from_ms(row.last_action_at))
     machine = machine_for(rt, definition, state, job.instance_id, at, job, row=row)
-    if job.token is None or token is not None:
-        # (a token gone without withdrawing its job — a store written by hand — only
-        # consumes the job)
-        machine.fire(token, job)
-    done = [DoneJob(job.id, worker)]
+    for each in jobs:
+        token = None if each.token is None else state.token(each.token)
+        if each.token is None or token is not None:
+            # (a token gone without withdrawing its job — a store written by hand, or
+            # an earlier job of this list moving it on — only consumes the job)
+            machine.fire(token, each)
+    done = [DoneJob(each.id, worker) for each in jobs]
     return advance(
         rt, row, definition, state, machine, at, "engine", done_jobs=done, open_rows=open_rows
     ).change

@@ -164,7 +164,10 @@ def _complete_once(
                 task_id=step.id,
             )
     token = _token_of(state, open_row)
-    state.data.update(submitted)
+    if step.form_variable is not None:  # SpiffArena: the form kept whole, not merged
+        state.data[step.form_variable] = submitted
+    else:
+        state.data.update(submitted)
     machine = machine_for(rt, definition, state, instance_id, now, row=row)
     effects = machine.complete(token)
     head = [

@@ -120,6 +120,8 @@ def started(
     children = calls.start_children(
         rt, definition, instance_id, machine, now, actor, unit, depth=depth, origin=origin
     )
+    if effects.thrown:
+        children += _thrown_at_start(rt, definition, instance_id, effects, now)
     steps = records.new_steps(rt, definition, state, effects, now, instance_id)
     # the wait that ended (a timer fired) reads before what it led to
     audit = [*head, *wait_audit(definition, instance_id, effects, now)]
@@ -139,6 +141,27 @@ def started(
         parent_token=parent_token,
     )
     return Started(instance, steps, audit, live_jobs(effects, state), children)
+
+
+def _thrown_at_start(
+    rt: Engine, definition: ProcessDefinition, instance_id: str, effects: Effects, now: datetime
+) -> list[NewChild]:
+    """Messages and signals thrown in the action that creates the instance: the instances
+    they start are written with it; one thrown to a nobody-waits message is refused as
+    from any action. Reaching an instance that waits would change that instance in the
+    transaction that inserts this one, which the stores do not do: refused, not dropped."""
+    from sopflow.errors import RuntimeFault
+    from sopflow.events.delivery import thrown_changes
+
+    caught, begun = thrown_changes(rt, instance_id, effects.thrown, now)
+    if caught:
+        raise RuntimeFault(
+            f"process {definition.process_id}: a message or signal thrown while the instance "
+            f"starts reaches {len(caught)} waiting instance(s), which cannot be changed in "
+            "the transaction that creates this one; put a step, or camunda:asyncBefore on "
+            "the throw event, before it (nothing was written)"
+        )
+    return begun
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +213,7 @@ def advance(
         also += calls.continue_parent(rt, row, state.data, now, actor, effects.escalated)
     status, reason = COMPLETED if effects.finished else RUNNING, None
     if effects.raised is not None:
-        kind, code, _message = effects.raised
+        kind, code, *_ = effects.raised
         status, reason = CANCELLED, f"{kind} {code!r} passed to the calling instance"
         also += calls.raised_to_parent(rt, row, effects.raised, now, actor)
         audit.append(

@@ -147,9 +147,9 @@ def start_children(
             origin=origin or instance_id,
         )
         # What the child threw up reaches its call activity in this same machine.
-        for code, message in child.effects.escalated:
+        for code, message, carried in child.effects.escalated:
             if not any(e[0] == token.id for e in effects.ended_calls):
-                machine.throw(token, "escalation", code, message)
+                machine.throw(token, "escalation", code, message, carried)
         if child.effects.raised is not None:
             machine.throw(token, *child.effects.raised)
         ended = any(e[0] == token.id for e in effects.ended_calls)
@@ -183,7 +183,7 @@ def continue_parent(
     data: dict[str, Any],
     now: datetime,
     actor: str,
-    escalations: list[tuple[str, str]] | None = None,
+    escalations: list[tuple[str, str, dict[str, Any] | None]] | None = None,
 ) -> list[Change]:
     """The child ``row`` finished: complete its call activity in the parent (and up);
     the escalations it threw on the way reach the call activity first, in the same
@@ -204,9 +204,9 @@ def continue_parent(
     assert call is not None
     state.data.update(map_out(call, data))
     machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
-    for code, message in escalations or []:
+    for code, message, carried in escalations or []:
         if not any(e[0] == token.id for e in machine.effects.ended_calls):
-            machine.throw(token, "escalation", code, message)
+            machine.throw(token, "escalation", code, message, carried)
     ended = [e for e in machine.effects.ended_calls if e[0] == token.id]
     machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
     if not ended:
@@ -285,7 +285,11 @@ def parent_catches(rt: Engine, row: InstanceRow, kind: str, code: str) -> bool:
 
 
 def raised_to_parent(
-    rt: Engine, row: InstanceRow, raised: tuple[str, str, str], now: datetime, actor: str
+    rt: Engine,
+    row: InstanceRow,
+    raised: tuple[str, str, str, dict[str, Any] | None],
+    now: datetime,
+    actor: str,
 ) -> list[Change]:
     """The child ``row`` passed an error up: throw it at its call activity, in the
     child's transaction (the child is cancelled by its own change)."""
@@ -297,8 +301,8 @@ def raised_to_parent(
     parent, state, token = found
     definition = rt.definition(parent.version)
     machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
-    kind, code, message = raised
-    machine.throw(token, kind, code, message)
+    kind, code, message, carried = raised
+    machine.throw(token, kind, code, message, carried)
     # The call activity's child is this one, cancelled by its own change already.
     machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
     head = [
@@ -318,7 +322,7 @@ def raised_to_parent(
 def escalated_to_parent(
     rt: Engine,
     row: InstanceRow,
-    escalations: list[tuple[str, str]],
+    escalations: list[tuple[str, str, dict[str, Any] | None]],
     now: datetime,
     actor: str,
 ) -> tuple[list[Change], bool]:
@@ -333,9 +337,9 @@ def escalated_to_parent(
     parent, state, token = found
     definition = rt.definition(parent.version)
     machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
-    for code, message in escalations:
+    for code, message, carried in escalations:
         if not any(e[0] == token.id for e in machine.effects.ended_calls):
-            machine.throw(token, "escalation", code, message)
+            machine.throw(token, "escalation", code, message, carried)
     before = len(machine.effects.ended_calls)
     machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
     head = [
@@ -348,7 +352,7 @@ def escalated_to_parent(
             code=code,
             actor=actor,
         )
-        for code, _message in escalations
+        for code, _message, _carried in escalations
     ]
     change = advance(rt, parent, definition, state, machine, now, actor, head=head).change
     return [change], len(machine.effects.ended_calls) != before

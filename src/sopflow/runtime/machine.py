@@ -73,10 +73,11 @@ class Effects:
     ended_calls: list[tuple[int, str, str]] = field(default_factory=list)
     #: messages and signals thrown for other instances: (kind, name, data)
     thrown: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    #: an error no scope caught, passed to the calling instance: (kind, code, message)
-    raised: tuple[str, str, str] | None = None
-    #: escalations no scope caught, passed to the calling instance: (code, message)
-    escalated: list[tuple[str, str]] = field(default_factory=list)
+    #: an error no scope caught, passed to the calling instance: (kind, code, message,
+    #: what it carries: SpiffArena's payload wrapped under BODY, or None)
+    raised: tuple[str, str, str, dict[str, Any] | None] | None = None
+    #: escalations no scope caught, passed to the calling instance: (code, message, carried)
+    escalated: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
 
 
 class Machine:
@@ -106,12 +107,18 @@ class Machine:
         self._hops = 0
 
     # -- what the actions call ---------------------------------------------------------
-    def start(self, at_node: str | None = None) -> Effects:
+    def start(self, at_node: str | None = None, arrived: tuple[int, ...] = ()) -> Effects:
         """A new instance: one token at the top-level start event (13.5.1), or at the
-        start event ``at_node`` (a timer start event that fired)."""
+        start event ``at_node`` (a timer start event that fired). ``arrived``: which
+        definitions of a parallel multiple start event have occurred (10.5.2: it starts
+        the process once all have; until then the token waits at it)."""
+        from sopflow.runtime.behaviours.multiple import arrived_key
         from sopflow.runtime.triggers import arm_scope
 
-        self._schedule(self.state.new_token(at_node or self.definition.start_node, None))
+        token = self.state.new_token(at_node or self.definition.start_node, None)
+        for index in arrived:
+            self.state.hold(token.id, arrived_key(self.node(token), index), True)
+        self._schedule(token)
         arm_scope(self, None)
         self._run()
         return self.effects
@@ -155,12 +162,19 @@ class Machine:
             return self.behaviour(token)
         return behaviour_for(self.definition.nodes[job.node or ""])
 
-    def throw(self, token: Token, kind: str, code: str, message: str = "") -> Effects:
+    def throw(
+        self,
+        token: Token,
+        kind: str,
+        code: str,
+        message: str = "",
+        carried: dict[str, Any] | None = None,
+    ) -> Effects:
         """An error or escalation arrives at ``token`` from outside this run (a child
-        instance's error reaching its call activity)."""
+        instance's error reaching its call activity), with what it carries."""
         from sopflow.runtime.triggers import throw
 
-        throw(self, token, kind, code, message)
+        throw(self, token, kind, code, message, carried)
         self._run()
         return self.effects
 
@@ -181,6 +195,10 @@ class Machine:
         node = self.node(token)
         if name not in node.hooks:
             return
+        if (node.multi is not None or node.loop is not None) and (
+            self.is_inner(token) != node.scripts_on_instances
+        ):
+            return  # a repeated task's hooks run around the body, or on each instance
         key = f"{node.id}:{name}"
         handler = self.scripts.get(key)
         if handler is None:  # the loader refuses this file without the handler

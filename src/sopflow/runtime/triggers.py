@@ -32,7 +32,7 @@ from sopflow.definitions.model import (
     NodeKind,
 )
 from sopflow.errors import BpmnError, ExpressionError, TaskDataError, TimerError
-from sopflow.events.payloads import receive
+from sopflow.events.payloads import keep_item, receive, wrapped
 from sopflow.jobs.context import Waited
 from sopflow.jobs.model import NewJob
 from sopflow.jobs.timers import first_due
@@ -128,7 +128,9 @@ def take_data(m: Machine, job: JobRow) -> None:
     node = m.definition.nodes.get(job.node or "")
     if node is not None and node.event is not None and node.event.kind == MESSAGE:
         receive(m, node, data)  # into its messageVariable, conversation remembered
-    elif isinstance(data, dict) and data:
+    elif node is not None and node.event is not None and node.event.variable is not None:
+        keep_item(m, node, data if isinstance(data, dict) else None)  # SpiffArena's
+    elif isinstance(data, dict) and data and not wrapped(data):
         m.data.update(data)
 
 
@@ -206,8 +208,26 @@ def find_catcher(
         current = container
 
 
-def throw(m: Machine, token: Token, kind: str, code: str | None, message: str = "") -> bool:
+def _catching_node(m: Machine, node: Node) -> Node:
+    """The event that catches: a boundary event itself, an event subprocess's start."""
+    if node.kind is NodeKind.EVENT_SUBPROCESS and node.start is not None:
+        return m.definition.nodes[node.start]
+    return node
+
+
+def throw(
+    m: Machine,
+    token: Token,
+    kind: str,
+    code: str | None,
+    message: str = "",
+    carried: dict[str, Any] | None = None,
+) -> bool:
     """Throw an error or escalation at ``token``; True if the thrower goes on.
+
+    ``carried`` is what it carries (SpiffArena's payloadExpression, evaluated by the
+    thrower, :func:`sopflow.events.payloads.item_body`); the catch keeps it in its
+    variableName, in this instance or in the calling one.
 
     An error always ends the thrower's path. Uncaught, it goes to the calling instance
     when that one catches it (``m.outer``); else, inside a job, it is raised so the job
@@ -218,6 +238,7 @@ def throw(m: Machine, token: Token, kind: str, code: str | None, message: str = 
     what = f"{kind} {code!r}" + (f": {message}" if message else "")
     if found is not None:
         owner, node = found
+        keep_item(m, _catching_node(m, node), carried)
         if node.kind is NodeKind.EVENT_SUBPROCESS:
             start_event_subprocess(m, owner, node, f"{what} thrown at {token.node}")
         else:
@@ -226,10 +247,10 @@ def throw(m: Machine, token: Token, kind: str, code: str | None, message: str = 
         return kind == ESCALATION and m.state.token(token.id) is not None
     if kind == ESCALATION:
         if m.outer is not None and m.outer(kind, code or ""):
-            m.effects.escalated.append((code or "", message))
+            m.effects.escalated.append((code or "", message, carried))
         return True
     if m.outer is not None and m.outer(kind, code or ""):
-        m.effects.raised = (kind, code or "", message)
+        m.effects.raised = (kind, code or "", message, carried)
         m.terminate_scope(None, outcome="cancelled", reason=f"{what} thrown to the caller")
         return False
     if m.jobs.job is not None:
@@ -335,7 +356,9 @@ def conditions_changed(m: Machine) -> bool:
     return False
 
 
-def signal_self(m: Machine, thrower: Token, name: str) -> None:
+def signal_self(
+    m: Machine, thrower: Token, name: str, carried: dict[str, Any] | None = None
+) -> None:
     """A signal thrown by this instance reaches its own waiting catches too (10.5.4:
     "all" catching signal events), in this run: intermediate catches, event-based
     gateways, boundary events and event-subprocess start events."""
@@ -352,7 +375,7 @@ def signal_self(m: Machine, thrower: Token, name: str) -> None:
             None if token is None else token.id,
             None,
             None,
-            {},
+            {"signal": name} if carried is None else {"signal": name, "data": carried},
             0,
             0,
             None,
@@ -364,7 +387,8 @@ def signal_self(m: Machine, thrower: Token, name: str) -> None:
         )
 
     def catches(node: Node) -> bool:
-        return node.event is not None and node.event.kind == SIGNAL and node.event.name == name
+        events = node.events or ((node.event,) if node.event is not None else ())
+        return any(e.kind == SIGNAL and e.name == name for e in events)
 
     targets: list[tuple[Token | None, Node]] = []
     containers: list[Token | None] = [None]
@@ -372,7 +396,7 @@ def signal_self(m: Machine, thrower: Token, name: str) -> None:
         if token.id == thrower.id:
             continue
         node = m.node(token)
-        if node.kind is NodeKind.CATCH_EVENT and catches(node):
+        if node.kind in (NodeKind.CATCH_EVENT, NodeKind.MULTIPLE_CATCH) and catches(node):
             targets.append((token, node))
         elif node.kind is NodeKind.EVENT_GATEWAY:
             targets += [

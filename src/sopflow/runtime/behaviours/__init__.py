@@ -31,6 +31,7 @@ from sopflow.runtime.behaviours.gateways import (
     ParallelGateway,
 )
 from sopflow.runtime.behaviours.loops import LoopBody, MultiInstanceBody
+from sopflow.runtime.behaviours.multiple import MultipleCatchEvent, MultipleThrowEvent
 from sopflow.runtime.behaviours.service import ServiceTask
 from sopflow.runtime.behaviours.timers import TimerCatchEvent
 
@@ -57,6 +58,8 @@ REGISTRY: dict[NodeKind, Behaviour] = {
     NodeKind.BOUNDARY: BoundaryEvent(),
     NodeKind.EVENT_GATEWAY: EventGateway(),
     NodeKind.EVENT_SUBPROCESS: EventSubProcess(),
+    NodeKind.MULTIPLE_CATCH: MultipleCatchEvent(),
+    NodeKind.MULTIPLE_THROW: MultipleThrowEvent(),
 }
 
 

@@ -20,12 +20,13 @@ from sopflow.definitions.model import (
     Node,
     NodeKind,
 )
-from sopflow.events.payloads import thrown_body
+from sopflow.events.payloads import item_body, thrown_body
 from sopflow.jobs.context import Waited
 from sopflow.runtime import triggers
 from sopflow.runtime.behaviours.activities import Activity
 from sopflow.runtime.behaviours.base import Behaviour
 from sopflow.runtime.behaviours.events import StartEvent
+from sopflow.runtime.behaviours.multiple import MultipleCatchEvent
 from sopflow.runtime.state import Token
 
 if TYPE_CHECKING:
@@ -125,12 +126,18 @@ class ThrowEvent(Behaviour):
             m.state.remove(token)
             m.place(target.id, token.scope)
             return
+        carried = item_body(m, token, node)  # SpiffArena's payloadExpression
         if kind in (MESSAGE, SIGNAL):
-            body = thrown_body(m, token, node) if kind == MESSAGE else triggers.thrown_payload(m)
+            if kind == MESSAGE:
+                body = thrown_body(m, token, node)
+            else:
+                body = triggers.thrown_payload(m) if carried is None else carried
             m.effects.thrown.append((kind, name or "", body))
             if kind == SIGNAL:
-                triggers.signal_self(m, token, name or "")
-        elif kind in (ERROR, ESCALATION) and not triggers.throw(m, token, kind, name):
+                triggers.signal_self(m, token, name or "", carried)
+        elif kind in (ERROR, ESCALATION) and not triggers.throw(
+            m, token, kind, name, carried=carried
+        ):
             return
         if m.state.token(token.id) is not None:
             m.leave(token)
@@ -142,7 +149,9 @@ class ThrowEvent(Behaviour):
         m.withdraw(token)
         node = m.node(token)
         assert node.event is not None
-        triggers.throw(m, token, node.event.kind, node.event.name)
+        triggers.throw(
+            m, token, node.event.kind, node.event.name, carried=item_body(m, token, node)
+        )
 
     def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
         m.withdraw(token)
@@ -162,9 +171,24 @@ class BoundaryEvent(Behaviour):
 
 
 class EventStart(StartEvent):
-    """A start event; one of an event subprocess fires it (13.5.4)."""
+    """A start event; one of an event subprocess fires it (13.5.4). A top-level parallel
+    multiple start event waits, as a parallel multiple catch, for the definitions that
+    have not yet occurred (10.5.2), then the process goes on from it."""
+
+    def activate(self, m: Machine, token: Token) -> None:
+        if m.node(token).parallel:
+            _PARALLEL.activate(m, token)
+        else:
+            super().activate(m, token)
+
+    def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
+        if m.node(token).parallel:
+            _PARALLEL.terminate(m, token, outcome=outcome, reason=reason)
 
     def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
+        if token is not None and token.node == job.node and m.node(token).parallel:
+            _PARALLEL.fire(m, token, job)
+            return
         node = m.definition.nodes[job.node or ""]
         esp = m.definition.nodes[node.scope or ""]
         owner = esp.scope
@@ -210,3 +234,6 @@ class EventGateway(Behaviour):
     def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
         m.withdraw(token)
         m.waited(Waited(token.id, token.node, "event_gateway", False, outcome))
+
+
+_PARALLEL = MultipleCatchEvent()

@@ -68,9 +68,11 @@ class MultiInstanceBody(Behaviour):
                 f"{token.node}: {count} instances asked for; at most {MAX_INSTANCES}",
                 instance_id=m.instance_id,
             )
+        m.hook(token, "preScript")  # SpiffWorkflow: on the body, unless scriptsOnInstances
         if count == 0:
             if spec.output is not None:
                 m.data[spec.output] = []
+            m.hook(token, "postScript")
             m.leave(token)
             return
         body: dict[str, Any] = {"n": count, "c": 0, "s": 0}
@@ -122,6 +124,7 @@ class MultiInstanceBody(Behaviour):
             if spec.output is not None:
                 m.data[spec.output] = body["out"]
             m.state.scopes.pop(token.id, None)
+            m.hook(token, "postScript")
             m.leave(token)
         elif spec.sequential:
             self._next(m, token)
@@ -141,10 +144,9 @@ class LoopBody(Behaviour):
 
     def activate(self, m: Machine, token: Token) -> None:
         spec = self._spec(m, token)
-        if spec.test_before and not self._again(m, token, 0):
-            m.leave(token)
-            return
-        if spec.maximum == 0:
+        m.hook(token, "preScript")  # SpiffWorkflow: on the body, unless scriptsOnInstances
+        if (spec.test_before and not self._again(m, token, 0)) or spec.maximum == 0:
+            m.hook(token, "postScript")
             m.leave(token)
             return
         m.state.scopes[token.id] = {"k": 0}
@@ -167,6 +169,7 @@ class LoopBody(Behaviour):
             self._spawn(m, token, k)
             return
         m.state.scopes.pop(token.id, None)
+        m.hook(token, "postScript")
         m.leave(token)
 
     def terminate(self, m: Machine, token: Token, *, outcome: str, reason: str) -> None:
