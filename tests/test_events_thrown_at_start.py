@@ -3,33 +3,38 @@
 A throw event right after the start event throws as the instance starts. What it starts
 elsewhere (a message or signal start event of another process) is written with the new
 instance, in the same transaction; a message nobody waits for is refused as from any
-action. A throw that would reach an instance already waiting cannot be written in the
-transaction that inserts the new one, so it is refused with the rewrite named, and
-nothing is written — never dropped.
+action. A throw that reaches an instance already waiting changes that instance in the
+transaction that inserts the new one, guarded by its revision. Only where the new
+instance is itself created inside another action (a call activity's child) is such a
+throw refused, with the rewrite named, and nothing written — never dropped.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from _events_bpmn import BPMN, OFFICER, flows
+from _stores import store_url_fixture  # noqa: F401  (the store_url fixture)
 from conftest import ListCatalog
 from sopflow.definitions.loader import load_definitions_bytes
-from sopflow.errors import MessageNotCorrelatedError, RuntimeFault
+from sopflow.errors import ConflictError, MessageNotCorrelatedError, RuntimeFault
 from sopflow.runtime.engine import Engine
+from sopflow.stores import open_store
 from sopflow.stores.base import Store
 from sopflow.testing import FakeClock
 
 ROOTS = '<bpmn:message id="m" name="laporan_masuk"/>'
 
 
-def _doc(*processes: str) -> bytes:
+def _doc(*processes: str, roots: str = ROOTS) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<bpmn:definitions xmlns:bpmn="{BPMN}" '
         'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
         'id="defs" targetNamespace="https://sopflow.id/bpmn">'
-        + ROOTS
+        + roots
         + "".join(processes)
         + "</bpmn:definitions>\n"
     ).encode()
@@ -58,8 +63,8 @@ WAITING = (
 )
 
 
-def _engine(store: Store, clock: FakeClock, *processes: str) -> Engine:
-    definitions = load_definitions_bytes(_doc(*processes), source="awal.bpmn")
+def _engine(store: Store, clock: FakeClock, *processes: str, roots: str = ROOTS) -> Engine:
+    definitions = load_definitions_bytes(_doc(*processes, roots=roots), source="awal.bpmn")
     return Engine(ListCatalog(*definitions), store, clock=clock)
 
 
@@ -81,12 +86,84 @@ def test_a_message_nobody_waits_for_refuses_the_start(store: Store, clock: FakeC
     assert engine.store.instances() == []
 
 
-def test_a_throw_reaching_a_waiting_instance_as_it_starts_is_refused_not_dropped(
+def test_a_throw_as_an_instance_starts_reaches_an_instance_already_waiting(
     store: Store, clock: FakeClock
 ) -> None:
+    """13.5.1: a thrown message goes to its waiting catch; the catching instance moves on
+    in the transaction that inserts the thrower, both chains verify."""
     engine = _engine(store, clock, SENDER, WAITING)
     waiting = engine.start("tunggu", actor=OFFICER).instance_id
+    sender = engine.start("kirim", actor=OFFICER, data={"nomor": 9})
+    assert sender.status == "completed"
+    assert engine.status(waiting).status == "completed"  # the catch fired, then its end
+    [ended] = [row for row in engine.store.audit(waiting) if row.event == "wait.ended"]
+    assert (ended.payload["task_id"], ended.payload["outcome"]) == ("tangkap", "received")
+    assert engine.status(waiting).data == {"nomor": 9}  # the message carried the data
+    for instance_id in (waiting, sender.instance_id):
+        assert store.verify_chain(instance_id).ok  # type: ignore[attr-defined]
+
+
+def test_a_signal_thrown_as_an_instance_starts_reaches_every_waiting_instance(
+    store: Store, clock: FakeClock
+) -> None:
+    """10.5.1 signals are broadcast: every waiting catch fires, in one transaction."""
+    as_signal = ('messageEventDefinition messageRef="m"', 'signalEventDefinition signalRef="s"')
+    thrower, catcher = SENDER.replace(*as_signal), WAITING.replace(*as_signal)
+    roots = '<bpmn:signal id="s" name="rapat_dimulai"/>'
+    engine = _engine(store, clock, thrower, catcher, roots=roots)
+    first = engine.start("tunggu", actor=OFFICER).instance_id
+    second = engine.start("tunggu", actor=OFFICER).instance_id
+    engine.start("kirim", actor=OFFICER)
+    assert engine.status(first).status == "completed"
+    assert engine.status(second).status == "completed"
+
+
+#: calls the sender, so the sender starts inside the caller's action
+CALLER = (
+    '<bpmn:process id="panggil" isExecutable="true"><bpmn:startEvent id="ps"/>'
+    '<bpmn:callActivity id="panggil_kirim" calledElement="kirim"/>'
+    '<bpmn:endEvent id="pe"/>' + flows("ps", "panggil_kirim", "pe", prefix="p") + "</bpmn:process>"
+)
+
+
+def test_a_child_starting_inside_another_action_that_reaches_a_waiting_instance_is_refused(
+    store: Store, clock: FakeClock
+) -> None:
+    """A called instance's start is a child row of its caller's action; what its throw
+    would change elsewhere is not joined to that action, so it is refused with the
+    rewrite named, and nothing is written (never dropped)."""
+    engine = _engine(store, clock, SENDER, WAITING, CALLER)
+    waiting = engine.start("tunggu", actor=OFFICER).instance_id
     with pytest.raises(RuntimeFault, match="asyncBefore"):
-        engine.start("kirim", actor=OFFICER)
+        engine.start("panggil", actor=OFFICER)
     assert engine.status(waiting).status == "running"  # still waiting, nothing written
     assert [i.instance_id for i in engine.store.instances()] == [waiting]
+
+
+def test_on_both_stores_the_throw_and_its_catch_are_one_transaction_lost_race_writes_nothing(
+    store_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caught instance's change is guarded by the revision it was read at: when
+    another writer moves that instance on first (here: cancels it between the thrower's
+    read and its write), the start is a ConflictError and neither instance changes."""
+    definitions = load_definitions_bytes(_doc(SENDER, WAITING), source="awal.bpmn")
+    engine = Engine(ListCatalog(*definitions), open_store(store_url), clock=clock)
+    other = Engine(ListCatalog(*definitions), open_store(store_url), clock=clock)
+    waiting = engine.start("tunggu", actor=OFFICER).instance_id
+    insert = engine.store.insert_instance
+
+    def cancelled_first(*args: Any, **kwargs: Any) -> None:
+        other.cancel(waiting, actor=OFFICER, reason="dibatalkan")
+        insert(*args, **kwargs)
+
+    monkeypatch.setattr(engine.store, "insert_instance", cancelled_first)
+    with pytest.raises(ConflictError):
+        engine.start("kirim", actor=OFFICER)
+    assert [i.instance_id for i in engine.store.instances()] == [waiting]
+    assert engine.status(waiting).status == "cancelled"
+    monkeypatch.undo()
+    retry_waiting = engine.start("tunggu", actor=OFFICER).instance_id
+    engine.start("kirim", actor=OFFICER)  # the retry goes through
+    assert engine.status(retry_waiting).status == "completed"
+    other.store.close()
+    engine.store.close()

@@ -108,7 +108,9 @@ def run_start_timer(rt: Engine, job: JobRow, worker: str | None, now: datetime) 
             **({"unit": unit} if unit else {}),
         )
     ]
-    new = started(rt, definition, state, machine, now, TIMER_ACTOR, head=head, unit=unit)
+    new = started(
+        rt, definition, state, machine, now, TIMER_ACTOR, head=head, unit=unit, top_level=True
+    )
     follow = NewJob(
         START_TIMER,
         None if following is None else to_ms(following),
@@ -124,6 +126,8 @@ def run_start_timer(rt: Engine, job: JobRow, worker: str | None, now: datetime) 
         new.children,
         jobs=[*new.jobs, follow],
         done_job=DoneJob(job.id, worker),
+        also=new.also,
     )
     audit = [*new.audit, *(a for c in new.children for a in c.audit)]
+    audit += [a for other in new.also for a in records.all_audit(other)]
     rt._emit(audit)

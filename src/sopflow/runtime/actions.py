@@ -104,9 +104,14 @@ def start(
     machine.start()
     ctx = context(definition, instance_id)
     head = [event("instance.started", now, **ctx, actor=actor.id, unit=unit)]
-    new = started(rt, definition, state, machine, now, actor.id, head=head, unit=unit)
-    rt.store.insert_instance(new.instance, new.steps, new.audit, new.children, jobs=new.jobs)
-    rt._emit([*new.audit, *(a for c in new.children for a in c.audit)])
+    new = started(
+        rt, definition, state, machine, now, actor.id, head=head, unit=unit, top_level=True
+    )
+    rt.store.insert_instance(
+        new.instance, new.steps, new.audit, new.children, jobs=new.jobs, also=new.also
+    )
+    audit = [*new.audit, *(a for c in new.children for a in c.audit)]
+    rt._emit([*audit, *(a for other in new.also for a in all_audit(other))])
     ready = _ready([], set(), new.steps)
     return Progress(instance_id, new.instance.status, ready, tuple(machine.effects.path))
 

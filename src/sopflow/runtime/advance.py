@@ -12,7 +12,7 @@ of an instance an event finished.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -84,6 +84,8 @@ class Started:
     audit: list[AuditRow]
     jobs: list[NewJob]
     children: list[NewChild]
+    #: changes of instances already waiting that its start's throws reach (top level only)
+    also: list[Change] = field(default_factory=list)
 
     def as_child(self) -> list[NewChild]:
         """This instance and its own children, in insertion order (parents first)."""
@@ -104,11 +106,14 @@ def started(
     unit: str | None = None,
     depth: int = 0,
     origin: str | None = None,
+    top_level: bool = False,
 ) -> Started:
     """What a machine that started a new instance wrote, with its call children.
 
     ``unit`` is the instance's unit (its children belong to it too); ``depth`` and
     ``origin`` bound call activities nested in one action (calls.MAX_CALL_DEPTH).
+    ``top_level`` says the instance is inserted by its own action (a start, a start
+    timer), so what its throws do to waiting instances can go with the insert.
     """
     from sopflow.runtime import calls
 
@@ -120,8 +125,11 @@ def started(
     children = calls.start_children(
         rt, definition, instance_id, machine, now, actor, unit, depth=depth, origin=origin
     )
+    also: list[Change] = []
     if effects.thrown:
-        children += _thrown_at_start(rt, definition, instance_id, effects, now)
+        caught, begun = _thrown_at_start(rt, definition, instance_id, effects, now, top_level)
+        children += begun
+        also += caught
     steps = records.new_steps(rt, definition, state, effects, now, instance_id)
     # the wait that ended (a timer fired) reads before what it led to
     audit = [*head, *wait_audit(definition, instance_id, effects, now)]
@@ -140,28 +148,36 @@ def started(
         parent=parent,
         parent_token=parent_token,
     )
-    return Started(instance, steps, audit, live_jobs(effects, state), children)
+    return Started(instance, steps, audit, live_jobs(effects, state), children, also)
 
 
 def _thrown_at_start(
-    rt: Engine, definition: ProcessDefinition, instance_id: str, effects: Effects, now: datetime
-) -> list[NewChild]:
+    rt: Engine,
+    definition: ProcessDefinition,
+    instance_id: str,
+    effects: Effects,
+    now: datetime,
+    top_level: bool,
+) -> tuple[list[Change], list[NewChild]]:
     """Messages and signals thrown in the action that creates the instance: the instances
-    they start are written with it; one thrown to a nobody-waits message is refused as
-    from any action. Reaching an instance that waits would change that instance in the
-    transaction that inserts this one, which the stores do not do: refused, not dropped."""
+    they start and the waiting instances they reach are written with it, in its
+    transaction; a message nobody waits for is refused as from any action.
+
+    An instance created inside another action (a call activity's child, an instance a
+    message started) is a child row of that action's change, whose own ``also`` these
+    changes would have to join: not done, so such a throw reaching a waiting instance
+    is refused, never dropped."""
     from sopflow.errors import RuntimeFault
     from sopflow.events.delivery import thrown_changes
 
     caught, begun = thrown_changes(rt, instance_id, effects.thrown, now)
-    if caught:
+    if caught and not top_level:
         raise RuntimeFault(
             f"process {definition.process_id}: a message or signal thrown while the instance "
-            f"starts reaches {len(caught)} waiting instance(s), which cannot be changed in "
-            "the transaction that creates this one; put a step, or camunda:asyncBefore on "
-            "the throw event, before it (nothing was written)"
+            f"starts inside another action reaches {len(caught)} waiting instance(s); put a "
+            "step, or camunda:asyncBefore on the throw event, before it (nothing was written)"
         )
-    return begun
+    return caught, begun
 
 
 @dataclass(frozen=True, slots=True)

@@ -281,6 +281,7 @@ class SqlStore(
         *,
         jobs: Sequence[NewJob] = (),
         done_job: DoneJob | None = None,
+        also: Sequence[Change] = (),
     ) -> None:
         seals: dict[str, set[int]] = {}
         iid = instance.instance_id
@@ -293,6 +294,8 @@ class SqlStore(
         batch += self._job_inserts(iid, kept, instance.started_at)
         for child in children:
             batch += self._insert_child(child, seals)
+        for other in also:
+            batch += self._apply(other, seals)
         self._run_batch(batch, iid, seals)
 
     def _insert_child(self, child: NewChild, seals: dict[str, set[int]]) -> list[Statement]:

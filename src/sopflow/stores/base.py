@@ -204,8 +204,11 @@ class Store(ABC):
         *,
         jobs: Sequence[NewJob] = (),
         done_job: DoneJob | None = None,
+        also: Sequence[Change] = (),
     ) -> None:
-        """Write a new instance; with its first jobs, and the start timer that made it."""
+        """Write a new instance; with its first jobs, the start timer that made it, and the
+        changes of waiting instances that what it threw as it started reaches (``also``,
+        each guarded by its own revision), all in one transaction."""
 
     @abstractmethod
     def load_instance(self, instance_id: str) -> InstanceRow:
