@@ -16,6 +16,7 @@ the first event (a listing that logs nothing never loads structlog; issue 14).
 from __future__ import annotations
 
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -51,12 +52,16 @@ class _SilentUntilConfigured:
 
     def __getattr__(self, method: str) -> Any:
         global _deferred
-        structlog = sys.modules.get("structlog")
         if _deferred is not None:
-            wanted, _deferred = _deferred, None
-            if structlog is None or not structlog.is_configured():  # else: someone else's
-                configure_logging(**wanted)
-                structlog = sys.modules["structlog"]
+            # The first events of a server come from several threads at once: one
+            # configures, the others wait for it instead of dropping their events.
+            with _configuring:
+                if _deferred is not None:
+                    structlog = _loaded_structlog()
+                    if structlog is None or not structlog.is_configured():  # else: theirs
+                        _configure(**_deferred)
+                    _deferred = None
+        structlog = _loaded_structlog()
         if structlog is None or not structlog.is_configured():
             return _drop
         return getattr(structlog.get_logger(self._name), method)
@@ -64,6 +69,21 @@ class _SilentUntilConfigured:
 
 #: a configuration asked for by ``configure_logging(..., on_first_event=True)``
 _deferred: dict[str, Any] | None = None
+_configuring = threading.Lock()
+
+
+def _loaded_structlog() -> Any:
+    """structlog if something imported it, fully initialized, else None.
+
+    ``sys.modules`` holds a module from the moment its import begins: another thread
+    may be importing structlog right now. The import statement waits for that import
+    to finish; reading ``sys.modules`` alone would hand out a half-built module.
+    """
+    if "structlog" not in sys.modules:
+        return None
+    import structlog
+
+    return structlog
 
 
 def get_logger(name: str = "sopflow") -> Any:
@@ -86,11 +106,15 @@ def configure_logging(
     """
     global _deferred
     _LEVELS[level.upper()]  # an unknown level is refused now
-    loaded = sys.modules.get("structlog")
+    loaded = _loaded_structlog()
     if on_first_event and (loaded is None or not loaded.is_configured()):
         _deferred = {"json": json, "level": level, "stream": stream}
         return
     _deferred = None
+    _configure(json=json, level=level, stream=stream)
+
+
+def _configure(*, json: bool, level: str, stream: TextIO | None) -> None:
     import structlog
 
     out = stream if stream is not None else sys.stderr
