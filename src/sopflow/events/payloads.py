@@ -256,14 +256,7 @@ def thrown_body(m: Machine, token: Token, node: Node) -> dict[str, Any]:
     if event.payload is None:
         body: dict[str, Any] = dict(m.data)
     else:
-        try:
-            value = compile_payload(event.payload).evaluate(m.variables(token))
-        except ExpressionError as exc:
-            raise TaskDataError(
-                f"message {event.name!r}: {exc.message}",
-                instance_id=m.instance_id,
-                task_id=node.id,
-            ) from None
+        value = _evaluated(m, token, node, event.payload, f"message {event.name!r}")
         if event.variable is not None:  # SpiffWorkflow's camunda dialect names it here
             value = {event.variable: value}
         body = value if isinstance(value, dict) else {BODY: value}
@@ -285,15 +278,18 @@ def item_body(m: Machine, token: Token, node: Node) -> dict[str, Any] | None:
         return None
     value: object = None
     if event.payload is not None:
-        try:
-            value = compile_payload(event.payload).evaluate(m.variables(token))
-        except ExpressionError as exc:
-            raise TaskDataError(
-                f"{event.kind} {event.name!r}: {exc.message}",
-                instance_id=m.instance_id,
-                task_id=node.id,
-            ) from None
+        value = _evaluated(m, token, node, event.payload, f"{event.kind} {event.name!r}")
     return {BODY: value}
+
+
+def _evaluated(m: Machine, token: Token, node: Node, text: str, what: str) -> object:
+    """A payload expression on the thrower's data now; a failure names the throw."""
+    try:
+        return compile_payload(text).evaluate(m.variables(token))
+    except ExpressionError as exc:
+        raise TaskDataError(
+            f"{what}: {exc.message}", instance_id=m.instance_id, task_id=node.id
+        ) from None
 
 
 def keep_item(m: Machine, node: Node, carried: Mapping[str, Any] | None) -> None:
