@@ -165,7 +165,7 @@ def test_an_unknown_state_format_is_a_corrupt_instance_not_a_crash(tmp_path: Pat
 def test_an_instances_open_steps_are_read_through_the_partial_index(tmp_path: Path) -> None:
     """Flat cost: after schema 3's pass index, "this instance's open steps" still walks the
     open-steps partial index, not every pass the instance ever recorded."""
-    from sopflow.stores._sql import _STEP_COLUMNS, _STEP_FROM
+    from sopflow.stores._sqlread import _STEP_COLUMNS, _STEP_FROM
 
     path = tmp_path / "plan.db"
     open_store(f"sqlite:///{path}").close()
