@@ -277,3 +277,33 @@ def test_migration_11_on_every_backend(
             from _stores import drop_schema
 
             drop_schema(url)
+
+
+def _revised(engine: Engine, kecamatan: str | None = None) -> Engine:
+    """The same store under a catalog whose PROCESS is a revised BPMN (a new version):
+    a comment added, and the header's kecamatan replaced when one is given."""
+    from sopflow.definitions.loader import load_definitions_bytes
+
+    current = engine.catalog.get(PROCESS)
+    xml = current.xml + b"\n<!-- revisi -->\n"
+    if kecamatan is not None:
+        old = (current.header.kecamatan or "").encode()
+        assert old and old in xml
+        xml = xml.replace(old, kecamatan.encode())
+    catalog = Catalog([d for d in engine.catalog if d.process_id != PROCESS])
+    for d in load_definitions_bytes(xml, source="revisi.bpmn"):
+        catalog.add(d)
+    assert catalog.get(PROCESS).version != current.version
+    return Engine(catalog, engine.store, clock=FakeClock("2026-03-09T08:00:00+07:00"))
+
+
+def test_an_evaluation_of_a_version_never_run_stays_readable_after_a_revision() -> None:
+    """An evaluation is kept per SOP version and "the old one still says what it judged"
+    (reports/evaluation.py): an SOP evaluated before any instance ran it, then revised,
+    still shows its evaluation to the unit's officials and evaluators."""
+    engine = engine_on()
+    e = record_evaluation(engine, PROCESS, actor=Actor(ORGANISASI), answers=all_ya())
+    revised = _revised(engine)
+    assert [x.id for x in list_evaluations(revised, actor=Actor(CAMAT))] == [e.id]
+    assert revised.definition(e.version).process_id == PROCESS
+

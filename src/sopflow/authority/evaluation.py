@@ -190,6 +190,11 @@ def record_evaluation(
         answers=parsed,
         created_at=to_ms(now),
     )
+    # the version judged is kept, as an instance's is: a revised catalog must still
+    # show what this evaluation judged (evaluations are read through their version)
+    engine.store.ensure_definition(
+        definition.version, definition.process_id, definition.source, definition.xml
+    )
     return engine.store.evaluation(engine.store.add_evaluation(new))
 
 
