@@ -307,3 +307,15 @@ def test_an_evaluation_of_a_version_never_run_stays_readable_after_a_revision() 
     assert [x.id for x in list_evaluations(revised, actor=Actor(CAMAT))] == [e.id]
     assert revised.definition(e.version).process_id == PROCESS
 
+
+def test_reading_one_sops_evaluations_is_decided_per_version_judged() -> None:
+    """Permenpan-RB 35/2012: a unit's SOP evaluations are that unit's. When an SOP's
+    revision moves it to another kecamatan, the officials of the new kecamatan do not
+    read how the old one's SOP was judged, asked by name or not."""
+    engine = engine_on()
+    old = record_evaluation(engine, PROCESS, actor=Actor(ORGANISASI), answers=all_ya())
+    revised = _revised(engine, kecamatan="Cibatu")  # from Kecamatan Purbalingga
+    assert may_read(revised, Actor(CIBATU_SEKCAM), revised.catalog.get(PROCESS))
+    assert list_evaluations(revised, actor=Actor(CIBATU_SEKCAM)) == []
+    assert list_evaluations(revised, actor=Actor(CIBATU_SEKCAM), process_id=PROCESS) == []
+    assert [x.id for x in list_evaluations(revised, actor=Actor(CAMAT))] == [old.id]

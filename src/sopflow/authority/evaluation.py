@@ -208,7 +208,9 @@ def list_evaluations(
 ) -> list[Evaluation]:
     """Stored evaluations, newest first, of the SOPs ``actor`` may read (all without an
     actor: the application itself). Asking for one SOP the actor may not read is
-    refused rather than answered with an empty list."""
+    refused rather than answered with an empty list. Each evaluation is shown by the
+    version it judged (as one is by number): a revision that moved the SOP to another
+    unit does not show the new unit how the old one's was judged."""
     wanted = list(roles)
     definition = None if process_id is None else engine.catalog.get(process_id)
     found = engine.store.evaluations(process_id=process_id)
@@ -224,17 +226,16 @@ def list_evaluations(
                 actor,
                 definition.process_id,
             )
-        return found
     allowed: dict[str, bool] = {}
     out = []
     for e in found:
-        if e.process_id not in allowed:
+        if e.version not in allowed:
             try:
                 judged = engine.definition(e.version)
             except SopflowError:  # a version no longer readable is not shown
-                allowed[e.process_id] = False
+                allowed[e.version] = False
                 continue
-            allowed[e.process_id] = may_read(engine, actor, judged, roles=wanted, at=at)
-        if allowed[e.process_id]:
+            allowed[e.version] = may_read(engine, actor, judged, roles=wanted, at=at)
+        if allowed[e.version]:
             out.append(e)
     return out
