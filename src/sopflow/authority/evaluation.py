@@ -216,16 +216,15 @@ def list_evaluations(
     found = engine.store.evaluations(process_id=process_id)
     if actor is None:
         return found
-    if definition is not None:
-        if not may_read(engine, actor, definition, roles=wanted, at=at):
-            raise _refused(
-                UnitAccessError(
-                    f"actor {actor.id!r} may not read the evaluations of SOP "
-                    f"{definition.process_id}"
-                ),
-                actor,
-                definition.process_id,
-            )
+    if definition is not None and not may_read(engine, actor, definition, roles=wanted, at=at):
+        raise _refused(
+            UnitAccessError(
+                f"actor {actor.id!r} may not read the evaluations of SOP "
+                f"{definition.process_id}"
+            ),
+            actor,
+            definition.process_id,
+        )
     allowed: dict[str, bool] = {}
     out = []
     for e in found:
