@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import pytest
 
-from _events_bpmn import flows
+from _events_bpmn import OFFICER, flows
 from sopflow.definitions.loader import load_definitions_bytes
-from test_events_multiple import MESSAGE_A, ROOTS, _doc, _refused, _waiting
+from sopflow.errors import TaskDataError
+from sopflow.stores.base import Store
+from sopflow.testing import FakeClock
+from test_events_multiple import MESSAGE_A, ROOTS, _doc, _engine, _ready, _refused, _waiting
 
 #: kantor_tutup carries the thrower's ``sebab``, kept in ``alasan`` by every catch
 ITEM_ROOTS = ROOTS.replace(
@@ -71,3 +74,29 @@ def test_the_same_signals_without_payload_parts_load() -> None:
     )
     ids = {d.process_id for d in load_definitions_bytes(data, source="multiple.bpmn")}
     assert ids == {"tunggu", "lempar"}
+
+
+#: throws berkas_a with SpiffArena's messagePayload ``nomor``: a payload that is no dict
+NUMBER_THROWER = _thrower(
+    '<bpmn:messageEventDefinition messageRef="m_a"><bpmn:extensionElements>'
+    "<spiffworkflow:messagePayload>nomor</spiffworkflow:messagePayload>"
+    "</bpmn:extensionElements></bpmn:messageEventDefinition>"
+)
+
+
+@pytest.mark.parametrize("catch", [MESSAGE_A, MESSAGE_A + SIGNAL_U], ids=["single", "multiple"])
+def test_a_message_payload_that_is_no_dict_is_refused_by_any_catch_without_a_variable(
+    store: Store, clock: FakeClock, catch: str
+) -> None:
+    """13.5.2: the catch takes the message's data. A payload that is not a dict has no
+    field to merge, and a multiple catch names no messageVariable (refused there): as at
+    the single catch, the throwing action is refused and nothing is written, rather than
+    the payload dropped."""
+    roots = ROOTS + '<bpmn:signal id="s_u" name="apel_batal"/>'
+    engine = _engine(store, clock, _doc(_waiting(catch), NUMBER_THROWER, roots=roots))
+    iid = engine.start("tunggu", actor=OFFICER).instance_id
+    thrower = engine.start("lempar", actor=OFFICER, data={"nomor": 42}).instance_id
+    with pytest.raises(TaskDataError, match="not a dict"):
+        engine.complete(thrower, "isi", actor=OFFICER)
+    assert _ready(engine, iid) == []
+    assert {w.node for w in engine.status(iid).waits} == {"tangkap"}  # still waiting
