@@ -319,3 +319,17 @@ def test_reading_one_sops_evaluations_is_decided_per_version_judged() -> None:
     assert list_evaluations(revised, actor=Actor(CIBATU_SEKCAM)) == []
     assert list_evaluations(revised, actor=Actor(CIBATU_SEKCAM), process_id=PROCESS) == []
     assert [x.id for x in list_evaluations(revised, actor=Actor(CAMAT))] == [old.id]
+
+
+@pytest.mark.parametrize(
+    "text", ["20260301", "2026-W10-1", "2026W101", "2026-061", "2026-03-01T08"]
+)
+def test_the_evaluation_day_is_written_yyyy_mm_dd_only(text: str) -> None:
+    """The form, the API and the CLI say YYYY-MM-DD; Python's date.fromisoformat also
+    reads ISO week and ordinal dates and the basic format, which no evaluator means."""
+    from sopflow.reports.evaluation import parse_tanggal
+
+    with pytest.raises(EvaluationError, match="YYYY-MM-DD") as caught:
+        parse_tanggal(text)
+    assert caught.value.field == "tanggal"
+    assert parse_tanggal(" 2026-03-01 ") == date(2026, 3, 1)
