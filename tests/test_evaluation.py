@@ -333,3 +333,22 @@ def test_the_evaluation_day_is_written_yyyy_mm_dd_only(text: str) -> None:
         parse_tanggal(text)
     assert caught.value.field == "tanggal"
     assert parse_tanggal(" 2026-03-01 ") == date(2026, 3, 1)
+
+
+def test_an_evaluation_dated_before_the_evaluator_held_the_position_is_refused() -> None:
+    """The evaluation is signed with the evaluator's position (docs/authority.md): a
+    Plh. from 1 March may not sign an evaluation dated in December, when the position
+    was not theirs; dated within the Plh. it is signed as Plh."""
+    engine = engine_on()
+    engine.store.assign(
+        Assignment(SEKCAM, "PBG-ORG-ANALIS", date(2026, 3, 1), date(2026, 3, 6), "plh", "Sprin 1")
+    )
+    with pytest.raises(EvaluatorError, match="2025-12-01"):
+        record_evaluation(
+            engine, PROCESS, actor=Actor(SEKCAM), answers=all_ya(), tanggal=date(2025, 12, 1)
+        )
+    assert engine.store.evaluations() == []
+    e = record_evaluation(
+        engine, PROCESS, actor=Actor(SEKCAM), answers=all_ya(), tanggal=date(2026, 3, 1)
+    )
+    assert e.kind == "plh" and e.tanggal == date(2026, 3, 1)

@@ -10,7 +10,8 @@ setting of the web layer:
   deployment passes its own, e.g. ``inspektorat``) in the SOP's unit or in a parent
   unit and its offices (the kabupaten's Bagian Organisasi for a kecamatan SOP), never
   in a sibling kecamatan. The evaluation is signed with that holding, so a Plh. signs
-  as "Plh. ...". A kecamatan's own officials do the SOP's steps and may not judge it.
+  as "Plh. ..."; an evaluation dated before today needs such a holding on that day
+  too. A kecamatan's own officials do the SOP's steps and may not judge it.
 - **read** evaluations: the same holders, and whoever may see the SOP's instances (its
   unit's officials and the kabupaten's offices, ``runtime.duties.visible``): a Camat
   reads how the SOP of their kecamatan was judged.
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sopflow.authority.base import Credentials, Holding
 from sopflow.authority.gate import directory_of
@@ -178,6 +180,21 @@ def record_evaluation(
         tanggal = today
     elif tanggal > today:
         raise EvaluationError(f"{tanggal} is after today ({today})", field="tanggal")
+    elif directory is not None and tanggal < today:
+        # signed with a position: it must have been the evaluator's on the day judged
+        # too (a Plh. from this month does not sign for last year)
+        noon = datetime.combine(tanggal, time(12), tzinfo=ZoneInfo(directory.zone_of(unit)))
+        then = engine.authority.credentials(Actor(actor.id), unit=unit, at=noon)
+        if evaluator_holding(then, unit, directory, wanted) is None:
+            raise _refused(
+                EvaluatorError(
+                    f"actor {actor.id!r} held no evaluator position (peran "
+                    f"{', '.join(wanted)}) over unit {unit} on {tanggal}, the day the "
+                    f"evaluation of SOP {process_id} is dated"
+                ),
+                actor,
+                process_id,
+            )
     new = NewEvaluation(
         process_id=definition.process_id,
         version=definition.version,
