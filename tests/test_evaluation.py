@@ -277,3 +277,78 @@ def test_migration_11_on_every_backend(
             from _stores import drop_schema
 
             drop_schema(url)
+
+
+def _revised(engine: Engine, kecamatan: str | None = None) -> Engine:
+    """The same store under a catalog whose PROCESS is a revised BPMN (a new version):
+    a comment added, and the header's kecamatan replaced when one is given."""
+    from sopflow.definitions.loader import load_definitions_bytes
+
+    current = engine.catalog.get(PROCESS)
+    xml = current.xml + b"\n<!-- revisi -->\n"
+    if kecamatan is not None:
+        old = (current.header.kecamatan or "").encode()
+        assert old and old in xml
+        xml = xml.replace(old, kecamatan.encode())
+    catalog = Catalog([d for d in engine.catalog if d.process_id != PROCESS])
+    for d in load_definitions_bytes(xml, source="revisi.bpmn"):
+        catalog.add(d)
+    assert catalog.get(PROCESS).version != current.version
+    return Engine(catalog, engine.store, clock=FakeClock("2026-03-09T08:00:00+07:00"))
+
+
+def test_an_evaluation_of_a_version_never_run_stays_readable_after_a_revision() -> None:
+    """An evaluation is kept per SOP version and "the old one still says what it judged"
+    (reports/evaluation.py): an SOP evaluated before any instance ran it, then revised,
+    still shows its evaluation to the unit's officials and evaluators."""
+    engine = engine_on()
+    e = record_evaluation(engine, PROCESS, actor=Actor(ORGANISASI), answers=all_ya())
+    revised = _revised(engine)
+    assert [x.id for x in list_evaluations(revised, actor=Actor(CAMAT))] == [e.id]
+    assert revised.definition(e.version).process_id == PROCESS
+
+
+def test_reading_one_sops_evaluations_is_decided_per_version_judged() -> None:
+    """Permenpan-RB 35/2012: a unit's SOP evaluations are that unit's. When an SOP's
+    revision moves it to another kecamatan, the officials of the new kecamatan do not
+    read how the old one's SOP was judged, asked by name or not."""
+    engine = engine_on()
+    old = record_evaluation(engine, PROCESS, actor=Actor(ORGANISASI), answers=all_ya())
+    revised = _revised(engine, kecamatan="Cibatu")  # from Kecamatan Purbalingga
+    assert may_read(revised, Actor(CIBATU_SEKCAM), revised.catalog.get(PROCESS))
+    assert list_evaluations(revised, actor=Actor(CIBATU_SEKCAM)) == []
+    assert list_evaluations(revised, actor=Actor(CIBATU_SEKCAM), process_id=PROCESS) == []
+    assert [x.id for x in list_evaluations(revised, actor=Actor(CAMAT))] == [old.id]
+
+
+@pytest.mark.parametrize(
+    "text", ["20260301", "2026-W10-1", "2026W101", "2026-061", "2026-03-01T08"]
+)
+def test_the_evaluation_day_is_written_yyyy_mm_dd_only(text: str) -> None:
+    """The form, the API and the CLI say YYYY-MM-DD; Python's date.fromisoformat also
+    reads ISO week and ordinal dates and the basic format, which no evaluator means."""
+    from sopflow.reports.evaluation import parse_tanggal
+
+    with pytest.raises(EvaluationError, match="YYYY-MM-DD") as caught:
+        parse_tanggal(text)
+    assert caught.value.field == "tanggal"
+    assert parse_tanggal(" 2026-03-01 ") == date(2026, 3, 1)
+
+
+def test_an_evaluation_dated_before_the_evaluator_held_the_position_is_refused() -> None:
+    """The evaluation is signed with the evaluator's position (docs/authority.md): a
+    Plh. from 1 March may not sign an evaluation dated in December, when the position
+    was not theirs; dated within the Plh. it is signed as Plh."""
+    engine = engine_on()
+    engine.store.assign(
+        Assignment(SEKCAM, "PBG-ORG-ANALIS", date(2026, 3, 1), date(2026, 3, 6), "plh", "Sprin 1")
+    )
+    with pytest.raises(EvaluatorError, match="2025-12-01"):
+        record_evaluation(
+            engine, PROCESS, actor=Actor(SEKCAM), answers=all_ya(), tanggal=date(2025, 12, 1)
+        )
+    assert engine.store.evaluations() == []
+    e = record_evaluation(
+        engine, PROCESS, actor=Actor(SEKCAM), answers=all_ya(), tanggal=date(2026, 3, 1)
+    )
+    assert e.kind == "plh" and e.tanggal == date(2026, 3, 1)

@@ -113,6 +113,13 @@ def test_without_a_session_it_is_401(web: Web) -> None:
         ({**body(), "catatan": {"sinergi": "x" * (MAX_CATATAN + 1)}}, 422,
          "RequestValidationError", None),
         (body(sinergi="mungkin"), 422, "RequestValidationError", None),
+        # Ya/Tidak or true/false only, never guessed (reports/evaluation.py _yes): not
+        # pydantic's lax booleans, which would read these as Ya or Tidak
+        (body(sinergi="no"), 422, "RequestValidationError", None),
+        (body(sinergi="off"), 422, "RequestValidationError", None),
+        (body(sinergi="y"), 422, "RequestValidationError", None),
+        (body(sinergi=0), 422, "RequestValidationError", None),
+        (body(sinergi=1), 422, "RequestValidationError", None),
         ({**body(), "lain": 1}, 422, "RequestValidationError", None),
         ({}, 422, "RequestValidationError", None),
     ],

@@ -10,7 +10,8 @@ setting of the web layer:
   deployment passes its own, e.g. ``inspektorat``) in the SOP's unit or in a parent
   unit and its offices (the kabupaten's Bagian Organisasi for a kecamatan SOP), never
   in a sibling kecamatan. The evaluation is signed with that holding, so a Plh. signs
-  as "Plh. ...". A kecamatan's own officials do the SOP's steps and may not judge it.
+  as "Plh. ..."; an evaluation dated before today needs such a holding on that day
+  too. A kecamatan's own officials do the SOP's steps and may not judge it.
 - **read** evaluations: the same holders, and whoever may see the SOP's instances (its
   unit's officials and the kabupaten's offices, ``runtime.duties.visible``): a Camat
   reads how the SOP of their kecamatan was judged.
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sopflow.authority.base import Credentials, Holding
 from sopflow.authority.gate import directory_of
@@ -178,6 +180,21 @@ def record_evaluation(
         tanggal = today
     elif tanggal > today:
         raise EvaluationError(f"{tanggal} is after today ({today})", field="tanggal")
+    elif directory is not None and tanggal < today:
+        # signed with a position: it must have been the evaluator's on the day judged
+        # too (a Plh. from this month does not sign for last year)
+        noon = datetime.combine(tanggal, time(12), tzinfo=ZoneInfo(directory.zone_of(unit)))
+        then = engine.authority.credentials(Actor(actor.id), unit=unit, at=noon)
+        if evaluator_holding(then, unit, directory, wanted) is None:
+            raise _refused(
+                EvaluatorError(
+                    f"actor {actor.id!r} held no evaluator position (peran "
+                    f"{', '.join(wanted)}) over unit {unit} on {tanggal}, the day the "
+                    f"evaluation of SOP {process_id} is dated"
+                ),
+                actor,
+                process_id,
+            )
     new = NewEvaluation(
         process_id=definition.process_id,
         version=definition.version,
@@ -189,6 +206,11 @@ def record_evaluation(
         tanggal=tanggal,
         answers=parsed,
         created_at=to_ms(now),
+    )
+    # the version judged is kept, as an instance's is: a revised catalog must still
+    # show what this evaluation judged (evaluations are read through their version)
+    engine.store.ensure_definition(
+        definition.version, definition.process_id, definition.source, definition.xml
     )
     return engine.store.evaluation(engine.store.add_evaluation(new))
 
@@ -203,33 +225,33 @@ def list_evaluations(
 ) -> list[Evaluation]:
     """Stored evaluations, newest first, of the SOPs ``actor`` may read (all without an
     actor: the application itself). Asking for one SOP the actor may not read is
-    refused rather than answered with an empty list."""
+    refused rather than answered with an empty list. Each evaluation is shown by the
+    version it judged (as one is by number): a revision that moved the SOP to another
+    unit does not show the new unit how the old one's was judged."""
     wanted = list(roles)
     definition = None if process_id is None else engine.catalog.get(process_id)
     found = engine.store.evaluations(process_id=process_id)
     if actor is None:
         return found
-    if definition is not None:
-        if not may_read(engine, actor, definition, roles=wanted, at=at):
-            raise _refused(
-                UnitAccessError(
-                    f"actor {actor.id!r} may not read the evaluations of SOP "
-                    f"{definition.process_id}"
-                ),
-                actor,
-                definition.process_id,
-            )
-        return found
+    if definition is not None and not may_read(engine, actor, definition, roles=wanted, at=at):
+        raise _refused(
+            UnitAccessError(
+                f"actor {actor.id!r} may not read the evaluations of SOP "
+                f"{definition.process_id}"
+            ),
+            actor,
+            definition.process_id,
+        )
     allowed: dict[str, bool] = {}
     out = []
     for e in found:
-        if e.process_id not in allowed:
+        if e.version not in allowed:
             try:
                 judged = engine.definition(e.version)
             except SopflowError:  # a version no longer readable is not shown
-                allowed[e.process_id] = False
+                allowed[e.version] = False
                 continue
-            allowed[e.process_id] = may_read(engine, actor, judged, roles=wanted, at=at)
-        if allowed[e.process_id]:
+            allowed[e.version] = may_read(engine, actor, judged, roles=wanted, at=at)
+        if allowed[e.version]:
             out.append(e)
     return out

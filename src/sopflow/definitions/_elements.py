@@ -216,6 +216,7 @@ def _read_multiple(elem: etree._Element, tag: str, node: RawNode, raw: RawProces
     events.unsupported_event): its definitions, parallelMultiple, its node kind. Message
     payloads, catch variables and correlation properties are not read for them, so a file
     that gives any is refused rather than run without them."""
+    from sopflow.definitions._item_events import item_parts_given
     from sopflow.definitions._messages import message_parts_given
 
     node.events, problem = read_events(elem, raw.event_refs)
@@ -225,12 +226,12 @@ def _read_multiple(elem: etree._Element, tag: str, node: RawNode, raw: RawProces
         node.events = ()
         return
     node.parallel = (elem.get("parallelMultiple") or "").strip() == "true"
-    given = message_parts_given(elem, node.events, raw.event_refs)
+    given = message_parts_given(elem, node.events, raw.event_refs) or item_parts_given(elem)
     if given is not None:
         raw.problems.append(
             raw.error(
                 f"{given} on an event with several definitions is not run: draw the "
-                "message's event on its own",
+                "message's or signal's event on its own",
                 line=node.line,
                 element=node.id,
             )

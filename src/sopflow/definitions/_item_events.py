@@ -27,7 +27,7 @@ from sopflow.definitions.model import ERROR, ESCALATION, SIGNAL, EventDefinition
 from sopflow.errors import ExpressionError
 from sopflow.events.payloads import check_variable, compile_payload
 
-__all__ = ["ITEM_PARTS", "ITEM_ROOTS", "read_item_parts"]
+__all__ = ["ITEM_PARTS", "ITEM_ROOTS", "item_parts_given", "read_item_parts"]
 
 _BPMN: Final = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _SPIFF: Final = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -95,3 +95,20 @@ def read_item_parts(
             )
             variable = None
     return replace(event, payload=payload, variable=variable), problems
+
+
+def item_parts_given(elem: etree._Element) -> str | None:
+    """The first SpiffArena payload part the bpmn:signal of one of a "multiple" event's
+    signal definitions gives, which sopflow does not read there; or None. Its throw
+    would carry a copy of the thrower's data and its catch keep nothing, where the
+    single event with that signal throws the payload and keeps it in the variable."""
+    root = elem.getroottree().getroot()
+    for definition in elem.iterchildren(f"{{{_BPMN}}}signalEventDefinition"):
+        ref = (definition.get("signalRef") or "").strip()
+        for candidate in root.iterchildren(f"{{{_BPMN}}}signal"):
+            if ref and candidate.get("id") == ref:
+                for part in sorted(ITEM_PARTS):
+                    if _text(candidate, part) is not None:
+                        name = candidate.get("name") or ref
+                        return f"spiffworkflow:{part} of signal {name[:80]!r}"
+    return None

@@ -15,6 +15,7 @@ decided by :mod:`sopflow.authority.evaluation`; this module only checks the answ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -180,8 +181,11 @@ def parse_answers(
 
 
 def parse_tanggal(text: str) -> date:
-    """The evaluation day as a form or JSON writes it (YYYY-MM-DD)."""
+    """The evaluation day as a form or JSON writes it (YYYY-MM-DD; not the week, ordinal
+    or basic forms date.fromisoformat also reads)."""
     try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
+            raise ValueError(text)
         return date.fromisoformat(text.strip())
     except ValueError:
         message = f"{text[:40]!r} is not a date (YYYY-MM-DD)"

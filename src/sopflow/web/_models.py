@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from sopflow.reports.evaluation import CRITERIA, MAX_CATATAN
 
@@ -411,7 +411,7 @@ class EvaluationIn(BaseModel):
             ]
         },
     )
-    kriteria: dict[CriterionKey, bool | Literal["Ya", "Tidak", "ya", "tidak"]] = Field(
+    kriteria: dict[CriterionKey, StrictBool | Literal["Ya", "Tidak", "ya", "tidak"]] = Field(
         max_length=20,
         description="each of the seven criteria (GET /evaluation-criteria) -> Ya (true) "
         "or Tidak (false); all seven are required, no other key is accepted",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sopflow.definitions.model import MESSAGE, SIGNAL, EventDefinition, Node
-from sopflow.events.payloads import wrapped
+from sopflow.events.payloads import receive, wrapped
 from sopflow.jobs.context import Waited
 from sopflow.jobs.model import NewJob
 from sopflow.runtime import triggers
@@ -92,10 +92,15 @@ class MultipleCatchEvent(Behaviour):
             return  # a row its token left behind: nothing waits for it here
         node = m.node(token)
         data = job.payload.get("data")
-        if isinstance(data, dict) and data and not wrapped(data):
-            m.data.update(data)  # what a message or signal without parts carries
+        index = which(node, job)
+        event = None if index is None else node.events[index]
+        if event is not None and event.kind == MESSAGE:
+            # as the single catch takes it (13.5.2): merged, and a payload that is no
+            # dict refused (a multiple event names no messageVariable), never dropped
+            receive(m, _as_single(node, event), data)
+        elif isinstance(data, dict) and data and not wrapped(data):
+            m.data.update(data)  # what a signal without parts carries
         if node.parallel:
-            index = which(node, job)
             if index is not None:
                 m.state.hold(token.id, arrived_key(node, index), True)
             waiting = [
