@@ -19,7 +19,7 @@ from _events_bpmn import BPMN, OFFICER, flows
 from _stores import store_url_fixture  # noqa: F401  (the store_url fixture)
 from conftest import ListCatalog
 from sopflow.definitions.loader import load_definitions_bytes
-from sopflow.errors import ConflictError, MessageNotCorrelatedError, RuntimeFault
+from sopflow.errors import MessageNotCorrelatedError, RuntimeFault
 from sopflow.runtime.engine import Engine
 from sopflow.stores import open_store
 from sopflow.stores.base import Store
@@ -140,30 +140,36 @@ def test_a_child_starting_inside_another_action_that_reaches_a_waiting_instance_
     assert [i.instance_id for i in engine.store.instances()] == [waiting]
 
 
-def test_on_both_stores_the_throw_and_its_catch_are_one_transaction_lost_race_writes_nothing(
+def test_on_both_stores_a_start_that_loses_the_race_writes_nothing_and_tries_again(
     store_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The caught instance's change is guarded by the revision it was read at: when
     another writer moves that instance on first (here: cancels it between the thrower's
-    read and its write), the start is a ConflictError and neither instance changes."""
+    read and its write), the write conflicts and nothing of it is stored; the start is
+    tried again on the instance as it is now, where nobody waits for the message any
+    more, so it is refused (13.5.1), never delivered to a cancelled instance."""
     definitions = load_definitions_bytes(_doc(SENDER, WAITING), source="awal.bpmn")
     engine = Engine(ListCatalog(*definitions), open_store(store_url), clock=clock)
     other = Engine(ListCatalog(*definitions), open_store(store_url), clock=clock)
     waiting = engine.start("tunggu", actor=OFFICER).instance_id
     insert = engine.store.insert_instance
+    attempts: list[bool] = []
 
     def cancelled_first(*args: Any, **kwargs: Any) -> None:
-        other.cancel(waiting, actor=OFFICER, reason="dibatalkan")
+        if not attempts:
+            other.cancel(waiting, actor=OFFICER, reason="dibatalkan")
+        attempts.append(bool(kwargs.get("also")))
         insert(*args, **kwargs)
 
     monkeypatch.setattr(engine.store, "insert_instance", cancelled_first)
-    with pytest.raises(ConflictError):
+    with pytest.raises(MessageNotCorrelatedError, match="laporan_masuk"):
         engine.start("kirim", actor=OFFICER)
+    assert attempts == [True]  # one write, with the catch; it conflicted, none after it
     assert [i.instance_id for i in engine.store.instances()] == [waiting]
     assert engine.status(waiting).status == "cancelled"
     monkeypatch.undo()
-    retry_waiting = engine.start("tunggu", actor=OFFICER).instance_id
-    engine.start("kirim", actor=OFFICER)  # the retry goes through
-    assert engine.status(retry_waiting).status == "completed"
+    again = engine.start("tunggu", actor=OFFICER).instance_id
+    engine.start("kirim", actor=OFFICER)
+    assert engine.status(again).status == "completed"
     other.store.close()
     engine.store.close()

@@ -92,6 +92,19 @@ def start(
     at: datetime | None,
     unit: str | None = None,
 ) -> Progress:
+    # A start conflicts only when what it throws reaches an instance another writer
+    # moved on meanwhile; tried again, it reads that instance as it is now.
+    return _retrying(lambda: _start_once(rt, process_id, actor, data, at, unit))
+
+
+def _start_once(
+    rt: Engine,
+    process_id: str,
+    actor: Actor,
+    data: Mapping[str, Any] | None,
+    at: datetime | None,
+    unit: str | None,
+) -> Progress:
     definition = rt.catalog.get(process_id)
     definition.refuse_unless_executable()
     now = rt._now(at)
