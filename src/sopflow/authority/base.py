@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from sopflow.runtime.views import Actor
 
-__all__ = ["CALLER", "Authority", "Credentials", "Holding", "TrustedCaller"]
+__all__ = [
+    "CALLER",
+    "KIND_ORDER",
+    "Authority",
+    "Credentials",
+    "Holding",
+    "TrustedCaller",
+    "preferred",
+]
 
 #: Holding kind of a role the caller asserted (trusted-caller mode): nothing checked it.
 CALLER = "caller"
+#: The order a holding is preferred in when several will do: the definitive holder
+#: before a Plt. (vacancy) before a Plh. (temporary stand-in); an unknown kind last.
+KIND_ORDER = {"definitif": 0, "plt": 1, "plh": 2, CALLER: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +57,12 @@ class Credentials:
 
     def holding(self, role: str) -> Holding | None:
         """The holding that gives ``role``: a definitive one before a Plt./Plh. one."""
-        order = {"definitif": 0, "plt": 1, "plh": 2, CALLER: 3}
-        found = [h for h in self.holdings if h.role == role]
-        return min(found, key=lambda h: order.get(h.kind, 9)) if found else None
+        return preferred(h for h in self.holdings if h.role == role)
+
+
+def preferred(holdings: Iterable[Holding]) -> Holding | None:
+    """The first of ``holdings`` by :data:`KIND_ORDER`, or None when there is none."""
+    return min(holdings, key=lambda h: KIND_ORDER.get(h.kind, 9), default=None)
 
 
 class Authority(Protocol):

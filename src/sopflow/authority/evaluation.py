@@ -30,7 +30,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sopflow.authority.base import Credentials, Holding
+from sopflow.authority.base import Credentials, Holding, preferred
 from sopflow.authority.gate import directory_of
 from sopflow.authority.policy import rules_of
 from sopflow.definitions.model import ProcessDefinition
@@ -81,13 +81,11 @@ def evaluator_holding(
     """The holding under which these credentials evaluate an SOP of ``unit`` (a
     definitive one before a Plt./Plh. one), or None."""
     wanted = set(roles)
-    order = {"definitif": 0, "plt": 1, "plh": 2}
-    found = [
+    return preferred(
         h
         for h in credentials.holdings
         if h.role in wanted and in_unit(h, unit, directory, parent_ok=True)
-    ]
-    return min(found, key=lambda h: order.get(h.kind, 9)) if found else None
+    )
 
 
 def may_read(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from sopflow.authority.base import CALLER, Credentials, Holding
+from sopflow.authority.base import CALLER, KIND_ORDER, Credentials, Holding
 from sopflow.definitions.model import ProcessDefinition, Step
 from sopflow.errors import ExpressionError, PermissionDeniedError
 
@@ -125,16 +125,12 @@ def check_step_access(
     return holding if holding is not None else assigned
 
 
-#: the order a holding is preferred in when any will do (as Credentials.holding)
-_KIND_ORDER = {"definitif": 0, "plt": 1, "plh": 2, CALLER: 3}
-
-
 def _any_holding(credentials: Credentials) -> Holding:
     """The holding an actor takes an open step under: the definitive one first; a caller
     asserting no role at all acts as itself (trusted-caller mode: any caller)."""
     if not credentials.holdings:
         return Holding(role="", kind=CALLER)
-    return min(credentials.holdings, key=lambda h: (_KIND_ORDER.get(h.kind, 9), h.role))
+    return min(credentials.holdings, key=lambda h: (KIND_ORDER.get(h.kind, 9), h.role))
 
 
 def may_act(step: Step, credentials: Credentials, data: Mapping[str, object] | None = None) -> bool:
