@@ -17,6 +17,7 @@ __all__ = [
     "Holding",
     "TrustedCaller",
     "preferred",
+    "signed_as",
 ]
 
 #: Holding kind of a role the caller asserted (trusted-caller mode): nothing checked it.
@@ -58,6 +59,12 @@ class Credentials:
     def holding(self, role: str) -> Holding | None:
         """The holding that gives ``role``: a definitive one before a Plt./Plh. one."""
         return preferred(h for h in self.holdings if h.role == role)
+
+
+def signed_as(kind: str, position_name: str) -> str:
+    """How a document signs for a position held as ``kind``: "Plh. Camat ...", "Plt. ...",
+    or the position's name for its definitive holder (SE Kepala BKN 1/SE/I/2021)."""
+    return {"plh": "Plh. ", "plt": "Plt. "}.get(kind, "") + position_name
 
 
 def preferred(holdings: Iterable[Holding]) -> Holding | None:

@@ -12,16 +12,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from sopflow.authority.base import CALLER, Authority, Credentials, Holding, TrustedCaller
+from sopflow.authority.base import (
+    CALLER,
+    Authority,
+    Credentials,
+    Holding,
+    TrustedCaller,
+    signed_as,
+)
 from sopflow.authority.directory import Directory
 from sopflow.authority.nip import format_nip, normalize_nip
 from sopflow.errors import NipError
 from sopflow.runtime.views import Actor
 
 __all__ = ["DirectoryAuthority", "DirectoryStore", "authority_for", "signature"]
-
-_PREFIX = {"plh": "Plh. ", "plt": "Plt. ", "definitif": ""}
-
 
 @runtime_checkable
 class DirectoryStore(Protocol):
@@ -96,4 +100,4 @@ def signature(holding: Holding, actor_id: str, name: str | None = None) -> str:
         nip = actor_id
     who = f"{name}, " if name else ""
     basis = f", dasar {holding.basis}" if holding.basis else ""
-    return f"{_PREFIX.get(holding.kind, '')}{holding.position_name} ({who}NIP {nip}{basis})"
+    return f"{signed_as(holding.kind, holding.position_name)} ({who}NIP {nip}{basis})"

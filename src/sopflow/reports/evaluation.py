@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sopflow.authority.base import signed_as
 from sopflow.errors import EvaluationError
 
 __all__ = [
@@ -104,8 +105,7 @@ class Evaluation(NewEvaluation):
     @property
     def penilai(self) -> str:
         """The signature line: "Plh. <position>" for a Plh. or Plt., as documents sign."""
-        prefix = {"plh": "Plh. ", "plt": "Plt. "}.get(self.kind, "")
-        return prefix + self.position_name
+        return signed_as(self.kind, self.position_name)
 
     def to_dict(self) -> dict[str, Any]:
         return {

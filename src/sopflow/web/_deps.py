@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
+from sopflow.authority.base import signed_as
 from sopflow.definitions.model import ProcessDefinition
 from sopflow.errors import RevisionMismatchError
 from sopflow.runtime.views import Progress, WorkItem
@@ -97,7 +98,7 @@ class WorkShaper:
             if key not in self._held:
                 holding = ctx.acting_as(self.nip, item.role, unit)
                 self._held[key] = (
-                    {"plh": "Plh. ", "plt": "Plt. "}.get(holding.kind, "") + holding.position_name
+                    signed_as(holding.kind, holding.position_name)
                     if holding is not None and holding.position_name
                     else None
                 )

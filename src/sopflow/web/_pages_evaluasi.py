@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from sopflow.authority.base import signed_as
 from sopflow.authority.evaluation import (
     evaluator_holding,
     list_evaluations,
@@ -45,8 +46,7 @@ def evaluable(ctx: WebContext, who: Principal) -> list[tuple[ProcessDefinition, 
             continue
         holding = evaluator_holding(ctx.credentials(who.nip, unit), unit, directory, roles)
         if holding is not None:
-            prefix = {"plh": "Plh. ", "plt": "Plt. "}.get(holding.kind, "")
-            out.append((d, prefix + (holding.position_name or holding.role)))
+            out.append((d, signed_as(holding.kind, holding.position_name or holding.role)))
     return out
 
 
