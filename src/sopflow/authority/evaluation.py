@@ -131,14 +131,12 @@ def record_evaluation(
     """
     definition = engine.catalog.get(process_id)
     if version is not None and version != definition.version:
-        if not re.fullmatch(r"[0-9a-f]{64}", version):  # a version is a sha256
-            raise EvaluationError(
-                f"{version[:80]!r} is no stored version of SOP {process_id}", field="version"
-            )
-        try:
-            older = engine.definition(version)
-        except SopflowError:  # any unreadable version is the same refusal
-            older = None
+        older = None
+        if re.fullmatch(r"[0-9a-f]{64}", version):  # a version is a sha256
+            try:
+                older = engine.definition(version)
+            except SopflowError:  # any unreadable version is the same refusal
+                older = None
         if older is None or older.process_id != process_id:
             raise EvaluationError(
                 f"{version[:80]!r} is no stored version of SOP {process_id}", field="version"

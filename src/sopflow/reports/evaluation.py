@@ -86,9 +86,13 @@ class NewEvaluation:
     created_at: int
 
     @property
+    def ya(self) -> int:
+        return sum(a.ya for a in self.answers)
+
+    @property
     def score(self) -> float:
         """The share of Ya, as agencies score an evaluation (0.0 to 1.0)."""
-        return sum(a.ya for a in self.answers) / len(self.answers) if self.answers else 0.0
+        return self.ya / len(self.answers) if self.answers else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +101,6 @@ class Evaluation(NewEvaluation):
 
     id: int = 0
     nama: str | None = None
-
-    @property
-    def ya(self) -> int:
-        return sum(a.ya for a in self.answers)
 
     @property
     def penilai(self) -> str:

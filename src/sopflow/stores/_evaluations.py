@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sopflow.errors import EvaluationNotFoundError
 from sopflow.reports.evaluation import Answer, Evaluation, NewEvaluation
+from sopflow.stores._sqlread import _where
 
 __all__ = ["EvaluationStoreMixin"]
 
@@ -55,7 +56,7 @@ class EvaluationStoreMixin:
                     e.position_name,
                     e.kind,
                     e.tanggal.isoformat(),
-                    sum(a.ya for a in e.answers),
+                    e.ya,
                     len(e.answers),
                     e.created_at,
                 ),
@@ -77,17 +78,16 @@ class EvaluationStoreMixin:
         self, *, process_id: str | None = None, units: Sequence[str] | None = None
     ) -> list[Evaluation]:
         """Stored evaluations, newest first; of one SOP and/or of the units given."""
-        where, params = [], []
-        if process_id is not None:
-            where.append("e.process_id = ?")
-            params.append(process_id)
+        base: list[str] = []
         if units is not None:
             if not units:
                 return []
-            where.append(f"e.unit IN ({', '.join('?' for _ in units)})")
-            params.extend(units)
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
-        heads = self._read(_SELECT + clause + " ORDER BY e.tanggal DESC, e.id DESC", params)
+            base.append(f"e.unit IN ({', '.join('?' for _ in units)})")
+        where, params = _where(base, e__process_id=process_id)
+        clause = f" WHERE {where}" if where else ""
+        heads = self._read(
+            _SELECT + clause + " ORDER BY e.tanggal DESC, e.id DESC", [*(units or ()), *params]
+        )
         return self._with_answers(heads)
 
     def evaluation(self, number: int) -> Evaluation:
