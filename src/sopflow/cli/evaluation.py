@@ -100,12 +100,13 @@ def _common(p: Any) -> None:
 
 
 def register(sub: Any) -> None:
+    from sopflow.reports.evaluation import CRITERIA
+
     p = sub.add_parser(
         "evaluate",
         help="record an evaluation of an SOP against the seven Permenpan-RB 35/2012 criteria",
         description="Record an SOP evaluation: every criterion Ya or Tidak, with catatan. "
-        "Criteria: mendorong_kinerja mudah_dipahami mudah_dilaksanakan peran_masing_masing "
-        "mengatasi_permasalahan kebutuhan_kinerja sinergi.",
+        f"Criteria: {' '.join(CRITERIA)}.",
     )
     p.add_argument("process_id", help="the SOP (process id)")
     p.add_argument("--actor", required=True, help="the evaluator's NIP")
