@@ -14,6 +14,7 @@ them for messages and signals (the loader refuses the rest by name):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sopflow.definitions.model import MESSAGE, SIGNAL, EventDefinition, Node
@@ -56,6 +57,15 @@ def subscribe_all(m: Machine, token: Token, node: Node) -> None:
         )
 
 
+def _all_arrived(m: Machine, token: Token, node: Node) -> bool:
+    return all(m.state.holding(token.id, arrived_key(node, i)) for i in range(len(node.events)))
+
+
+def _forget_arrivals(m: Machine, token: Token, node: Node) -> None:
+    for i in range(len(node.events)):
+        m.state.hold(token.id, arrived_key(node, i), False)
+
+
 def which(node: Node, job: JobRow) -> int | None:
     """The definition of ``node`` a delivered job is for (a signal of the instance itself
     comes without a row: the first definition of that signal)."""
@@ -74,18 +84,12 @@ class MultipleCatchEvent(Behaviour):
 
     def activate(self, m: Machine, token: Token) -> None:
         node = m.node(token)
-        if node.parallel and all(
-            m.state.holding(token.id, arrived_key(node, i)) for i in range(len(node.events))
-        ):
-            self._done(m, token, node)  # a parallel start event all of whose triggers came
+        if node.parallel and _all_arrived(m, token, node):
+            _forget_arrivals(m, token, node)  # a parallel start event all of whose triggers came
+            m.leave(token)
             return
         subscribe_all(m, token, node)
         m.waited(Waited(token.id, node.id, "multiple", True))
-
-    def _done(self, m: Machine, token: Token, node: Node) -> None:
-        for i in range(len(node.events)):
-            m.state.hold(token.id, arrived_key(node, i), False)
-        m.leave(token)
 
     def fire(self, m: Machine, token: Token | None, job: JobRow) -> None:
         if token is None or token.node != job.node:
@@ -103,15 +107,9 @@ class MultipleCatchEvent(Behaviour):
         if node.parallel:
             if index is not None:
                 m.state.hold(token.id, arrived_key(node, index), True)
-            waiting = [
-                i
-                for i in range(len(node.events))
-                if not m.state.holding(token.id, arrived_key(node, i))
-            ]
-            if waiting:
+            if not _all_arrived(m, token, node):
                 return  # 10.5.1 Parallel Multiple: all of them are required
-            for i in range(len(node.events)):
-                m.state.hold(token.id, arrived_key(node, i), False)
+            _forget_arrivals(m, token, node)
         m.withdraw(token)
         m.waited(Waited(token.id, node.id, "multiple", False, "received"))
         m.leave(token)
@@ -142,6 +140,4 @@ class MultipleThrowEvent(Behaviour):
 
 def _as_single(node: Node, event: EventDefinition) -> Node:
     """``node`` as the single-definition event ``event`` (for the message helpers)."""
-    from dataclasses import replace
-
     return replace(node, event=event, events=())
