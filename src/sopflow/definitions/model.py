@@ -210,6 +210,14 @@ class Node:
     #: else once around the whole loop or multi-instance body, as SpiffWorkflow does
     scripts_on_instances: bool = False
 
+    @property
+    def definitions(self) -> tuple[EventDefinition, ...]:
+        """Every event definition of the node: a multiple event's several, else its one
+        (none for a node that is no event)."""
+        if self.events:
+            return self.events
+        return () if self.event is None else (self.event,)
+
 
 @dataclass(frozen=True, slots=True)
 class Lane:

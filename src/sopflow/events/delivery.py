@@ -89,7 +89,7 @@ def start_events(rt: Engine, kind: str, name: str) -> list[tuple[ProcessDefiniti
                 continue
             # a "multiple" start event starts on any one of its definitions (10.5.1): the
             # node is handed on with ``event`` the one that matched
-            for event in node.events or ((node.event,) if node.event is not None else ()):
+            for event in node.definitions:
                 if event.kind == kind and event.name == name:
                     found.append((definition, replace(node, event=event)))
                     break

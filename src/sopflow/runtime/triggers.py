@@ -387,8 +387,7 @@ def signal_self(
         )
 
     def catches(node: Node) -> bool:
-        events = node.events or ((node.event,) if node.event is not None else ())
-        return any(e.kind == SIGNAL and e.name == name for e in events)
+        return any(e.kind == SIGNAL and e.name == name for e in node.definitions)
 
     targets: list[tuple[Token | None, Node]] = []
     containers: list[Token | None] = [None]
