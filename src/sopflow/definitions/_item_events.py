@@ -47,19 +47,19 @@ def _text(elem: etree._Element, name: str) -> str | None:
     return None
 
 
-def _root_of(elem: etree._Element, kind: str) -> etree._Element | None:
-    """The bpmn:signal / error / escalation the event's definition refers to."""
-    definition = elem.find(f"{{{_BPMN}}}{kind}EventDefinition")
-    if definition is None:
-        return None
+def _referred(elem: etree._Element, kind: str, definition: etree._Element) -> etree._Element | None:
+    """The bpmn:signal / error / escalation an event definition of ``elem`` refers to."""
     ref = (definition.get(_REF[kind]) or "").strip()
     if not ref:
         return None
     root = elem.getroottree().getroot()
-    for candidate in root.iterchildren(f"{{{_BPMN}}}{kind}"):
-        if candidate.get("id") == ref:
-            return candidate
-    return None
+    return next((c for c in root.iterchildren(f"{{{_BPMN}}}{kind}") if c.get("id") == ref), None)
+
+
+def _root_of(elem: etree._Element, kind: str) -> etree._Element | None:
+    """The bpmn:signal / error / escalation the event's (first) definition refers to."""
+    definition = elem.find(f"{{{_BPMN}}}{kind}EventDefinition")
+    return None if definition is None else _referred(elem, kind, definition)
 
 
 def read_item_parts(
@@ -102,13 +102,12 @@ def item_parts_given(elem: etree._Element) -> str | None:
     signal definitions gives, which sopflow does not read there; or None. Its throw
     would carry a copy of the thrower's data and its catch keep nothing, where the
     single event with that signal throws the payload and keeps it in the variable."""
-    root = elem.getroottree().getroot()
     for definition in elem.iterchildren(f"{{{_BPMN}}}signalEventDefinition"):
-        ref = (definition.get("signalRef") or "").strip()
-        for candidate in root.iterchildren(f"{{{_BPMN}}}signal"):
-            if ref and candidate.get("id") == ref:
-                for part in sorted(ITEM_PARTS):
-                    if _text(candidate, part) is not None:
-                        name = candidate.get("name") or ref
-                        return f"spiffworkflow:{part} of signal {name[:80]!r}"
+        signal = _referred(elem, SIGNAL, definition)
+        if signal is None:
+            continue
+        for part in sorted(ITEM_PARTS):
+            if _text(signal, part) is not None:
+                name = signal.get("name") or signal.get("id") or ""
+                return f"spiffworkflow:{part} of signal {name[:80]!r}"
     return None
