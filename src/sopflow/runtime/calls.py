@@ -27,7 +27,7 @@ from sopflow.errors import ChildInstanceError, RuntimeFault
 from sopflow.runtime import records
 from sopflow.runtime.data import check_data
 from sopflow.runtime.machine import Effects, Machine
-from sopflow.runtime.state import State, load_state
+from sopflow.runtime.state import State, Token, load_state
 from sopflow.runtime.views import from_ms, to_ms
 from sopflow.stores.base import (
     CANCELLED,
@@ -147,9 +147,7 @@ def start_children(
             origin=origin or instance_id,
         )
         # What the child threw up reaches its call activity in this same machine.
-        for code, message, carried in child.effects.escalated:
-            if not any(e[0] == token.id for e in effects.ended_calls):
-                machine.throw(token, "escalation", code, message, carried)
+        _escalate_at(machine, token, child.effects.escalated)
         if child.effects.raised is not None:
             machine.throw(token, *child.effects.raised)
         ended = any(e[0] == token.id for e in effects.ended_calls)
@@ -204,9 +202,7 @@ def continue_parent(
     assert call is not None
     state.data.update(map_out(call, data))
     machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
-    for code, message, carried in escalations or []:
-        if not any(e[0] == token.id for e in machine.effects.ended_calls):
-            machine.throw(token, "escalation", code, message, carried)
+    _escalate_at(machine, token, escalations or [])
     ended = [e for e in machine.effects.ended_calls if e[0] == token.id]
     machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
     if not ended:
@@ -284,6 +280,16 @@ def parent_catches(rt: Engine, row: InstanceRow, kind: str, code: str) -> bool:
     return parent_catches(rt, parent, kind, code)
 
 
+def _escalate_at(
+    machine: Machine, token: Token, escalations: list[tuple[str, str, dict[str, Any] | None]]
+) -> None:
+    """A child's uncaught escalations reach its call activity in order, until one of
+    them ends the call (an interrupting boundary event caught it)."""
+    for code, message, carried in escalations:
+        if not any(e[0] == token.id for e in machine.effects.ended_calls):
+            machine.throw(token, "escalation", code, message, carried)
+
+
 def raised_to_parent(
     rt: Engine,
     row: InstanceRow,
@@ -337,9 +343,7 @@ def escalated_to_parent(
     parent, state, token = found
     definition = rt.definition(parent.version)
     machine = machine_for(rt, definition, state, parent.instance_id, now, row=parent)
-    for code, message, carried in escalations:
-        if not any(e[0] == token.id for e in machine.effects.ended_calls):
-            machine.throw(token, "escalation", code, message, carried)
+    _escalate_at(machine, token, escalations)
     before = len(machine.effects.ended_calls)
     machine.effects.ended_calls = [e for e in machine.effects.ended_calls if e[0] != token.id]
     head = [
