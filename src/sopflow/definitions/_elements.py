@@ -24,7 +24,13 @@ from sopflow.definitions._raw import (
     _local,
     _properties,
 )
-from sopflow.definitions.events import event_kind, read_event, read_events, unsupported_event
+from sopflow.definitions.events import (
+    event_kind,
+    parallel_multiple,
+    read_event,
+    read_events,
+    unsupported_event,
+)
 from sopflow.definitions.model import (
     MESSAGE,
     Call,
@@ -225,7 +231,7 @@ def _read_multiple(elem: etree._Element, tag: str, node: RawNode, raw: RawProces
     if len(node.events) < 2:
         node.events = ()
         return
-    node.parallel = (elem.get("parallelMultiple") or "").strip() == "true"
+    node.parallel = parallel_multiple(elem)
     given = message_parts_given(elem, node.events, raw.event_refs) or item_parts_given(elem)
     if given is not None:
         raw.problems.append(

@@ -40,7 +40,9 @@ __all__ = [
     "check_events",
     "event_kind",
     "event_refs",
+    "parallel_multiple",
     "read_event",
+    "read_events",
     "unsupported_event",
 ]
 
@@ -139,6 +141,11 @@ _MULTIPLE_TAGS = frozenset(
 _MULTIPLE_KINDS = frozenset({MESSAGE, SIGNAL})
 
 
+def parallel_multiple(elem: Any) -> bool:
+    """``parallelMultiple="true"``: the event waits for all of its definitions (10.5.1)."""
+    return (elem.get("parallelMultiple") or "").strip() == "true"
+
+
 def _unsupported_multiple(elem: Any, tag: str, definitions: list[Any]) -> str | None:
     """Why a "multiple" event (several definitions, BPMN 10.5.1) is refused, or None.
 
@@ -160,7 +167,7 @@ def _unsupported_multiple(elem: Any, tag: str, definitions: list[Any]) -> str | 
     refs = [(d.get("messageRef") or d.get("signalRef") or "").strip() for d in definitions]
     if len(set(zip(kinds, refs, strict=True))) < len(refs):
         return f"{where} names the same message or signal twice; name each once"
-    parallel = (elem.get("parallelMultiple") or "").strip() == "true"
+    parallel = parallel_multiple(elem)
     if tag == "startEvent" and _local(elem.getparent().tag) != "process":
         return f"{where} inside a subprocess is not run; draw one start event each"
     if parallel and tag in ("intermediateThrowEvent", "endEvent"):
