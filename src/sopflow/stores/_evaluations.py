@@ -3,9 +3,9 @@
 An evaluation is one row (who judged which SOP version for which unit, when, and the
 count of Ya) and one answer row per criterion. sopflow reads the counts from the answers
 (every listing reads them); the stored ``ya`` and ``jumlah`` columns only serve a report
-that queries the table directly. Rows are only ever added: a second evaluation of the same SOP is a new
-judgement (the regulation asks for one at least every six months), not an edit of the
-first, so what an evaluator signed stays as signed.
+that queries the table directly. Rows are only ever added: a second evaluation of the
+same SOP is a new judgement (the regulation asks for one at least every six months),
+not an edit of the first, so what an evaluator signed stays as signed.
 """
 
 from __future__ import annotations
