@@ -97,6 +97,7 @@ def _schema_2_database(path: Path) -> None:
     conn = sqlite3.connect(path)
     for n in (1, 2):
         for statement in MIGRATIONS[n]:
+            assert isinstance(statement, str)
             conn.execute(statement.format(pk="INTEGER PRIMARY KEY", blob="BLOB", bigint="INTEGER"))
     conn.execute("INSERT INTO sopflow_meta VALUES ('schema_version', '2')")
     conn.execute(

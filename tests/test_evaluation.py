@@ -253,7 +253,7 @@ def test_migration_11_adds_the_evaluation_tables_to_a_version_10_store(
         ("10",)
     ]
     with open_store(url) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 11
+        assert store.schema_version() == SCHEMA_VERSION >= 11  # 11 and what came after
         assert len(store.instances()) == 1 and store.evaluations() == []
         number = store.add_evaluation(_new("a", "33.03.05", date(2026, 2, 1), True))
         assert store.evaluation(number).ya == 1
@@ -270,7 +270,7 @@ def test_migration_11_on_every_backend(
             patch.delitem(_sql.MIGRATIONS, 11)
             open_store(url).close()
         with open_store(url) as store:
-            assert store.schema_version() == 11
+            assert store.schema_version() == SCHEMA_VERSION >= 11
             assert store.add_evaluation(_new("a", "u", date(2026, 1, 2), False)) >= 1
     finally:
         if backend == "postgres":

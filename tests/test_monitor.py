@@ -327,6 +327,7 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     conn = sqlite3.connect(path)
     for statement in MIGRATIONS[1]:
+        assert isinstance(statement, str)
         conn.execute(statement.format(pk="INTEGER PRIMARY KEY", blob="BLOB", bigint="INTEGER"))
     conn.execute("INSERT INTO sopflow_meta VALUES ('schema_version', '1')")
     conn.commit()

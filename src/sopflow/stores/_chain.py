@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sopflow.errors import ChainBrokenError, CorruptDefinitionError, InstanceNotFoundError
 from sopflow.stores._batch import INSTANCE_REF, Statement
@@ -33,9 +33,10 @@ _STEP_SELECT = (
     "SELECT s.id, s.task, s.step_no, s.role, s.ready_at, s.due_at, s.risk_at, s.standard,"
     " s.completed_at, s.actor, s.claimed_by, s.data, s.path, s.token, s.pass_no, s.item,"
     " s.outcome, s.reason, h.nip, h.nama, h.position,"
-    " h.position_name, h.unit, h.kind, h.basis"
-    " FROM sopflow_steps s LEFT JOIN sopflow_step_holdings h ON h.step = s.id"
+    " h.position_name, h.unit, h.kind, h.basis FROM sopflow_steps s "
 )
+#: A step row with its holding (at most one: ``step`` is the holdings' primary key).
+_HOLDING_JOIN = "LEFT JOIN sopflow_step_holdings h ON h.step = s.id"
 _AUDIT_SELECT = "SELECT a.id, a.at, a.event, a.payload FROM sopflow_audit a"
 
 
@@ -88,6 +89,10 @@ class ChainReport:
 
 class ChainStoreMixin:
     """Chain methods of :class:`~sopflow.stores._sql.SqlStore`."""
+
+    #: How a seal read joins a step row to its holding; PostgreSQL probes the holdings'
+    #: primary key per step whatever its statistics say (stores/postgres.py).
+    _seal_holding_join: ClassVar[str] = _HOLDING_JOIN
 
     if TYPE_CHECKING:
         url: str
@@ -176,7 +181,7 @@ class ChainStoreMixin:
             # Two ranges of the (instance, id) index, not one OR under the instance: the
             # OR made SQLite walk the instance's whole step history on every write.
             Statement(
-                f"{_STEP_SELECT} WHERE (s.instance = {INSTANCE_REF}"
+                f"{_STEP_SELECT}{self._seal_holding_join} WHERE (s.instance = {INSTANCE_REF}"
                 f" AND s.id > {last.format('step')})"
                 f" OR (s.instance = {INSTANCE_REF} AND s.id IN ({marks})) ORDER BY s.id",
                 (instance_id, instance_id, instance_id, *sorted(touched)),
@@ -292,9 +297,8 @@ class ChainStoreMixin:
             chains.setdefault(int(r[0]), []).append(r[1:])
         steps: dict[int, dict[int, Any]] = {ref: {} for ref in refs}
         swhere = where.replace("instance", "s.instance", 1)
-        for r in self._read(
-            _STEP_SELECT.replace("SELECT s.id", "SELECT s.instance, s.id") + swhere, params
-        ):
+        select = _STEP_SELECT.replace("SELECT s.id", "SELECT s.instance, s.id")
+        for r in self._read(select + _HOLDING_JOIN + swhere, params):
             steps.setdefault(int(r[0]), {})[int(r[1])] = r[1:]
         audits: dict[int, dict[int, Any]] = {ref: {} for ref in refs}
         awhere = where.replace("instance", "a.instance", 1)

@@ -1,16 +1,17 @@
 """Schema and migrations, shared by the SQL backends.
 
 Each migration is a list of statements written once in a neutral dialect; ``{pk}``,
-``{blob}`` and ``{bigint}`` are filled per backend. The database records the version it
+``{blob}`` and ``{bigint}`` are filled per backend; a ``(backend, statement)`` pair runs
+on that backend only (``SqlStore.backend``). The database records the version it
 is at in ``sopflow_meta``; a database written by a newer sopflow is refused rather than
 guessed at.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
-MIGRATIONS: dict[int, list[str]] = {
+MIGRATIONS: dict[int, list[str | tuple[str, str]]] = {
     1: [
         """CREATE TABLE IF NOT EXISTS sopflow_meta (
             key TEXT PRIMARY KEY,
@@ -292,5 +293,19 @@ MIGRATIONS: dict[int, list[str]] = {
             ya INTEGER NOT NULL,
             catatan TEXT NOT NULL,
             PRIMARY KEY (evaluation, criterion))""",
+    ],
+    # Each write's seal reads its instance's step and audit rows past the last one
+    # chained: ``instance = ? AND id > ?``. On PostgreSQL an index on (instance) alone
+    # left that to the statistics; where they were missing or stale it combined the
+    # instance's entries with the primary key's whole range past the id (a start, whose
+    # last chained id is 0, read every audit row: 3.9 ms at 126,000 rows, growing with
+    # the table). On (instance, id) the read is one index range whatever the statistics.
+    # PostgreSQL only: SQLite's index on (instance) already ends with the rowid, and
+    # rebuilt it made SQLite's planner prefer it to the open-steps partial index.
+    12: [
+        ("postgres", "DROP INDEX sopflow_steps_instance"),
+        ("postgres", "CREATE INDEX sopflow_steps_instance ON sopflow_steps(instance, id)"),
+        ("postgres", "DROP INDEX sopflow_audit_instance"),
+        ("postgres", "CREATE INDEX sopflow_audit_instance ON sopflow_audit(instance, id)"),
     ],
 }

@@ -66,6 +66,8 @@ class SqlStore(
 
     placeholder = "?"
     ddl_types: ClassVar[dict[str, str]] = {}
+    #: which ``(backend, statement)`` migration entries this store runs
+    backend: ClassVar[str] = ""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -171,7 +173,10 @@ class SqlStore(
                     f"understands ({SCHEMA_VERSION}); upgrade sopflow instead of using an older one"
                 )
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version]:
+                for entry in MIGRATIONS[version]:
+                    backend, statement = entry if isinstance(entry, tuple) else ("", entry)
+                    if backend and backend != self.backend:
+                        continue
                     if "sopflow_meta" in statement and "CREATE TABLE" in statement:
                         continue
                     cur.execute(statement.format(**self.ddl_types))

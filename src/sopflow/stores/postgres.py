@@ -75,11 +75,23 @@ def split_url(url: str) -> tuple[str, dict[str, str]]:
 
 class PostgresStore(SqlStore):
     placeholder = "%s"
+    backend: ClassVar[str] = "postgres"
     ddl_types: ClassVar[dict[str, str]] = {
         "pk": "BIGSERIAL PRIMARY KEY",
         "blob": "BYTEA",
         "bigint": "BIGINT",
     }
+
+    #: A seal reads the step rows its write touched with their holdings. Joined plainly,
+    #: the plan rests on statistics: where they are missing or stale (autovacuum off,
+    #: a bulk load not yet analysed) PostgreSQL estimated a third of the instance's
+    #: steps for ``s.id > (last chained)`` and hashed the whole holdings table for each
+    #: write (5 ms at 64,000 holdings). ``LIMIT 1`` keeps the lateral subquery from
+    #: being flattened into that join: one primary-key probe per step row, always.
+    _seal_holding_join = (
+        "LEFT JOIN LATERAL (SELECT * FROM sopflow_step_holdings h0"
+        " WHERE h0.step = s.id LIMIT 1) h ON true"
+    )
 
     def __init__(self, url: str) -> None:
         # self.url names the database in every error message: never with its password.

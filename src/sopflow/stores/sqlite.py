@@ -23,6 +23,7 @@ _SYNC = {"normal": "NORMAL", "full": "FULL", "off": "OFF"}
 
 
 class SQLiteStore(SqlStore):
+    backend: ClassVar[str] = "sqlite"
     ddl_types: ClassVar[dict[str, str]] = {
         "pk": "INTEGER PRIMARY KEY",
         "blob": "BLOB",
