@@ -71,7 +71,9 @@ def tables(r: dict[str, Any]) -> str:
             f" {st['large']['completed_instances']:,} stored (open + completed):\n\n"
             "| action | small | large | large / small |\n|---|---:|---:|---:|"
         )
-        for what in ("worklist", "status", "completion"):
+        for what in ("start", "worklist", "status", "completion"):
+            if f"{what}_small" not in flat:  # results from before starts were timed
+                continue
             out.append(
                 f"| {what} | {cell(flat[f'{what}_small'], 2)} | {cell(flat[f'{what}_large'], 2)}"
                 f" | {flat['large_over_small'][what]} |"

@@ -258,7 +258,7 @@ def summary(r: dict[str, Any]) -> str:
                 f"/full = {sla['changes_over_full_scan']}, peak RSS MB {sla['peak_rss_mb']}"
             )
             lines.append(f"Flat costs on {backend} (ms), small vs large: {flat['stored']}")
-            for what in ("worklist", "status", "completion"):
+            for what in ("start", "worklist", "status", "completion"):
                 lines.append(
                     f"  {what:12} {_fig(flat[f'{what}_small'], 2)}"
                     f" vs {_fig(flat[f'{what}_large'], 2)}"

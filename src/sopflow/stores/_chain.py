@@ -265,7 +265,9 @@ class ChainStoreMixin:
         if not found:
             raise InstanceNotFoundError("no such instance", instance_id=instance_id)
         ref = int(found[0][0])
-        return self._verify_refs({ref: instance_id}, " WHERE instance = ?", (ref,))[0]
+        return self._verify_refs(
+            {ref: instance_id}, " WHERE instance = ?", (ref,), self._seal_holding_join
+        )[0]
 
     def verify_chains(self, *, process_id: str | None = None) -> list[ChainReport]:
         """Verify every instance (of ``process_id``) in four queries, oldest first."""
@@ -284,11 +286,13 @@ class ChainStoreMixin:
                 params,
             )
         }
-        return self._verify_refs(refs, where, params)
+        return self._verify_refs(refs, where, params, _HOLDING_JOIN)
 
     def _verify_refs(
-        self, refs: dict[int, str], where: str, params: Sequence[Any]
+        self, refs: dict[int, str], where: str, params: Sequence[Any], holding_join: str
     ) -> list[ChainReport]:
+        """One instance's rows join their holdings as a seal does (a probe per step on
+        PostgreSQL, whatever the statistics); many instances', as one join."""
         chains: dict[int, list[Any]] = {ref: [] for ref in refs}
         for r in self._read(
             f"SELECT instance, kind, row_id, digest, hash FROM sopflow_chain{where} ORDER BY id",
@@ -298,7 +302,7 @@ class ChainStoreMixin:
         steps: dict[int, dict[int, Any]] = {ref: {} for ref in refs}
         swhere = where.replace("instance", "s.instance", 1)
         select = _STEP_SELECT.replace("SELECT s.id", "SELECT s.instance, s.id")
-        for r in self._read(select + _HOLDING_JOIN + swhere, params):
+        for r in self._read(select + holding_join + swhere, params):
             steps.setdefault(int(r[0]), {})[int(r[1])] = r[1:]
         audits: dict[int, dict[int, Any]] = {ref: {} for ref in refs}
         awhere = where.replace("instance", "a.instance", 1)
