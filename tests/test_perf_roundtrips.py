@@ -278,3 +278,20 @@ def test_actions_that_write_jobs_cost_what_the_others_cost(
     assert timer == (3, 1, 1)
     assert external == (3, 1, 1)
     assert done == (4, 1, 1)
+
+
+def test_status_reads_each_row_set_once(
+    wire: tuple[WireCounter, str], review_loop: ProcessDefinition, clock: FakeClock
+) -> None:
+    """``status`` reads the instance, its chain (to refuse an edited one), its open steps,
+    its step rows once for the history and the waits, their signatures, its audit rows,
+    incidents and children: 12 reads, each one round trip and no transaction."""
+    counter, url = wire
+    store = open_store(url)
+    engine = Engine(ListCatalog(review_loop), store, clock=clock)
+    iid = engine.start("review_loop", actor=STAF).instance_id
+    engine.status(iid)
+    trips, begins, commits = _measure(counter, lambda: engine.status(iid))
+    assert (begins, commits) == (0, 0)
+    assert trips <= 12, trips
+    store.close()

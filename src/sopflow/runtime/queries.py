@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from sopflow.runtime.views import (
     from_ms,
 )
 from sopflow.runtime.worklist import work_item
-from sopflow.stores.base import RUNNING, InstanceRow
+from sopflow.stores.base import RUNNING, InstanceRow, StepRow
 
 if TYPE_CHECKING:
     from sopflow.runtime.engine import Engine
@@ -65,10 +65,17 @@ def _path(
 
 def history(rt: Engine, instance_id: str) -> list[StepRecord]:
     row = rt.store.load_instance(instance_id)
-    definition = rt.definition(row.version)
-    signed = gate.signatures(rt.store, instance_id)
+    return _history(rt, row, rt.definition(row.version), rt.store.steps(instance_id))
+
+
+def _history(
+    rt: Engine, row: InstanceRow, definition: ProcessDefinition, steps: Sequence[StepRow]
+) -> list[StepRecord]:
+    """The history of ``row`` from step rows already read (``status`` shares them with
+    its waits: on PostgreSQL every read is a round trip)."""
+    signed = gate.signatures(rt.store, row.instance_id)
     records = []
-    for r in rt.store.steps(instance_id):
+    for r in steps:
         step = definition.step(r.task)
         records.append(
             StepRecord(
@@ -105,6 +112,7 @@ def status(
     gate.check_visible(rt.authority, rt.store, row=row, definition=definition, actor=actor, now=now)
     gate.check_chain(rt.store, instance_id)
     state = load_state(row.state, instance_id, definition)
+    steps = rt.store.steps(instance_id)  # read once, for the history and the waits
     open_steps = (
         tuple(work_item(rt, r, now) for r in rt.store.open_steps(instance_id=instance_id))
         if row.status == RUNNING
@@ -122,19 +130,21 @@ def status(
         cancel_reason=row.cancel_reason,
         data=state.data,
         open_steps=open_steps,
-        history=tuple(history(rt, instance_id)),
-        **_jobs_view(rt, row, definition),
+        history=tuple(_history(rt, row, definition, steps)),
+        **_jobs_view(rt, row, definition, steps),
         parent=row.parent,
         children=tuple(c.instance_id for c in rt.store.children(instance_id)),
     )
 
 
-def _jobs_view(rt: Engine, row: InstanceRow, definition: ProcessDefinition) -> dict[str, Any]:
+def _jobs_view(
+    rt: Engine, row: InstanceRow, definition: ProcessDefinition, steps: list[StepRow]
+) -> dict[str, Any]:
     """The waits and incidents of ``status`` (sopflow.jobs)."""
     from sopflow.jobs.waits import waits_of
 
     kinds = {n.id: n.kind.value for n in definition.nodes.values()}
-    waits = waits_of(row, rt.store.steps(row.instance_id), rt.store.audit(row.instance_id), kinds)
+    waits = waits_of(row, steps, rt.store.audit(row.instance_id), kinds)
     incidents = getattr(rt.store, "incidents", None)
     found = incidents(instance_id=row.instance_id, open_only=False) if incidents else []
     return {"waits": waits, "incidents": tuple(found)}
