@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +69,7 @@ def history(rt: Engine, instance_id: str) -> list[StepRecord]:
 
 
 def _history(
-    rt: Engine, row: InstanceRow, definition: ProcessDefinition, steps: Sequence[StepRow]
+    rt: Engine, row: InstanceRow, definition: ProcessDefinition, steps: list[StepRow]
 ) -> list[StepRecord]:
     """The history of ``row`` from step rows already read (``status`` shares them with
     its waits: on PostgreSQL every read is a round trip)."""
