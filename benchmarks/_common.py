@@ -85,6 +85,30 @@ def describe_machine() -> dict[str, Any]:
     }
 
 
+def cpu_ticks() -> list[int] | None:
+    """The machine's CPU time so far, by kind (/proc/stat; None where there is none)."""
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_share(before: list[int] | None, after: list[int] | None) -> dict[str, float] | None:
+    """How busy the machine was between two readings, and how much of its time the host
+    of this virtual machine took for others (steal): a part whose figures spread widely
+    on a shared host says so here instead of in the reader's guess."""
+    if not before or not after:
+        return None
+    delta = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(delta[:8]) or 1  # user nice system idle iowait irq softirq steal
+    idle = delta[3] + delta[4]
+    steal = delta[7] if len(delta) > 7 else 0
+    return {
+        "busy_percent": round(100 * (total - idle - steal) / total, 1),
+        "steal_percent": round(100 * steal / total, 1),
+    }
+
+
 def postgres_base() -> str | None:
     return os.environ.get("SOPFLOW_BENCH_POSTGRES_URL") or os.environ.get(
         "SOPFLOW_TEST_POSTGRES_URL"

@@ -19,7 +19,9 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     PROCESS,
     ROOT,
+    cpu_share,
+    cpu_ticks,
     describe_machine,
     drop_schema,
     interleaved,
@@ -194,6 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     results: dict[str, Any] = {"machine": describe_machine(), "mode": mode, "sop": PROCESS}
     cleanup: list[str] = []
+    shares: dict[str, Any] = results["machine"].setdefault("cpu_during", {})
+
+    @contextmanager
+    def part(name: str) -> Iterator[None]:
+        before, t0 = cpu_ticks(), time.monotonic()
+        yield
+        share = cpu_share(before, cpu_ticks())
+        if share is not None:
+            shares[name] = {**share, "seconds": round(time.monotonic() - t0, 1)}
+
     try:
         with tempfile.TemporaryDirectory(prefix="sopflow-bench-") as tmp:
             work = Path(tmp)
@@ -201,19 +215,24 @@ def main(argv: list[str] | None = None) -> int:
                 from startup import startup
 
                 log("CLI start")
-                results["startup"] = startup(work, runs)
+                with part("startup"):
+                    results["startup"] = startup(work, runs)
             if "tokens" in parts:
                 from tokens import flat_tokens
 
                 log("flat cost with many tokens: 1, 10, 100, 1,000 returns; multi-instance")
-                results["tokens"] = flat_tokens(work, 6 * runs)
+                with part("tokens"):
+                    results["tokens"] = flat_tokens(work, 6 * runs)
             if "throughput" in parts:
-                results["throughput"] = throughput(work, n, runs, cleanup)
+                with part("throughput"):
+                    results["throughput"] = throughput(work, n, runs, cleanup)
             if "workers" in parts:
-                results["workers_postgres"] = workers(per_worker, runs, cleanup)
+                with part("workers"):
+                    results["workers_postgres"] = workers(per_worker, runs, cleanup)
             if "scale" in parts:
-                for backend, figures in scale(work, big, small, runs, cleanup).items():
-                    results[f"scale_{backend}"] = figures
+                with part("scale"):
+                    for backend, figures in scale(work, big, small, runs, cleanup).items():
+                        results[f"scale_{backend}"] = figures
     finally:
         for url in cleanup:
             drop_schema(url)
@@ -222,6 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(results))
     log(f"written: {out}")
     return 0
+
+
+def cpu_line(during: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{name} {v['busy_percent']:.0f} / {v['steal_percent']:.1f} ({v['seconds']:.0f} s)"
+        for name, v in during.items()
+    )
 
 
 def _fig(f: dict[str, Any] | None, digits: int = 1) -> str:
@@ -233,6 +259,10 @@ def _fig(f: dict[str, Any] | None, digits: int = 1) -> str:
 def summary(r: dict[str, Any]) -> str:
     """The figures as text: median [min..max] of each, and the ratios the issue targets."""
     lines = [f"sopflow benchmark ({r['mode']}) on {r['machine']['cpu']} x{r['machine']['cpus']}"]
+    if during := r["machine"].get("cpu_during"):
+        lines.append(
+            "Machine busy / stolen by its host, % of CPU time, per part: " + cpu_line(during)
+        )
     if t := r.get("throughput"):
         lines.append("\nThroughput, completions/s (e: INSERT+COMMIT/s), median [min..max]")
         for key, value in t.items():
