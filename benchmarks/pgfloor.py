@@ -35,19 +35,6 @@ import time
 from _common import PROCESS, cpu_share, cpu_ticks, drop_schema, postgres_url
 from throughput import BareInsertLoop, SopflowRunner
 
-_READ = (
-    "SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision, i.started_at,"
-    " i.started_by, i.last_action_at, i.ended_at, i.cancel_reason, p.uuid, i.parent_token,"
-    " s.id, s.task, s.step_no, s.role, s.ready_at, s.due_at, s.risk_at, s.standard,"
-    " s.completed_at, s.actor, s.claimed_by, s.data, s.path, s.token, s.pass_no, s.item,"
-    " s.outcome, s.reason, u.unit, (SELECT MAX(r.rev) FROM sopflow_directory_rev r)"
-    " FROM sopflow_instances i JOIN sopflow_definitions d ON d.id = i.definition"
-    " LEFT JOIN sopflow_instances p ON p.id = i.parent"
-    " LEFT JOIN sopflow_instance_units u ON u.instance = i.id"
-    " LEFT JOIN sopflow_steps s ON s.instance = i.id AND s.completed_at IS NULL"
-    " WHERE i.uuid = %s ORDER BY s.ready_at, s.id"
-)
-
 _WRITE = """
 WITH i AS (
   UPDATE sopflow_instances SET state = %(state)s, revision = revision + 1,
@@ -70,28 +57,31 @@ a AS (
   RETURNING id),
 h AS (
   INSERT INTO sopflow_step_holdings (step, nip, nama, position, position_name, unit, kind)
-  SELECT id, %(nip)s, %(nama)s, 'kasi', 'Kepala Seksi', %(unit)s, 'definitive' FROM c),
-x AS (
+  SELECT id, %(nip)s, %(nama)s, 'kasi', 'Kepala Seksi', %(unit)s, 'definitive' FROM c)
+"""
+
+#: the four chain entries, left out by the ``unchained`` variant
+_CHAIN_CTE = """,x AS (
   INSERT INTO sopflow_chain (instance, kind, row_id, digest, hash)
   SELECT i.id, r.kind, r.row_id, md5(random()::text), md5(random()::text) FROM i,
          (SELECT 'step' AS kind, id AS row_id FROM c UNION ALL SELECT 'step', id FROM n
-          UNION ALL SELECT 'audit', id FROM a) r)
-SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM c)
-"""
+          UNION ALL SELECT 'audit', id FROM a) r)"""
 
-
-_CHAIN_CTE = _WRITE[_WRITE.index(",\nx AS (") : _WRITE.index("\nSELECT (SELECT count(*)")]
+_GUARDS = "\nSELECT (SELECT count(*) FROM i), (SELECT count(*) FROM c)\n"
 
 
 class Floor:
-    """Completions of already-open steps, written by the two statements above."""
+    """Completions of already-open steps: the store's own read, then the write above."""
 
     def __init__(self, runner: SopflowRunner, instances: int, chain: bool = True) -> None:
         import psycopg
 
+        from sopflow.stores._sqlread import INSTANCE_WITH_OPEN_STEPS
         from sopflow.stores.postgres import split_url
 
         dsn, own = split_url(runner.store.url)
+        #: the action's read exactly as the store sends it
+        self.read = runner.store._sql(INSTANCE_WITH_OPEN_STEPS)
         self.conn = psycopg.connect(dsn, autocommit=True)
         self.conn.execute("SET synchronous_commit TO on")
         self.conn.execute(f'SET search_path TO "{own["schema"]}"')
@@ -117,10 +107,10 @@ class Floor:
         }
         self.at = 1754272800
         #: without the chain entries: what the hash chain (issue 13) adds to the floor
-        self.write = _WRITE if chain else _WRITE.replace(_CHAIN_CTE, "")
+        self.write = _WRITE + (_CHAIN_CTE if chain else "") + _GUARDS
 
     def complete(self, instance_id: str) -> None:
-        rows = self.conn.execute(_READ, (instance_id,), prepare=True).fetchall()
+        rows = self.conn.execute(self.read, (instance_id,), prepare=True).fetchall()
         self.at += 30
         params = dict(
             self.fixed,

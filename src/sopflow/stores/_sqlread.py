@@ -35,6 +35,20 @@ _INSTANCE_SELECT = (
     " LEFT JOIN sopflow_instances p ON p.id = i.parent"
 )
 
+#: An action's one read: the instance, its unit, the directory's revision and its open
+#: steps (benchmarks/pgfloor.py sends this same statement).
+INSTANCE_WITH_OPEN_STEPS = (
+    "SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision,"
+    " i.started_at, i.started_by, i.last_action_at, i.ended_at, i.cancel_reason,"
+    f" p.uuid, i.parent_token, {_STEP_COLUMNS}, u.unit,"
+    " (SELECT MAX(r.rev) FROM sopflow_directory_rev r) FROM sopflow_instances i"
+    " JOIN sopflow_definitions d ON d.id = i.definition"
+    " LEFT JOIN sopflow_instances p ON p.id = i.parent"
+    " LEFT JOIN sopflow_instance_units u ON u.instance = i.id"
+    " LEFT JOIN sopflow_steps s ON s.instance = i.id AND s.completed_at IS NULL"
+    " WHERE i.uuid = ? ORDER BY s.ready_at, s.id"
+)
+
 
 def _where(base: list[str], **filters: Any) -> tuple[str, list[Any]]:
     """AND together ``base`` and one equality per filter given (None = no filter).
@@ -75,18 +89,7 @@ class SqlReadMixin:
         instance waits on a handful of steps at most, so that costs less than a second
         query and keeps the read consistent without a transaction around two reads.
         """
-        rows = self._read(
-            f"SELECT i.uuid, d.process_id, d.version, i.status, i.state, i.revision,"
-            f" i.started_at, i.started_by, i.last_action_at, i.ended_at, i.cancel_reason,"
-            f" p.uuid, i.parent_token, {_STEP_COLUMNS}, u.unit,"
-            " (SELECT MAX(r.rev) FROM sopflow_directory_rev r) FROM sopflow_instances i"
-            " JOIN sopflow_definitions d ON d.id = i.definition"
-            " LEFT JOIN sopflow_instances p ON p.id = i.parent"
-            " LEFT JOIN sopflow_instance_units u ON u.instance = i.id"
-            " LEFT JOIN sopflow_steps s ON s.instance = i.id AND s.completed_at IS NULL"
-            " WHERE i.uuid = ? ORDER BY s.ready_at, s.id",
-            (instance_id,),
-        )
+        rows = self._read(INSTANCE_WITH_OPEN_STEPS, (instance_id,))
         if not rows:
             raise InstanceNotFoundError("no such instance", instance_id=instance_id)
         row = self._instance_row(rows[0])
