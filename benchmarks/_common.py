@@ -109,6 +109,14 @@ def cpu_share(before: list[int] | None, after: list[int] | None) -> dict[str, fl
     }
 
 
+def cpu_line(during: dict[str, Any]) -> str:
+    """``cpu_share`` per part of a run, as one line of its report."""
+    return "Machine busy / stolen by its host, % of CPU time, per part: " + ", ".join(
+        f"{name} {v['busy_percent']:.0f} / {v['steal_percent']:.1f} ({v['seconds']:.0f} s)"
+        for name, v in during.items()
+    )
+
+
 def postgres_base() -> str | None:
     return os.environ.get("SOPFLOW_BENCH_POSTGRES_URL") or os.environ.get(
         "SOPFLOW_TEST_POSTGRES_URL"

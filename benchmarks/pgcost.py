@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import postgres_url
+from _common import cpu_share, cpu_ticks, postgres_url
 from throughput import BareInsertLoop, SopflowRunner, workers_run
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -39,12 +39,6 @@ def _proc_cpu(pid: int, children: bool = False) -> float:
     if children:
         ticks += int(fields[13]) + int(fields[14])
     return ticks / TICK
-
-
-def _machine() -> tuple[float, float]:
-    """(all, idle) CPU seconds of the machine so far."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(values) / TICK, (values[3] + values[4]) / TICK
 
 
 def one_worker(url: str, instances: int) -> None:
@@ -105,7 +99,7 @@ def sampled_workers(url: str, workers: int, instances: int, postmaster: int | No
     thread = threading.Thread(target=sample)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     server = _proc_cpu(postmaster, children=True) if postmaster else 0.0
-    machine = _machine()
+    machine = cpu_ticks()
     thread.start()
     wall = time.perf_counter()
     rate = workers_run(url, workers, instances)
@@ -113,11 +107,15 @@ def sampled_workers(url: str, workers: int, instances: int, postmaster: int | No
     wall = time.perf_counter() - wall
     stop.set()
     thread.join()
-    now = _machine()
-    busy = 1 - (now[1] - machine[1]) / (now[0] - machine[0])
+    share = cpu_share(machine, cpu_ticks()) or {"busy_percent": 0.0, "steal_percent": 0.0}
+    # Not idle, as this line always counted it: the host's steal included, and named.
+    busy = share["busy_percent"] + share["steal_percent"]
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     ours = (after.ru_utime + after.ru_stime) - (kids.ru_utime + kids.ru_stime)
-    line = f"{workers} worker(s): {rate:.0f}/s; machine busy {busy * 100:.0f} % of its cores"
+    line = (
+        f"{workers} worker(s): {rate:.0f}/s; machine busy {busy:.0f} % of its cores"
+        f" ({share['steal_percent']:.1f} % stolen by its host)"
+    )
     if postmaster:
         ours += _proc_cpu(postmaster, children=True) - server
         line += f", workers + server {ours / wall / (os.cpu_count() or 1) * 100:.0f} %"

@@ -30,11 +30,9 @@ def tables(r: dict[str, Any]) -> str:
         f" SpiffWorkflow {m['spiffworkflow']}.\n"
     )
     if during := m.get("cpu_during"):
-        from run import cpu_line
+        from _common import cpu_line
 
-        out.append(
-            f"Machine busy / stolen by its host, % of CPU time, per part: {cpu_line(during)}.\n"
-        )
+        out.append(f"{cpu_line(during)}.\n")
     if t := r.get("throughput"):
         out.append("| run | completions/s, median (min-max) |\n|---|---:|")
         for key, value in t.items():

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     PROCESS,
     ROOT,
+    cpu_line,
     cpu_share,
     cpu_ticks,
     describe_machine,
@@ -243,13 +244,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def cpu_line(during: dict[str, Any]) -> str:
-    return ", ".join(
-        f"{name} {v['busy_percent']:.0f} / {v['steal_percent']:.1f} ({v['seconds']:.0f} s)"
-        for name, v in during.items()
-    )
-
-
 def _fig(f: dict[str, Any] | None, digits: int = 1) -> str:
     if not f:
         return "-"
@@ -260,9 +254,7 @@ def summary(r: dict[str, Any]) -> str:
     """The figures as text: median [min..max] of each, and the ratios the issue targets."""
     lines = [f"sopflow benchmark ({r['mode']}) on {r['machine']['cpu']} x{r['machine']['cpus']}"]
     if during := r["machine"].get("cpu_during"):
-        lines.append(
-            "Machine busy / stolen by its host, % of CPU time, per part: " + cpu_line(during)
-        )
+        lines.append(cpu_line(during))
     if t := r.get("throughput"):
         lines.append("\nThroughput, completions/s (e: INSERT+COMMIT/s), median [min..max]")
         for key, value in t.items():

@@ -451,14 +451,17 @@ def flat_costs(
         measures[f"worklist_{label}"] = worklist
         measures[f"status_{label}"] = status
         measures[f"completion_{label}"] = completion
-    for runner, _ in (small, large):
-        assert len(runner.engine.work_list(role="sekcam")) == FEW
+
+    def unchanged_lists() -> None:  # what the worklist measure reads, before and after
+        for runner, _ in (small, large):
+            assert len(runner.engine.work_list(role="sekcam")) == FEW
+
+    unchanged_lists()
     # One call is a sample, and a call is a few milliseconds: five such samples let one
     # checkpoint or one burst of load on the shared machine move the median (a start at
-    # 1.36 x its small figure in a run whose minima were equal). Five samples per run.
+    # 1.36 x its small figure in a run whose minima were equal): 5 x runs samples each.
     figures = interleaved(5 * runs, measures, "ms")
-    for runner, _ in (small, large):
-        assert len(runner.engine.work_list(role="sekcam")) == FEW
+    unchanged_lists()
     return {
         "stored": {
             label: {
