@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import cpu_share, cpu_ticks, postgres_url
+from _common import cpu_share, cpu_ticks, drop_schema, postgres_url
 from throughput import BareInsertLoop, SopflowRunner, workers_run
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -132,9 +132,12 @@ def main(argv: list[str]) -> int:
     if url is None:
         print("set SOPFLOW_BENCH_POSTGRES_URL", file=sys.stderr)
         return 2
-    one_worker(url, 40)
-    for workers in (1, 4, 1, 4):
-        sampled_workers(url, workers, 40 if workers == 1 else 20, postmaster)
+    try:
+        one_worker(url, 40)
+        for workers in (1, 4, 1, 4):
+            sampled_workers(url, workers, 40 if workers == 1 else 20, postmaster)
+    finally:
+        drop_schema(url)  # as every other benchmark: no schema left behind
     return 0
 
 
